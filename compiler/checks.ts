@@ -1,0 +1,114 @@
+// Checks that relate several settings, each a small named function over the lowered experiment.
+// They report at the span of the setting that must change, with the other one as related information.
+import { DATASET_FACTS } from "./defaults.js";
+import { Diag, type Loc } from "./diagnostics.js";
+import type * as ir from "./ir.js";
+import type { LowerContext } from "./read.js";
+import type { ResolvedExperiment } from "./resolve.js";
+
+type Check = (cx: LowerContext, e: ir.ExperimentIR, where: (path: string) => Loc | undefined, fallback: Loc) => void;
+
+/** Weight tying shares one matrix, so the last layer must be as wide as the embedding (Press & Wolf 2017). */
+const tieSizes: Check = (cx, e, where, fallback) => {
+  if (!e.model.tie) return;
+  const at = where("model.tie") ?? fallback;
+  if (e.task.kind !== "lm") return cx.report(Diag.incompatibleSettings(at, "`tie`", "only a language model has an embedding to share with its softmax"));
+  const last = e.model.layers[e.model.layers.length - 1]!.hidden;
+  if (e.model.embed !== null && e.model.embed !== last) cx.report(Diag.tieSizeMismatch(at, e.model.embed, last, where("model.embed")));
+};
+
+/** Zoneout of c and batch norm of c need a cell state; only the LSTM has one. */
+const cellStateSites: Check = (cx, e, where, fallback) => {
+  const noCell = e.model.layers.find((l) => l.cell !== "lstm");
+  if (!noCell) return;
+  const name = { lstm: "an LSTM", gru: "a GRU", rnn: "an RNN" }[noCell.cell];
+  const why = `${name} has no cell state c_t`;
+  if (e.dropout.zoneout.cell > 0) cx.report(Diag.siteIncompatibleWithCell(where("dropout.zoneout.cell") ?? fallback, "zoneout of `cell`", noCell.cell, why));
+  if (e.model.norm?.sites.includes("cell")) cx.report(Diag.siteIncompatibleWithCell(where("model.norm.sites") ?? where("model.norm.kind") ?? fallback, "normalization of `cell`", noCell.cell, why + "; write `on [input, recurrent]`"));
+  const fb = where("model.forgetBias");
+  if (fb && e.model.layers.every((l) => l.cell === "rnn")) cx.report(Diag.noEffect(fb, "`forget_bias`", "a tanh RNN has no forget gate"));
+};
+
+/** Per-step statistics are indexed by time step, so T_max must be known (Cooijmans et al. 2017 §4). */
+const normLength: Check = (cx, e, where, fallback) => {
+  const n = e.model.norm;
+  if (n?.kind !== "batch" || n.stats !== "per_step" || n.maxSteps !== null) return;
+  if (e.train.bptt.kind === "variable") cx.report(Diag.perStepNormNeedsFixedLength(where("model.norm.kind") ?? fallback));
+};
+
+/** The task must fit the data: classification needs labels, language modelling needs token streams. */
+const taskFitsData: Check = (cx, e, where, fallback) => {
+  const facts = DATASET_FACTS[e.data.dataset];
+  if (facts.task === e.task.kind) return;
+  const why = e.task.kind === "classify" ? `${e.data.dataset} has no labels to classify` : `${e.data.dataset} is a labelled classification set`;
+  cx.report(Diag.taskDataMismatch(where("task.kind") ?? where("data.dataset") ?? fallback, e.task.kind, e.data.dataset, why));
+};
+
+/** Settings that cannot matter for this model, written anyway. */
+const noEffect: Check = (cx, e, where) => {
+  const between = where("dropout.between.p");
+  if (between && e.model.layers.length === 1 && e.dropout.between.p > 0) cx.report(Diag.betweenWithOneLayer(between));
+  if (e.model.embed === null) {
+    for (const p of ["dropout.embedding.p", "model.embedInit.kind"]) {
+      const at = where(p);
+      if (at) cx.report(Diag.noEffect(at, `\`${p.split(".")[1]}\``, "this model has no embedding"));
+    }
+  }
+  const embedAt = where("model.embed");
+  if (embedAt && e.data.level === "pixel") cx.report(Diag.noEffect(embedAt, "`embed`", "pixel inputs are fed to the first layer directly"));
+};
+
+/** Tokens must be embedded; only pixel inputs go to the first layer directly. */
+const tokensNeedEmbedding: Check = (cx, e, where) => {
+  const at = where("model.embed");
+  if (at && e.model.embed === null && e.data.level !== "pixel") cx.report(Diag.incompatibleSettings(at, "`embed none`", `${e.data.dataset} is made of tokens, which need an embedding`));
+};
+
+const CHECKS: readonly Check[] = [tokensNeedEmbedding, tieSizes, cellStateSites, normLength, taskFitsData, noEffect];
+
+export function checkExperiment(cx: LowerContext, e: ir.ExperimentIR, exp: ResolvedExperiment, options: { maxMemoryBytes: number }): void {
+  const fallback: Loc = { file: exp.file, span: exp.node.name.span };
+  const where = (path: string): Loc | undefined => cx.locs.get(path);
+  for (const check of CHECKS) check(cx, e, where, fallback);
+  if (e.resources.trainingBytes > options.maxMemoryBytes) {
+    cx.report(Diag.parameterMemoryExceeded(where("model.layers.0.hidden") ?? fallback, formatBytes(e.resources.trainingBytes), formatBytes(options.maxMemoryBytes)));
+  }
+}
+
+const GATES: Readonly<Record<ir.CellKind, number>> = { lstm: 4, gru: 3, rnn: 1 };
+
+/**
+ * Parameters, and the float32 memory of training: parameters, gradients, optimizer state, and the activations
+ * one BPTT window keeps for the backward pass (gates, states and logits per step). Decided before allocation.
+ */
+export function estimateResources(data: ir.DataIR, task: ir.TaskIR, model: ir.ModelIR, train: ir.TrainIR): ir.ResourcesIR {
+  const vocab = data.vocab ?? 0;
+  let params = 0;
+  let input = model.embed ?? 1;
+  if (model.embed !== null) params += vocab * model.embed;
+  let perStep = 0; // floats kept per example per step
+  for (const l of model.layers) {
+    const g = GATES[l.cell];
+    params += g * l.hidden * (input + l.hidden) + g * l.hidden;
+    perStep += (g + 3) * l.hidden;
+    input = l.hidden;
+  }
+  if (model.norm) {
+    const h = model.layers.reduce((s, l) => s + l.hidden, 0);
+    params += 2 * 9 * h; // γ and β of the three sites, at most 4H + 4H + H per layer
+  }
+  const outputs = task.kind === "lm" ? vocab : (task.classes ?? 0);
+  params += (model.tie ? 0 : input * outputs) + outputs;
+  const optimizerCopies = { sgd: train.optimizer.kind === "sgd" && train.optimizer.momentum > 0 ? 1 : 0, adam: 2, rmsprop: 2, ntasgd: 1 }[train.optimizer.kind];
+  const stepsKept = data.bptt;
+  const activations = data.batch * stepsKept * (perStep + (task.kind === "lm" ? 2 * outputs : 0));
+  return { parameters: params, trainingBytes: 4 * (params * (2 + optimizerCopies) + activations) };
+}
+
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}

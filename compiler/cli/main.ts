@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// The entry point: parses arguments, runs one command, prints, exits. Nothing below this file prints.
+// Exit codes: 0 ok · 1 errors in the input · 2 usage · 3 internal error (reported in one line, no stack trace).
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { check, diff, EXIT, fmt, irCommand, type Outcome, type Workspace } from "./commands.js";
+import { build } from "./build.js";
+import { displayPath, fsHost } from "./fs-host.js";
+import { run } from "./run.js";
+import { DEFAULTS } from "../defaults.js";
+import { VERSION } from "../version.js";
+
+function expand(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith(".") || name === "node_modules") continue;
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (name.endsWith(".rnn")) out.push(displayPath(p));
+    }
+  };
+  for (const p of paths) {
+    let dir = false;
+    try {
+      dir = statSync(p).isDirectory();
+    } catch {
+      /* a missing path is reported by the compiler as an unreadable file */
+    }
+    if (dir) walk(p);
+    else out.push(displayPath(p));
+  }
+  return out;
+}
+
+const workspace: Workspace = {
+  host: fsHost(),
+  expand,
+  writeText(path, text) {
+    // Atomic: a crash mid-write never leaves a half-formatted spec.
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.rnnc-tmp-${process.pid}`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  },
+};
+
+const color = (): boolean => Boolean(process.stderr.isTTY) && !process.env["NO_COLOR"];
+
+function parseBytes(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
+  if (!m) throw new InvalidArgumentError(`expected a size such as 8GiB or 512MiB`);
+  return Number(m[1]) * 1024 ** " kmgt".indexOf((m[2] || " ").toLowerCase());
+}
+
+function program(done: (o: Outcome) => void): Command {
+  const memory = new Option("--max-memory <size>", "refuse models whose training memory estimate exceeds this").argParser(parseBytes).default(DEFAULTS.maxMemoryBytes, "12GiB");
+  const cmd = new Command("rnnc")
+    .description("Compile declarative recurrent-model specs (.rnn) to TypeScript training code.")
+    .version(VERSION)
+    .exitOverride() // before the subcommands, which copy it: every usage error reaches the catch below
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .showHelpAfterError("(run with --help for usage)");
+  cmd
+    .command("check")
+    .description("check specs and report diagnostics with code frames")
+    .argument("<paths...>", ".rnn files or directories to search")
+    .addOption(memory)
+    .action((paths: string[], o: { maxMemory: number }) => done(check(workspace, paths, { color: color() }, { maxMemoryBytes: o.maxMemory })));
+  cmd
+    .command("fmt")
+    .description("rewrite specs in the canonical layout (comments are kept)")
+    .argument("<paths...>", ".rnn files or directories")
+    .option("--check", "only report files that are not formatted; exit 1 if any")
+    .action((paths: string[], o: { check?: boolean }) => done(fmt(workspace, paths, { check: Boolean(o.check) }, { color: color() })));
+  cmd
+    .command("ir")
+    .description("print the resolved IR of a spec as JSON")
+    .argument("<file>", "a .rnn file")
+    .addOption(memory)
+    .action((file: string, o: { maxMemory: number }) => done(irCommand(workspace, displayPath(file), { color: color() }, { maxMemoryBytes: o.maxMemory })));
+  cmd
+    .command("diff")
+    .description("show the semantic difference of two resolved experiments (FILE or FILE#EXPERIMENT)")
+    .argument("<a>", "the first spec")
+    .argument("<b>", "the second spec")
+    .option("--json", "print the differences as JSON")
+    .addOption(memory)
+    .action((a: string, b: string, o: { json?: boolean; maxMemory: number }) =>
+      done(diff(workspace, displayPath(a), displayPath(b), { json: Boolean(o.json) }, { color: color() }, { maxMemoryBytes: o.maxMemory })),
+    );
+  cmd
+    .command("build")
+    .description("generate the TypeScript training code of an experiment (FILE or FILE#EXPERIMENT)")
+    .argument("<spec>", "a .rnn file")
+    .option("-o, --out <dir>", "write model.ts with a package.json and tsconfig.json to DIR, instead of printing it")
+    .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
+    .addOption(memory)
+    .action(async (spec: string, o: { out?: string; set: string[]; maxMemory: number }) =>
+      done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, { maxMemoryBytes: o.maxMemory })),
+    );
+  cmd
+    .command("run")
+    .description("build an experiment and train it; progress on stderr, the final valid and test metric last on stdout")
+    .argument("[spec]", "a .rnn file (FILE or FILE#EXPERIMENT)")
+    .option("--resume <run_dir>", "continue a run from its last checkpoint, with its own generated code")
+    .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
+    .option("--epochs <n>", "train for N epochs instead of the spec's", positiveInt)
+    .option("--limit-batches <n>", "stop each epoch and each evaluation after N batches (quick runs)", positiveInt)
+    .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow"]).default("auto"))
+    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data)")
+    .option("--runs <dir>", "where run directories go", "runs")
+    .addOption(memory)
+    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; backend: string; data?: string; runs: string; maxMemory: number }) =>
+      done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, { maxMemoryBytes: o.maxMemory })),
+    );
+  return cmd;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+function finish(o: Outcome): never {
+  if (o.stderr) process.stderr.write(o.stderr);
+  if (o.stdout) process.stdout.write(o.stdout);
+  process.exitCode = o.exitCode;
+  return process.exit(o.exitCode);
+}
+
+function internalError(e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`rnnc: internal error: ${msg.split("\n")[0]}\n  this is a bug in rnnc; set RNNC_DEBUG=1 for details\n`);
+  if (process.env["RNNC_DEBUG"] && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exit(3);
+}
+
+process.on("uncaughtException", internalError);
+process.on("unhandledRejection", internalError);
+
+try {
+  const cmd = program(finish);
+  if (process.argv.length <= 2) {
+    cmd.outputHelp({ error: true });
+    process.exit(EXIT.usage);
+  }
+  await cmd.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // --help and --version end here with exit code 0; every other commander error is a usage error.
+    process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  }
+  internalError(e);
+}

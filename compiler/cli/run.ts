@@ -1,0 +1,108 @@
+// `rnnc run SPEC` and `rnnc run --resume RUN_DIR`: build, write the run directory, and train by importing the
+// generated module (which imports the runtime; the compiler itself never does).
+//
+// runs/<experiment>/<timestamp>/ holds spec.rnn (the spec as given), ir.json, model.ts, model.mjs (its
+// JavaScript), env.json, metrics.jsonl, last.ckpt and best.ckpt. `node_modules/rnnc` there links back to this
+// package, so the module's `import "rnnc/runtime"` resolves wherever the run directory lives.
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { ts } from "ts-morph";
+import type { CompileOptions } from "../compile.js";
+import { VERSION } from "../version.js";
+import { EXIT, type Outcome, type Workspace } from "./commands.js";
+import { isOutcome, prepare } from "./prepare.js";
+import type { RenderOptions } from "./render.js";
+
+export interface RunFlags {
+  readonly resume?: string;
+  readonly set: readonly string[];
+  readonly epochs?: number;
+  readonly limitBatches?: number;
+  readonly backend: string;
+  readonly data?: string;
+  readonly runs: string;
+}
+
+/** What the generated module exports (the runtime's types, restated: the compiler does not import the runtime). */
+interface GeneratedModule {
+  run(options: Record<string, unknown>): Promise<{ status: string; summary: string }>;
+}
+
+const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+function timestamp(d = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function newRunDir(runs: string, experiment: string): string {
+  const base = join(runs, experiment.replace(/[^A-Za-z0-9_.=-]+/g, "_"), timestamp());
+  let dir = base;
+  for (let k = 2; existsSync(dir); k++) dir = `${base}-${k}`;
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** model.ts → model.mjs: types erased, nothing else changed (no bundling, no down-levelling). */
+function transpile(code: string): string {
+  return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, sourceMap: false } }).outputText;
+}
+
+function linkRuntime(runDir: string): void {
+  const link = join(runDir, "node_modules", "rnnc");
+  if (existsSync(link)) return;
+  mkdirSync(join(runDir, "node_modules"), { recursive: true });
+  symlinkSync(resolve(PACKAGE_ROOT), link, "dir");
+}
+
+export async function run(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
+  let runDir: string;
+  let specDir: string | undefined;
+  let resume: string | undefined;
+  let warnings = "";
+  if (flags.resume !== undefined) {
+    if (spec !== undefined || flags.set.length) return { stdout: "", stderr: "rnnc run: --resume continues a run with its own generated code; give no SPEC or --set with it\n", exitCode: EXIT.usage };
+    runDir = flags.resume;
+    resume = join(runDir, "last.ckpt");
+    if (!existsSync(join(runDir, "model.mjs")) || !existsSync(resume))
+      return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
+    const env = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { specDir?: string };
+    specDir = env.specDir;
+  } else {
+    if (spec === undefined) return { stdout: "", stderr: "rnnc run: give a SPEC, or --resume RUN_DIR\n", exitCode: EXIT.usage };
+    const p = await prepare(ws, spec, flags.set, render, options, "run");
+    if (isOutcome(p)) return p;
+    warnings = p.warnings;
+    if (warnings) process.stderr.write(warnings);
+    runDir = newRunDir(flags.runs, p.exp.name);
+    specDir = resolve(p.specFile, "..");
+    const text = ws.host.readFile(p.specFile);
+    writeFileSync(join(runDir, "spec.rnn"), text.ok ? text.text : "");
+    writeFileSync(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
+    writeFileSync(join(runDir, "model.ts"), p.code);
+    writeFileSync(join(runDir, "model.mjs"), transpile(p.code));
+    writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set }, null, 2) + "\n");
+    process.stderr.write(`run directory: ${runDir}\n`);
+  }
+  linkRuntime(runDir);
+
+  const mod = (await import(pathToFileURL(resolve(runDir, "model.mjs")).href)) as GeneratedModule;
+  try {
+    const result = await mod.run({
+      runDir,
+      backend: flags.backend,
+      dataDir: flags.data,
+      specDir,
+      epochs: flags.epochs,
+      limitBatches: flags.limitBatches,
+      resume,
+      record: { rnnc: VERSION, argv: process.argv.slice(2) },
+    });
+    return { stdout: result.summary + "\n", stderr: "", exitCode: result.status === "interrupted" ? 130 : EXIT.ok };
+  } catch (e) {
+    // The runtime marks errors whose message is for the user (missing data, a NaN loss, a bad checkpoint).
+    if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `rnnc run: ${(e as Error).message}\n`, exitCode: EXIT.inputError };
+    throw e;
+  }
+}

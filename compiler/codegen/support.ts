@@ -1,0 +1,53 @@
+// Which parts of a valid experiment code generation can turn into training code today. A setting is never
+// silently ignored: everything the runtime cannot do yet is refused with E0500, located at the setting.
+import { Diag, type Diagnostic } from "../diagnostics.js";
+import type { ExperimentIR, Origin } from "../ir.js";
+import type { SourceText } from "../source.js";
+
+interface Unsupported {
+  readonly feature: string;
+  /** The IR path whose origin locates it. */
+  readonly path: string;
+}
+
+export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
+  const out: Unsupported[] = [];
+  const d = e.dropout;
+  const need = (cond: boolean, feature: string, path: string): void => {
+    if (cond) out.push({ feature, path });
+  };
+  need(e.task.kind === "classify", "sequence classification (`task classify`)", "task.kind");
+  need(e.data.dataset === "mnist" || e.data.dataset === "pmnist", `the ${e.data.dataset} data set`, "data.dataset");
+  need(e.data.randomCrop, "a random crop of the training stream (`random_crop`)", "data.randomCrop");
+  need(e.model.norm !== null, `${e.model.norm?.kind ?? ""} normalization`, "model.norm.kind");
+  need(e.model.initialStateNoise > 0, "noise on the initial state", "model.initialStateNoise");
+  need(d.embedding.p > 0, "embedding dropout", "dropout.embedding.p");
+  need(d.recurrent.p > 0, `${d.recurrent.mode === "variational" ? "variational" : "per-step"} recurrent dropout`, "dropout.recurrent.p");
+  need(d.weight.p > 0, "weight drop (DropConnect on W_hh)", "dropout.weight.p");
+  need(d.zoneout.cell > 0, "zoneout on the cell", "dropout.zoneout.cell");
+  need(d.zoneout.hidden > 0, "zoneout on the hidden state", "dropout.zoneout.hidden");
+  need(e.regularize.ar.alpha > 0, "activation regularization (AR)", "regularize.ar.alpha");
+  need(e.regularize.tar.beta > 0, "temporal activation regularization (TAR)", "regularize.tar.beta");
+  need(e.train.optimizer.kind === "ntasgd", "the NT-ASGD optimizer", "train.optimizer.kind");
+  need(e.train.bptt.kind === "variable", "variable BPTT", "train.bptt.kind");
+  return out;
+}
+
+/** E0500 for each unsupported setting, located where the spec set it (or at the experiment, for a default). */
+export function buildDiagnostics(e: ExperimentIR, sources: ReadonlyMap<string, SourceText>): Diagnostic[] {
+  return unsupportedFeatures(e).map((u) => Diag.notYetSupported(locate(e, u.path, sources), u.feature));
+}
+
+function locate(e: ExperimentIR, path: string, sources: ReadonlyMap<string, SourceText>): { file: string; span: { start: number; end: number } } {
+  const o: Origin | undefined = e.origins[path] ?? e.origins[`${path.split(".").slice(0, -1).join(".")}.kind`];
+  if (o && o !== "default") return { file: o.file, span: { start: o.start, end: o.end } };
+  const src = sources.get(e.source.file);
+  const start = src ? lineStart(src, e.source.line) : 0;
+  return { file: e.source.file, span: { start, end: start } };
+}
+
+function lineStart(src: SourceText, line: number): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) offset = src.text.indexOf("\n", offset) + 1;
+  return offset;
+}

@@ -1,0 +1,150 @@
+// The one catalog of diagnostics. Every message rnnc prints is built here, by a named constructor with a
+// stable code; call sites never spell out wording. Codes group by phase:
+//   E01xx syntax · E02xx resolve (files, extends, keys) · E03xx check (values, compatibility) · W04xx warnings ·
+//   E05xx build (code generation).
+import type { Span } from "../grammar/index.js";
+
+export type Severity = "error" | "warning";
+
+/** A place in a file: the path as the compiler host names it, and a span of that file's text. */
+export interface Loc {
+  readonly file: string;
+  readonly span: Span;
+}
+
+export interface Related extends Loc {
+  readonly message: string;
+}
+
+export interface Diagnostic extends Loc {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly related: readonly Related[];
+  readonly hint?: string;
+}
+
+const q = (s: string): string => `'${s}'`;
+const orList = (xs: readonly string[]): string =>
+  xs.length <= 1 ? (xs[0] ?? "") : `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}`;
+const mean = (s?: string): string | undefined => (s === undefined ? undefined : `did you mean ${q(s)}?`);
+
+function make(code: string, severity: Severity, at: Loc, message: string, extra: { related?: Related[]; hint?: string } = {}): Diagnostic {
+  return { code, severity, file: at.file, span: at.span, message, related: extra.related ?? [], ...(extra.hint ? { hint: extra.hint } : {}) };
+}
+
+export const Diag = {
+  // ── E01xx syntax ────────────────────────────────────────────────────────────────────────────────────────
+  unexpectedCharacter: (at: Loc, ch: string) =>
+    make("E0100", "error", at, `unexpected character ${JSON.stringify(ch)}`),
+  unterminatedString: (at: Loc) =>
+    make("E0101", "error", at, "unterminated string", { hint: 'close it with \'"\' on the same line' }),
+  unterminatedComment: (at: Loc) =>
+    make("E0102", "error", at, "unterminated block comment", { hint: "close it with '*/'" }),
+  unexpectedToken: (at: Loc, found: string, expected: readonly string[]) =>
+    make("E0103", "error", at, `unexpected ${found === "end of file" ? found : q(found)}` + (expected.length ? `; expected ${orList(expected)}` : "")),
+  nestingTooDeep: (at: Loc, max: number) =>
+    make("E0104", "error", at, `nesting deeper than ${max} levels`, { hint: "specs are flat; this is probably not a spec" }),
+  invalidUtf8: (at: Loc, byteOffset: number) =>
+    make("E0105", "error", at, `the file is not valid UTF-8 (first bad byte at offset ${byteOffset})`),
+  noExperiment: (at: Loc) =>
+    make("E0106", "error", at, "the file defines no experiment", { hint: "a spec starts with `experiment NAME { … }`" }),
+
+  // ── E02xx resolve ───────────────────────────────────────────────────────────────────────────────────────
+  extendsCycle: (at: Loc, chain: readonly string[]) =>
+    make("E0200", "error", at, `\`extends\` cycle: ${chain.join(" → ")}`),
+  extendsFileNotFound: (at: Loc, path: string) =>
+    make("E0201", "error", at, `cannot find ${q(path)}`, { hint: "`extends` paths are relative to the file that contains them" }),
+  extendsTargetNotFound: (at: Loc, name: string, file: string, available: readonly string[]) =>
+    make("E0202", "error", at, `no experiment ${q(name)} in ${file}`, { hint: mean(closest(name, available)) ?? (available.length ? `it defines ${orList(available.map(q))}` : undefined) }),
+  extendsAmbiguous: (at: Loc, file: string, names: readonly string[]) =>
+    make("E0203", "error", at, `${file} defines ${names.length} experiments; say which one to extend`, { hint: `write \`extends "${file.split("/").pop()}" ${names[0]}\`; it defines ${orList(names.map(q))}` }),
+  duplicateExperiment: (at: Loc, name: string, first: Loc) =>
+    make("E0204", "error", at, `experiment ${q(name)} is defined twice`, { related: [{ ...first, message: "first defined here" }] }),
+  unknownBlock: (at: Loc, key: string, known: readonly string[]) =>
+    make("E0205", "error", at, `unknown block ${q(key)}`, { hint: mean(closest(key, known)) ?? `an experiment holds ${orList(known.map(q))}` }),
+  unknownKey: (at: Loc, block: string, key: string, known: readonly string[]) =>
+    make("E0206", "error", at, `unknown key ${q(key)} in \`${block}\``, { hint: mean(closest(key, known)) ?? `\`${block}\` takes ${orList(known.map(q))}` }),
+  duplicateStatement: (at: Loc, key: string, first: Loc) =>
+    make("E0207", "error", at, `${q(key)} is set twice in this block`, { related: [{ ...first, message: "first set here" }] }),
+  unreadableFile: (at: Loc, path: string, reason: string) =>
+    make("E0208", "error", at, `cannot read ${q(path)}: ${reason}`),
+  extendsTooDeep: (at: Loc, max: number) =>
+    make("E0209", "error", at, `\`extends\` chain longer than ${max} experiments`, { hint: "a spec extends a base that extends a base …; flatten some levels" }),
+
+  // ── E03xx check ─────────────────────────────────────────────────────────────────────────────────────────
+  typeMismatch: (at: Loc, what: string, expected: string, found: string) =>
+    make("E0300", "error", at, `${what} must be ${expected}, not ${found}`),
+  probabilityOutOfRange: (at: Loc, what: string, value: number) =>
+    make("E0301", "error", at, `${what} is a probability in [0, 1), not ${value}`),
+  notPositiveInteger: (at: Loc, what: string, value: number) =>
+    make("E0302", "error", at, `${what} must be a positive integer, not ${value}`),
+  learningRateNotPositive: (at: Loc, value: number) =>
+    make("E0303", "error", at, `the learning rate must be > 0, not ${value}`),
+  unknownName: (at: Loc, what: string, name: string, options: readonly string[]) =>
+    make("E0304", "error", at, `unknown ${what} ${q(name)}`, { hint: mean(closest(name, options)) ?? `expected ${orList(options.map(q))}` }),
+  unknownArgument: (at: Loc, callee: string, arg: string, params: readonly string[]) =>
+    make("E0305", "error", at, `${callee}() has no argument ${q(arg)}`, { hint: mean(closest(arg, params)) ?? (params.length ? `it takes ${orList(params.map(q))}` : `it takes no arguments`) }),
+  missingArgument: (at: Loc, callee: string, arg: string) =>
+    make("E0306", "error", at, `${callee}() needs ${q(arg)}`),
+  tieSizeMismatch: (at: Loc, embed: number, last: number, embedAt?: Loc) =>
+    make("E0307", "error", at, `\`tie\` shares the embedding with the softmax, so the embedding size (${embed}) must equal the last layer's size (${last})`, { related: embedAt ? [{ ...embedAt, message: `embedding size ${embed} set here` }] : [], hint: `make the last layer ${embed} wide, as AWD-LSTM does` }),
+  siteIncompatibleWithCell: (at: Loc, site: string, cell: string, why: string) =>
+    make("E0308", "error", at, `${site} cannot apply to ${{ lstm: "an LSTM", gru: "a GRU", rnn: "an RNN" }[cell] ?? cell} cell: ${why}`),
+  perStepNormNeedsFixedLength: (at: Loc) =>
+    make("E0309", "error", at, "per-step normalization statistics need a fixed sequence length, but BPTT length varies", { hint: "give the longest step explicitly: `stats per_step(max_steps = N)`; later steps reuse step N's statistics (Cooijmans et al. 2017, §4)" }),
+  taskDataMismatch: (at: Loc, task: string, dataset: string, why: string) =>
+    make("E0310", "error", at, `task ${q(task)} does not fit data set ${q(dataset)}: ${why}`),
+  parameterMemoryExceeded: (at: Loc, estimate: string, limit: string) =>
+    make("E0311", "error", at, `this model needs about ${estimate} for its parameters and training state, over the limit of ${limit}`, { hint: "shrink the model, or raise the limit with --max-memory" }),
+  invalidSweep: (at: Loc, why: string) =>
+    make("E0312", "error", at, `invalid sweep: ${why}`),
+  missingSetting: (at: Loc, what: string, example: string) =>
+    make("E0313", "error", at, `the experiment sets no ${what}`, { hint: `add, for example, \`${example}\`` }),
+  valueOutOfRange: (at: Loc, what: string, value: number, range: string) =>
+    make("E0314", "error", at, `${what} must be ${range}, not ${value}`),
+  unexpectedValue: (at: Loc, key: string, shape: string) =>
+    make("E0315", "error", at, `unexpected value after ${q(key)}`, { hint: `write it as \`${shape}\`` }),
+  unexpectedBlock: (at: Loc, key: string) =>
+    make("E0316", "error", at, `${q(key)} takes no block`),
+  missingValue: (at: Loc, key: string, shape: string) =>
+    make("E0317", "error", at, `${q(key)} needs a value`, { hint: `write it as \`${shape}\`` }),
+  duplicateArgument: (at: Loc, callee: string, arg: string) =>
+    make("E0318", "error", at, `${callee}() is given ${q(arg)} twice`),
+  incompatibleSettings: (at: Loc, what: string, why: string, other?: Loc) =>
+    make("E0319", "error", at, `${what}: ${why}`, { related: other ? [{ ...other, message: "set here" }] : [] }),
+
+  // ── W04xx warnings: legal, but probably not what was meant ──────────────────────────────────────────────
+  betweenWithOneLayer: (at: Loc) =>
+    make("W0400", "warning", at, "`between` dropout has no effect with a single layer"),
+  regularizerAtZero: (at: Loc, name: string) =>
+    make("W0401", "warning", at, `${q(name)} is 0, so it has no effect`),
+  perStepRecurrentDropout: (at: Loc) =>
+    make("W0402", "warning", at, "a fresh dropout mask on h_{t-1} at every step erases the memory of the recurrence (Zaremba et al. 2014, §3; Gal & Ghahramani 2016)", { hint: "use `recurrent P variational` for one mask shared across time" }),
+  noEffect: (at: Loc, what: string, why: string) =>
+    make("W0403", "warning", at, `${what} has no effect: ${why}`),
+  sharedNormStatistics: (at: Loc) =>
+    make("W0404", "warning", at, "batch-norm statistics shared across time steps differ from Cooijmans et al. 2017, who keep them per step (§4)"),
+
+  // ── E05xx build: a valid spec that code generation cannot (yet) turn into training code ───────────────────
+  notYetSupported: (at: Loc, feature: string) =>
+    make("E0500", "error", at, `${feature} is not yet supported by \`rnnc build\``, { hint: "the spec is valid (`rnnc check` passes); its training code arrives in a later release" }),
+} as const;
+
+export type DiagCode = ReturnType<(typeof Diag)[keyof typeof Diag]>["code"];
+
+import { didYouMean } from "./suggest.js";
+const closest = (word: string, options: readonly string[]): string | undefined => didYouMean(word, options);
+
+export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === "error");
+
+/** Stable order for output: by file, position, then code. */
+export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const d of ds) {
+    const k = `${d.file}\0${d.span.start}\0${d.span.end}\0${d.code}\0${d.message}`;
+    if (!seen.has(k)) seen.add(k), out.push(d);
+  }
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.span.start - b.span.start || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)));
+}

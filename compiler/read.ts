@@ -1,0 +1,293 @@
+// Typed reading of statement values, with located diagnostics. Lowering uses these and nothing else to look
+// at values, so every value check (range, type, name, arguments) reads and reports the same way.
+import type { Call, CallArg, Span, Statement, Value } from "../grammar/index.js";
+import { Diag, type Diagnostic, type Loc } from "./diagnostics.js";
+import type { Origin } from "./ir.js";
+import type { REntry } from "./resolve.js";
+import type { SourceText } from "./source.js";
+
+export type Check = (n: number, at: Loc) => Diagnostic | undefined;
+
+export const checks = {
+  positiveInt: (what: string): Check => (n, at) => (Number.isInteger(n) && n > 0 ? undefined : Diag.notPositiveInteger(at, what, n)),
+  nonNegativeInt: (what: string): Check => (n, at) => (Number.isInteger(n) && n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, "an integer ≥ 0")),
+  probability: (what: string): Check => (n, at) => (n >= 0 && n < 1 ? undefined : Diag.probabilityOutOfRange(at, what, n)),
+  positive: (what: string): Check => (n, at) => (n > 0 ? undefined : Diag.valueOutOfRange(at, what, n, "> 0")),
+  nonNegative: (what: string): Check => (n, at) => (n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, "≥ 0")),
+  atLeast: (what: string, lo: number): Check => (n, at) => (n >= lo ? undefined : Diag.valueOutOfRange(at, what, n, `≥ ${lo}`)),
+  greaterThan: (what: string, lo: number): Check => (n, at) => (n > lo ? undefined : Diag.valueOutOfRange(at, what, n, `> ${lo}`)),
+  learningRate: (): Check => (n, at) => (n > 0 ? undefined : Diag.learningRateNotPositive(at, n)),
+  any: (): Check => () => undefined,
+};
+
+/** One parameter of a call-shaped value such as `sgd(lr = 1, momentum = 0.9)`. */
+export interface Param {
+  readonly name: string;
+  readonly check: Check;
+  /** Absent: the argument is required. */
+  readonly default?: number;
+  /** Accepts a list of numbers rather than one number. */
+  readonly list?: boolean;
+}
+
+/** Shared state of one lowering: diagnostics, origins, and the sweep point being lowered. */
+export class LowerContext {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly origins: Record<string, Origin> = {};
+  /** Where each IR path was set, for checks that relate two settings. */
+  readonly locs = new Map<string, Loc>();
+
+  constructor(
+    private readonly sources: ReadonlyMap<string, SourceText>,
+    /** The value chosen for each `sweep(…)` call in this variant. */
+    readonly sweepChoice: ReadonlyMap<Call, Value>,
+  ) {}
+
+  report(d: Diagnostic | undefined): void {
+    if (d) this.diagnostics.push(d);
+  }
+
+  origin(path: string, at: Loc): void {
+    const src = this.sources.get(at.file);
+    const pos = src?.position(at.span.start) ?? { line: 1, col: 1 };
+    this.origins[path] = { file: at.file, line: pos.line, col: pos.col, start: at.span.start, end: at.span.end };
+    this.locs.set(path, at);
+  }
+
+  /** A value with any sweep replaced by this variant's choice. */
+  value(v: Value): Value {
+    return this.sweepChoice.get(v as Call) ?? v;
+  }
+
+  /** Was this value chosen from a sweep? (A swept 0 is a baseline, not a mistake.) */
+  fromSweep(v: Value): boolean {
+    return this.sweepChoice.has(v as Call);
+  }
+}
+
+const describe = (v: Value): string => {
+  switch (v.kind) {
+    case "Number":
+      return `the number ${v.text}`;
+    case "String":
+      return "a string";
+    case "Name":
+      return `'${v.name}'`;
+    case "Call":
+      return `'${v.callee.name}(…)'`;
+    case "List":
+      return "a list";
+  }
+};
+
+/** Reads the values of one statement left to right; `done()` reports whatever is left over. */
+export class StatementReader {
+  private index = 0;
+  readonly values: readonly Value[];
+  readonly stmt: Statement;
+
+  constructor(
+    readonly cx: LowerContext,
+    readonly entry: REntry,
+    /** The statement's shape, for hints: "ar α [dropped | raw]". */
+    readonly shape: string,
+  ) {
+    this.stmt = entry.stmt;
+    this.values = entry.stmt.values.map((v) => cx.value(v));
+  }
+
+  at(span: Span): Loc {
+    return { file: this.entry.file, span };
+  }
+
+  get keyLoc(): Loc {
+    return this.at(this.stmt.key.span);
+  }
+
+  get loc(): Loc {
+    return this.at(this.stmt.span);
+  }
+
+  peek(): Value | undefined {
+    return this.values[this.index];
+  }
+
+  /** The raw (unsubstituted) next value, to ask whether it is a sweep. */
+  peekRaw(): Value | undefined {
+    return this.stmt.values[this.index];
+  }
+
+  hasMore(): boolean {
+    return this.index < this.values.length;
+  }
+
+  take(): Value | undefined {
+    return this.values[this.index++];
+  }
+
+  number(path: string, what: string, check: Check): number | undefined {
+    const v = this.take();
+    if (!v) {
+      this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));
+      return undefined;
+    }
+    return readNumber(this.cx, this.at(v.span), v, path, what, check);
+  }
+
+  /** A bare word among `options`. */
+  word<T extends string>(path: string, what: string, options: readonly T[]): T | undefined {
+    const v = this.take();
+    if (!v) {
+      this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));
+      return undefined;
+    }
+    return readWord(this.cx, this.at(v.span), v, path, what, options);
+  }
+
+  /** A bare word among `options` if the next value is one, else the default. */
+  optionalWord<T extends string>(path: string, what: string, options: readonly T[], fallback: T): T {
+    const v = this.peek();
+    if (!v || v.kind !== "Name") return fallback;
+    this.index++;
+    return readWord(this.cx, this.at(v.span), v, path, what, options) ?? fallback;
+  }
+
+  /** `flag`, `flag true` or `flag false`. */
+  flag(path: string): boolean {
+    const v = this.peek();
+    if (!v) {
+      this.cx.origin(path, this.keyLoc);
+      return true;
+    }
+    return this.word(path, `'${this.stmt.key.name}'`, ["true", "false"] as const) !== "false";
+  }
+
+  done(): void {
+    const extra = this.values[this.index];
+    if (extra) this.cx.report(Diag.unexpectedValue(this.at(extra.span), this.stmt.key.name, this.shape));
+  }
+}
+
+export function readNumber(cx: LowerContext, at: Loc, v: Value, path: string, what: string, check: Check): number | undefined {
+  if (v.kind !== "Number") {
+    cx.report(Diag.typeMismatch(at, what, "a number", describe(v)));
+    return undefined;
+  }
+  const problem = check(v.value, at);
+  if (problem) {
+    cx.report(problem);
+    return undefined;
+  }
+  cx.origin(path, at);
+  return v.value;
+}
+
+export function readWord<T extends string>(cx: LowerContext, at: Loc, v: Value, path: string, what: string, options: readonly T[]): T | undefined {
+  if (v.kind !== "Name") {
+    cx.report(Diag.typeMismatch(at, what, options.map((o) => `'${o}'`).join(" or "), describe(v)));
+    return undefined;
+  }
+  if (!options.includes(v.name as T)) {
+    cx.report(Diag.unknownName(at, what, v.name, options));
+    return undefined;
+  }
+  cx.origin(path, at);
+  return v.name as T;
+}
+
+export interface CallShape {
+  readonly callee: string;
+  readonly args: Record<string, number | readonly number[]>;
+  readonly loc: Loc;
+}
+
+/**
+ * Reads `name(arg, key = arg, …)` (or a bare `name`) against one of several known signatures.
+ * Positional arguments fill parameters in order; every argument lands at `${path}.${param}`.
+ */
+export function readCall(
+  cx: LowerContext,
+  file: string,
+  raw: Value,
+  path: string,
+  what: string,
+  signatures: Readonly<Record<string, readonly Param[]>>,
+): CallShape | undefined {
+  const v = cx.value(raw);
+  const at = (span: Span): Loc => ({ file, span });
+  const callee = v.kind === "Call" ? v.callee : v.kind === "Name" ? { name: v.name, span: v.span } : undefined;
+  if (!callee) {
+    cx.report(Diag.typeMismatch(at(v.span), what, Object.keys(signatures).map((s) => `'${s}'`).join(" or "), describe(v)));
+    return undefined;
+  }
+  const params = signatures[callee.name];
+  if (!params) {
+    cx.report(Diag.unknownName(at(callee.span), what, callee.name, Object.keys(signatures)));
+    return undefined;
+  }
+  cx.origin(`${path}.kind`, at(callee.span));
+  const args: Record<string, number | readonly number[]> = {};
+  const given = new Set<string>();
+  let ok = true;
+  const callArgs: readonly CallArg[] = v.kind === "Call" ? v.args : [];
+  callArgs.forEach((arg, i) => {
+    const param = arg.name ? params.find((p) => p.name === arg.name!.name) : params[i];
+    if (!param) {
+      ok = false;
+      cx.report(
+        arg.name
+          ? Diag.unknownArgument(at(arg.name.span), callee.name, arg.name.name, params.map((p) => p.name))
+          : Diag.unexpectedValue(at(arg.span), `${callee.name}(…)`, `${callee.name}(${params.map((p) => p.name).join(", ")})`),
+      );
+      return;
+    }
+    if (given.has(param.name)) {
+      ok = false;
+      cx.report(Diag.duplicateArgument(at(arg.span), callee.name, param.name));
+      return;
+    }
+    given.add(param.name);
+    const value = cx.value(arg.value);
+    const argPath = `${path}.${param.name}`;
+    if (param.list) {
+      const items = value.kind === "List" ? value.items : [value];
+      const nums = items.map((item, j) => readNumber(cx, at(item.span), item, `${argPath}.${j}`, `${callee.name}(${param.name})`, param.check));
+      if (nums.some((n) => n === undefined)) ok = false;
+      else {
+        args[param.name] = nums as number[];
+        cx.origin(argPath, at(value.span));
+      }
+    } else {
+      const n = readNumber(cx, at(value.span), value, argPath, `${callee.name}(${param.name})`, param.check);
+      if (n === undefined) ok = false;
+      else args[param.name] = n;
+    }
+  });
+  for (const p of params) {
+    if (given.has(p.name)) continue;
+    if (p.default === undefined) {
+      ok = false;
+      cx.report(Diag.missingArgument(at(v.span), callee.name, p.name));
+    } else {
+      args[p.name] = p.default;
+    }
+  }
+  // Parameter order, not writing order, so `decay(after = 6, by = 1.2)` lowers like `decay(by = 1.2, after = 6)`.
+  const ordered = Object.fromEntries(params.map((p) => [p.name, args[p.name]!]));
+  return ok ? { callee: callee.name, args: ordered, loc: at(v.span) } : undefined;
+}
+
+/** Reads the statement `key` of a block with `read`, then reports leftover values; undefined when unset. */
+export function readKey<T>(cx: LowerContext, block: ReadonlyMap<string, REntry>, key: string, shape: string, read: (r: StatementReader) => T): T | undefined {
+  const e = block.get(key);
+  if (!e) return undefined;
+  const r = new StatementReader(cx, e, shape);
+  const v = read(r);
+  r.done();
+  return v;
+}
+
+/** `key N`, checked, recorded at `path`; the fallback when unset or invalid (the error is reported). */
+export function readNumberKey(cx: LowerContext, block: ReadonlyMap<string, REntry>, key: string, path: string, what: string, check: Check, fallback: number): number {
+  return readKey(cx, block, key, `${key} N`, (r) => r.number(path, what, check)) ?? fallback;
+}

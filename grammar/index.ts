@@ -1,0 +1,3 @@
+export * from "./ast.js";
+export { parse, MAX_NESTING, type ParseResult, type SyntaxError, type SyntaxErrorKind } from "./parser.js";
+export { STATEMENT_KEYWORDS, EXPERIMENT_BLOCK, keywordsOf } from "./keywords.js";

@@ -1,0 +1,26 @@
+// Which words start a statement, per block. Statements need no separator
+// (`regularize { ar 5  tar 2 }`), so a bare word in value position ends the
+// statement exactly when it is a statement keyword of the enclosing block.
+// This table is syntax only; what each key means lives in compiler/schema.ts,
+// and a test keeps the two in step.
+
+export const EXPERIMENT_BLOCK = "experiment";
+
+export const STATEMENT_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
+  experiment: ["data", "task", "model", "dropout", "regularize", "train"],
+  data: ["batch", "bptt", "eval_batch", "test_batch", "stateful", "level", "vocab", "order", "tokens", "seed", "permutation_seed", "random_crop"],
+  model: ["embed", "layers", "init", "recurrent_init", "embed_init", "forget_bias", "tie", "norm", "initial_state_noise"],
+  norm: ["on", "gamma", "stats", "momentum", "epsilon"],
+  dropout: ["input", "between", "output", "embedding", "recurrent", "weight", "zoneout"],
+  regularize: ["ar", "tar", "weight_decay"],
+  train: ["epochs", "optimizer", "schedule", "clip", "seed", "loss", "bptt"],
+};
+
+const ALL = new Set(Object.values(STATEMENT_KEYWORDS).flat());
+
+/** The statement keywords of the block owned by a statement with key `owner`. */
+export function keywordsOf(owner: string): ReadonlySet<string> {
+  const own = STATEMENT_KEYWORDS[owner];
+  // An unknown block (a misspelled `dropuot { … }`) still parses: any known key ends a statement there.
+  return own ? new Set(own) : ALL;
+}

@@ -1,0 +1,82 @@
+// Backend selection. The default is wasm (XNNPACK, SIMD; its binary ships inside the npm package); the pure-JS
+// cpu backend is the last fallback. tfjs-node / tfjs-node-gpu are used when the user has installed one: they
+// cannot be a dependency, because their install script downloads libtensorflow from outside the npm registry.
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { registerWasmKernels } from "./kernels/unsorted-segment-sum-wasm.js";
+
+export type BackendChoice = "auto" | "wasm" | "cpu" | "tensorflow";
+export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "wasm", "cpu", "tensorflow"];
+
+export interface BackendInfo {
+  /** The tfjs backend name now active: "wasm", "cpu", "tensorflow". */
+  readonly name: string;
+  /** One line for the user and the run record: what was chosen and why. */
+  readonly description: string;
+}
+
+export class BackendError extends Error {
+  override readonly name = "BackendError";
+  /** Its message is for the user as it stands: the CLI prints it without a stack trace. */
+  readonly userFacing = true;
+}
+
+/** The native TensorFlow bindings, if the user installed one (GPU build first). */
+async function loadTensorflowBinding(): Promise<string | null> {
+  for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      await import(pkg);
+      if (tf.findBackend("tensorflow")) return pkg;
+    } catch {
+      // not installed, or its native library failed to load: try the next one
+    }
+  }
+  return null;
+}
+
+export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
+  switch (choice) {
+    case "tensorflow": {
+      const pkg = await loadTensorflowBinding();
+      if (!pkg)
+        throw new BackendError(
+          "backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, and neither loads here. " +
+            "Install one (`npm install @tensorflow/tfjs-node`; its install script downloads libtensorflow), or use --backend wasm.",
+        );
+      await activate("tensorflow");
+      return { name: "tensorflow", description: `tensorflow (native, from ${pkg})` };
+    }
+    case "wasm":
+      await activate("wasm");
+      return { name: "wasm", description: wasmDescription() };
+    case "cpu":
+      await activate("cpu");
+      return { name: "cpu", description: "cpu (pure JavaScript; slow, the last fallback)" };
+    case "auto": {
+      const pkg = await loadTensorflowBinding();
+      if (pkg) {
+        await activate("tensorflow");
+        return { name: "tensorflow", description: `tensorflow (native, from ${pkg}; chosen by auto)` };
+      }
+      try {
+        await activate("wasm");
+        return { name: "wasm", description: `${wasmDescription()}; chosen by auto: no tfjs-node installed` };
+      } catch (e) {
+        await activate("cpu");
+        return { name: "cpu", description: `cpu (pure JavaScript; chosen by auto because wasm failed: ${(e as Error).message})` };
+      }
+    }
+  }
+}
+
+function wasmDescription(): string {
+  const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
+  return `wasm (XNNPACK${simd ? ", SIMD" : ""}, 1 thread)`;
+}
+
+async function activate(name: string): Promise<void> {
+  if (name === "wasm") registerWasmKernels();
+  const ok = await tf.setBackend(name);
+  await tf.ready();
+  if (!ok || tf.getBackend() !== name) throw new BackendError(`backend '${name}' failed to initialize`);
+}

@@ -1,0 +1,43 @@
+// UnsortedSegmentSum for the wasm backend, which ships without it (tfjs 4.22). tf.gather's gradient calls it,
+// so without this kernel the embedding gradient throws on wasm. The sum runs in JS over the wasm heap: it is a
+// scatter-add of N rows, linear in the size of the gradient, and only the embedding's backward uses it.
+import { registerKernel, type KernelConfig, type TensorInfo, type TypedArray } from "@tensorflow/tfjs";
+
+interface WasmBackendLike {
+  readSync(dataId: object): TypedArray;
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): TypedArray;
+}
+
+export const unsortedSegmentSumWasm: KernelConfig = {
+  kernelName: "UnsortedSegmentSum",
+  backendName: "wasm",
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const numSegments = (attrs as { numSegments: number }).numSegments;
+    const wasm = backend as unknown as WasmBackendLike;
+    // x: [N, ...rest]; segmentIds: [N] (tfjs reshapes to one id per leading row before calling the kernel)
+    const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
+    const width = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
+    const out = wasm.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+    const dst = wasm.typedArrayFromHeap(out);
+    dst.fill(0);
+    const src = wasm.readSync(x.dataId);
+    const ids = wasm.readSync(segmentIds.dataId);
+    for (let r = 0; r < rows; r++) {
+      const s = ids[r]!;
+      if (s < 0 || s >= numSegments) continue; // TF semantics: out-of-range ids are dropped
+      const o = s * width;
+      const i = r * width;
+      for (let k = 0; k < width; k++) dst[o + k]! += src[i + k]!;
+    }
+    return out;
+  },
+};
+
+let registered = false;
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registerKernel(unsortedSegmentSumWasm);
+  registered = true;
+}

@@ -1,0 +1,34 @@
+// What generated code implements: a language model over [T, B] token windows. The model exposes the hidden
+// sequence that feeds the softmax (after the output dropout) so that the trainer owns the loss convention.
+import type * as tf from "@tensorflow/tfjs";
+import { dropout, type MaskMode } from "./dropout.js";
+import type { ParameterStore } from "./parameters.js";
+import type { LayerState } from "./recurrent-layer.js";
+import type { Rng } from "./rng.js";
+import type { SoftmaxOutput } from "./softmax-loss.js";
+
+export interface ModelSetup {
+  /** The vocabulary size, known once the data is loaded. */
+  readonly vocab: number;
+  /** Where parameters are created; its Rng initializes them. */
+  readonly params: ParameterStore;
+}
+
+/** Per-step context: whether this is training (dropout on) and the stream masks are drawn from. */
+export class StepContext {
+  constructor(readonly training: boolean, readonly rng: Rng) {}
+
+  /** A vertical dropout site (Zaremba et al. 2014): applied to [T, B, H] between layers, never on h_{t-1}. */
+  dropout(x: tf.Tensor3D, p: number, mask: MaskMode): tf.Tensor3D {
+    return dropout(x, p, mask, this.rng, this.training);
+  }
+}
+
+export interface LanguageModel {
+  readonly params: ParameterStore;
+  readonly output: SoftmaxOutput;
+  /** Zero state for every layer. */
+  initialState(batch: number): LayerState[];
+  /** tokens [T, B] → hidden [T, B, D] for the softmax, and the final (detached) state of every layer. */
+  forward(tokens: tf.Tensor2D, state: readonly LayerState[], ctx: StepContext): { hidden: tf.Tensor3D; state: LayerState[] };
+}

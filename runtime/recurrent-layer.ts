@@ -1,0 +1,54 @@
+// One recurrent layer and its weights: W [I, G·H] (input), U [H, G·H] (recurrent), b [G·H], and for the GRU a
+// second bias b_h inside r ⊙ (U h + b_h). The time loop is the fused op of recurrent.ts.
+import * as tf from "@tensorflow/tfjs";
+import { gruMath } from "./gru.js";
+import type { Init } from "./init.js";
+import { LSTM_GATES, lstmMath } from "./lstm.js";
+import type { ParameterStore } from "./parameters.js";
+import { runSequence, type CellMath } from "./recurrent.js";
+import { rnnMath } from "./rnn.js";
+
+export type CellKind = "lstm" | "gru" | "rnn";
+
+export interface LayerState {
+  readonly h: tf.Tensor2D; // [B, H]
+  readonly c: tf.Tensor2D | null; // [B, H], LSTM only
+}
+
+export interface RecurrentLayerOptions {
+  readonly init: Init;
+  readonly recurrentInit: Init;
+  /** Added to the LSTM forget-gate bias (Gers et al. 2000; Zaremba et al. 2014 use 0). */
+  readonly forgetBias?: number;
+  /** The plain RNN's nonlinearity. */
+  readonly activation?: "tanh" | "relu";
+}
+
+export class RecurrentLayer {
+  readonly math: CellMath;
+  readonly W: tf.Variable<tf.Rank.R2>;
+  readonly U: tf.Variable<tf.Rank.R2>;
+  readonly b: tf.Variable<tf.Rank.R1>;
+  readonly bh: tf.Variable<tf.Rank.R1> | null;
+
+  constructor(store: ParameterStore, name: string, readonly cell: CellKind, readonly inputSize: number, readonly hidden: number, opts: RecurrentLayerOptions) {
+    this.math = cell === "lstm" ? lstmMath : cell === "gru" ? gruMath : rnnMath(opts.activation ?? "tanh");
+    const GH = this.math.gates * hidden;
+    this.W = store.matrix(`${name}.W`, inputSize, GH, opts.init, hidden);
+    this.U = store.matrix(`${name}.U`, hidden, GH, opts.recurrentInit, hidden);
+    const forget = cell === "lstm" ? (opts.forgetBias ?? 0) : 0;
+    const F = LSTM_GATES.F;
+    this.b = store.vector(`${name}.b`, GH, (i) => (Math.floor(i / hidden) === F ? forget : 0));
+    this.bh = cell === "gru" ? store.vector(`${name}.bh`, GH) : null;
+  }
+
+  zeroState(batch: number): LayerState {
+    return { h: tf.zeros([batch, this.hidden]), c: this.math.hasCell ? tf.zeros([batch, this.hidden]) : null };
+  }
+
+  /** x: [T, B, I] → y: [T, B, H]. The returned state is detached (truncated BPTT) and owned by the caller. */
+  forward(x: tf.Tensor3D, state: LayerState): { y: tf.Tensor3D; state: LayerState } {
+    const r = runSequence(this.math, x, { W: this.W, U: this.U, b: this.b, bh: this.bh }, state.h, state.c);
+    return { y: r.y, state: { h: r.h, c: r.c } };
+  }
+}

@@ -1,0 +1,130 @@
+// The fused recurrent layer: one op per layer per BPTT window, with a hand-written backward (tf.customGrad).
+//
+// Why fused: tfjs's per-op autodiff records ~15 kernels per step and takes every matMul gradient with transpose
+// flags, which the wasm backend runs ~10× slower than an explicit transpose followed by a plain matMul
+// (shared/design/perf-notes.md). Here the input projection of all T steps is one matMul, the recurrent
+// matMul is the only per-step matMul, and every backward matMul is written as matMul(transpose(a), b).
+//
+// The cell-specific maths (LSTM, GRU, tanh RNN) lives in its own file as a `CellMath`; this driver owns the
+// projections, the time loop and the weight gradients, so later sites (recurrent masks, weight drop, zoneout,
+// per-step normalization) plug into one place.
+import * as tf from "@tensorflow/tfjs";
+
+type T2 = tf.Tensor2D;
+
+/** One step of a cell, given both projections. G = gates: the projections are [B, G·H]. */
+export interface CellMath {
+  readonly gates: number;
+  /** LSTM carries a memory cell c next to h. */
+  readonly hasCell: boolean;
+  /**
+   * a = x_t W + b (the input projection), r = h_{t-1} U + b_h (the recurrent one), both [B, G·H].
+   * Returns the new state and whatever the backward needs (kept by the driver).
+   */
+  forward(a: T2, r: T2, hPrev: T2, cPrev: T2 | null): { h: T2; c: T2 | null; saved: tf.Tensor[] };
+  /**
+   * Given dL/dh_t (dh) and dL/dc_t from step t+1 (dc), return dL/da, dL/dr, the part of dL/dh_{t-1} that does
+   * not pass through U (GRU's z ⊙ h_{t-1}; null otherwise), and dL/dc_{t-1}.
+   */
+  backward(dh: T2, dc: T2 | null, saved: readonly tf.Tensor[], hPrev: T2, cPrev: T2 | null): { da: T2; dr: T2; dhDirect: T2 | null; dcPrev: T2 | null };
+}
+
+export interface RecurrentWeights {
+  /** [I, G·H] */
+  readonly W: tf.Tensor2D;
+  /** [H, G·H] */
+  readonly U: tf.Tensor2D;
+  /** [G·H]: the one bias of LSTM and RNN; GRU's input-side bias. */
+  readonly b: tf.Tensor1D;
+  /** [G·H]: GRU's recurrent-side bias (it sits inside r ⊙ (U h + b_h)); null for LSTM and RNN. */
+  readonly bh: tf.Tensor1D | null;
+}
+
+export interface SequenceResult {
+  /** [T, B, H]: h_1 … h_T, differentiable w.r.t. x and the weights. */
+  readonly y: tf.Tensor3D;
+  /** The final state, detached and kept: the caller owns (and disposes) it. Truncated BPTT stops here. */
+  readonly h: T2;
+  readonly c: T2 | null;
+}
+
+/**
+ * Run a cell over a window. x: [T, B, I]; h0, c0: [B, H] (treated as constants: truncated BPTT never sends a
+ * gradient into the previous window).
+ */
+export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights, h0: T2, c0: T2 | null): SequenceResult {
+  const [T, B, I] = x.shape;
+  let final: { h: T2; c: T2 | null } | null = null;
+  const inputs: tf.Tensor[] = [x, w.W, w.U, w.b, ...(w.bh ? [w.bh] : [])];
+
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [xs, W, U, b, bh] = args.slice(0, -1) as [tf.Tensor3D, T2, T2, tf.Tensor1D, tf.Tensor1D | undefined];
+    const x2 = xs.reshape([T * B, I]) as T2; // [T·B, I]
+    const A = tf.split(tf.add(tf.matMul(x2, W), b) as T2, T, 0) as T2[]; // T × [B, G·H]: all input projections at once
+    let h = h0;
+    let c = c0;
+    const hPrevs: T2[] = [];
+    const cPrevs: T2[] = [];
+    const stepSaved: tf.Tensor[][] = [];
+    const hs: T2[] = [];
+    for (let t = 0; t < T; t++) {
+      hPrevs.push(h);
+      if (c) cPrevs.push(c);
+      const rh = tf.matMul(h, U);
+      const r = (bh ? tf.add(rh, bh) : rh) as T2; // [B, G·H]
+      const step = cell.forward(A[t]!, r, h, c);
+      stepSaved.push(step.saved);
+      h = step.h;
+      c = step.c;
+      hs.push(h);
+    }
+    final = { h: tf.keep(h.clone()), c: c ? tf.keep(c.clone()) : null };
+    const y = tf.concat(hs, 0); // [T·B, H]
+    const layout = stepSaved[0]?.length ?? 0;
+    save([x2, tf.concat(hPrevs, 0), ...(cell.hasCell ? cPrevs : []), ...stepSaved.flat()]);
+
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const x2s = saved[0] as T2;
+      const Hprev = saved[1] as T2; // [T·B, H]: h_0 … h_{T-1}
+      const cs = cell.hasCell ? (saved.slice(2, 2 + T) as T2[]) : [];
+      const perStep = saved.slice(2 + cs.length);
+      const hPrevList = tf.split(Hprev, T, 0) as T2[];
+      const dys = tf.split(dy.reshape([T * B, -1]) as T2, T, 0) as T2[];
+      const UT = tf.transpose(U); // [G·H, H], once per window: no transpose flags on the hot path
+      let dhNext: T2 | null = null;
+      let dcNext: T2 | null = null;
+      const das: T2[] = new Array(T);
+      const drs: T2[] = new Array(T);
+      for (let t = T - 1; t >= 0; t--) {
+        const dh = dhNext ? tf.add(dys[t]!, dhNext) as T2 : dys[t]!;
+        const stepS = perStep.slice(t * layout, (t + 1) * layout);
+        const prevDh = dhNext;
+        // Each step's temporaries die here; only its gradients and what flows to step t−1 survive.
+        tf.tidy(() => {
+          const g = cell.backward(dh, dcNext, stepS, hPrevList[t]!, cell.hasCell ? cs[t]! : null);
+          das[t] = tf.keep(g.da);
+          drs[t] = g.dr === g.da ? das[t]! : tf.keep(g.dr);
+          const dhRec = tf.matMul(g.dr, UT) as T2; // through h_{t-1} U
+          dhNext = tf.keep(g.dhDirect ? (tf.add(dhRec, g.dhDirect) as T2) : dhRec);
+          dcNext = g.dcPrev ? tf.keep(g.dcPrev) : null;
+        });
+        (prevDh as T2 | null)?.dispose();
+      }
+      const dA = tf.concat(das, 0); // [T·B, G·H]
+      // LSTM and RNN feed one pre-activation from both projections (da = dr): reuse the concat
+      const dR = drs.every((d, t) => d === das[t]) ? dA : tf.concat(drs, 0);
+      const dW = tf.matMul(tf.transpose(x2s), dA); // [I, G·H]
+      const dU = tf.matMul(tf.transpose(Hprev), dR); // [H, G·H]
+      const dx = tf.matMul(dA, tf.transpose(W)).reshape([T, B, I]);
+      const grads: tf.Tensor[] = [dx, dW, dU, tf.sum(dA, 0)];
+      if (bh) grads.push(tf.sum(dR, 0));
+      return grads;
+    };
+    return { value: y.reshape([T, B, -1]) as tf.Tensor3D, gradFunc };
+  });
+
+  const y = op(...inputs) as tf.Tensor3D;
+  const f = final as unknown as { h: T2; c: T2 | null };
+  return { y, h: f.h, c: f.c };
+}

@@ -1,0 +1,439 @@
+// The training loop for language models: stateful truncated BPTT (Zaremba et al. 2014; Mikolov's setup), the
+// papers' evaluation, checkpoints that a kill cannot corrupt, exact resume, and a NaN stop that keeps the last
+// good checkpoint. Generated code supplies the model and the settings; everything here is experiment-agnostic.
+import * as tf from "@tensorflow/tfjs";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { selectBackend, type BackendChoice } from "./backend.js";
+import { readCheckpoint, writeCheckpoint, type StoredTensor } from "./checkpoint.js";
+import { clipByGlobalNorm } from "./clip.js";
+import { batchify, lmWindows, sliceRows, type Batched } from "./data/batching.js";
+import { dataRoot } from "./data/locate.js";
+import { loadTextCorpus, type TextDataset } from "./data/text-corpus.js";
+import { StepContext, type LanguageModel, type ModelSetup } from "./language-model.js";
+import { Optimizer, type OptimizerSpec } from "./optimizers.js";
+import { ParameterStore } from "./parameters.js";
+import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js";
+import type { LayerState } from "./recurrent-layer.js";
+import { Rng } from "./rng.js";
+import { scoped } from "./scoped.js";
+import { summarize } from "./summary.js";
+import { advanceSchedule, firstLr, type ScheduleSpec, type ScheduleState } from "./schedules.js";
+import { lossScale, type LossScale } from "./softmax-loss.js";
+import { makeSyntheticCorpus } from "./synthetic-corpus.js";
+
+export interface DataSpec {
+  readonly dataset: TextDataset | "synthetic";
+  /** `text` only: the folder with train/valid/test.txt, relative to the spec's folder. */
+  readonly path: string | null;
+  readonly batch: number;
+  readonly evalBatch: number;
+  readonly testBatch: number;
+  readonly bptt: number;
+  /** Carry the state across consecutive windows; false resets it to zero for every window. */
+  readonly stateful: boolean;
+  readonly synthetic: { readonly vocab: number; readonly order: number; readonly tokens: number; readonly seed: number } | null;
+}
+
+export interface TrainingSpec {
+  readonly epochs: number;
+  readonly optimizer: OptimizerSpec;
+  readonly schedule: ScheduleSpec;
+  /** Global gradient-norm bound; null: no clipping. */
+  readonly clip: number | null;
+  /** L2 penalty λ·w added to the gradient after clipping, as torch.optim's weight_decay (awd-lstm-lm). */
+  readonly weightDecay: number;
+  readonly loss: LossScale;
+  readonly seed: number;
+}
+
+/** What a generated module exports. */
+export interface Experiment {
+  readonly name: string;
+  /** The spec's path as given to the compiler, and the SHA-256 of its resolved IR. */
+  readonly spec: { readonly file: string; readonly hash: string };
+  readonly data: DataSpec;
+  readonly training: TrainingSpec;
+  createModel(setup: ModelSetup): LanguageModel;
+}
+
+export interface RunOptions {
+  /** Where metrics.jsonl, env.json and the checkpoints go (created if missing). */
+  readonly runDir: string;
+  readonly backend?: BackendChoice;
+  /** The data folder (--data); else RNNC_DATA; else the cache. */
+  readonly dataDir?: string;
+  /** The spec's folder, for `text "path"`. */
+  readonly specDir?: string;
+  /** Override the spec's epoch count. */
+  readonly epochs?: number;
+  /** Stop each epoch (and each evaluation) after N windows: quick runs. */
+  readonly limitBatches?: number;
+  /** A checkpoint file to continue from. */
+  readonly resume?: string;
+  /** Write a mid-epoch checkpoint this often (seconds); end-of-epoch checkpoints are always written. */
+  readonly checkpointEverySeconds?: number;
+  /** Where progress goes (stderr by default). */
+  readonly progress?: ProgressSink;
+  /** Versions etc. for env.json. */
+  readonly record?: Readonly<Record<string, unknown>>;
+  /** Abort after this many training windows in total (tests of interruption); behaves like Ctrl-C. */
+  readonly stopAfterWindows?: number;
+}
+
+export interface EvalResult {
+  /** Mean NLL per token, in nats. */
+  readonly loss: number;
+  readonly tokens: number;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly lr: number;
+  readonly trainLoss: number;
+  readonly validLoss: number;
+  readonly tokPerSec: number;
+  readonly seconds: number;
+}
+
+export interface RunResult {
+  readonly status: "done" | "interrupted";
+  readonly epochs: readonly EpochRecord[];
+  readonly bestEpoch: number | null;
+  readonly valid: EvalResult | null;
+  readonly test: EvalResult | null;
+  /** "perplexity" for words, "bpc" for characters. */
+  readonly metric: "perplexity" | "bpc";
+  /** The best achievable perplexity, when the data is synthetic. */
+  readonly optimalPerplexity: number | null;
+  readonly lastCheckpoint: string;
+  readonly runDir: string;
+  readonly backend: string;
+  /** Wall time of this invocation, training and evaluation. */
+  readonly seconds: number;
+  /** The closing lines to print: final valid and test metric. */
+  readonly summary: string;
+}
+
+export class TrainingError extends Error {
+  override readonly name = "TrainingError";
+  /** Its message is for the user as it stands: the CLI prints it without a stack trace. */
+  readonly userFacing = true;
+}
+
+interface CheckpointMeta {
+  readonly version: 1;
+  readonly experiment: string;
+  readonly specHash: string;
+  /** The epoch in progress (1-based) and the index of the next window in it. */
+  readonly epoch: number;
+  readonly nextWindow: number;
+  readonly schedule: ScheduleState;
+  readonly maskRng: number[];
+  readonly optimizerStep: number;
+  readonly epochs: EpochRecord[];
+  readonly bestEpoch: number | null;
+  /** Partial sums of the epoch in progress, so its summary is the same whether or not it was interrupted. */
+  readonly partial: { readonly nll: number; readonly tokens: number; readonly seconds: number };
+  readonly windowsDone: number;
+}
+
+export function metricOf(loss: number, level: "word" | "char"): number {
+  return level === "char" ? loss / Math.LN2 : Math.exp(loss);
+}
+
+interface Corpus {
+  readonly level: "word" | "char";
+  readonly vocab: number;
+  readonly train: Int32Array;
+  readonly valid: Int32Array;
+  readonly test: Int32Array;
+  readonly optimalPerplexity: number | null;
+}
+
+async function loadCorpus(data: DataSpec, opts: RunOptions): Promise<Corpus> {
+  if (data.dataset === "synthetic") {
+    const s = data.synthetic!;
+    const c = makeSyntheticCorpus(s);
+    return { level: "word", vocab: s.vocab, train: c.train, valid: c.valid, test: c.test, optimalPerplexity: c.optimalPerplexity };
+  }
+  const path = data.dataset === "text" ? join(opts.specDir ?? ".", data.path ?? ".") : undefined;
+  const c = await loadTextCorpus(data.dataset, { root: dataRoot(opts.dataDir), path });
+  return { level: c.level, vocab: c.vocab.tokens.length, train: c.train, valid: c.valid, test: c.test, optimalPerplexity: null };
+}
+
+/** Read a [T, B] window of token ids and the next-token targets as tensors. */
+function windowTensors(b: Batched, start: number, length: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
+  return {
+    x: tf.tensor2d(sliceRows(b, start, length), [length, b.batch], "int32"),
+    y: tf.tensor1d(sliceRows(b, start + 1, length), "int32"),
+  };
+}
+
+const stateTensors = (state: readonly LayerState[]): (tf.Tensor | null)[] => state.flatMap((s) => [s.h, s.c]);
+
+function disposeState(state: readonly LayerState[]): void {
+  for (const s of state) {
+    s.h.dispose();
+    s.c?.dispose();
+  }
+}
+
+/**
+ * Mean NLL over a split with state carried across windows, as the papers evaluate (shared/design/
+ * reproduction-notes.md): every token is predicted once, in order.
+ */
+export function evaluate(model: LanguageModel, ids: Int32Array, batch: number, bptt: number, stateful: boolean, limit?: number): EvalResult {
+  const b = batchify(ids, batch);
+  const ctx = new StepContext(false, new Rng(0));
+  let state = model.initialState(batch);
+  let nll = 0;
+  let tokens = 0;
+  let n = 0;
+  for (const w of lmWindows(b, bptt)) {
+    if (limit !== undefined && n++ >= limit) break;
+    const next = scoped(
+      () => {
+        const { x, y } = windowTensors(b, w.start, w.length);
+        const out = model.forward(x, state, ctx);
+        nll += model.output.loss(out.hidden, y, 1).dataSync()[0]!;
+        return out.state;
+      },
+      stateTensors,
+    );
+    tokens += w.length * batch;
+    if (stateful) {
+      disposeState(state);
+      state = next;
+    } else disposeState(next);
+  }
+  disposeState(state);
+  return { loss: nll / Math.max(tokens, 1), tokens };
+}
+
+function snapshot(model: LanguageModel, opt: Optimizer, state: readonly LayerState[]): StoredTensor[] {
+  const out: StoredTensor[] = [];
+  for (const p of model.params.list) out.push({ name: `param/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
+  for (const [k, t] of opt.state().slots) out.push({ name: `opt/${k}`, shape: t.shape, data: t.dataSync() as Float32Array });
+  state.forEach((s, l) => {
+    out.push({ name: `state/${l}/h`, shape: s.h.shape, data: s.h.dataSync() as Float32Array });
+    if (s.c) out.push({ name: `state/${l}/c`, shape: s.c.shape, data: s.c.dataSync() as Float32Array });
+  });
+  return out;
+}
+
+function restoreParams(model: LanguageModel, tensors: readonly StoredTensor[], file: string): void {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  for (const p of model.params.list) {
+    const t = byName.get(`param/${p.name}`);
+    if (!t || t.shape.join() !== p.variable.shape.join())
+      throw new TrainingError(`checkpoint ${file} does not match this model: parameter ${p.name} ${t ? `has shape [${t.shape}], expected [${p.variable.shape}]` : "is missing"}`);
+    p.variable.assign(tf.tensor(t.data, [...t.shape]));
+  }
+}
+
+export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<RunResult> {
+  const result = await train(exp, opts);
+  return { ...result, summary: summarize(result) };
+}
+
+async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult, "summary">> {
+  const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
+  const say = (line: string): void => sink.write(`${line}\n`);
+  const started = performance.now();
+  const backend = await selectBackend(opts.backend ?? "auto");
+  say(`backend: ${backend.description}`);
+
+  const corpus = await loadCorpus(exp.data, opts);
+  const { data, training } = exp;
+  const epochs = opts.epochs ?? training.epochs;
+  mkdirSync(opts.runDir, { recursive: true });
+  const lastPath = join(opts.runDir, "last.ckpt");
+  const bestPath = join(opts.runDir, "best.ckpt");
+  const metricsPath = join(opts.runDir, "metrics.jsonl");
+  const metric = corpus.level === "char" ? "bpc" : "perplexity";
+  const fmt = (loss: number): string => (corpus.level === "char" ? `${metricOf(loss, "char").toFixed(3)} bpc` : `ppl ${metricOf(loss, "word").toFixed(2)}`);
+
+  // One seed, two streams: weights are drawn first from their own stream, so adding a dropout site never
+  // changes the initial weights, and the mask stream is the part of the state a checkpoint must carry.
+  const params = new ParameterStore(new Rng(training.seed));
+  const model = exp.createModel({ vocab: corpus.vocab, params });
+  const maskRng = new Rng(training.seed ^ 0x5bd1e995);
+  const optimizer = new Optimizer(training.optimizer);
+  const vars = params.list.map((p) => p.variable);
+  const decayed = params.list.map((p) => p.decay);
+
+  writeFileSync(
+    join(opts.runDir, "env.json"),
+    JSON.stringify(
+      {
+        ...opts.record,
+        tfjs: tf.version.tfjs,
+        node: process.version,
+        backend: backend.name,
+        backendDescription: backend.description,
+        cpu: cpus()[0]?.model ?? "unknown",
+        cores: cpus().length,
+        seed: training.seed,
+        parameters: params.count(),
+        vocab: corpus.vocab,
+        trainTokens: corpus.train.length,
+        resumedFrom: opts.resume ?? null,
+        started: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+
+  const train = batchify(corpus.train, data.batch);
+  const windows = [...lmWindows(train, data.bptt)];
+  const perEpoch = opts.limitBatches !== undefined ? Math.min(opts.limitBatches, windows.length) : windows.length;
+
+  let epoch = 1;
+  let nextWindow = 0;
+  let schedule: ScheduleState = { lr: firstLr(training.schedule, training.optimizer.lr), best: Infinity, badEpochs: 0 };
+  let history: EpochRecord[] = [];
+  let bestEpoch: number | null = null;
+  let partial = { nll: 0, tokens: 0, seconds: 0 };
+  let windowsDone = 0;
+  let state = model.initialState(data.batch);
+
+  if (opts.resume) {
+    const ck = readCheckpoint<CheckpointMeta>(opts.resume);
+    if (ck.meta.experiment !== exp.name) throw new TrainingError(`checkpoint ${opts.resume} is from experiment ${ck.meta.experiment}, not ${exp.name}`);
+    restoreParams(model, ck.tensors, opts.resume);
+    optimizer.load({
+      step: ck.meta.optimizerStep,
+      slots: ck.tensors.filter((t) => t.name.startsWith("opt/")).map((t) => [t.name.slice(4), tf.tensor(t.data, [...t.shape])] as [string, tf.Tensor]),
+    });
+    disposeState(state);
+    const get = (n: string): tf.Tensor2D | null => {
+      const t = ck.tensors.find((x) => x.name === n);
+      return t ? tf.tensor2d(t.data, [t.shape[0]!, t.shape[1]!]) : null;
+    };
+    state = model.initialState(data.batch).map((s, l) => {
+      const h = get(`state/${l}/h`) ?? s.h;
+      const c = s.c ? (get(`state/${l}/c`) ?? s.c) : null;
+      if (h !== s.h) s.h.dispose();
+      if (c !== s.c) s.c?.dispose();
+      return { h, c };
+    });
+    maskRng.setState(ck.meta.maskRng);
+    ({ epoch, nextWindow, schedule, bestEpoch, partial, windowsDone } = ck.meta);
+    history = [...ck.meta.epochs];
+    say(`resumed ${opts.resume}: epoch ${epoch}, window ${nextWindow}/${perEpoch}`);
+  }
+
+  const save = (path: string, atEpoch = epoch, atWindow = nextWindow): void =>
+    writeCheckpoint<CheckpointMeta>(path, {
+      meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextWindow: atWindow, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, epochs: history, bestEpoch, partial, windowsDone },
+      tensors: snapshot(model, optimizer, state),
+    });
+
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
+    interrupted = true;
+    sink.write("\ninterrupt: finishing this step, then saving a checkpoint (Ctrl-C again to quit at once)\n");
+  };
+  process.on("SIGINT", onSigint);
+  const ctx = new StepContext(true, maskRng);
+  const everyMs = (opts.checkpointEverySeconds ?? 600) * 1000;
+  let lastSave = performance.now();
+
+  try {
+    for (; epoch <= epochs; epoch++, nextWindow = 0) {
+      const progress = new EpochProgress(sink, `epoch ${epoch}/${epochs}`, perEpoch);
+      let t0 = performance.now() - partial.seconds * 1000;
+      for (; nextWindow < perEpoch; ) {
+        const w = windows[nextWindow]!;
+        const scale = lossScale(training.loss, w.length, data.batch);
+        const { value, grads, next } = scoped(() => {
+          const { x, y } = windowTensors(train, w.start, w.length);
+          let out: { hidden: tf.Tensor3D; state: LayerState[] } | null = null;
+          const g = tf.variableGrads(() => {
+            out = model.forward(x, state, ctx);
+            return model.output.loss(out.hidden, y, scale);
+          }, vars);
+          const o = out as unknown as { state: LayerState[] };
+          return { value: g.value, grads: vars.map((v) => g.grads[v.name]!), next: o.state };
+        }, (r) => [r.value, ...r.grads, ...stateTensors(r.next)]);
+        const loss = value.dataSync()[0]!;
+        value.dispose();
+        if (!Number.isFinite(loss)) {
+          grads.forEach((g) => g.dispose());
+          disposeState(next);
+          throw new TrainingError(
+            `the training loss is ${loss} at epoch ${epoch}, window ${nextWindow + 1}/${perEpoch}: stopped. ` +
+              (existsSync(lastPath) ? `The last good checkpoint is ${lastPath}; resume with --resume ${opts.runDir} after lowering the learning rate or adding clipping.` : "No checkpoint had been written yet."),
+          );
+        }
+        let g = grads;
+        if (training.clip !== null) g = clipByGlobalNorm(g, training.clip).grads;
+        if (training.weightDecay > 0) {
+          const wd = g.map((gi, k) => (decayed[k] ? tf.add(gi, tf.mul(vars[k]!, training.weightDecay)) : gi));
+          g.forEach((gi, k) => decayed[k] && gi.dispose());
+          g = wd;
+        }
+        optimizer.apply(vars, g, schedule.lr);
+        g.forEach((gi) => gi.dispose());
+        if (data.stateful) {
+          disposeState(state);
+          state = next;
+        } else disposeState(next);
+
+        partial = { nll: partial.nll + loss / scale, tokens: partial.tokens + w.length * data.batch, seconds: (performance.now() - t0) / 1000 };
+        nextWindow++;
+        windowsDone++;
+        const mean = partial.nll / partial.tokens;
+        progress.update(nextWindow, { loss: mean, ppl: Math.exp(mean), tokPerSec: partial.tokens / partial.seconds });
+        if (nextWindow % 100 === 0 || nextWindow === perEpoch)
+          appendFileSync(metricsPath, JSON.stringify({ event: "train", epoch, window: nextWindow, windows: perEpoch, loss: mean, lr: schedule.lr, tokPerSec: partial.tokens / partial.seconds }) + "\n");
+        if (opts.stopAfterWindows !== undefined && windowsDone >= opts.stopAfterWindows) interrupted = true;
+        if (interrupted) {
+          save(lastPath);
+          say(`saved ${lastPath} at epoch ${epoch}, window ${nextWindow}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
+          return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000 };
+        }
+        if (performance.now() - lastSave > everyMs && nextWindow < perEpoch) {
+          save(lastPath);
+          lastSave = performance.now();
+          t0 = performance.now() - partial.seconds * 1000;
+        }
+      }
+
+      const trainLoss = partial.nll / partial.tokens;
+      const tokPerSec = partial.tokens / partial.seconds;
+      const v0 = performance.now();
+      const valid = evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
+      const record: EpochRecord = { epoch, lr: schedule.lr, trainLoss, validLoss: valid.loss, tokPerSec, seconds: partial.seconds };
+      history.push(record);
+      const improved = bestEpoch === null || valid.loss < history.find((h) => h.epoch === bestEpoch)!.validLoss;
+      if (improved) bestEpoch = epoch;
+      appendFileSync(metricsPath, JSON.stringify({ event: "epoch", ...record, validSeconds: (performance.now() - v0) / 1000, best: improved }) + "\n");
+      progress.finish(
+        `epoch ${epoch}/${epochs}  lr ${schedule.lr.toPrecision(4)}  train ${fmt(trainLoss)}  valid ${fmt(valid.loss)}${improved ? " *" : ""}  ${Math.round(tokPerSec)} tok/s  ${formatDuration(partial.seconds)}`,
+      );
+      schedule = advanceSchedule(training.schedule, training.optimizer.lr, schedule, epoch + 1, valid.loss);
+      partial = { nll: 0, tokens: 0, seconds: 0 };
+      disposeState(state);
+      state = model.initialState(data.batch); // every epoch starts from a zero state, as Zaremba's reader does
+      // This checkpoint points at the start of the next epoch: resuming from it continues there.
+      save(lastPath, epoch + 1, 0);
+      lastSave = performance.now();
+      if (improved) save(bestPath, epoch + 1, 0);
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+
+  // Report the best-validation checkpoint's numbers, as the papers do.
+  if (bestEpoch !== null) restoreParams(model, readCheckpoint<CheckpointMeta>(bestPath).tensors, bestPath);
+  const valid = evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
+  const test = evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches);
+  appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric, valid: metricOf(valid.loss, corpus.level), test: metricOf(test.loss, corpus.level) }) + "\n");
+  disposeState(state);
+  return { status: "done", epochs: history, bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000 };
+}

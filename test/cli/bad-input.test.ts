@@ -1,0 +1,306 @@
+// The built binary on hostile input: every bad file gets exit code 1 and a located diagnostic with a code,
+// never a stack trace, and quickly; usage mistakes get exit code 2 and a message; `--help` works everywhere.
+import { execSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const BIN = join(ROOT, "bin/rnnc.js");
+/**
+ * Per run of the binary: a bound on hangs and blow-ups, not a benchmark (rnnc itself starts in about 0.5 s).
+ * The 2 s target for bad input is measured on a quiet machine and reported; under the parallel test load of a
+ * 2-core CI machine the same runs take up to twice as long, so the test only catches what is far beyond it.
+ */
+const WALL_MS = 5_000;
+
+interface Run {
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+let dir = "";
+
+/** A run that has not finished by then is killed (and fails `expectClean`): a hang costs seconds, not minutes. */
+const KILL_MS = 12_000;
+
+function spawnRnnc(args: readonly string[]): Run {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete env["RNNC_DEBUG"];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: "utf8", timeout: KILL_MS, killSignal: "SIGKILL", env, maxBuffer: 64 * 2 ** 20 });
+  const ms = performance.now() - t0;
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== "ETIMEDOUT") throw r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "", ms };
+}
+
+/**
+ * Runs the binary. A run over the time bound is repeated once and the faster time kept: a busy machine can
+ * slow one run down, but a blow-up is slow every time.
+ */
+function rnnc(...args: string[]): Run {
+  const r = spawnRnnc(args);
+  if (r.ms < WALL_MS || r.ms > 2 * WALL_MS || r.signal) return r;
+  const again = spawnRnnc(args);
+  return { ...r, ms: Math.min(r.ms, again.ms) };
+}
+
+const STACK_FRAME = /^\s+at (?:.+ \(.*:\d+:\d+\)|\S+:\d+:\d+)$/m;
+const NODE_ERROR = /^(?:Uncaught )?(?:[A-Z][A-Za-z]*)?Error(?: \[[A-Z_]+\])?: |node:internal|internal error/m;
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Exit code, no stack trace, no node error, in time. */
+function expectClean(r: Run, code: number): void {
+  const out = r.stdout + r.stderr;
+  expect(r.signal, `killed by a signal (timeout?) after ${r.ms.toFixed(0)} ms\n${out.slice(0, 2000)}`).toBeNull();
+  expect(r.status, out.slice(0, 4000)).toBe(code);
+  expect(out, "no stack trace").not.toMatch(STACK_FRAME);
+  expect(out, "no error from node itself").not.toMatch(NODE_ERROR);
+  expect(r.ms, "wall time (ms)").toBeLessThan(WALL_MS);
+}
+
+/** Exit 1 with a diagnostic `error[CODE]` located at `file:line:col`. */
+function expectLocated(r: Run, file: string, code: RegExp = /E0\d{3}/): void {
+  expectClean(r, 1);
+  const out = r.stdout + r.stderr;
+  expect(out).toMatch(new RegExp(`error\\[${code.source}\\]: \\S`));
+  expect(out, "a located diagnostic").toMatch(new RegExp(`--> ${escape(file)}:\\d+:\\d+`));
+}
+
+/** A seeded PRNG (mulberry32), so the random files are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomBytes(seed: number, n: number, pick: (r: number) => number): Buffer {
+  const next = prng(seed);
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = pick(next());
+  return b;
+}
+
+const VALID = `experiment ok {
+  data ptb { batch 20  bptt 35 }
+  model { embed 200  layers 2 lstm(200) }
+  train { epochs 1  optimizer sgd(lr = 1) }
+}
+`;
+
+const repeatTo = (unit: string, bytes: number): string => unit.repeat(Math.ceil(bytes / unit.length));
+
+/** name → contents, and the diagnostic code expected (a pattern). */
+const BAD: ReadonlyArray<{ name: string; bytes: () => string | Buffer; code: RegExp }> = [
+  { name: "empty.rnn", bytes: () => "", code: /E0106/ },
+  { name: "whitespace.rnn", bytes: () => " \n\t\n\r\n", code: /E0106/ },
+  { name: "random.rnn", bytes: () => randomBytes(0x5eed, 4096, (r) => Math.floor(r * 256)), code: /E01\d\d/ },
+  { name: "random-ascii.rnn", bytes: () => randomBytes(0xa5c1, 4096, (r) => Math.floor(r * 128)), code: /E01\d\d/ },
+  { name: "big-valid-looking.rnn", bytes: () => `experiment big {\n${repeatTo("  data ptb { batch 20  bptt 35 }\n", 2 ** 20)}}\n`, code: /E0\d{3}/ },
+  { name: "big-garbage.rnn", bytes: () => repeatTo("experiment x { zz 1 ( ] ", 2 ** 20), code: /E01\d\d/ },
+  { name: "big-words.rnn", bytes: () => repeatTo("abc ", 2 ** 20), code: /E0103/ },
+  { name: "big-one-string.rnn", bytes: () => `experiment a { data text "${"x".repeat(2 ** 20)}" }\n`, code: /E0\d{3}/ },
+  { name: "nested-braces.rnn", bytes: () => "{".repeat(10_000), code: /E0104/ },
+  { name: "nested-in-spec.rnn", bytes: () => `experiment a { model { layers ${"[".repeat(10_000)}lstm(8)${"]".repeat(10_000)} } }\n`, code: /E0104/ },
+  { name: "unterminated-comment.rnn", bytes: () => "experiment a {\n  /* never closed\n  data ptb\n}\n", code: /E0102/ },
+  { name: "unterminated-string.rnn", bytes: () => 'experiment a {\n  data text "never closed\n}\n', code: /E0101/ },
+  { name: "invalid-utf8.rnn", bytes: () => Buffer.concat([Buffer.from("experiment a {\n  data ptb "), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from("\n}\n")]), code: /E0105/ },
+  { name: "invalid-utf8-surrogate.rnn", bytes: () => Buffer.concat([Buffer.from("experiment a { "), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(" }\n")]), code: /E0105/ },
+  { name: "nul.rnn", bytes: () => "experiment a {\u0000}\n", code: /E0100/ },
+  { name: "self.rnn", bytes: () => 'experiment a extends "self.rnn" { }\n', code: /E0200/ },
+  { name: "missing-parent.rnn", bytes: () => 'experiment a extends "nowhere/parent.rnn" { }\n', code: /E0201/ },
+];
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, "dist/compiler/cli/main.js"))) execSync("npm run build", { cwd: ROOT, stdio: "pipe" });
+  dir = mkdtempSync(join(tmpdir(), "rnnc-bad-input-"));
+  for (const f of BAD) writeFileSync(join(dir, f.name), f.bytes());
+  writeFileSync(join(dir, "ok.rnn"), VALID);
+  mkdirSync(join(dir, "no-specs"));
+  writeFileSync(join(dir, "no-specs", "README.txt"), "not a spec\n");
+  mkdirSync(join(dir, "cycle"));
+  writeFileSync(join(dir, "cycle", "a.rnn"), 'experiment a extends "b.rnn" { }\n');
+  writeFileSync(join(dir, "cycle", "b.rnn"), 'experiment b extends "a.rnn" { }\n');
+  writeFileSync(join(dir, "too-big.rnn"), repeatTo("// filler\n", 5 * 2 ** 20));
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("rnnc check on bad input", () => {
+  it("sanity: a valid spec passes", () => {
+    const r = rnnc("check", "ok.rnn");
+    expectClean(r, 0);
+    expect(r.stdout).toContain("ok    ok.rnn");
+  });
+
+  it.each(BAD)("$name: exit 1, located $code, no stack trace", ({ name, code }) => {
+    expectLocated(rnnc("check", name), name, code);
+  });
+
+  it("random files are really what they claim (the test's own sanity)", () => {
+    expect(readFileSync(join(dir, "random.rnn")).length).toBe(4096);
+    expect(readFileSync(join(dir, "big-garbage.rnn")).length).toBeGreaterThanOrEqual(2 ** 20);
+  });
+
+  // The cycle is reported at whichever `extends` closes it.
+  it("an extends cycle across two files", () => {
+    const r = rnnc("check", "cycle/a.rnn");
+    expectClean(r, 1);
+    expect(r.stderr).toMatch(/error\[E0200\]: .*\n\s*--> cycle\/[ab]\.rnn:\d+:\d+/);
+  });
+
+  it("a directory holding a cycle", () => {
+    const r = rnnc("check", "cycle");
+    expectClean(r, 1);
+    expect(r.stderr).toMatch(/error\[E0200\]: .*\n\s*--> cycle\/[ab]\.rnn:\d+:\d+/);
+  });
+
+  it("a missing file: exit 1, E0208 naming the file", () => {
+    const r = rnnc("check", "missing.rnn");
+    expectClean(r, 1);
+    expect(r.stdout + r.stderr).toMatch(/error\[E0208\]: \S/);
+    expect(r.stdout + r.stderr).toMatch(/--> missing\.rnn(:\d+:\d+)?$/m);
+  });
+
+  it("a file over the size limit: exit 1, E0208 naming the file", () => {
+    const r = rnnc("check", "too-big.rnn");
+    expectClean(r, 1);
+    expect(r.stdout + r.stderr).toMatch(/error\[E0208\]: .*too-big\.rnn/);
+  });
+
+  it("a directory with no specs: exit 1 and says so", () => {
+    const r = rnnc("check", "no-specs");
+    expectClean(r, 1);
+    expect(r.stdout + r.stderr).toMatch(/no \.rnn files/);
+  });
+
+  it("good and bad files together: exit 1, every bad one reported", () => {
+    const r = rnnc("check", "ok.rnn", "empty.rnn", "self.rnn", "missing.rnn");
+    expectClean(r, 1);
+    const out = r.stdout + r.stderr;
+    for (const code of ["E0106", "E0200", "E0208"]) expect(out).toContain(`error[${code}]`);
+    expect(out).toContain("ok    ok.rnn");
+  });
+});
+
+describe("rnnc ir, fmt, diff on bad input", () => {
+  const pick = (...names: string[]) => BAD.filter((f) => names.includes(f.name));
+
+  it.each(pick("empty.rnn", "random.rnn", "big-valid-looking.rnn", "nested-braces.rnn", "unterminated-comment.rnn", "invalid-utf8.rnn", "self.rnn", "missing-parent.rnn"))(
+    "ir $name: exit 1, located $code, no stack trace",
+    ({ name, code }) => {
+      expectLocated(rnnc("ir", name), name, code);
+    },
+  );
+
+  // fmt reports syntax errors only: an empty file or an extends cycle is simply formatted.
+  it.each(pick("random-ascii.rnn", "big-garbage.rnn", "nested-braces.rnn", "unterminated-comment.rnn", "unterminated-string.rnn", "nul.rnn", "invalid-utf8.rnn"))(
+    "fmt --check $name: exit 1, located $code, no stack trace",
+    ({ name, code }) => {
+      expectLocated(rnnc("fmt", "--check", name), name, code);
+    },
+  );
+
+  it.each(pick("unterminated-comment.rnn", "big-garbage.rnn", "invalid-utf8.rnn"))("fmt $name: exit 1 and leaves the file alone", ({ name, bytes }) => {
+    const before = readFileSync(join(dir, name));
+    expect(Buffer.from(bytes()).equals(before), "the test's own sanity").toBe(true);
+    expectLocated(rnnc("fmt", name), name);
+    expect(readFileSync(join(dir, name)).equals(before), "file unchanged").toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes(".rnnc-tmp-")), "no temporary file left").toEqual([]);
+  });
+
+  it("fmt on a directory with no specs: exit 1, no stack trace", () => {
+    expectClean(rnnc("fmt", "no-specs"), 1);
+  });
+
+  it("fmt --check on a file it cannot read: exit 1, E0208, and does not call it formatted", () => {
+    const r = rnnc("fmt", "--check", "missing.rnn");
+    expectClean(r, 1);
+    expect(r.stdout + r.stderr).toMatch(/error\[E0208\]/);
+    expect(r.stdout + r.stderr).not.toMatch(/already formatted/);
+  });
+
+  it("ir on a directory: exit 1, no stack trace", () => {
+    const r = rnnc("ir", "no-specs");
+    expectClean(r, 1);
+    expect(r.stdout + r.stderr).toMatch(/error\[E0\d{3}\]/);
+  });
+
+  it("diff with a bad side: exit 1, located, no stack trace", () => {
+    expectLocated(rnnc("diff", "ok.rnn", "self.rnn"), "self.rnn", /E0200/);
+    expectLocated(rnnc("diff", "invalid-utf8.rnn", "ok.rnn"), "invalid-utf8.rnn", /E0105/);
+    expectLocated(rnnc("diff", "nested-braces.rnn#x", "ok.rnn"), "nested-braces.rnn", /E0104/);
+  });
+});
+
+describe("many experiments and long extends chains", () => {
+  const head = "experiment e0 { data ptb { batch 20 } model { layers lstm(8) } }\n";
+  beforeAll(() => {
+    // ~1 MB: 38 000 experiments that each extend the first.
+    let siblings = head;
+    for (let i = 1; siblings.length < 2 ** 20; i++) siblings += `experiment e${i} extends e0 { }\n`;
+    writeFileSync(join(dir, "siblings.rnn"), siblings);
+    // ~170 KB: e1 extends e2 extends … e5000.
+    let chain = "";
+    for (let i = 1; i < 5000; i++) chain += `experiment e${i} extends e${i + 1} { }\n`;
+    writeFileSync(join(dir, "chain.rnn"), chain + head.replace("e0", "e5000"));
+  });
+
+  it("a 1 MB file of experiments extending a sibling: in time, no internal error", () => {
+    const r = rnnc("check", "siblings.rnn");
+    expectClean(r, 0);
+  });
+
+  it("a 5000-long extends chain: no stack overflow, no internal error", () => {
+    const r = rnnc("check", "chain.rnn");
+    expect([0, 1], (r.stdout + r.stderr).slice(0, 2000)).toContain(r.status);
+    expectClean(r, r.status ?? -1);
+  });
+});
+
+describe("usage errors: exit 2 with a message", () => {
+  const USAGE: ReadonlyArray<readonly string[]> = [
+    [],
+    ["bogus"],
+    ["--bogus"],
+    ["check"],
+    ["check", "--bogus", "ok.rnn"],
+    ["check", "--max-memory", "lots", "ok.rnn"],
+    ["ir", "ok.rnn", "extra.rnn"],
+    ["diff", "ok.rnn"],
+  ];
+  it.each(USAGE.map((a) => [a.join(" ") || "(no arguments)", a] as const))("rnnc %s", (_, args) => {
+    const r = rnnc(...args);
+    expectClean(r, 2);
+    expect((r.stdout + r.stderr).trim(), "says what is wrong").not.toBe("");
+  });
+});
+
+describe("--help", () => {
+  const HELP: ReadonlyArray<readonly string[]> = [["--help"], ["help"], ["help", "check"], ...["check", "fmt", "ir", "diff"].map((c) => [c, "--help"])];
+  it.each(HELP.map((a) => [a.join(" "), a] as const))("rnnc %s: exit 0 and usage", (_, args) => {
+    const r = rnnc(...args);
+    expectClean(r, 0);
+    const sub = args.find((a) => !a.startsWith("-") && a !== "help");
+    expect(r.stdout).toMatch(new RegExp(`^Usage: rnnc${sub ? ` ${sub}` : ""} `, "m"));
+  });
+
+  it("rnnc --version: exit 0", () => {
+    const r = rnnc("--version");
+    expectClean(r, 0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});

@@ -1,0 +1,117 @@
+// Resolution, defaults, origins and sweeps: the IR as codegen and diff will see it.
+import { describe, expect, it } from "vitest";
+import { compile } from "../../compiler/compile.js";
+import { memoryHost } from "../../compiler/host.js";
+import { IR_VERSION, type ExperimentIR } from "../../compiler/ir.js";
+import { STATEMENT_KEYWORDS } from "../../grammar/index.js";
+
+const build = (files: Record<string, string>, main = Object.keys(files)[0]!) => compile(main, memoryHost(files));
+const only = (files: Record<string, string>): ExperimentIR => {
+  const r = build(files);
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return r.document!.experiments[0]!;
+};
+
+const BASE = `experiment base {
+  data ptb { batch 20  bptt 35 }
+  model { embed 650  layers 2 lstm(650)  init uniform(0.05) }
+  dropout { input 0.5  between 0.5  output 0.5 }
+  train { epochs 39  optimizer sgd(lr = 1)  clip 5 }
+}`;
+
+describe("lowering", () => {
+  it("fills every unset value from the defaults table and marks it so", () => {
+    const e = only({ "a.rnn": "experiment a { data ptb  model { layers lstm(10) } }" });
+    expect(e.data.batch).toBe(20);
+    expect(e.model.embed).toBe(10); // defaults to the first layer's width
+    expect(e.train.loss).toBe("mean");
+    expect(e.origins["data.batch"]).toBe("default");
+    expect(e.origins["model.layers.0.hidden"]).toMatchObject({ file: "a.rnn", line: 1 });
+  });
+
+  it("gives every leaf of the IR an origin", () => {
+    const e = only({ "a.rnn": BASE });
+    const leaves: string[] = [];
+    const walk = (v: unknown, p: string): void => {
+      if (v !== null && typeof v === "object" && Object.keys(v).length > 0) for (const [k, c] of Object.entries(v)) walk(c, p ? `${p}.${k}` : k);
+      else leaves.push(p);
+    };
+    for (const k of ["data", "task", "model", "dropout", "regularize", "train"] as const) walk(e[k], k);
+    expect(Object.keys(e.origins).sort()).toEqual(leaves.sort());
+  });
+
+  it("merges overrides block by block, keeping the parent's other keys", () => {
+    const e = only({
+      "child.rnn": `experiment child extends "dir/../base.rnn" { dropout { between 0.4 }  model { tie } }`,
+      "base.rnn": BASE,
+    });
+    expect(e.dropout.input.p).toBe(0.5);
+    expect(e.dropout.between.p).toBe(0.4);
+    expect(e.model.tie).toBe(true);
+    expect(e.model.layers).toHaveLength(2);
+    expect(e.origins["dropout.between.p"]).toMatchObject({ file: "child.rnn" });
+    expect(e.origins["dropout.input.p"]).toMatchObject({ file: "base.rnn", line: 4 });
+    expect(e.extends).toEqual(["base.rnn:base"]);
+  });
+
+  it("extends a sibling experiment in the same file", () => {
+    const r = build({ "a.rnn": `${BASE}\nexperiment v extends base { train { epochs 2 } }` });
+    expect(r.document!.experiments.map((e) => [e.name, e.train.epochs])).toEqual([["base", 39], ["v", 2]]);
+  });
+
+  it("expands sweeps into one variant per value, and their product", () => {
+    const r = build({ "a.rnn": `${BASE.slice(0, -1)}  regularize { ar sweep(0, 2)  tar sweep(1, 3) } }` });
+    const names = r.document!.experiments.map((e) => e.name);
+    expect(names).toEqual(["base[ar=0,tar=1]", "base[ar=0,tar=3]", "base[ar=2,tar=1]", "base[ar=2,tar=3]"]);
+    expect(r.document!.experiments[3]!.variant).toEqual({ "regularize.ar": 2, "regularize.tar": 3 });
+    expect(r.diagnostics.map((d) => d.code)).not.toContain("W0401"); // a swept 0 is a baseline, not a mistake
+  });
+
+  it("sweeps inside call arguments", () => {
+    const r = build({ "a.rnn": BASE.replace("sgd(lr = 1)", "sgd(lr = sweep(10, 20))") });
+    expect(r.document!.experiments.map((e) => e.train.optimizer.lr)).toEqual([10, 20]);
+  });
+
+  it("produces versioned, JSON-stable IR", () => {
+    const r = build({ "a.rnn": BASE });
+    expect(r.document!.irVersion).toBe(IR_VERSION);
+    expect(JSON.parse(JSON.stringify(r.document))).toEqual(r.document);
+    expect(JSON.stringify(build({ "a.rnn": BASE }).document)).toBe(JSON.stringify(r.document));
+  });
+
+  it("infers classification for MNIST and feeds pixels without an embedding", () => {
+    const e = only({ "m.rnn": "experiment m { data pmnist { batch 64 }  model { layers lstm(100) } }" });
+    expect(e.task).toEqual({ kind: "classify", classes: 10 });
+    expect(e.model.embed).toBeNull();
+    expect(e.data.bptt).toBe(784);
+  });
+
+  it("reads every key of the keyword table (the grammar and the compiler agree)", () => {
+    // One statement per key; each must lower without an unknown-key error.
+    const sample: Record<string, string> = {
+      batch: "batch 4", bptt: "bptt 5", eval_batch: "eval_batch 2", test_batch: "test_batch 1", stateful: "stateful false",
+      level: "level char", vocab: "vocab 12", order: "order 2", tokens: "tokens 1000", seed: "seed 3", permutation_seed: "permutation_seed 1",
+      random_crop: "random_crop", embed: "embed 8", layers: "layers 2 lstm(8)", init: "init orthogonal", recurrent_init: "recurrent_init identity",
+      embed_init: "embed_init uniform(0.1)", forget_bias: "forget_bias 1", tie: "tie", norm: "norm layer", initial_state_noise: "initial_state_noise 0.1",
+      on: "on [input]", gamma: "gamma 0.5", stats: "stats per_step", momentum: "momentum 0.1", epsilon: "epsilon 0.001",
+      input: "input 0.1", between: "between 0.1", output: "output 0.1", embedding: "embedding 0.1", recurrent: "recurrent 0.1", weight: "weight 0.1",
+      zoneout: "zoneout 0.1", ar: "ar 1", tar: "tar 1", weight_decay: "weight_decay 0.1", epochs: "epochs 1", optimizer: "optimizer adam",
+      schedule: "schedule plateau(divide = 4)", clip: "clip 1", loss: "loss sum_steps",
+    };
+    for (const keys of Object.values(STATEMENT_KEYWORDS)) for (const k of keys) expect(sample[k] ?? (k === "data" || k === "task" || k === "model" || k === "dropout" || k === "regularize" || k === "train" ? "block" : undefined), k).toBeDefined();
+    const spec = `experiment k {
+      data synthetic { ${["batch", "bptt", "eval_batch", "test_batch", "vocab", "order", "tokens", "seed"].map((k) => sample[k]).join("  ")} }
+      task lm
+      model { embed 8  layers 2 lstm(8)  init orthogonal  recurrent_init identity  embed_init uniform(0.1)  forget_bias 1  tie  initial_state_noise 0.1
+              norm batch { on [input]  gamma 0.5  stats per_step  momentum 0.1  epsilon 0.001 } }
+      dropout { input 0.1 locked  between 0.1  output 0.1  embedding 0.1  recurrent 0.1  weight 0.1  zoneout 0.1 }
+      regularize { ar 1  tar 1  weight_decay 0.1 }
+      train { epochs 1  optimizer adam  schedule plateau(divide = 4)  clip 1  loss sum_steps  seed 2  bptt fixed }
+    }`;
+    const r = build({ "k.rnn": spec });
+    expect(r.diagnostics).toEqual([]);
+    const e = r.document!.experiments[0]!;
+    expect(e.origins["model.norm.epsilon"]).toMatchObject({ file: "k.rnn" });
+    expect(e.origins["dropout.zoneout.hidden"]).toMatchObject({ file: "k.rnn" });
+  });
+});
