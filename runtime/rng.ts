@@ -26,12 +26,16 @@ export class Rng {
 
   /** The generator's whole state, for checkpoints: a resumed run continues the exact same stream. */
   getState(): [number, number, number, number] {
-    return [this.a, this.b, this.c, this.d];
+    // `a` is stored signed (b ^ (b >>> 9) is an int32); only its value mod 2^32 matters, and setState accepts
+    // [0, 2^32) only, so report every word unsigned (a negative word made every resume from such a state throw).
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
   }
 
   setState(state: readonly number[]): void {
-    if (state.length !== 4 || !state.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)) throw new RangeError("bad Rng state");
-    [this.a, this.b, this.c, this.d] = state as [number, number, number, number];
+    // Words in [−2^31, 0) are accepted too (as their value mod 2^32): checkpoints written before getState
+    // normalized `a` hold it signed.
+    if (state.length !== 4 || !state.every((x) => Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 32)) throw new RangeError("bad Rng state");
+    [this.a, this.b, this.c, this.d] = state.map((x) => x >>> 0) as [number, number, number, number];
   }
 
   /** Uniform on [0, 2^32). */

@@ -45,5 +45,8 @@ export function advanceSchedule(spec: ScheduleSpec, lr0: number, s: ScheduleStat
 
 /** The learning rate of epoch 1 (a decay or at_epochs schedule may already apply). */
 export function firstLr(spec: ScheduleSpec, lr0: number): number {
+  // plateau depends on validation only, and no epoch has ended yet: advancing it with validLoss = Infinity would
+  // count a non-improving epoch and start epoch 1 at lr₀ / divide (with patience 0).
+  if (spec.kind === "plateau") return lr0;
   return advanceSchedule(spec, lr0, initialSchedule(lr0), 1, Infinity).lr;
 }

@@ -49,16 +49,20 @@ export class SoftmaxOutput {
       const flat = tf.add(tf.mul(tf.range(0, N, 1, "int32"), tf.scalar(V, "int32")), targets); // row·V + target
       const picked = tf.gather(logits.reshape([N * V]), flat); // [N]
       const value = tf.mul(tf.sub(tf.sum(lse), tf.sum(picked)), scale) as tf.Scalar;
-      save([h2, logits, lse]);
+      // targets are saved (cloned and kept by the engine), not read from the closure: a caller may create them
+      // inside the differentiated function, whose scope disposes them before the backward runs.
+      save([h2, logits, lse, targets]);
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [h2s, logitsS, lseS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+          const [h2s, logitsS, lseS, targetsS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
           // dL/dlogits = (softmax − onehot(target)) · scale · dy. The one-hot is built as int32 and cast: the wasm
           // backend's OneHot writes integer bit patterns into a float32 output (tfjs 4.22).
-          const onehot = tf.cast(tf.oneHot(targets, V), "float32");
+          const onehot = tf.cast(tf.oneHot(targetsS, V), "float32");
           const dLogits = tf.mul(tf.sub(tf.exp(tf.sub(logitsS, lseS)), onehot), tf.mul(dy, scale)) as tf.Tensor2D;
-          const dh = tf.matMul(dLogits, tf.transpose(wIn)).reshape([T, B, D]); // [N, V]·[V, D]
+          // [N, V]·[V, D]. Tied: w is E [V, D] itself. (Not transpose(wIn): wIn is a forward temporary, disposed
+          // when the forward's scope ends, so reading it here threw "Cannot read properties of undefined".)
+          const dh = tf.matMul(dLogits, tied ? w : tf.transpose(w)).reshape([T, B, D]);
           const dw = tied
             ? tf.matMul(tf.transpose(dLogits), h2s) // [V, N]·[N, D]
             : tf.matMul(tf.transpose(h2s), dLogits); // [D, N]·[N, V]
