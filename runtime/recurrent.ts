@@ -97,23 +97,31 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       const das: T2[] = new Array(T);
       const drs: T2[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) {
-        const dh = dhNext ? tf.add(dys[t]!, dhNext) as T2 : dys[t]!;
+        const dh = dhNext ? (tf.add(dys[t]!, dhNext) as T2) : dys[t]!;
         const stepS = perStep.slice(t * layout, (t + 1) * layout);
-        const prevDh = dhNext;
-        // Each step's temporaries die here; only its gradients and what flows to step t−1 survive.
-        tf.tidy(() => {
+        // Each step's temporaries die in this tidy; what it returns (the step's gradients and what flows to step
+        // t−1) moves to the enclosing scope. No tf.keep here: a kept tensor outlives every tidy, including the
+        // training step's, and would leak ~2 tensors per step per layer.
+        const [da, dr, dhPrev, dcPrev] = tf.tidy(() => {
           const g = cell.backward(dh, dcNext, stepS, hPrevList[t]!, cell.hasCell ? cs[t]! : null);
-          das[t] = tf.keep(g.da);
-          drs[t] = g.dr === g.da ? das[t]! : tf.keep(g.dr);
           const dhRec = tf.matMul(g.dr, UT) as T2; // through h_{t-1} U
-          dhNext = tf.keep(g.dhDirect ? (tf.add(dhRec, g.dhDirect) as T2) : dhRec);
-          dcNext = g.dcPrev ? tf.keep(g.dcPrev) : null;
+          const dhP = g.dhDirect ? (tf.add(dhRec, g.dhDirect) as T2) : dhRec;
+          return [g.da, g.dr === g.da ? g.da : g.dr, dhP, g.dcPrev ?? tf.zeros([0])] as T2[];
         });
-        (prevDh as T2 | null)?.dispose();
+        if (dh !== dys[t]) dh.dispose();
+        dhNext?.dispose();
+        dcNext?.dispose();
+        das[t] = da!;
+        drs[t] = dr!;
+        dhNext = dhPrev!;
+        dcNext = cell.hasCell ? dcPrev! : (dcPrev!.dispose(), null);
       }
+      (dhNext as T2 | null)?.dispose(); // dL/dh_0 and dL/dc_0: truncated BPTT sends nothing to the previous window
+      (dcNext as T2 | null)?.dispose();
       const dA = tf.concat(das, 0); // [T·B, G·H]
       // LSTM and RNN feed one pre-activation from both projections (da = dr): reuse the concat
       const dR = drs.every((d, t) => d === das[t]) ? dA : tf.concat(drs, 0);
+      new Set([...das, ...drs]).forEach((d) => d.dispose());
       const dW = tf.matMul(tf.transpose(x2s), dA); // [I, G·H]
       const dU = tf.matMul(tf.transpose(Hprev), dR); // [H, G·H]
       const dx = tf.matMul(dA, tf.transpose(W)).reshape([T, B, I]);

@@ -91,6 +91,35 @@ for (const backend of ["wasm", "cpu"] as const) {
       });
     }
 
+    // A training step runs forward and backward inside one tidy and keeps only the loss, the gradients and the
+    // final state. Anything else that survives is a leak: a kept tensor per step once grew the wasm heap by
+    // ~3 MB per window until tfjs aborted, halfway through a PTB epoch.
+    for (const c of cases) {
+      it(`${c.name}: a forward and backward pass leaves no tensor behind`, () => {
+        const rng = new Rng(11);
+        const W = tf.variable(rand(rng, [I, c.gates * H])), U = tf.variable(rand(rng, [H, c.gates * H]));
+        const b = tf.variable(rand(rng, [c.gates * H])), bh = tf.variable(rand(rng, [c.gates * H]));
+        const x = rand(rng, [T, B, I]) as tf.Tensor3D, h0 = rand(rng, [B, H]) as tf.Tensor2D, c0 = rand(rng, [B, H]) as tf.Tensor2D;
+        const step = (): void => {
+          let state: tf.Tensor[] = [];
+          const grads = tf.tidy(() => {
+            const g = tf.variableGrads(() => {
+              const r = runSequence(c.math, x, { W: W as tf.Tensor2D, U: U as tf.Tensor2D, b: b as tf.Tensor1D, bh: c.hasBh ? (bh as tf.Tensor1D) : null }, h0, c.math.hasCell ? c0 : null);
+              state = [r.h, ...(r.c ? [r.c] : [])];
+              return tf.sum(tf.square(r.y));
+            });
+            return [g.value, ...Object.values(g.grads)];
+          });
+          tf.dispose([...grads, ...state]);
+        };
+        step(); // the first call may allocate lazily (kernels, constants)
+        const before = tf.memory().numTensors;
+        for (let k = 0; k < 3; k++) step();
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([W, U, b, bh, x, h0, c0]);
+      });
+    }
+
     it("returns the final state detached, equal to the last output", () => {
       const rng = new Rng(3);
       const x = rand(rng, [T, B, I]) as tf.Tensor3D;
