@@ -106,7 +106,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
           const g = cell.backward(dh, dcNext, stepS, hPrevList[t]!, cell.hasCell ? cs[t]! : null);
           const dhRec = tf.matMul(g.dr, UT) as T2; // through h_{t-1} U
           const dhP = g.dhDirect ? (tf.add(dhRec, g.dhDirect) as T2) : dhRec;
-          return [g.da, g.dr === g.da ? g.da : g.dr, dhP, g.dcPrev ?? tf.zeros([0])] as T2[];
+          return [g.da, g.dr === g.da ? g.da : g.dr, dhP, g.dcPrev ?? tf.zeros([0, 0])] as T2[];
         });
         if (dh !== dys[t]) dh.dispose();
         dhNext?.dispose();

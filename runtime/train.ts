@@ -332,6 +332,11 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
       tensors: snapshot(model, optimizer, state),
     });
 
+  // --resume reruns the run's own code and settings, so it would diverge again: the way on is a new run.
+  const keptNote = (): string =>
+    existsSync(lastPath)
+      ? `The last good checkpoint is ${lastPath} (not overwritten). Lower the learning rate or add clipping in the spec (or with --set) and start a new run.`
+      : "No checkpoint had been written yet. Lower the learning rate or add clipping in the spec (or with --set).";
   let interrupted = false;
   const onSigint = (): void => {
     if (interrupted) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
@@ -367,7 +372,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
           disposeState(next);
           throw new TrainingError(
             `the training loss is ${loss} at epoch ${epoch}, window ${nextWindow + 1}/${perEpoch}: stopped. ` +
-              (existsSync(lastPath) ? `The last good checkpoint is ${lastPath}; resume with --resume ${opts.runDir} after lowering the learning rate or adding clipping.` : "No checkpoint had been written yet."),
+              keptNote(),
           );
         }
         let g = grads;
@@ -391,6 +396,9 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
         progress.update(nextWindow, { loss: mean, ppl: Math.exp(mean), tokPerSec: partial.tokens / partial.seconds });
         if (nextWindow % 100 === 0 || nextWindow === perEpoch)
           appendFileSync(metricsPath, JSON.stringify({ event: "train", epoch, window: nextWindow, windows: perEpoch, loss: mean, lr: schedule.lr, tokPerSec: partial.tokens / partial.seconds }) + "\n");
+        // A turn of the event loop, so that a pending Ctrl-C reaches onSigint: the steps are synchronous, and without
+        // it a SIGINT waited until training ended (and was then dropped), so Ctrl-C did nothing.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (opts.stopAfterWindows !== undefined && windowsDone >= opts.stopAfterWindows) interrupted = true;
         if (interrupted) {
           save(lastPath);
@@ -408,6 +416,9 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
       const tokPerSec = partial.tokens / partial.seconds;
       const v0 = performance.now();
       const valid = evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
+      // Finite training losses can still leave weights whose validation loss overflows: stop before such an
+      // epoch is checkpointed (or marked best), so the last checkpoint stays the last good one.
+      if (!Number.isFinite(valid.loss)) throw new TrainingError(`the validation loss is ${valid.loss} after epoch ${epoch}: stopped. ${keptNote()}`);
       const record: EpochRecord = { epoch, lr: schedule.lr, trainLoss, validLoss: valid.loss, tokPerSec, seconds: partial.seconds };
       history.push(record);
       const improved = bestEpoch === null || valid.loss < history.find((h) => h.epoch === bestEpoch)!.validLoss;

@@ -61,14 +61,24 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
   let specDir: string | undefined;
   let resume: string | undefined;
   let warnings = "";
+  // The flags that shape the run, kept in run.json: `--resume` alone (the command an interrupted run prints)
+  // continues the same run; a flag given again with --resume wins.
+  let epochs = flags.epochs;
+  let limitBatches = flags.limitBatches;
+  let backend = flags.backend;
+  let dataDir = flags.data === undefined ? undefined : resolve(flags.data);
   if (flags.resume !== undefined) {
     if (spec !== undefined || flags.set.length) return { stdout: "", stderr: "rnnc run: --resume continues a run with its own generated code; give no SPEC or --set with it\n", exitCode: EXIT.usage };
     runDir = flags.resume;
     resume = join(runDir, "last.ckpt");
     if (!existsSync(join(runDir, "model.mjs")) || !existsSync(resume))
       return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
-    const env = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { specDir?: string };
+    const env = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { specDir?: string; epochs?: number; limitBatches?: number; backend?: string; data?: string };
     specDir = env.specDir;
+    epochs ??= env.epochs;
+    limitBatches ??= env.limitBatches;
+    if (backend === "auto" && env.backend !== undefined) backend = env.backend;
+    dataDir ??= env.data;
   } else {
     if (spec === undefined) return { stdout: "", stderr: "rnnc run: give a SPEC, or --resume RUN_DIR\n", exitCode: EXIT.usage };
     const p = await prepare(ws, spec, flags.set, render, options, "run");
@@ -82,7 +92,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     writeFileSync(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
     writeFileSync(join(runDir, "model.ts"), p.code);
     writeFileSync(join(runDir, "model.mjs"), transpile(p.code));
-    writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set }, null, 2) + "\n");
+    writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, backend, data: dataDir }, null, 2) + "\n");
     process.stderr.write(`run directory: ${runDir}\n`);
   }
   linkRuntime(runDir);
@@ -91,11 +101,11 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
   try {
     const result = await mod.run({
       runDir,
-      backend: flags.backend,
-      dataDir: flags.data,
+      backend,
+      dataDir,
       specDir,
-      epochs: flags.epochs,
-      limitBatches: flags.limitBatches,
+      epochs,
+      limitBatches,
       resume,
       record: { rnnc: VERSION, argv: process.argv.slice(2) },
     });

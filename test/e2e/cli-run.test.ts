@@ -1,0 +1,124 @@
+// `rnnc run` and `rnnc build` on user errors, through the built binary: a technique code generation cannot do
+// yet (E0500, naming it), a data set that is not there (where to put it; no network is tried), bad `--set`
+// overrides (a located diagnostic, or a usage error) and a bad --resume. Exit 1 for errors in the input, 2 for
+// usage; never a stack trace; nothing trained and no run directory left for a refused spec.
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectExit, requireBuild, rnnc, tempDir } from "./cli.js";
+
+const tmp = tempDir("cli-run");
+beforeAll(requireBuild);
+afterAll(() => tmp.remove());
+
+let n = 0;
+/** A fresh, empty folder under the temp dir. */
+function fresh(name: string): string {
+  const p = join(tmp.path, `${name}-${n++}`);
+  mkdirSync(p);
+  return p;
+}
+
+describe("a spec using a technique that is not supported yet", () => {
+  it.each([
+    ["run", "examples/merity-2017/table3-650-artar.rnn", [/error\[E0500\]: activation regularization \(AR\) is not yet supported/, /error\[E0500\]: temporal activation regularization \(TAR\) is not yet supported/], "examples/merity-2017/table3-650-artar.rnn:5:19"],
+    ["run", "examples/cooijmans-2017/pmnist-bnlstm.rnn", [/error\[E0500\]: batch normalization is not yet supported/], "examples/cooijmans-2017/pmnist-bnlstm.rnn:5:10"],
+    ["build", "examples/cooijmans-2017/pmnist-bnlstm.rnn", [/error\[E0500\]: batch normalization is not yet supported/], "examples/cooijmans-2017/pmnist-bnlstm.rnn:5:10"],
+    ["build", "examples/merity-2017/table3-650-artar.rnn", [/error\[E0500\]: activation regularization \(AR\)/], "examples/merity-2017/table3-650-artar.rnn:5:19"],
+  ] as const)("rnnc %s %s is refused with E0500 naming the feature", async (command, spec, messages, at) => {
+    const out = fresh("out");
+    const args = command === "run" ? ["run", spec, "--runs", out] : ["build", spec, "-o", out];
+    const r = await rnnc(args);
+    expectExit(r, 1);
+    for (const m of messages) expect(r.stderr).toMatch(m);
+    expect(r.stderr).toContain(`--> ${at}`);
+    expect(r.stderr).toContain("the spec is valid (`rnnc check` passes)");
+    expect(r.stdout).toBe("");
+    expect(r.stderr).not.toMatch(/run directory:|backend:/); // refused before anything is written or trained
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe("a data set that is not there", () => {
+  const expectMissingPtb = (stderr: string, root: string): void => {
+    expect(stderr).toMatch(/^rnnc run: Data set "ptb" is not complete\. Expected folder: (.+)$/m);
+    expect(stderr).toContain(`Expected folder: ${join(root, "ptb")}`);
+    for (const f of ["ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"]) expect(stderr).toMatch(new RegExp(`^\\s+${f.replace(/\./g, "\\.")}\\s+missing`, "m"));
+    expect(stderr).toContain("To fix: put the files there, or point RNNC_DATA / --data at a folder that has them.");
+    // The download was tried from the mirror the environment names, which refuses at once: no network access.
+    expect(stderr).toContain("http://127.0.0.1:9/ptb/ptb.train.txt");
+    expect(stderr).toContain("No partial file was kept.");
+    // Nothing left behind in the data folder that a later run could take for the data set.
+    expect(existsSync(join(root, "ptb")) ? readdirSync(join(root, "ptb")) : []).toEqual([]);
+  };
+
+  it("with --data: a clear error saying which folder and files, exit 1, no stack trace", async () => {
+    const data = fresh("data");
+    const r = await rnnc(["run", "examples/zaremba-2014/small.rnn", "--data", data, "--epochs", "1", "--limit-batches", "1", "--runs", fresh("runs")]);
+    expectExit(r, 1);
+    expect(r.stdout).toBe("");
+    expectMissingPtb(r.stderr, data);
+  });
+
+  it("with RNNC_DATA: the same error names that folder", async () => {
+    const data = fresh("data");
+    const r = await rnnc(["run", "examples/zaremba-2014/small.rnn", "--epochs", "1", "--limit-batches", "1", "--runs", fresh("runs")], { env: { RNNC_DATA: data } });
+    expectExit(r, 1);
+    expectMissingPtb(r.stderr, data);
+  });
+});
+
+describe("bad --set overrides", () => {
+  it("an unknown key: a located diagnostic with a suggestion, exit 1, nothing run", async () => {
+    const runs = fresh("runs");
+    const r = await rnnc(["run", "examples/quickstart.rnn", "--set", "train.epoch=5", "--runs", runs]);
+    expectExit(r, 1);
+    expect(r.stderr).toMatch(/^error\[E0206\]: unknown key 'epoch' in `train`$/m);
+    expect(r.stderr).toMatch(/^ *--> examples\/--set\.rnn:\d+:\d+$/m);
+    expect(r.stderr).toMatch(/^\s*\d+ \| +epoch 5$/m); // the code frame shows the override
+    expect(r.stderr).toContain("did you mean 'epochs'?");
+    expect(readdirSync(runs)).toEqual([]);
+  });
+
+  it("a bad value: a located diagnostic, exit 1 (rnnc build too)", async () => {
+    const out = fresh("out");
+    const r = await rnnc(["build", "examples/quickstart.rnn", "--set", "data.tokens=-5", "-o", out]);
+    expectExit(r, 1);
+    expect(r.stderr).toMatch(/^error\[E0302\]: .*-5/m);
+    expect(r.stderr).toMatch(/^ *--> examples\/--set\.rnn:\d+:\d+$/m);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it("a value that does not parse: a located syntax diagnostic, exit 1", async () => {
+    const r = await rnnc(["run", "examples/quickstart.rnn", "--set", "model.layers=1 lstm(32", "--runs", fresh("runs")]);
+    expectExit(r, 1);
+    expect(r.stderr).toMatch(/^error\[E01\d\d\]: /m);
+    expect(r.stderr).toMatch(/^ *--> examples\/--set\.rnn:\d+:\d+$/m);
+  });
+
+  it("not BLOCK.KEY=VALUE, or an unknown block: a usage error, exit 2", async () => {
+    for (const set of ["nonsense", "trian.epochs=5"]) {
+      const r = await rnnc(["run", "examples/quickstart.rnn", "--set", set, "--runs", fresh("runs")]);
+      expectExit(r, 2);
+      expect(r.stderr).toContain(`rnnc run: --set ${JSON.stringify(set)}: expected BLOCK.KEY=VALUE with BLOCK one of data, task, model, dropout, regularize, train`);
+    }
+  });
+});
+
+describe("bad --resume", () => {
+  it("a folder that is not a run directory: exit 1 and what it needs", async () => {
+    const dir = fresh("not-a-run");
+    const r = await rnnc(["run", "--resume", dir]);
+    expectExit(r, 1);
+    expect(r.stderr).toBe(`rnnc run: ${dir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`);
+  });
+
+  it("with a SPEC or --set: a usage error, exit 2", async () => {
+    const dir = fresh("not-a-run");
+    for (const extra of [["examples/quickstart.rnn"], ["--set", "train.epochs=2"]]) {
+      const r = await rnnc(["run", "--resume", dir, ...extra]);
+      expectExit(r, 2);
+      expect(r.stderr).toContain("--resume continues a run with its own generated code; give no SPEC or --set with it");
+    }
+  });
+});
