@@ -9,7 +9,8 @@
 //   arg        := (NAME '=')? value
 //
 // Syntax only: whether `dropout` may hold `zoneout`, or `lr` must be positive, is the compiler's business.
-import { EmbeddedActionsParser, type IToken, type TokenType, EOF } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF } from "./chevrotain.js";
 import type * as ast from "./ast.js";
 import * as t from "./tokens.js";
 import { EXPERIMENT_BLOCK, keywordsOf } from "./keywords.js";

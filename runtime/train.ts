@@ -233,6 +233,59 @@ function restoreParams(model: LanguageModel, tensors: readonly StoredTensor[], f
   }
 }
 
+export interface Trainer {
+  /**
+   * One window of truncated BPTT from `state` (which the caller still owns): forward, backward, global-norm
+   * clipping, weight decay, and the optimizer's update at rate `lr`. xs and ys are the [T, B] inputs and targets,
+   * row-major. Returns the loss as the spec scales it (divide by `scale` for the summed NLL) and the final state,
+   * detached. A non-finite loss leaves the weights untouched and returns a zero state.
+   */
+  step(xs: Int32Array, ys: Int32Array, T: number, state: readonly LayerState[], scale: number, lr?: number): { loss: number; next: LayerState[] };
+  disposeState(state: readonly LayerState[]): void;
+}
+
+/** The training step `runExperiment` uses, on its own: the benchmark times exactly this. */
+export function createTrainer(model: LanguageModel, training: TrainingSpec, maskRng: Rng, optimizer = new Optimizer(training.optimizer)): Trainer {
+  const vars = model.params.list.map((p) => p.variable);
+  const decayed = model.params.list.map((p) => p.decay);
+  const ctx = new StepContext(true, maskRng);
+  return {
+    disposeState,
+    step(xs, ys, T, state, scale, lr = training.optimizer.lr) {
+      const B = xs.length / T;
+      const { value, grads, next } = scoped(() => {
+        const x = tf.tensor2d(xs, [T, B], "int32");
+        const y = tf.tensor1d(ys, "int32");
+        let out: { hidden: tf.Tensor3D; state: LayerState[] } | null = null;
+        const g = tf.variableGrads(() => {
+          out = model.forward(x, state, ctx);
+          return model.output.loss(out.hidden, y, scale);
+        }, vars);
+        const o = out as unknown as { state: LayerState[] };
+        return { value: g.value, grads: vars.map((v) => g.grads[v.name]!), next: o.state };
+      }, (r) => [r.value, ...r.grads, ...stateTensors(r.next)]);
+      const loss = value.dataSync()[0]!;
+      value.dispose();
+      if (!Number.isFinite(loss)) {
+        grads.forEach((g) => g.dispose());
+        disposeState(next);
+        return { loss, next: model.initialState(B) };
+      }
+      let g = grads;
+      if (training.clip !== null) g = clipByGlobalNorm(g, training.clip).grads;
+      if (training.weightDecay > 0) {
+        // L2 in the gradient after clipping, as torch.optim's weight_decay after clip_grad_norm_ (awd-lstm-lm).
+        const wd = g.map((gi, k) => (decayed[k] ? tf.add(gi, tf.mul(vars[k]!, training.weightDecay)) : gi));
+        g.forEach((gi, k) => decayed[k] && gi.dispose());
+        g = wd;
+      }
+      optimizer.apply(vars, g, lr);
+      g.forEach((gi) => gi.dispose());
+      return { loss, next };
+    },
+  };
+}
+
 export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<RunResult> {
   const result = await train(exp, opts);
   return { ...result, summary: summarize(result) };
@@ -261,8 +314,6 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
   const model = exp.createModel({ vocab: corpus.vocab, params });
   const maskRng = new Rng(training.seed ^ 0x5bd1e995);
   const optimizer = new Optimizer(training.optimizer);
-  const vars = params.list.map((p) => p.variable);
-  const decayed = params.list.map((p) => p.decay);
 
   writeFileSync(
     join(opts.runDir, "env.json"),
@@ -344,7 +395,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
     sink.write("\ninterrupt: finishing this step, then saving a checkpoint (Ctrl-C again to quit at once)\n");
   };
   process.on("SIGINT", onSigint);
-  const ctx = new StepContext(true, maskRng);
+  const trainer = createTrainer(model, training, maskRng, optimizer);
   const everyMs = (opts.checkpointEverySeconds ?? 600) * 1000;
   let lastSave = performance.now();
 
@@ -355,35 +406,11 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
       for (; nextWindow < perEpoch; ) {
         const w = windows[nextWindow]!;
         const scale = lossScale(training.loss, w.length, data.batch);
-        const { value, grads, next } = scoped(() => {
-          const { x, y } = windowTensors(train, w.start, w.length);
-          let out: { hidden: tf.Tensor3D; state: LayerState[] } | null = null;
-          const g = tf.variableGrads(() => {
-            out = model.forward(x, state, ctx);
-            return model.output.loss(out.hidden, y, scale);
-          }, vars);
-          const o = out as unknown as { state: LayerState[] };
-          return { value: g.value, grads: vars.map((v) => g.grads[v.name]!), next: o.state };
-        }, (r) => [r.value, ...r.grads, ...stateTensors(r.next)]);
-        const loss = value.dataSync()[0]!;
-        value.dispose();
+        const { loss, next } = trainer.step(sliceRows(train, w.start, w.length), sliceRows(train, w.start + 1, w.length), w.length, state, scale, schedule.lr);
         if (!Number.isFinite(loss)) {
-          grads.forEach((g) => g.dispose());
           disposeState(next);
-          throw new TrainingError(
-            `the training loss is ${loss} at epoch ${epoch}, window ${nextWindow + 1}/${perEpoch}: stopped. ` +
-              keptNote(),
-          );
+          throw new TrainingError(`the training loss is ${loss} at epoch ${epoch}, window ${nextWindow + 1}/${perEpoch}: stopped. ` + keptNote());
         }
-        let g = grads;
-        if (training.clip !== null) g = clipByGlobalNorm(g, training.clip).grads;
-        if (training.weightDecay > 0) {
-          const wd = g.map((gi, k) => (decayed[k] ? tf.add(gi, tf.mul(vars[k]!, training.weightDecay)) : gi));
-          g.forEach((gi, k) => decayed[k] && gi.dispose());
-          g = wd;
-        }
-        optimizer.apply(vars, g, schedule.lr);
-        g.forEach((gi) => gi.dispose());
         if (data.stateful) {
           disposeState(state);
           state = next;

@@ -5,9 +5,7 @@ import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "nod
 import { dirname, join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check, diff, EXIT, fmt, irCommand, type Outcome, type Workspace } from "./commands.js";
-import { build } from "./build.js";
 import { displayPath, fsHost } from "./fs-host.js";
-import { run } from "./run.js";
 import { DEFAULTS } from "../defaults.js";
 import { VERSION } from "../version.js";
 
@@ -98,9 +96,12 @@ function program(done: (o: Outcome) => void): Command {
     .option("-o, --out <dir>", "write model.ts with a package.json and tsconfig.json to DIR, instead of printing it")
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .addOption(memory)
-    .action(async (spec: string, o: { out?: string; set: string[]; maxMemory: number }) =>
-      done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, { maxMemoryBytes: o.maxMemory })),
-    );
+    .action(async (spec: string, o: { out?: string; set: string[]; maxMemory: number }) => {
+      // Loaded on demand: code generation pulls in ts-morph, prettier and TypeScript (~1 s), which check, fmt, ir
+      // and diff never need.
+      const { build } = await import("./build.js");
+      done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, { maxMemoryBytes: o.maxMemory }));
+    });
   cmd
     .command("run")
     .description("build an experiment and train it; progress on stderr, the final valid and test metric last on stdout")
@@ -113,9 +114,10 @@ function program(done: (o: Outcome) => void): Command {
     .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data)")
     .option("--runs <dir>", "where run directories go", "runs")
     .addOption(memory)
-    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; backend: string; data?: string; runs: string; maxMemory: number }) =>
-      done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, { maxMemoryBytes: o.maxMemory })),
-    );
+    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; backend: string; data?: string; runs: string; maxMemory: number }) => {
+      const { run } = await import("./run.js");
+      done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, { maxMemoryBytes: o.maxMemory }));
+    });
   return cmd;
 }
 
