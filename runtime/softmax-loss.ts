@@ -45,21 +45,26 @@ export class SoftmaxOutput {
       const wIn = (tied ? tf.transpose(w) : w) as tf.Tensor2D; // [D, V]
       const logits = tf.add(tf.matMul(h2, wIn), b) as tf.Tensor2D; // [N, V]
       const V = logits.shape[1];
-      const lse = tf.logSumExp(logits, 1, true); // [N, 1]
+      // logsumexp by hand, keeping e = exp(logits − max) for the backward: softmax = e / Σe there, so the [N, V]
+      // exponential (the costliest elementwise kernel of the window on wasm) runs once per step, not twice.
+      const m = tf.max(logits, 1, true); // [N, 1]
+      const e = tf.exp(tf.sub(logits, m)) as tf.Tensor2D; // [N, V]
+      const se = tf.sum(e, 1, true); // [N, 1]
+      const lse = tf.add(m, tf.log(se)); // [N, 1]
       const flat = tf.add(tf.mul(tf.range(0, N, 1, "int32"), tf.scalar(V, "int32")), targets); // row·V + target
       const picked = tf.gather(logits.reshape([N * V]), flat); // [N]
       const value = tf.mul(tf.sub(tf.sum(lse), tf.sum(picked)), scale) as tf.Scalar;
       // targets are saved (cloned and kept by the engine), not read from the closure: a caller may create them
       // inside the differentiated function, whose scope disposes them before the backward runs.
-      save([h2, logits, lse, targets]);
+      save([h2, e, se, targets]);
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [h2s, logitsS, lseS, targetsS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const [h2s, eS, seS, targetsS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
           // dL/dlogits = (softmax − onehot(target)) · scale · dy. The one-hot is built as int32 and cast: the wasm
           // backend's OneHot writes integer bit patterns into a float32 output (tfjs 4.22).
           const onehot = tf.cast(tf.oneHot(targetsS, V), "float32");
-          const dLogits = tf.mul(tf.sub(tf.exp(tf.sub(logitsS, lseS)), onehot), tf.mul(dy, scale)) as tf.Tensor2D;
+          const dLogits = tf.mul(tf.sub(tf.mul(eS, tf.reciprocal(seS)), onehot), tf.mul(dy, scale)) as tf.Tensor2D;
           // [N, V]·[V, D]. Tied: w is E [V, D] itself. (Not transpose(wIn): wIn is a forward temporary, disposed
           // when the forward's scope ends, so reading it here threw "Cannot read properties of undefined".)
           const dh = tf.matMul(dLogits, tied ? w : tf.transpose(w)).reshape([T, B, D]);
