@@ -3,7 +3,7 @@
 // cannot be a dependency, because their install script downloads libtensorflow from outside the npm registry.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmKernels } from "./kernels/unsorted-segment-sum-wasm.js";
+import { registerWasmKernels } from "./kernels/wasm.js";
 
 export type BackendChoice = "auto" | "wasm" | "cpu" | "tensorflow";
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "wasm", "cpu", "tensorflow"];

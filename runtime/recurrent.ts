@@ -9,6 +9,7 @@
 // projections, the time loop and the weight gradients, so later sites (recurrent masks, weight drop, zoneout,
 // per-step normalization) plug into one place.
 import * as tf from "@tensorflow/tfjs";
+import { matMulTransposeA, sumRows } from "./fast-ops.js";
 
 type T2 = tf.Tensor2D;
 
@@ -122,11 +123,11 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       // LSTM and RNN feed one pre-activation from both projections (da = dr): reuse the concat
       const dR = drs.every((d, t) => d === das[t]) ? dA : tf.concat(drs, 0);
       new Set([...das, ...drs]).forEach((d) => d.dispose());
-      const dW = tf.matMul(tf.transpose(x2s), dA); // [I, G·H]
-      const dU = tf.matMul(tf.transpose(Hprev), dR); // [H, G·H]
+      const dW = matMulTransposeA(x2s, dA); // [I, G·H]
+      const dU = matMulTransposeA(Hprev, dR); // [H, G·H]
       const dx = tf.matMul(dA, tf.transpose(W)).reshape([T, B, I]);
-      const grads: tf.Tensor[] = [dx, dW, dU, tf.sum(dA, 0)];
-      if (bh) grads.push(tf.sum(dR, 0));
+      const grads: tf.Tensor[] = [dx, dW, dU, sumRows(dA)];
+      if (bh) grads.push(sumRows(dR));
       return grads;
     };
     return { value: y.reshape([T, B, -1]) as tf.Tensor3D, gradFunc };

@@ -1,13 +1,8 @@
 // UnsortedSegmentSum for the wasm backend, which ships without it (tfjs 4.22). tf.gather's gradient calls it,
 // so without this kernel the embedding gradient throws on wasm. The sum runs in JS over the wasm heap: it is a
 // scatter-add of N rows, linear in the size of the gradient, and only the embedding's backward uses it.
-import { registerKernel, type KernelConfig, type TensorInfo, type TypedArray } from "@tensorflow/tfjs";
-
-interface WasmBackendLike {
-  readSync(dataId: object): TypedArray;
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): TypedArray;
-}
+import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs";
+import type { WasmBackendLike } from "./wasm-heap.js";
 
 export const unsortedSegmentSumWasm: KernelConfig = {
   kernelName: "UnsortedSegmentSum",
@@ -22,8 +17,8 @@ export const unsortedSegmentSumWasm: KernelConfig = {
     const out = wasm.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
     const dst = wasm.typedArrayFromHeap(out);
     dst.fill(0);
-    const src = wasm.readSync(x.dataId);
-    const ids = wasm.readSync(segmentIds.dataId);
+    const src = wasm.typedArrayFromHeap(x); // views, taken after makeOutput (which may grow the heap)
+    const ids = wasm.typedArrayFromHeap(segmentIds);
     for (let r = 0; r < rows; r++) {
       const s = ids[r]!;
       if (s < 0 || s >= numSegments) continue; // TF semantics: out-of-range ids are dropped
@@ -34,10 +29,3 @@ export const unsortedSegmentSumWasm: KernelConfig = {
     return out;
   },
 };
-
-let registered = false;
-export function registerWasmKernels(): void {
-  if (registered) return;
-  registerKernel(unsortedSegmentSumWasm);
-  registered = true;
-}

@@ -1,0 +1,17 @@
+// The kernels rnnc registers on the wasm backend: the ones it lacks, and replacements for ones on a slow path.
+// Each computes exactly what tfjs's own kernel does (test/runtime/kernels.test.ts checks them against cpu).
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from "@tensorflow/tfjs";
+import { sliceWasm, splitVWasm } from "./slice-wasm.js";
+import { unsortedSegmentSumWasm } from "./unsorted-segment-sum-wasm.js";
+
+const KERNELS: readonly KernelConfig[] = [unsortedSegmentSumWasm, sliceWasm, splitVWasm];
+
+let registered = false;
+export function registerWasmKernels(): void {
+  if (registered) return;
+  for (const k of KERNELS) {
+    if (getKernel(k.kernelName, "wasm")) unregisterKernel(k.kernelName, "wasm"); // replace, without tfjs's warning
+    registerKernel(k);
+  }
+  registered = true;
+}
