@@ -3,7 +3,9 @@
 // cannot be a dependency, because their install script downloads libtensorflow from outside the npm registry.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { cpus } from "node:os";
 import { registerWasmKernels } from "./kernels/wasm.js";
+import { initThreadedWasm } from "./wasm-threads.js";
 
 export type BackendChoice = "auto" | "wasm" | "cpu" | "tensorflow";
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "wasm", "cpu", "tensorflow"];
@@ -34,7 +36,15 @@ async function loadTensorflowBinding(): Promise<string | null> {
   return null;
 }
 
-export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
+export interface BackendOptions {
+  /**
+   * XNNPACK threads on wasm; default: one per core. The first wasm initialization in a process fixes it: later
+   * calls reuse that backend.
+   */
+  readonly threads?: number;
+}
+
+export async function selectBackend(choice: BackendChoice, opts: BackendOptions = {}): Promise<BackendInfo> {
   switch (choice) {
     case "tensorflow": {
       const pkg = await loadTensorflowBinding();
@@ -47,8 +57,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
       return { name: "tensorflow", description: `tensorflow (native, from ${pkg})` };
     }
     case "wasm":
-      await activate("wasm");
-      return { name: "wasm", description: wasmDescription() };
+      return { name: "wasm", description: await activateWasm(opts.threads) };
     case "cpu":
       await activate("cpu");
       return { name: "cpu", description: "cpu (pure JavaScript; slow, the last fallback)" };
@@ -59,8 +68,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
         return { name: "tensorflow", description: `tensorflow (native, from ${pkg}; chosen by auto)` };
       }
       try {
-        await activate("wasm");
-        return { name: "wasm", description: `${wasmDescription()}; chosen by auto: no tfjs-node installed` };
+        return { name: "wasm", description: `${await activateWasm(opts.threads)}; chosen by auto: no tfjs-node installed` };
       } catch (e) {
         await activate("cpu");
         return { name: "cpu", description: `cpu (pure JavaScript; chosen by auto because wasm failed: ${(e as Error).message})` };
@@ -69,13 +77,32 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   }
 }
 
-function wasmDescription(): string {
+/** What the first wasm initialization of this process got: its thread count, and why not more. */
+let wasmThreads: { count: number; note: string } | null = null;
+
+/**
+ * Activate wasm with XNNPACK threads (wasm-threads.ts) when more than one is asked for, falling back to one
+ * thread, with the reason in the description, if the threaded build fails to start.
+ */
+async function activateWasm(threads = cpus().length): Promise<string> {
+  registerWasmKernels();
+  // (tf.findBackend would start a one-thread initialization of its own: read the engine's registry instead)
+  const initialized = "wasm" in (tf.engine() as unknown as { registry: Record<string, unknown> }).registry;
+  if (!wasmThreads && !initialized && threads > 1) {
+    try {
+      wasmThreads = { count: await initThreadedWasm(threads), note: "" };
+    } catch (e) {
+      wasmThreads = { count: 1, note: `; threads unavailable: ${(e as Error).message}` };
+    }
+  }
+  await activate("wasm");
+  wasmThreads ??= { count: 1, note: "" };
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
-  return `wasm (XNNPACK${simd ? ", SIMD" : ""}, 1 thread)`;
+  const n = wasmThreads.count;
+  return `wasm (XNNPACK${simd ? ", SIMD" : ""}, ${n} thread${n === 1 ? "" : "s"}${wasmThreads.note})`;
 }
 
 async function activate(name: string): Promise<void> {
-  if (name === "wasm") registerWasmKernels();
   const ok = await tf.setBackend(name);
   await tf.ready();
   if (!ok || tf.getBackend() !== name) throw new BackendError(`backend '${name}' failed to initialize`);

@@ -22,6 +22,7 @@ export async function runIfMain(url: string, experiment: Experiment): Promise<vo
         epochs: { type: "string" },
         "limit-batches": { type: "string" },
         backend: { type: "string", default: "auto" },
+        threads: { type: "string" },
         data: { type: "string" },
         "run-dir": { type: "string", default: `runs/${experiment.name}` },
         resume: { type: "string" },
@@ -31,6 +32,7 @@ export async function runIfMain(url: string, experiment: Experiment): Promise<vo
     const result = await runExperiment(experiment, {
       runDir: values["run-dir"]!,
       backend: values.backend as BackendChoice,
+      threads: int(values.threads),
       dataDir: values.data,
       epochs: int(values.epochs),
       limitBatches: int(values["limit-batches"]),

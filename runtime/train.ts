@@ -62,6 +62,8 @@ export interface RunOptions {
   /** Where metrics.jsonl, env.json and the checkpoints go (created if missing). */
   readonly runDir: string;
   readonly backend?: BackendChoice;
+  /** wasm: XNNPACK threads (default: one per core). */
+  readonly threads?: number;
   /** The data folder (--data); else RNNC_DATA; else the cache. */
   readonly dataDir?: string;
   /** The spec's folder, for `text "path"`. */
@@ -295,7 +297,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
   const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
   const say = (line: string): void => sink.write(`${line}\n`);
   const started = performance.now();
-  const backend = await selectBackend(opts.backend ?? "auto");
+  const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
   say(`backend: ${backend.description}`);
 
   const corpus = await loadCorpus(exp.data, opts);

@@ -20,6 +20,7 @@ export interface RunFlags {
   readonly epochs?: number;
   readonly limitBatches?: number;
   readonly backend: string;
+  readonly threads?: number;
   readonly data?: string;
   readonly runs: string;
 }
@@ -66,6 +67,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
   let epochs = flags.epochs;
   let limitBatches = flags.limitBatches;
   let backend = flags.backend;
+  let threads = flags.threads;
   let dataDir = flags.data === undefined ? undefined : resolve(flags.data);
   if (flags.resume !== undefined) {
     if (spec !== undefined || flags.set.length) return { stdout: "", stderr: "rnnc run: --resume continues a run with its own generated code; give no SPEC or --set with it\n", exitCode: EXIT.usage };
@@ -73,11 +75,12 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     resume = join(runDir, "last.ckpt");
     if (!existsSync(join(runDir, "model.mjs")) || !existsSync(resume))
       return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
-    const env = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { specDir?: string; epochs?: number; limitBatches?: number; backend?: string; data?: string };
+    const env = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { specDir?: string; epochs?: number; limitBatches?: number; backend?: string; threads?: number; data?: string };
     specDir = env.specDir;
     epochs ??= env.epochs;
     limitBatches ??= env.limitBatches;
     if (backend === "auto" && env.backend !== undefined) backend = env.backend;
+    threads ??= env.threads;
     dataDir ??= env.data;
   } else {
     if (spec === undefined) return { stdout: "", stderr: "rnnc run: give a SPEC, or --resume RUN_DIR\n", exitCode: EXIT.usage };
@@ -92,7 +95,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     writeFileSync(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
     writeFileSync(join(runDir, "model.ts"), p.code);
     writeFileSync(join(runDir, "model.mjs"), transpile(p.code));
-    writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, backend, data: dataDir }, null, 2) + "\n");
+    writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, backend, threads, data: dataDir }, null, 2) + "\n");
     process.stderr.write(`run directory: ${runDir}\n`);
   }
   linkRuntime(runDir);
@@ -102,6 +105,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     const result = await mod.run({
       runDir,
       backend,
+      threads,
       dataDir,
       specDir,
       epochs,

@@ -49,7 +49,7 @@ export async function generate(e: ExperimentIR, opts: GenerateOptions): Promise<
   sf.addStatements([
     "/** Train, as `rnnc run` does; options as in the runtime's RunOptions. */",
     "export const run = (options: RunOptions): Promise<RunResult> => runExperiment(experiment, options);",
-    "// Run directly (`node model.js [--epochs N] [--limit-batches N] [--backend B] [--data DIR] [--run-dir DIR] [--resume FILE]`).",
+    "// Run directly (`node model.js [--epochs N] [--limit-batches N] [--backend B] [--threads N] [--data DIR] [--run-dir DIR] [--resume FILE]`).",
     "await runIfMain(import.meta.url, experiment);",
   ]);
   const header = [
