@@ -1,14 +1,17 @@
 // Backend selection. The default is wasm (XNNPACK, SIMD; its binary ships inside the npm package); the pure-JS
 // cpu backend is the last fallback. tfjs-node / tfjs-node-gpu are used when the user has installed one: they
 // cannot be a dependency, because their install script downloads libtensorflow from outside the npm registry.
+// webgpu (webgpu.ts) is the GPU path on current drivers; it is chosen explicitly, never by auto, until its
+// training has been verified on a GPU.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { cpus } from "node:os";
 import { registerWasmKernels } from "./kernels/wasm.js";
 import { initThreadedWasm } from "./wasm-threads.js";
+import { prepareWebgpu, WebgpuUnavailable, type WebgpuLoader } from "./webgpu.js";
 
-export type BackendChoice = "auto" | "wasm" | "cpu" | "tensorflow";
-export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "wasm", "cpu", "tensorflow"];
+export type BackendChoice = "auto" | "wasm" | "cpu" | "tensorflow" | "webgpu";
+export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "wasm", "cpu", "tensorflow", "webgpu"];
 
 export interface BackendInfo {
   /** The tfjs backend name now active: "wasm", "cpu", "tensorflow". */
@@ -42,6 +45,8 @@ export interface BackendOptions {
    * calls reuse that backend.
    */
   readonly threads?: number;
+  /** How webgpu's packages are loaded (tests supply their own). */
+  readonly webgpuLoader?: WebgpuLoader;
 }
 
 export async function selectBackend(choice: BackendChoice, opts: BackendOptions = {}): Promise<BackendInfo> {
@@ -58,6 +63,16 @@ export async function selectBackend(choice: BackendChoice, opts: BackendOptions 
     }
     case "wasm":
       return { name: "wasm", description: await activateWasm(opts.threads) };
+    case "webgpu": {
+      let adapter: string;
+      try {
+        adapter = await prepareWebgpu(opts.webgpuLoader);
+      } catch (e) {
+        throw e instanceof WebgpuUnavailable ? new BackendError(e.message) : e;
+      }
+      await activate("webgpu");
+      return { name: "webgpu", description: `webgpu (Dawn, ${adapter})` };
+    }
     case "cpu":
       await activate("cpu");
       return { name: "cpu", description: "cpu (pure JavaScript; slow, the last fallback)" };

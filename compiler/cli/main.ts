@@ -110,7 +110,7 @@ function program(done: (o: Outcome) => void): Command {
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .option("--epochs <n>", "train for N epochs instead of the spec's", positiveInt)
     .option("--limit-batches <n>", "stop each epoch and each evaluation after N batches (quick runs)", positiveInt)
-    .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow"]).default("auto"))
+    .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow", "webgpu"]).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
     .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data)")
     .option("--runs <dir>", "where run directories go", "runs")
