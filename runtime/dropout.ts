@@ -19,6 +19,14 @@ export function bernoulliMask(rng: Rng, shape: readonly number[], p: number): tf
   return tf.tensor(m, [...shape]);
 }
 
+/** A {0, 1} tensor whose elements are 1 with probability p (zoneout's z). Draws as bernoulliMask does. */
+export function bernoulli(rng: Rng, shape: readonly number[], p: number): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const z = new Float32Array(n);
+  for (let i = 0; i < n; i++) z[i] = rng.uniform() < p ? 1 : 0;
+  return tf.tensor(z, [...shape]);
+}
+
 /** x: [T, B, H]. At evaluation, or with p = 0, x is returned unchanged. */
 export function dropout(x: tf.Tensor3D, p: number, mode: MaskMode, rng: Rng, training: boolean): tf.Tensor3D {
   if (!training || p === 0) return x;

@@ -24,11 +24,23 @@ export class StepContext {
   }
 }
 
+/** What a forward pass exposes: the intermediates the losses need, as awd-lstm-lm returns them. */
+export interface ModelOutput {
+  /** [T, B, D]: what the softmax reads, the last layer's output after the output dropout (m ⊙ h). */
+  readonly hidden: tf.Tensor3D;
+  /** [T, B, D]: the last layer's raw output h, before the output dropout (TAR's input). */
+  readonly raw: tf.Tensor3D;
+  /** Each layer's final state, detached. */
+  readonly state: LayerState[];
+}
+
 export interface LanguageModel {
   readonly params: ParameterStore;
   readonly output: SoftmaxOutput;
   /** Zero state for every layer. */
   initialState(batch: number): LayerState[];
-  /** tokens [T, B] → hidden [T, B, D] for the softmax, and the final (detached) state of every layer. */
-  forward(tokens: tf.Tensor2D, state: readonly LayerState[], ctx: StepContext): { hidden: tf.Tensor3D; state: LayerState[] };
+  /** tokens [T, B] → the hidden sequence for the softmax, the raw last-layer output, and every layer's final state. */
+  forward(tokens: tf.Tensor2D, state: readonly LayerState[], ctx: StepContext): ModelOutput;
+  /** Regularizers added to the training loss (AR, TAR); absent: none. */
+  penalty?(out: ModelOutput): tf.Scalar;
 }

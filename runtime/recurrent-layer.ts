@@ -5,8 +5,12 @@ import { gruMath } from "./gru.js";
 import type { Init } from "./init.js";
 import { LSTM_GATES, lstmMath } from "./lstm.js";
 import type { ParameterStore } from "./parameters.js";
+import type { StepContext } from "./language-model.js";
 import { runSequence, type CellMath } from "./recurrent.js";
+import { recurrentMask, type RecurrentDropout } from "./recurrent-dropout.js";
 import { rnnMath } from "./rnn.js";
+import { weightDrop } from "./weight-drop.js";
+import { zoneoutMask } from "./zoneout.js";
 
 export type CellKind = "lstm" | "gru" | "rnn";
 
@@ -22,6 +26,12 @@ export interface RecurrentLayerOptions {
   readonly forgetBias?: number;
   /** The plain RNN's nonlinearity. */
   readonly activation?: "tanh" | "relu";
+  /** Dropout on h_{t-1} where it enters U (recurrent-dropout.ts). */
+  readonly recurrentDropout?: RecurrentDropout;
+  /** DropConnect on U, one mask per window (weight-drop.ts). */
+  readonly weightDrop?: number;
+  /** Zoneout probabilities of h and, for the LSTM, c (zoneout.ts). */
+  readonly zoneout?: { readonly hidden: number; readonly cell: number };
 }
 
 export class RecurrentLayer {
@@ -31,7 +41,10 @@ export class RecurrentLayer {
   readonly b: tf.Variable<tf.Rank.R1>;
   readonly bh: tf.Variable<tf.Rank.R1> | null;
 
+  private readonly sites: Pick<RecurrentLayerOptions, "recurrentDropout" | "weightDrop" | "zoneout">;
+
   constructor(store: ParameterStore, name: string, readonly cell: CellKind, readonly inputSize: number, readonly hidden: number, opts: RecurrentLayerOptions) {
+    this.sites = { recurrentDropout: opts.recurrentDropout, weightDrop: opts.weightDrop, zoneout: opts.zoneout };
     this.math = cell === "lstm" ? lstmMath : cell === "gru" ? gruMath : rnnMath(opts.activation ?? "tanh");
     const GH = this.math.gates * hidden;
     this.W = store.matrix(`${name}.W`, inputSize, GH, opts.init, hidden);
@@ -46,9 +59,23 @@ export class RecurrentLayer {
     return { h: tf.zeros([batch, this.hidden]), c: this.math.hasCell ? tf.zeros([batch, this.hidden]) : null };
   }
 
-  /** x: [T, B, I] → y: [T, B, H]. The returned state is detached (truncated BPTT) and owned by the caller. */
-  forward(x: tf.Tensor3D, state: LayerState): { y: tf.Tensor3D; state: LayerState } {
-    const r = runSequence(this.math, x, { W: this.W, U: this.U, b: this.b, bh: this.bh }, state.h, state.c);
+  /**
+   * x: [T, B, I] → y: [T, B, H]. The returned state is detached (truncated BPTT) and owned by the caller. `ctx`
+   * (training or not, and the mask stream) is needed only by a layer with recurrent sites.
+   */
+  forward(x: tf.Tensor3D, state: LayerState, ctx?: StepContext): { y: tf.Tensor3D; state: LayerState } {
+    const [T, B] = x.shape;
+    const H = this.hidden;
+    const { recurrentDropout, weightDrop: pw = 0, zoneout } = this.sites;
+    const training = ctx?.training ?? false;
+    if (!ctx && (recurrentDropout?.p || pw || zoneout?.hidden || zoneout?.cell)) throw new Error("a layer with recurrent sites needs the StepContext");
+    const rng = ctx?.rng as StepContext["rng"];
+    const U = weightDrop(this.U, pw, rng, training); // [H, G·H], one mask for the window
+    const r = runSequence(this.math, x, { W: this.W, U, b: this.b, bh: this.bh }, state.h, state.c, {
+      recurrentMask: recurrentMask(recurrentDropout, T, B, H, rng, training),
+      zoneoutHidden: zoneout?.hidden ? zoneoutMask(zoneout.hidden, T, B, H, rng, training) : null,
+      zoneoutCell: zoneout?.cell && this.math.hasCell ? zoneoutMask(zoneout.cell, T, B, H, rng, training) : null,
+    });
     return { y: r.y, state: { h: r.h, c: r.c } };
   }
 }

@@ -11,7 +11,7 @@ import { clipByGlobalNorm } from "./clip.js";
 import { batchify, lmWindows, sliceRows, type Batched } from "./data/batching.js";
 import { dataRoot } from "./data/locate.js";
 import { loadTextCorpus, type TextDataset } from "./data/text-corpus.js";
-import { StepContext, type LanguageModel, type ModelSetup } from "./language-model.js";
+import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "./language-model.js";
 import { Optimizer, type OptimizerSpec } from "./optimizers.js";
 import { ParameterStore } from "./parameters.js";
 import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js";
@@ -239,7 +239,8 @@ export interface Trainer {
   /**
    * One window of truncated BPTT from `state` (which the caller still owns): forward, backward, global-norm
    * clipping, weight decay, and the optimizer's update at rate `lr`. xs and ys are the [T, B] inputs and targets,
-   * row-major. Returns the loss as the spec scales it (divide by `scale` for the summed NLL) and the final state,
+   * row-major. Returns the cross-entropy as the spec scales it (divide by `scale` for the summed NLL; regularizers
+   * are trained on but not reported) and the final state,
    * detached. A non-finite loss leaves the weights untouched and returns a zero state.
    */
   step(xs: Int32Array, ys: Int32Array, T: number, state: readonly LayerState[], scale: number, lr?: number): { loss: number; next: LayerState[] };
@@ -255,23 +256,28 @@ export function createTrainer(model: LanguageModel, training: TrainingSpec, mask
     disposeState,
     step(xs, ys, T, state, scale, lr = training.optimizer.lr) {
       const B = xs.length / T;
-      const { value, grads, next } = scoped(() => {
+      const { value, ce, grads, next } = scoped(() => {
         const x = tf.tensor2d(xs, [T, B], "int32");
         const y = tf.tensor1d(ys, "int32");
-        let out: { hidden: tf.Tensor3D; state: LayerState[] } | null = null;
+        let out: ModelOutput | null = null;
+        let ce: tf.Scalar | null = null; // the cross-entropy alone: what the run reports
         const g = tf.variableGrads(() => {
           out = model.forward(x, state, ctx);
-          return model.output.loss(out.hidden, y, scale);
+          ce = model.output.loss(out.hidden, y, scale);
+          if (!model.penalty) return ce;
+          tf.keep(ce); // the forward's tidy would dispose it: only the returned total survives
+          return tf.add(ce, model.penalty(out)) as tf.Scalar; // AR/TAR join the training loss only
         }, vars);
-        const o = out as unknown as { state: LayerState[] };
-        return { value: g.value, grads: vars.map((v) => g.grads[v.name]!), next: o.state };
-      }, (r) => [r.value, ...r.grads, ...stateTensors(r.next)]);
-      const loss = value.dataSync()[0]!;
-      value.dispose();
-      if (!Number.isFinite(loss)) {
+        const o = out as unknown as ModelOutput;
+        return { value: g.value, ce: ce as unknown as tf.Scalar, grads: vars.map((v) => g.grads[v.name]!), next: o.state };
+      }, (r) => [r.value, r.ce, ...r.grads, ...stateTensors(r.next)]);
+      const total = value.dataSync()[0]!;
+      const loss = ce.dataSync()[0]!;
+      tf.dispose(ce === value ? [value] : [value, ce]);
+      if (!Number.isFinite(total)) {
         grads.forEach((g) => g.dispose());
         disposeState(next);
-        return { loss, next: model.initialState(B) };
+        return { loss: total, next: model.initialState(B) }; // non-finite: the caller stops the run
       }
       let g = grads;
       if (training.clip !== null) g = clipByGlobalNorm(g, training.clip).grads;

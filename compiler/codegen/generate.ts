@@ -8,13 +8,13 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import * as prettier from "prettier";
 import type * as TsMorph from "ts-morph";
-import type { CodeBlockWriter } from "ts-morph";
+import type { CodeBlockWriter, MethodDeclarationStructure } from "ts-morph";
 import type { ExperimentIR, InitIR, LayerIR, OptimizerIR, Origin, ScheduleIR, VerticalSiteIR } from "../ir.js";
 import { VERSION } from "../version.js";
 
 // ts-morph is CommonJS around a 9 MB bundled TypeScript. Imported from ESM, Node first scans it with its CJS
 // export lexer (~200 ms of the ~1 s `rnnc build`); require() loads it without that scan.
-const { Project, VariableDeclarationKind } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
+const { Project, StructureKind, VariableDeclarationKind } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
 export const RUNTIME_MODULE = "rnnc/runtime";
 
@@ -68,8 +68,8 @@ export async function generate(e: ExperimentIR, opts: GenerateOptions): Promise<
 }
 
 class Generator {
-  private readonly used = new Set<string>(["Experiment", "RunOptions", "RunResult", "runExperiment", "runIfMain", "ModelSetup", "LanguageModel", "LayerState", "StepContext", "Tensor2D", "Tensor3D", "Embedding", "RecurrentLayer", "SoftmaxOutput", "init"]);
-  private readonly types = new Set(["Experiment", "RunOptions", "RunResult", "ModelSetup", "LanguageModel", "LayerState", "StepContext", "Tensor2D", "Tensor3D"]);
+  private readonly used = new Set<string>(["Experiment", "RunOptions", "RunResult", "runExperiment", "runIfMain", "ModelSetup", "ModelOutput", "LanguageModel", "LayerState", "StepContext", "Tensor2D", "Embedding", "RecurrentLayer", "SoftmaxOutput", "init"]);
+  private readonly types = new Set(["Experiment", "RunOptions", "RunResult", "ModelSetup", "ModelOutput", "LanguageModel", "LayerState", "StepContext", "Tensor2D", "Tensor3D", "Scalar"]);
   readonly className: string;
 
   constructor(private readonly e: ExperimentIR) {
@@ -80,6 +80,11 @@ class Generator {
     const o = this.e.train.optimizer;
     this.used.add(o.kind);
     this.used.add(scheduleFn(this.e.train.schedule));
+    const { ar, tar } = this.e.regularize;
+    if (ar.alpha > 0) this.used.add("activationRegularization");
+    if (tar.beta > 0) this.used.add("temporalActivationRegularization");
+    if (ar.alpha > 0 || tar.beta > 0) this.used.add("Scalar");
+    if (ar.alpha > 0 && tar.beta > 0) this.used.add("sumScalars");
     return [...this.used].sort().map((name) => ({ name, isTypeOnly: this.types.has(name) }));
   }
 
@@ -118,6 +123,7 @@ class Generator {
     const m = this.e.model;
     const layers = m.layers;
     const describe = layers.map((l) => `${l.cell}(${l.hidden})`).join(" → ");
+    const penalty = this.penaltyMethod();
     sf.addClass({
       name: this.className,
       isExported: true,
@@ -143,15 +149,16 @@ class Generator {
         },
         {
           name: "forward",
-          docs: ["tokens [T, B] → the hidden sequence the softmax reads [T, B, D], and each layer's final state."],
+          docs: ["tokens [T, B] → the hidden sequence the softmax reads [T, B, D], the last layer's raw output, and each layer's final state."],
           parameters: [
             { name: "tokens", type: "Tensor2D" },
             { name: "state", type: "readonly LayerState[]" },
             { name: "ctx", type: "StepContext" },
           ],
-          returnType: "{ hidden: Tensor3D; state: LayerState[] }",
+          returnType: "ModelOutput",
           statements: (w) => this.forwardBody(w),
         },
+        ...(penalty ? [penalty] : []),
       ],
     });
   }
@@ -160,13 +167,18 @@ class Generator {
     const m = this.e.model;
     w.writeLine("this.params = params;");
     w.writeLine(`// embed ${this.embed} ${this.at("model.embed", "model.embedInit.kind")}`);
-    w.writeLine(`this.embedding = new Embedding(params, "embedding", vocab, ${this.embed}, ${this.init(m.embedInit)});`);
+    const pe = this.e.dropout.embedding.p;
+    if (pe > 0) {
+      w.writeLine(`// dropout embedding ${num(pe)} ${this.at("dropout.embedding.p")}: drops whole word types (rows of E), one mask per window`);
+      w.writeLine(`this.embedding = new Embedding(params, "embedding", vocab, ${this.embed}, ${this.init(m.embedInit)}, ${num(pe)});`);
+    } else w.writeLine(`this.embedding = new Embedding(params, "embedding", vocab, ${this.embed}, ${this.init(m.embedInit)});`);
     let input = this.embed;
     m.layers.forEach((l: LayerIR, k) => {
       const opts = [`init: ${this.init(m.init)}`, `recurrentInit: ${this.init(m.recurrentInit)}`];
       if (l.cell === "lstm") opts.push(`forgetBias: ${num(m.forgetBias)}`);
       if (l.cell === "rnn") opts.push(`activation: "${l.activation ?? "tanh"}"`);
       w.writeLine(`// layer ${k + 1}: ${l.cell}(${l.hidden})${l.cell === "rnn" ? ` ${l.activation}` : ""} ${this.at(`model.layers.${k}.cell`, `model.layers.${k}.hidden`, "model.init.kind", "model.recurrentInit.kind")}`);
+      opts.push(...this.recurrentSites(w, l));
       w.writeLine(`this.layer${k + 1} = new RecurrentLayer(params, "layer${k + 1}", "${l.cell}", ${input}, ${l.hidden}, { ${opts.join(", ")} });`);
       input = l.hidden;
     });
@@ -197,15 +209,64 @@ class Generator {
       w.writeLine("// Every mask here is vertical (Zaremba et al. 2014, §3.2): it multiplies a layer's input sequence x_t.");
       w.writeLine("// None touches h_{t-1} or c_{t-1}, which each layer carries through time inside its forward.");
     }
-    w.writeLine(`const embedded = this.embedding.forward(tokens); // [T, B, ${this.embed}]`);
+    w.writeLine(`const embedded = this.embedding.forward(tokens, ctx); // [T, B, ${this.embed}]`);
     this.site(w, "input", d.input, "let x", "embedded", "embedding → layer 1");
     layers.forEach((l, k) => {
       const n = k + 1;
-      w.writeLine(`const l${n} = this.layer${n}.forward(x, state[${k}]!); // y: [T, B, ${l.hidden}]`);
+      w.writeLine(`const l${n} = this.layer${n}.forward(x, state[${k}]!, ctx); // y: [T, B, ${l.hidden}]`);
       if (n < L) this.site(w, "between", d.between, "x", `l${n}.y`, `layer ${n} → layer ${n + 1}`);
     });
     this.site(w, "output", d.output, "const hidden", `l${L}.y`, `layer ${L} → softmax`);
-    w.writeLine(`return { hidden, state: [${layers.map((_, k) => `l${k + 1}.state`).join(", ")}] };`);
+    w.writeLine(`return { hidden, raw: l${L}.y, state: [${layers.map((_, k) => `l${k + 1}.state`).join(", ")}] };`);
+  }
+
+  /** The recurrent sites of a layer as RecurrentLayer options, each with a comment on what it touches. */
+  private recurrentSites(w: CodeBlockWriter, l: LayerIR): string[] {
+    const d = this.e.dropout;
+    const opts: string[] = [];
+    if (d.recurrent.p > 0) {
+      const how = d.recurrent.mode === "variational" ? "one mask on h_{t-1}, shared by every step (Gal & Ghahramani 2016)" : "a fresh mask on h_{t-1} at every step (destructive: Zaremba et al. 2014, §3.2)";
+      w.writeLine(`//   dropout recurrent ${num(d.recurrent.p)} ${d.recurrent.mode} ${this.at("dropout.recurrent.p", "dropout.recurrent.mode")}: ${how}, where h_{t-1} enters U`);
+      opts.push(`recurrentDropout: { p: ${num(d.recurrent.p)}, mode: "${d.recurrent.mode}" }`);
+    }
+    if (d.weight.p > 0) {
+      w.writeLine(`//   dropout weight ${num(d.weight.p)} ${this.at("dropout.weight.p")}: DropConnect on U, one mask per window (Merity et al. 2018)`);
+      opts.push(`weightDrop: ${num(d.weight.p)}`);
+    }
+    const zc = l.cell === "lstm" ? d.zoneout.cell : 0;
+    if (d.zoneout.hidden > 0 || zc > 0) {
+      w.writeLine(`//   zoneout ${this.at("dropout.zoneout.hidden", "dropout.zoneout.cell")}: units of h${zc > 0 ? " and c" : ""} keep their previous value (Krueger et al. 2017); the expectation at evaluation`);
+      opts.push(`zoneout: { hidden: ${num(d.zoneout.hidden)}, cell: ${num(zc)} }`);
+    }
+    return opts;
+  }
+
+  /** AR and TAR (Merity et al. 2017) as the model's penalty; nothing when both are off. */
+  penaltyMethod(): MethodDeclarationStructure | null {
+    const { ar, tar } = this.e.regularize;
+    if (ar.alpha === 0 && tar.beta === 0) return null;
+    const input = (on: "dropped" | "raw"): string => (on === "dropped" ? "out.hidden" : "out.raw");
+    return {
+      kind: StructureKind.Method,
+      name: "penalty",
+      docs: ["Regularizers on the last layer, added to the training loss only (Merity et al. 2017; means, as awd-lstm-lm)."],
+      parameters: [{ name: "out", type: "ModelOutput" }],
+      returnType: "Scalar",
+      statements: (w) => {
+        const terms: string[] = [];
+        if (ar.alpha > 0) {
+          w.writeLine(`// ar ${num(ar.alpha)} ${this.at("regularize.ar.alpha", "regularize.ar.on")}: α·mean((m ⊙ h_t)²) on the ${ar.on} output (eq. 1)`);
+          w.writeLine(`const ar = activationRegularization(${input(ar.on)}, ${num(ar.alpha)});`);
+          terms.push("ar");
+        }
+        if (tar.beta > 0) {
+          w.writeLine(`// tar ${num(tar.beta)} ${this.at("regularize.tar.beta", "regularize.tar.on")}: β·mean((h_t − h_{t+1})²) on the ${tar.on} output (eq. 2)`);
+          w.writeLine(`const tar = temporalActivationRegularization(${input(tar.on)}, ${num(tar.beta)});`);
+          terms.push("tar");
+        }
+        w.writeLine(`return ${terms.length === 1 ? terms[0] : `sumScalars(${terms.join(", ")})`};`);
+      },
+    };
   }
 
   experiment(w: CodeBlockWriter, specPath: string, hash: string): void {

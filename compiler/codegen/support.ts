@@ -12,7 +12,6 @@ interface Unsupported {
 
 export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
   const out: Unsupported[] = [];
-  const d = e.dropout;
   const need = (cond: boolean, feature: string, path: string): void => {
     if (cond) out.push({ feature, path });
   };
@@ -21,13 +20,6 @@ export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
   need(e.data.randomCrop, "a random crop of the training stream (`random_crop`)", "data.randomCrop");
   need(e.model.norm !== null, `${e.model.norm?.kind ?? ""} normalization`, "model.norm.kind");
   need(e.model.initialStateNoise > 0, "noise on the initial state", "model.initialStateNoise");
-  need(d.embedding.p > 0, "embedding dropout", "dropout.embedding.p");
-  need(d.recurrent.p > 0, `${d.recurrent.mode === "variational" ? "variational" : "per-step"} recurrent dropout`, "dropout.recurrent.p");
-  need(d.weight.p > 0, "weight drop (DropConnect on W_hh)", "dropout.weight.p");
-  need(d.zoneout.cell > 0, "zoneout on the cell", "dropout.zoneout.cell");
-  need(d.zoneout.hidden > 0, "zoneout on the hidden state", "dropout.zoneout.hidden");
-  need(e.regularize.ar.alpha > 0, "activation regularization (AR)", "regularize.ar.alpha");
-  need(e.regularize.tar.beta > 0, "temporal activation regularization (TAR)", "regularize.tar.beta");
   need(e.train.optimizer.kind === "ntasgd", "the NT-ASGD optimizer", "train.optimizer.kind");
   need(e.train.bptt.kind === "variable", "variable BPTT", "train.bptt.kind");
   return out;

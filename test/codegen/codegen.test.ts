@@ -32,24 +32,20 @@ const buildable = cases.filter((c) => unsupportedFeatures(c.exp).length === 0);
 const key = (c: Case): string => `${c.file}#${c.exp.name}`;
 
 /**
- * What this release builds: the quickstart, the Zaremba family, and every other example that uses only its
- * techniques (the Merity et al. 2017 baselines, tied and untied, LSTM/GRU/tanh RNN; the sweeps' zero points).
+ * What this release still refuses with E0500: the techniques of Cooijmans et al. 2017 (recurrent batch norm,
+ * sequence classification on MNIST, the random crop of the training stream, noise on h_0) and layer norm. Every
+ * other example builds: the Zaremba and Merity families, recurrent dropout, weight drop, zoneout, embedding dropout.
  */
-const PROMISED = [
-  "examples/merity-2017/medium.rnn#merity_medium",
-  "examples/merity-2017/table1-ar-sweep.rnn#merity_ar_sweep[ar=0]",
-  "examples/merity-2017/table2-tar-sweep.rnn#merity_tar_sweep[tar=0]",
-  "examples/merity-2017/table3-1500.rnn#merity_1500",
-  "examples/merity-2017/table3-650.rnn#merity_650",
-  "examples/merity-2017/table3-950.rnn#merity_950",
-  "examples/merity-2017/table4-wt2.rnn#merity_wt2",
-  "examples/merity-2017/table6-gru.rnn#merity_gru",
-  "examples/merity-2017/table6-rnn.rnn#merity_rnn",
-  "examples/methods/base.rnn#methods_base",
-  "examples/quickstart.rnn#quickstart",
-  "examples/zaremba-2014/large.rnn#zaremba_large",
-  "examples/zaremba-2014/medium.rnn#zaremba_medium",
-  "examples/zaremba-2014/small.rnn#zaremba_small",
+const REFUSED = [
+  "examples/cooijmans-2017/mnist-bnlstm.rnn#cooijmans_mnist_bnlstm",
+  "examples/cooijmans-2017/mnist-lstm.rnn#cooijmans_mnist_lstm",
+  "examples/cooijmans-2017/pmnist-bnlstm.rnn#cooijmans_pmnist_bnlstm",
+  "examples/cooijmans-2017/pmnist-lstm.rnn#cooijmans_pmnist_lstm",
+  "examples/cooijmans-2017/ptb-char-bnlstm.rnn#cooijmans_ptb_char_bnlstm",
+  "examples/cooijmans-2017/ptb-char-lstm.rnn#cooijmans_ptb_char_lstm",
+  "examples/cooijmans-2017/text8-bnlstm.rnn#cooijmans_text8_bnlstm",
+  "examples/cooijmans-2017/text8-lstm.rnn#cooijmans_text8_lstm",
+  "examples/methods/layer-norm.rnn#layer_norm",
 ];
 
 describe("code generation over the examples", () => {
@@ -57,8 +53,8 @@ describe("code generation over the examples", () => {
     expect(cases.length).toBeGreaterThan(30);
   });
 
-  it("builds exactly the promised examples", () => {
-    expect(buildable.map(key).sort()).toEqual(PROMISED);
+  it("refuses exactly the examples whose techniques are still to come, and builds all others", () => {
+    expect(cases.filter((c) => !buildable.includes(c)).map(key).sort()).toEqual(REFUSED);
   });
 
   it.each(cases.filter((c) => !buildable.includes(c)).map((c) => [key(c), c] as const))("refuses %s with E0500 naming each feature", (_k, c) => {
@@ -118,7 +114,7 @@ describe("code generation over the examples", () => {
     expect(diags).toEqual([]);
   }, 120_000);
 
-  it.each(["examples/quickstart.rnn", "examples/zaremba-2014/small.rnn", "examples/zaremba-2014/medium.rnn"])("matches the golden output for %s", async (file) => {
+  it.each(["examples/quickstart.rnn", "examples/zaremba-2014/small.rnn", "examples/zaremba-2014/medium.rnn", "examples/merity-2017/table3-650-artar.rnn", "examples/methods/zoneout.rnn", "examples/methods/variational.rnn"])("matches the golden output for %s", async (file) => {
     const c = cases.find((x) => x.file === file)!;
     const code = await generate(c.exp, { specPath: c.file });
     expectGolden(join(ROOT, "test/codegen/golden", `${c.exp.name}.ts.expected`), code);

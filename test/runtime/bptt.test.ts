@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../runtime/backend.js";
 import { Embedding } from "../../runtime/embedding.js";
 import { uniform } from "../../runtime/init.js";
-import { StepContext, type LanguageModel, type ModelSetup } from "../../runtime/language-model.js";
+import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "../../runtime/language-model.js";
 import { ParameterStore } from "../../runtime/parameters.js";
 import { RecurrentLayer, type LayerState } from "../../runtime/recurrent-layer.js";
 import { Rng } from "../../runtime/rng.js";
@@ -44,10 +44,10 @@ class TinyLm implements LanguageModel {
   initialState(batch: number): LayerState[] {
     return [this.layer.zeroState(batch)];
   }
-  forward(tokens: tf.Tensor2D, state: readonly LayerState[], ctx: StepContext): { hidden: tf.Tensor3D; state: LayerState[] } {
+  forward(tokens: tf.Tensor2D, state: readonly LayerState[], ctx: StepContext): ModelOutput {
     const x = ctx.dropout(this.embedding.forward(tokens), 0, "per_step");
     const l = this.layer.forward(x, state[0]!);
-    return { hidden: ctx.dropout(l.y, 0, "per_step"), state: [l.state] };
+    return { hidden: ctx.dropout(l.y, 0, "per_step"), raw: l.y, state: [l.state] };
   }
 }
 

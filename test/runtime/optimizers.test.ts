@@ -24,7 +24,7 @@ import { readCheckpoint } from "../../runtime/checkpoint.js";
 import { clipByGlobalNorm, globalNorm } from "../../runtime/clip.js";
 import { Embedding } from "../../runtime/embedding.js";
 import { uniform } from "../../runtime/init.js";
-import type { LanguageModel, ModelSetup, StepContext } from "../../runtime/language-model.js";
+import type { LanguageModel, ModelOutput, ModelSetup, StepContext } from "../../runtime/language-model.js";
 import { adam, Optimizer, rmsprop, sgd, type OptimizerSpec } from "../../runtime/optimizers.js";
 import { ParameterStore } from "../../runtime/parameters.js";
 import { RecurrentLayer, type LayerState } from "../../runtime/recurrent-layer.js";
@@ -158,9 +158,9 @@ class TinyLm implements LanguageModel {
   initialState(batch: number): LayerState[] {
     return [this.layer.zeroState(batch)];
   }
-  forward(tokens: tf.Tensor2D, state: readonly LayerState[], _ctx: StepContext): { hidden: tf.Tensor3D; state: LayerState[] } {
+  forward(tokens: tf.Tensor2D, state: readonly LayerState[], _ctx: StepContext): ModelOutput {
     const l = this.layer.forward(this.embedding.forward(tokens), state[0]!);
-    return { hidden: l.y, state: [l.state] };
+    return { hidden: l.y, raw: l.y, state: [l.state] };
   }
 }
 
