@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { selectBackend, type BackendChoice } from "./backend.js";
 import { readCheckpoint, writeCheckpoint, type StoredTensor } from "./checkpoint.js";
 import { clipByGlobalNorm } from "./clip.js";
-import { batchify, lmWindows, sliceRows, type Batched } from "./data/batching.js";
+import { batchify, lmWindows, sliceRows, type Batched, type LmWindow } from "./data/batching.js";
 import { dataRoot } from "./data/locate.js";
 import { loadTextCorpus, type TextDataset } from "./data/text-corpus.js";
 import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "./language-model.js";
@@ -33,6 +33,12 @@ export interface DataSpec {
   readonly bptt: number;
   /** Carry the state across consecutive windows; false resets it to zero for every window. */
   readonly stateful: boolean;
+  /**
+   * Start each training epoch at a random row offset in [0, bptt), so window boundaries move from epoch to epoch
+   * (Cooijmans et al. 2017, §5.2: "a random crop of the training set"). Drawn from (seed, epoch): a resumed run
+   * gets the same crop. Absent: false.
+   */
+  readonly randomCrop?: boolean;
   readonly synthetic: { readonly vocab: number; readonly order: number; readonly tokens: number; readonly seed: number } | null;
 }
 
@@ -139,6 +145,11 @@ interface CheckpointMeta {
   /** Partial sums of the epoch in progress, so its summary is the same whether or not it was interrupted. */
   readonly partial: { readonly nll: number; readonly tokens: number; readonly seconds: number };
   readonly windowsDone: number;
+}
+
+/** The random crop of an epoch: a row offset in [0, bptt), a function of the seed and the epoch only. */
+export function cropOffset(seed: number, epoch: number, bptt: number): number {
+  return new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0).int(bptt);
 }
 
 export function metricOf(loss: number, level: "word" | "char"): number {
@@ -347,8 +358,12 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
   );
 
   const train = batchify(corpus.train, data.batch);
-  const windows = [...lmWindows(train, data.bptt)];
-  const perEpoch = opts.limitBatches !== undefined ? Math.min(opts.limitBatches, windows.length) : windows.length;
+  const windowsOf = (epoch: number): LmWindow[] => [...lmWindows(train, data.bptt, { offset: data.randomCrop ? cropOffset(training.seed, epoch, data.bptt) : 0 })];
+  // With a random crop an epoch has one window fewer at most; the count stays that of offset 0 (the epoch's
+  // progress and `limitBatches` are counted against it), and a shorter epoch simply ends earlier.
+  const uncropped = windowsOf(0);
+  const fullEpoch = uncropped.length;
+  const perEpoch = opts.limitBatches !== undefined ? Math.min(opts.limitBatches, fullEpoch) : fullEpoch;
 
   let epoch = 1;
   let nextWindow = 0;
@@ -411,7 +426,8 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
     for (; epoch <= epochs; epoch++, nextWindow = 0) {
       const progress = new EpochProgress(sink, `epoch ${epoch}/${epochs}`, perEpoch);
       let t0 = performance.now() - partial.seconds * 1000;
-      for (; nextWindow < perEpoch; ) {
+      const windows = data.randomCrop ? windowsOf(epoch) : uncropped;
+      for (; nextWindow < Math.min(perEpoch, windows.length); ) {
         const w = windows[nextWindow]!;
         const scale = lossScale(training.loss, w.length, data.batch);
         const { loss, next } = trainer.step(sliceRows(train, w.start, w.length), sliceRows(train, w.start + 1, w.length), w.length, state, scale, schedule.lr);

@@ -277,7 +277,7 @@ class Generator {
       w.writeLine(`// data ${data.dataset} ${this.at("data.dataset", "data.batch", "data.bptt")}`);
       const synthetic = data.synthetic ? `{ vocab: ${data.vocab}, order: ${data.synthetic.order}, tokens: ${data.synthetic.tokens}, seed: ${data.synthetic.seed} }` : "null";
       w.writeLine(
-        `data: { dataset: "${data.dataset}", path: ${JSON.stringify(data.path)}, batch: ${data.batch}, evalBatch: ${data.evalBatch}, testBatch: ${data.testBatch}, bptt: ${data.bptt}, stateful: ${data.stateful}, synthetic: ${synthetic} },`,
+        `data: { dataset: "${data.dataset}", path: ${JSON.stringify(data.path)}, batch: ${data.batch}, evalBatch: ${data.evalBatch}, testBatch: ${data.testBatch}, bptt: ${data.bptt}, stateful: ${data.stateful},${data.randomCrop ? " randomCrop: true," : ""} synthetic: ${synthetic} },`,
       );
       w.writeLine("training: {");
       w.writeLine(`epochs: ${train.epochs}, // ${this.at("train.epochs")}`);

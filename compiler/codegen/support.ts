@@ -17,7 +17,6 @@ export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
   };
   need(e.task.kind === "classify", "sequence classification (`task classify`)", "task.kind");
   need(e.data.dataset === "mnist" || e.data.dataset === "pmnist", `the ${e.data.dataset} data set`, "data.dataset");
-  need(e.data.randomCrop, "a random crop of the training stream (`random_crop`)", "data.randomCrop");
   need(e.model.norm !== null, `${e.model.norm?.kind ?? ""} normalization`, "model.norm.kind");
   need(e.model.initialStateNoise > 0, "noise on the initial state", "model.initialStateNoise");
   need(e.train.optimizer.kind === "ntasgd", "the NT-ASGD optimizer", "train.optimizer.kind");
