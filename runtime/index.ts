@@ -12,7 +12,7 @@ export { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } fr
 export { activationRegularization, temporalActivationRegularization, sumScalars } from "./activation-regularization.js";
 export type { RecurrentDropout, RecurrentDropoutMode } from "./recurrent-dropout.js";
 export type { MaskMode } from "./dropout.js";
-export { sgd, adam, rmsprop, type OptimizerSpec } from "./optimizers.js";
+export { sgd, adam, rmsprop, ntasgd, type OptimizerSpec } from "./optimizers.js";
 export { constant, decay, plateau, atEpochs, type ScheduleSpec } from "./schedules.js";
 export { runExperiment, evaluate, metricOf, TrainingError, type Experiment, type DataSpec, type TrainingSpec, type RunOptions, type RunResult, type EpochRecord } from "./train.js";
 export { DataError } from "./data/data-error.js";

@@ -5,12 +5,19 @@ import * as tf from "@tensorflow/tfjs";
 export type OptimizerSpec =
   | { readonly kind: "sgd"; readonly lr: number; readonly momentum: number }
   | { readonly kind: "adam"; readonly lr: number; readonly beta1: number; readonly beta2: number; readonly epsilon: number }
-  | { readonly kind: "rmsprop"; readonly lr: number; readonly decay: number; readonly momentum: number; readonly epsilon: number };
+  | { readonly kind: "rmsprop"; readonly lr: number; readonly decay: number; readonly momentum: number; readonly epsilon: number }
+  /**
+   * NT-ASGD (Merity et al. 2018, AWD-LSTM §3, Algorithm 1): plain SGD until the validation loss fails to beat the
+   * best of all but the last `nonmono` epochs, then SGD that also keeps the running average of the weights
+   * (torch.optim.ASGD with t0 = 0, λ = 0, as awd-lstm-lm switches to); evaluation uses the average.
+   */
+  | { readonly kind: "ntasgd"; readonly lr: number; readonly nonmono: number };
 
 export const sgd = (o: { lr: number; momentum?: number }): OptimizerSpec => ({ kind: "sgd", lr: o.lr, momentum: o.momentum ?? 0 });
 export const adam = (o: { lr: number; beta1?: number; beta2?: number; epsilon?: number }): OptimizerSpec => ({
   kind: "adam", lr: o.lr, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, epsilon: o.epsilon ?? 1e-8,
 });
+export const ntasgd = (o: { lr: number; nonmono?: number }): OptimizerSpec => ({ kind: "ntasgd", lr: o.lr, nonmono: o.nonmono ?? 5 });
 export const rmsprop = (o: { lr: number; decay?: number; momentum?: number; epsilon?: number }): OptimizerSpec => ({
   kind: "rmsprop", lr: o.lr, decay: o.decay ?? 0.9, momentum: o.momentum ?? 0, epsilon: o.epsilon ?? 1e-8,
 });
@@ -19,10 +26,13 @@ export const rmsprop = (o: { lr: number; decay?: number; momentum?: number; epsi
 export interface OptimizerState {
   readonly step: number;
   readonly slots: ReadonlyMap<string, tf.Tensor>;
+  /** NT-ASGD: the step at which averaging started (the trigger); null before it, and for other optimizers. */
+  readonly averagingSince?: number | null;
 }
 
 export class Optimizer {
   private step = 0;
+  private averagingSince: number | null = null;
   private readonly slots = new Map<string, tf.Variable>();
 
   constructor(readonly spec: OptimizerSpec) {}
@@ -52,6 +62,14 @@ export class Optimizer {
             const denom = tf.add(tf.sqrt(tf.div(u, c2)), s.epsilon);
             return v.assign(tf.sub(v, tf.mul(tf.div(m, denom), lr / c1)));
           }
+          case "ntasgd": {
+            v.assign(tf.sub(v, tf.mul(g, lr)));
+            if (this.averagingSince === null) return;
+            // ax ← ax + (w − ax)/n over the n steps since the trigger: the mean of the iterates (ASGD, μ = 1/n)
+            const ax = this.slot(v, "ax");
+            const n = this.step - this.averagingSince;
+            return ax.assign(n === 1 ? v : tf.add(ax, tf.div(tf.sub(v, ax), n)));
+          }
           case "rmsprop": {
             const sq = this.slot(v, "square_avg");
             sq.assign(tf.add(tf.mul(sq, s.decay), tf.mul(tf.square(g), 1 - s.decay)));
@@ -77,11 +95,46 @@ export class Optimizer {
   }
 
   state(): OptimizerState {
-    return { step: this.step, slots: this.slots };
+    return { step: this.step, slots: this.slots, averagingSince: this.averagingSince };
   }
 
-  load(state: { step: number; slots: Iterable<[string, tf.Tensor]> }): void {
+  /** NT-ASGD: whether averaging has started. */
+  get averaging(): boolean {
+    return this.averagingSince !== null;
+  }
+
+  /**
+   * NT-ASGD's non-monotone trigger, after an epoch's validation (awd-lstm-lm main.py): start averaging when `loss`
+   * is worse than the best of the epochs before the last `nonmono` (`previous` excludes this epoch). Returns
+   * whether it fired now.
+   */
+  maybeStartAveraging(loss: number, previous: readonly number[]): boolean {
+    const s = this.spec;
+    if (s.kind !== "ntasgd" || this.averagingSince !== null || previous.length <= s.nonmono) return false;
+    if (!(loss > Math.min(...previous.slice(0, previous.length - s.nonmono)))) return false;
+    this.averagingSince = this.step;
+    return true;
+  }
+
+  /**
+   * Run `fn` with the averaged weights in place of the current ones (NT-ASGD after its trigger; otherwise `fn`
+   * sees the weights as they are), then put the current ones back.
+   */
+  withAveraged<T>(vars: readonly tf.Variable[], fn: () => T): T {
+    if (this.averagingSince === null || this.step === this.averagingSince) return fn();
+    const kept = vars.map((v) => tf.keep(v.clone()));
+    try {
+      vars.forEach((v) => v.assign(this.slots.get(`${v.name}/ax`)!));
+      return fn();
+    } finally {
+      vars.forEach((v, k) => v.assign(kept[k]!));
+      tf.dispose(kept);
+    }
+  }
+
+  load(state: { step: number; slots: Iterable<[string, tf.Tensor]>; averagingSince?: number | null }): void {
     this.step = state.step;
+    this.averagingSince = state.averagingSince ?? null;
     for (const [key, t] of state.slots) {
       const existing = this.slots.get(key);
       if (existing) existing.assign(t);

@@ -52,6 +52,12 @@ export interface TrainingSpec {
   readonly weightDecay: number;
   readonly loss: LossScale;
   readonly seed: number;
+  /**
+   * Variable BPTT (Merity et al. 2018, §4.1): each window's length is N(bptt, std) with probability p, else
+   * N(bptt/2, std), at least 5, and its learning rate is scaled by length/bptt. Drawn from (seed, epoch), so a
+   * resumed run sees the same windows. Absent or null: every window is bptt long.
+   */
+  readonly variableBptt?: { readonly p: number; readonly std: number } | null;
 }
 
 /** What a generated module exports. */
@@ -140,6 +146,8 @@ interface CheckpointMeta {
   readonly schedule: ScheduleState;
   readonly maskRng: number[];
   readonly optimizerStep: number;
+  /** NT-ASGD: the optimizer step at which averaging started; null before (absent in older checkpoints). */
+  readonly averagingSince?: number | null;
   readonly epochs: EpochRecord[];
   readonly bestEpoch: number | null;
   /** Partial sums of the epoch in progress, so its summary is the same whether or not it was interrupted. */
@@ -147,9 +155,26 @@ interface CheckpointMeta {
   readonly windowsDone: number;
 }
 
+const epochSeed = (seed: number, epoch: number): number => (Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
+
 /** The random crop of an epoch: a row offset in [0, bptt), a function of the seed and the epoch only. */
 export function cropOffset(seed: number, epoch: number, bptt: number): number {
-  return new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0).int(bptt);
+  return new Rng(epochSeed(seed, epoch)).int(bptt);
+}
+
+/**
+ * Variable-length BPTT windows over `steps` rows (awd-lstm-lm's train loop): length = max(5, ⌊N(b, std)⌋) with
+ * b = bptt w.p. p, else bptt/2; the last window stops at the data.
+ */
+export function variableWindows(steps: number, bptt: number, v: { p: number; std: number }, offset: number, rng: Rng): LmWindow[] {
+  const out: LmWindow[] = [];
+  for (let start = offset; start < steps - 1; ) {
+    const base = rng.uniform() < v.p ? bptt : bptt / 2;
+    const length = Math.min(Math.max(5, Math.floor(base + v.std * rng.normal())), steps - 1 - start);
+    out.push({ start, length });
+    start += length;
+  }
+  return out;
 }
 
 export function metricOf(loss: number, level: "word" | "char"): number {
@@ -358,12 +383,17 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
   );
 
   const train = batchify(corpus.train, data.batch);
-  const windowsOf = (epoch: number): LmWindow[] => [...lmWindows(train, data.bptt, { offset: data.randomCrop ? cropOffset(training.seed, epoch, data.bptt) : 0 })];
-  // With a random crop an epoch has one window fewer at most; the count stays that of offset 0 (the epoch's
-  // progress and `limitBatches` are counted against it), and a shorter epoch simply ends earlier.
-  const uncropped = windowsOf(0);
-  const fullEpoch = uncropped.length;
-  const perEpoch = opts.limitBatches !== undefined ? Math.min(opts.limitBatches, fullEpoch) : fullEpoch;
+  const vars = model.params.list.map((p) => p.variable);
+  /** An epoch's windows: fixed, cropped (random_crop) or of variable length (variable BPTT), as the spec says. */
+  const windowsOf = (epoch: number): LmWindow[] => {
+    const offset = data.randomCrop ? cropOffset(training.seed, epoch, data.bptt) : 0;
+    if (training.variableBptt) return variableWindows(train.steps, data.bptt, training.variableBptt, offset, new Rng(epochSeed(training.seed ^ 0x2545f491, epoch)));
+    return [...lmWindows(train, data.bptt, { offset })];
+  };
+  const fixedWindows = data.randomCrop || training.variableBptt ? null : windowsOf(0);
+  let windows = fixedWindows ?? windowsOf(1);
+  const countOf = (ws: readonly LmWindow[]): number => (opts.limitBatches !== undefined ? Math.min(opts.limitBatches, ws.length) : ws.length);
+  let perEpoch = countOf(windows);
 
   let epoch = 1;
   let nextWindow = 0;
@@ -380,6 +410,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
     restoreParams(model, ck.tensors, opts.resume);
     optimizer.load({
       step: ck.meta.optimizerStep,
+      averagingSince: ck.meta.averagingSince ?? null,
       slots: ck.tensors.filter((t) => t.name.startsWith("opt/")).map((t) => [t.name.slice(4), tf.tensor(t.data, [...t.shape])] as [string, tf.Tensor]),
     });
     disposeState(state);
@@ -396,13 +427,15 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
     });
     maskRng.setState(ck.meta.maskRng);
     ({ epoch, nextWindow, schedule, bestEpoch, partial, windowsDone } = ck.meta);
+    windows = fixedWindows ?? windowsOf(epoch);
+    perEpoch = countOf(windows);
     history = [...ck.meta.epochs];
     say(`resumed ${opts.resume}: epoch ${epoch}, window ${nextWindow}/${perEpoch}`);
   }
 
   const save = (path: string, atEpoch = epoch, atWindow = nextWindow): void =>
     writeCheckpoint<CheckpointMeta>(path, {
-      meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextWindow: atWindow, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, epochs: history, bestEpoch, partial, windowsDone },
+      meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextWindow: atWindow, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, averagingSince: optimizer.state().averagingSince ?? null, epochs: history, bestEpoch, partial, windowsDone },
       tensors: snapshot(model, optimizer, state),
     });
 
@@ -424,13 +457,16 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
 
   try {
     for (; epoch <= epochs; epoch++, nextWindow = 0) {
+      windows = fixedWindows ?? windowsOf(epoch);
+      perEpoch = countOf(windows);
       const progress = new EpochProgress(sink, `epoch ${epoch}/${epochs}`, perEpoch);
       let t0 = performance.now() - partial.seconds * 1000;
-      const windows = data.randomCrop ? windowsOf(epoch) : uncropped;
-      for (; nextWindow < Math.min(perEpoch, windows.length); ) {
+      for (; nextWindow < perEpoch; ) {
         const w = windows[nextWindow]!;
         const scale = lossScale(training.loss, w.length, data.batch);
-        const { loss, next } = trainer.step(sliceRows(train, w.start, w.length), sliceRows(train, w.start + 1, w.length), w.length, state, scale, schedule.lr);
+        // variable BPTT: a window's step is scaled by its length, so short and long windows weigh alike (awd-lstm-lm)
+        const lr = training.variableBptt ? (schedule.lr * w.length) / data.bptt : schedule.lr;
+        const { loss, next } = trainer.step(sliceRows(train, w.start, w.length), sliceRows(train, w.start + 1, w.length), w.length, state, scale, lr);
         if (!Number.isFinite(loss)) {
           disposeState(next);
           throw new TrainingError(`the training loss is ${loss} at epoch ${epoch}, window ${nextWindow + 1}/${perEpoch}: stopped. ` + keptNote());
@@ -466,11 +502,13 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
       const trainLoss = partial.nll / partial.tokens;
       const tokPerSec = partial.tokens / partial.seconds;
       const v0 = performance.now();
-      const valid = evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
+      // NT-ASGD, once averaging: validate (and keep as best) the averaged weights, as awd-lstm-lm does
+      const valid = optimizer.withAveraged(vars, () => evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches));
       // Finite training losses can still leave weights whose validation loss overflows: stop before such an
       // epoch is checkpointed (or marked best), so the last checkpoint stays the last good one.
       if (!Number.isFinite(valid.loss)) throw new TrainingError(`the validation loss is ${valid.loss} after epoch ${epoch}: stopped. ${keptNote()}`);
       const record: EpochRecord = { epoch, lr: schedule.lr, trainLoss, validLoss: valid.loss, tokPerSec, seconds: partial.seconds };
+      const triggered = optimizer.maybeStartAveraging(valid.loss, history.map((h) => h.validLoss));
       history.push(record);
       const improved = bestEpoch === null || valid.loss < history.find((h) => h.epoch === bestEpoch)!.validLoss;
       if (improved) bestEpoch = epoch;
@@ -478,6 +516,10 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
       progress.finish(
         `epoch ${epoch}/${epochs}  lr ${schedule.lr.toPrecision(4)}  train ${fmt(trainLoss)}  valid ${fmt(valid.loss)}${improved ? " *" : ""}  ${Math.round(tokPerSec)} tok/s  ${formatDuration(partial.seconds)}`,
       );
+      if (triggered) {
+        say(`NT-ASGD: this validation loss is worse than the best before the last ${(training.optimizer as { nonmono: number }).nonmono} epoch(s); averaging the weights from now on`);
+        appendFileSync(metricsPath, JSON.stringify({ event: "ntasgd", epoch, step: optimizer.state().step }) + "\n");
+      }
       schedule = advanceSchedule(training.schedule, training.optimizer.lr, schedule, epoch + 1, valid.loss);
       partial = { nll: 0, tokens: 0, seconds: 0 };
       disposeState(state);
@@ -485,7 +527,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
       // This checkpoint points at the start of the next epoch: resuming from it continues there.
       save(lastPath, epoch + 1, 0);
       lastSave = performance.now();
-      if (improved) save(bestPath, epoch + 1, 0);
+      if (improved) optimizer.withAveraged(vars, () => save(bestPath, epoch + 1, 0));
     }
   } finally {
     process.off("SIGINT", onSigint);

@@ -292,6 +292,8 @@ class Generator {
           : "cross-entropy averaged over every token (Merity et al. 2017)";
       w.writeLine(`loss: "${train.loss}", // ${loss} ${this.at("train.loss")}`);
       w.writeLine(`seed: ${train.seed}, // ${this.at("train.seed")}`);
+      if (train.bptt.kind === "variable")
+        w.writeLine(`variableBptt: { p: ${num(train.bptt.p)}, std: ${num(train.bptt.std)} }, // N(bptt, std) w.p. p, else N(bptt/2, std); lr × length/bptt (Merity et al. 2018) ${this.at("train.bptt.kind")}`);
       w.writeLine("},");
       w.writeLine(`createModel: (setup) => new ${this.className}(setup),`);
     });
@@ -307,7 +309,7 @@ function optimizer(o: OptimizerIR): string {
     case "rmsprop":
       return `rmsprop({ lr: ${num(o.lr)}, decay: ${num(o.decay)}, momentum: ${num(o.momentum)}, epsilon: ${num(o.epsilon)} })`;
     case "ntasgd":
-      throw new Error("ntasgd is refused by buildDiagnostics before generation");
+      return `ntasgd({ lr: ${num(o.lr)}, nonmono: ${o.nonmono} })`;
   }
 }
 

@@ -19,8 +19,6 @@ export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
   need(e.data.dataset === "mnist" || e.data.dataset === "pmnist", `the ${e.data.dataset} data set`, "data.dataset");
   need(e.model.norm !== null, `${e.model.norm?.kind ?? ""} normalization`, "model.norm.kind");
   need(e.model.initialStateNoise > 0, "noise on the initial state", "model.initialStateNoise");
-  need(e.train.optimizer.kind === "ntasgd", "the NT-ASGD optimizer", "train.optimizer.kind");
-  need(e.train.bptt.kind === "variable", "variable BPTT", "train.bptt.kind");
   return out;
 }
 
