@@ -391,9 +391,15 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
     return [...lmWindows(train, data.bptt, { offset })];
   };
   const fixedWindows = data.randomCrop || training.variableBptt ? null : windowsOf(0);
-  let windows = fixedWindows ?? windowsOf(1);
+  // An epoch's windows, drawn once per epoch (the resume message and the loop ask for the same epoch).
+  let windows: LmWindow[] = [];
+  let windowsEpoch = -1;
+  const windowsFor = (e: number): LmWindow[] => {
+    if (e !== windowsEpoch) [windows, windowsEpoch] = [fixedWindows ?? windowsOf(e), e];
+    return windows;
+  };
   const countOf = (ws: readonly LmWindow[]): number => (opts.limitBatches !== undefined ? Math.min(opts.limitBatches, ws.length) : ws.length);
-  let perEpoch = countOf(windows);
+  let perEpoch = countOf(windowsFor(1));
 
   let epoch = 1;
   let nextWindow = 0;
@@ -427,8 +433,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
     });
     maskRng.setState(ck.meta.maskRng);
     ({ epoch, nextWindow, schedule, bestEpoch, partial, windowsDone } = ck.meta);
-    windows = fixedWindows ?? windowsOf(epoch);
-    perEpoch = countOf(windows);
+    perEpoch = countOf(windowsFor(epoch));
     history = [...ck.meta.epochs];
     say(`resumed ${opts.resume}: epoch ${epoch}, window ${nextWindow}/${perEpoch}`);
   }
@@ -457,8 +462,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
 
   try {
     for (; epoch <= epochs; epoch++, nextWindow = 0) {
-      windows = fixedWindows ?? windowsOf(epoch);
-      perEpoch = countOf(windows);
+      perEpoch = countOf(windowsFor(epoch));
       const progress = new EpochProgress(sink, `epoch ${epoch}/${epochs}`, perEpoch);
       let t0 = performance.now() - partial.seconds * 1000;
       for (; nextWindow < perEpoch; ) {

@@ -1,11 +1,12 @@
 // Shared helpers of the end-to-end suites: the built CLI (bin/rnnc.js → dist/) as a user runs it, in a child
 // process, never with network access (RNNC_DATA_MIRROR points at a port fetch refuses at once).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { readCheckpoint } from "../../runtime/checkpoint.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = join(ROOT, "bin/rnnc.js");
@@ -130,4 +131,28 @@ export function readMetrics(runDir: string): Metric[] {
 export function lastLine(s: string): string {
   const lines = s.split("\n").filter((l) => l.trim() !== "");
   return lines[lines.length - 1] ?? "";
+}
+
+/** A run's metrics without wall-clock fields (tok/s, seconds), which legitimately differ between runs. */
+export function trajectory(dir: string): Metric[] {
+  return readMetrics(dir).map((m) => {
+    const { tokPerSec: _t, seconds: _s, validSeconds: _v, ...rest } = m;
+    return rest as Metric;
+  });
+}
+
+/** Two runs' last checkpoints hold the same tensors, bit for bit. */
+export function expectSameWeights(dirX: string, dirY: string): void {
+  const x = readCheckpoint(join(dirX, "last.ckpt"));
+  const y = readCheckpoint(join(dirY, "last.ckpt"));
+  expect(y.tensors.map((t) => t.name)).toEqual(x.tensors.map((t) => t.name));
+  const bytes = (d: Float32Array): Buffer => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  x.tensors.forEach((t, k) => expect(bytes(y.tensors[k]!.data).equals(bytes(t.data)), `${t.name} differs`).toBe(true));
+}
+
+/** A fresh run directory at `dir` with `from`'s generated code and settings, linked to this package. */
+export function cloneRunDir(from: string, dir: string): void {
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  for (const f of ["spec.rnn", "ir.json", "model.ts", "model.mjs", "run.json"]) copyFileSync(join(from, f), join(dir, f));
+  symlinkSync(ROOT, join(dir, "node_modules", "rnnc"), "dir");
 }

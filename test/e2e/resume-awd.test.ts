@@ -2,11 +2,10 @@
 // BPTT windows and a random crop (both drawn per epoch from the seed). Run A trains 4 epochs uninterrupted; the
 // trigger fires after epoch 3 (its validation loss is worse than epoch 1's). Run C stops 20 windows into epoch 4,
 // after the trigger, and resumes with the CLI: the trajectory, the final line and the weights match A bit for bit.
-import { copyFileSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCheckpoint } from "../../runtime/checkpoint.js";
-import { expectExit, lastLine, node, readMetrics, requireBuild, rnnc, ROOT, runDirOf, tempDir, type Metric, type Result } from "./cli.js";
+import { cloneRunDir, expectExit, expectSameWeights, lastLine, node, readMetrics, requireBuild, rnnc, ROOT, runDirOf, tempDir, trajectory, type Result } from "./cli.js";
 
 const SPEC = [
   "examples/quickstart.rnn",
@@ -33,12 +32,6 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => runs.remove());
 
-const trajectory = (dir: string): Metric[] =>
-  readMetrics(dir).map((m) => {
-    const { tokPerSec: _t, seconds: _s, validSeconds: _v, ...rest } = m;
-    return rest as Metric;
-  });
-
 describe("resume under NT-ASGD, variable BPTT and random crop", () => {
   it("the run is what it claims: the trigger fired after epoch 3, and epochs have different window counts", () => {
     const m = readMetrics(dirA);
@@ -52,9 +45,7 @@ describe("resume under NT-ASGD, variable BPTT and random crop", () => {
     const perEpoch = readMetrics(dirA).filter((x) => x.event === "train" && x["window"] === x["windows"]).map((x) => x["windows"] as number);
     const stop = perEpoch[0]! + perEpoch[1]! + perEpoch[2]! + 20;
     const dirC = join(runs.path, "c");
-    mkdirSync(join(dirC, "node_modules"), { recursive: true });
-    for (const f of ["spec.rnn", "ir.json", "model.ts", "model.mjs", "run.json"]) copyFileSync(join(dirA, f), join(dirC, f));
-    symlinkSync(ROOT, join(dirC, "node_modules", "rnnc"), "dir");
+    cloneRunDir(dirA, dirC);
     const c = await node(join(ROOT, "test/e2e/fixtures/stop-after.mjs"), [dirC, String(stop), String(EPOCHS), "wasm"], { env: {} });
     expectExit(c, 0);
     const meta = readCheckpoint<{ epoch: number; nextWindow: number; averagingSince: number | null }>(join(dirC, "last.ckpt")).meta;
@@ -64,10 +55,7 @@ describe("resume under NT-ASGD, variable BPTT and random crop", () => {
     expectExit(resumed, 0);
     expect(trajectory(dirC)).toEqual(trajectory(dirA));
     expect(lastLine(resumed.stdout)).toBe(lastLine(a.stdout));
-    const x = readCheckpoint(join(dirA, "last.ckpt")), y = readCheckpoint(join(dirC, "last.ckpt"));
-    expect(y.tensors.map((t) => t.name)).toEqual(x.tensors.map((t) => t.name));
-    expect(x.tensors.some((t) => t.name.endsWith("/ax"))).toBe(true); // the averages are part of the checkpoint
-    const bytes = (d: Float32Array): Buffer => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-    x.tensors.forEach((t, k) => expect(bytes(y.tensors[k]!.data).equals(bytes(t.data)), t.name).toBe(true));
+    expect(readCheckpoint(join(dirA, "last.ckpt")).tensors.some((t) => t.name.endsWith("/ax"))).toBe(true); // the averages are checkpointed
+    expectSameWeights(dirA, dirC);
   }, 300_000);
 });

@@ -7,12 +7,12 @@
 // reported, which saves last.ckpt and exits with 130, then `rnnc run --resume DIR` with no other flag, as the
 // interrupted run tells the user. Run C stops at a fixed point in the middle of epoch 2 (the runtime's
 // stopAfterWindows option, through a fixture that drives the generated module), then resumes with the CLI.
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCheckpoint } from "../../runtime/checkpoint.js";
 import { Rng } from "../../runtime/rng.js";
-import { expectExit, lastLine, node, readMetrics, requireBuild, rnnc, ROOT, runDirOf, start, tempDir, type Metric, type Result } from "./cli.js";
+import { cloneRunDir, expectExit, expectSameWeights, lastLine, node, readMetrics, requireBuild, rnnc, ROOT, runDirOf, start, tempDir, trajectory, type Result } from "./cli.js";
 
 // 24 000 tokens → 19 200 for training → batch 8 × bptt 16: 150 windows an epoch (a train record at window 100).
 const WINDOWS = 150;
@@ -42,31 +42,11 @@ beforeAll(async () => {
 
 afterAll(() => runs.remove());
 
-/** The records without wall-clock fields (tok/s, seconds), which legitimately differ between runs. */
-function trajectory(dir: string): Metric[] {
-  return readMetrics(dir).map((m) => {
-    const { tokPerSec: _t, seconds: _s, validSeconds: _v, ...rest } = m;
-    return rest as Metric;
-  });
-}
-
 interface Meta {
   epoch: number;
   nextWindow: number;
   windowsDone: number;
   maskRng: number[];
-}
-
-function expectSameWeights(dirX: string, dirY: string): void {
-  const x = readCheckpoint(join(dirX, "last.ckpt"));
-  const y = readCheckpoint(join(dirY, "last.ckpt"));
-  expect(y.tensors.map((t) => t.name)).toEqual(x.tensors.map((t) => t.name));
-  x.tensors.forEach((t, k) => {
-    const u = y.tensors[k]!;
-    const bx = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const by = Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength);
-    expect(bx.equals(by), `${t.name} differs`).toBe(true);
-  });
 }
 
 function expectSameAsA(dir: string, resumed: Result): void {
@@ -118,9 +98,7 @@ describe("resume", () => {
   it("from a checkpoint in the middle of epoch 2 (stopAfterWindows), reproduces the uninterrupted run bit for bit", async () => {
     // A fresh run directory with A's generated code, trained in-process up to window 37 of epoch 2.
     const dirC = join(runs.path, "c");
-    mkdirSync(join(dirC, "node_modules"), { recursive: true });
-    for (const f of ["spec.rnn", "ir.json", "model.ts", "model.mjs", "run.json"]) copyFileSync(join(dirA, f), join(dirC, f));
-    symlinkSync(ROOT, join(dirC, "node_modules", "rnnc"), "dir");
+    cloneRunDir(dirA, dirC);
     const stop = WINDOWS + 37;
     const c = await node(join(ROOT, "test/e2e/fixtures/stop-after.mjs"), [dirC, String(stop), String(EPOCHS), "wasm"]);
     expectExit(c, 0);
