@@ -1,7 +1,7 @@
 // Plain-matMul forms of two reductions the fused ops' backwards need. On wasm, matMul with neither operand
 // transposed is the one path XNNPACK takes (shared/design/perf-notes.md); a transpose flag or a reduction along
 // the leading axis falls to a generic loop: Sum over axis 0 of [400, 10 000] took 7–8 ms, the same sum as
-// ones[1, 400]·x 0.6 ms (measured with scratch kernel timings, tfjs 4.22).
+// ones[1, 400]·x 0.6 ms (measured with per-kernel timings, tfjs 4.22).
 import * as tf from "@tensorflow/tfjs";
 
 /** aᵀ·b for a: [N, I], b: [N, J] → [I, J], without matMul's transpose flag. */
