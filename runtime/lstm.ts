@@ -1,6 +1,7 @@
 // LSTM cell (Hochreiter & Schmidhuber 1997; the formulation of Zaremba et al. 2014, eq. in §3.1):
 //   i, f, o = σ(·), g = tanh(·) of the pre-activation a + r = x_t W + h_{t-1} U + b
 //   c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
+// With normalization of the cell (Cooijmans et al. 2017, eq. 8; Ba et al. 2016, eq. 22): h_t = o ⊙ tanh(N(c_t)).
 // Gate blocks are laid out [i | f | o | g] so that one sigmoid covers the first 3H columns and one tanh the last H.
 import * as tf from "@tensorflow/tfjs";
 import type { CellMath } from "./recurrent.js";
@@ -13,24 +14,25 @@ export const LSTM_GATES = { I: 0, F: 1, O: 2, G: 3 } as const;
 export const lstmMath: CellMath = {
   gates: 4,
   hasCell: true,
-  forward(a, r, _hPrev, cPrev) {
+  forward(a, r, _hPrev, cPrev, cellNorm) {
     const H = a.shape[1] / 4;
     const pre = tf.add(a, r) as T2; // [B, 4H]
     const sg = tf.sigmoid(tf.slice(pre, [0, 0], [-1, 3 * H])) as T2; // [B, 3H] = [i | f | o]
     const g = tf.tanh(tf.slice(pre, [0, 3 * H], [-1, H])) as T2; // [B, H]
     const [i, f, o] = tf.split(sg, 3, 1) as [T2, T2, T2];
     const c = tf.add(tf.mul(f, cPrev!), tf.mul(i, g)) as T2; // c_t = f ⊙ c_{t-1} + i ⊙ g
-    const tc = tf.tanh(c) as T2;
-    const h = tf.mul(o, tc) as T2; // h_t = o ⊙ tanh(c_t)
+    const tc = tf.tanh(cellNorm ? cellNorm(c) : c) as T2;
+    const h = tf.mul(o, tc) as T2; // h_t = o ⊙ tanh(c_t), or o ⊙ tanh(N(c_t))
     return { h, c, saved: [sg, g, tc] };
   },
-  backward(dh, dc, saved, _hPrev, cPrev) {
+  backward(dh, dc, saved, _hPrev, cPrev, cellNormBack) {
     const [sg, g, tc] = saved as [T2, T2, T2];
     {
       const [i, f, o] = tf.split(sg, 3, 1) as [T2, T2, T2];
       const dO = tf.mul(dh, tc);
       // dL/dc_t: through h_t = o ⊙ tanh(c_t), plus what step t+1 sends back through c_{t+1} = f ⊙ c_t + …
-      const dcThroughH = tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc)));
+      const dTanhArg = tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc))) as T2;
+      const dcThroughH = cellNormBack ? cellNormBack(dTanhArg) : dTanhArg; // …and back through N(c_t)
       const dC = (dc ? tf.add(dcThroughH, dc) : dcThroughH) as T2;
       const dI = tf.mul(dC, g);
       const dF = tf.mul(dC, cPrev!);

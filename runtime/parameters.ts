@@ -11,8 +11,15 @@ export interface Parameter {
   readonly decay: boolean;
 }
 
+/** State that is saved with the model but not trained: batch norm's population statistics. */
+export interface Buffer {
+  readonly name: string;
+  readonly variable: tf.Variable;
+}
+
 export class ParameterStore {
   readonly list: Parameter[] = [];
+  readonly buffers: Buffer[] = [];
   constructor(readonly rng: Rng) {}
 
   /** A [rows, cols] weight, initialized by `init`; `hidden` is the size its 1/√H or per-gate blocks refer to. */
@@ -23,6 +30,16 @@ export class ParameterStore {
   /** A vector, filled by `fill(i)` (constant blocks such as the forget-gate bias). */
   vector(name: string, size: number, fill: (i: number) => number = () => 0): tf.Variable<tf.Rank.R1> {
     return this.add(name, tf.tensor1d(Float32Array.from({ length: size }, (_, i) => fill(i))), true) as tf.Variable<tf.Rank.R1>;
+  }
+
+  /** A non-trainable [rows, cols] buffer filled with `value`, checkpointed with the parameters. */
+  buffer(name: string, rows: number, cols: number, value: number): tf.Variable<tf.Rank.R2> {
+    if (this.buffers.some((p) => p.name === name)) throw new Error(`duplicate buffer name ${name}`);
+    const initial = tf.fill([rows, cols], value);
+    const variable = tf.variable(initial, false, name) as tf.Variable<tf.Rank.R2>;
+    initial.dispose();
+    this.buffers.push({ name, variable });
+    return variable;
   }
 
   private add(name: string, initial: tf.Tensor, decay: boolean): tf.Variable {
@@ -38,6 +55,6 @@ export class ParameterStore {
   }
 
   dispose(): void {
-    for (const p of this.list) p.variable.dispose();
+    for (const p of [...this.list, ...this.buffers]) p.variable.dispose();
   }
 }

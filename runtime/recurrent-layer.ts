@@ -6,7 +6,8 @@ import type { Init } from "./init.js";
 import { LSTM_GATES, lstmMath } from "./lstm.js";
 import type { ParameterStore } from "./parameters.js";
 import type { StepContext } from "./language-model.js";
-import { runSequence, type CellMath } from "./recurrent.js";
+import { runSequence, type CellMath, type NormSiteParams, type SequenceNorm } from "./recurrent.js";
+import type { NormOptions } from "./normalization.js";
 import { recurrentMask, type RecurrentDropout } from "./recurrent-dropout.js";
 import { rnnMath } from "./rnn.js";
 import { weightDrop } from "./weight-drop.js";
@@ -32,6 +33,8 @@ export interface RecurrentLayerOptions {
   readonly weightDrop?: number;
   /** Zoneout probabilities of h and, for the LSTM, c (zoneout.ts). */
   readonly zoneout?: { readonly hidden: number; readonly cell: number };
+  /** Batch or layer normalization of x W, h U and c (normalization.ts). */
+  readonly norm?: NormOptions;
 }
 
 export class RecurrentLayer {
@@ -42,6 +45,8 @@ export class RecurrentLayer {
   readonly bh: tf.Variable<tf.Rank.R1> | null;
 
   private readonly sites: Pick<RecurrentLayerOptions, "recurrentDropout" | "weightDrop" | "zoneout">;
+  /** The normalized sites' gains and population statistics; null: no normalization. */
+  private readonly norm: { readonly opts: NormOptions; readonly input?: NormSiteParams; readonly recurrent?: NormSiteParams; readonly cell?: NormSiteParams } | null;
 
   constructor(store: ParameterStore, name: string, readonly cell: CellKind, readonly inputSize: number, readonly hidden: number, opts: RecurrentLayerOptions) {
     this.sites = { recurrentDropout: opts.recurrentDropout, weightDrop: opts.weightDrop, zoneout: opts.zoneout };
@@ -53,10 +58,17 @@ export class RecurrentLayer {
     const F = LSTM_GATES.F;
     this.b = store.vector(`${name}.b`, GH, (i) => (Math.floor(i / hidden) === F ? forget : 0));
     this.bh = cell === "gru" ? store.vector(`${name}.bh`, GH) : null;
+    this.norm = opts.norm ? normParams(store, name, opts.norm, GH, hidden, this.math.hasCell) : null;
   }
 
   zeroState(batch: number): LayerState {
     return { h: tf.zeros([batch, this.hidden]), c: this.math.hasCell ? tf.zeros([batch, this.hidden]) : null };
+  }
+
+  private sequenceNorm(training: boolean): SequenceNorm | null {
+    if (!this.norm) return null;
+    const { opts, input, recurrent, cell } = this.norm;
+    return { kind: opts.kind, training, epsilon: opts.epsilon, momentum: opts.momentum, input, recurrent, cell };
   }
 
   /**
@@ -75,7 +87,27 @@ export class RecurrentLayer {
       recurrentMask: recurrentMask(recurrentDropout, T, B, H, rng, training),
       zoneoutHidden: zoneout?.hidden ? zoneoutMask(zoneout.hidden, T, B, H, rng, training) : null,
       zoneoutCell: zoneout?.cell && this.math.hasCell ? zoneoutMask(zoneout.cell, T, B, H, rng, training) : null,
+      norm: this.sequenceNorm(training),
     });
     return { y: r.y, state: { h: r.h, c: r.c } };
   }
+}
+
+/**
+ * The gains of each normalized site (γ_x, γ_h: [G·H]; γ_c, β_c: [H]) and, for batch norm, population statistics
+ * per time-step slot (mean 0, variance 1 until the first training window).
+ */
+function normParams(store: ParameterStore, name: string, o: NormOptions, GH: number, H: number, hasCell: boolean): { opts: NormOptions; input?: NormSiteParams; recurrent?: NormSiteParams; cell?: NormSiteParams } {
+  const site = (key: string, F: number, withBeta: boolean): NormSiteParams => ({
+    gamma: store.vector(`${name}.${key}.gamma`, F, () => o.gamma),
+    beta: withBeta ? store.vector(`${name}.${key}.beta`, F) : undefined,
+    population: o.kind === "batch" ? { mean: store.buffer(`${name}.${key}.mean`, o.slots, F, 0), variance: store.buffer(`${name}.${key}.variance`, o.slots, F, 1) } : undefined,
+  });
+  return {
+    opts: o,
+    // β_x = β_h = 0: the bias b covers both (Cooijmans et al. 2017, §3)
+    input: o.sites.includes("input") ? site("norm_x", GH, false) : undefined,
+    recurrent: o.sites.includes("recurrent") ? site("norm_h", GH, false) : undefined,
+    cell: hasCell && o.sites.includes("cell") ? site("norm_c", H, true) : undefined,
+  };
 }

@@ -253,6 +253,7 @@ export function evaluate(model: LanguageModel, ids: Int32Array, batch: number, b
 function snapshot(model: LanguageModel, opt: Optimizer, state: readonly LayerState[]): StoredTensor[] {
   const out: StoredTensor[] = [];
   for (const p of model.params.list) out.push({ name: `param/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
+  for (const p of model.params.buffers) out.push({ name: `buffer/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
   for (const [k, t] of opt.state().slots) out.push({ name: `opt/${k}`, shape: t.shape, data: t.dataSync() as Float32Array });
   state.forEach((s, l) => {
     out.push({ name: `state/${l}/h`, shape: s.h.shape, data: s.h.dataSync() as Float32Array });
@@ -263,10 +264,11 @@ function snapshot(model: LanguageModel, opt: Optimizer, state: readonly LayerSta
 
 function restoreParams(model: LanguageModel, tensors: readonly StoredTensor[], file: string): void {
   const byName = new Map(tensors.map((t) => [t.name, t]));
-  for (const p of model.params.list) {
-    const t = byName.get(`param/${p.name}`);
+  const entries = [...model.params.list.map((p) => ({ key: `param/${p.name}`, ...p })), ...model.params.buffers.map((p) => ({ key: `buffer/${p.name}`, ...p }))];
+  for (const p of entries) {
+    const t = byName.get(p.key);
     if (!t || t.shape.join() !== p.variable.shape.join())
-      throw new TrainingError(`checkpoint ${file} does not match this model: parameter ${p.name} ${t ? `has shape [${t.shape}], expected [${p.variable.shape}]` : "is missing"}`);
+      throw new TrainingError(`checkpoint ${file} does not match this model: ${p.key.split("/")[0]} ${p.name} ${t ? `has shape [${t.shape}], expected [${p.variable.shape}]` : "is missing"}`);
     p.variable.assign(tf.tensor(t.data, [...t.shape]));
   }
 }
