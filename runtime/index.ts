@@ -16,6 +16,8 @@ export { sgd, adam, rmsprop, ntasgd, type OptimizerSpec } from "./optimizers.js"
 export { constant, decay, plateau, atEpochs, type ScheduleSpec } from "./schedules.js";
 export { runExperiment, evaluate, metricOf, TrainingError, type Experiment, type DataSpec, type TrainingSpec, type RunOptions, type RunResult, type EpochRecord } from "./train.js";
 export { DataError } from "./data/data-error.js";
+export { initialState, lastStep, type ClassifierSetup, type SequenceClassifier } from "./classifier.js";
+export { runClassifier, type ClassifierExperiment, type ClassifierRunResult } from "./train-classifier.js";
 export { CheckpointError } from "./checkpoint.js";
 export { runIfMain } from "./main.js";
 export { summarize } from "./summary.js";

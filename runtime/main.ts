@@ -3,7 +3,9 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { BACKEND_CHOICES, type BackendChoice } from "./backend.js";
+import type { RunOptions } from "./train.js";
 import { runExperiment, type Experiment } from "./train.js";
+import { runClassifier, type ClassifierExperiment } from "./train-classifier.js";
 
 const isMain = (url: string): boolean => {
   try {
@@ -13,7 +15,7 @@ const isMain = (url: string): boolean => {
   }
 };
 
-export async function runIfMain(url: string, experiment: Experiment): Promise<void> {
+export async function runIfMain(url: string, experiment: Experiment | ClassifierExperiment): Promise<void> {
   if (!isMain(url)) return;
   const int = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number.parseInt(s, 10));
   try {
@@ -29,7 +31,8 @@ export async function runIfMain(url: string, experiment: Experiment): Promise<vo
       },
     });
     if (!BACKEND_CHOICES.includes(values.backend as BackendChoice)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
-    const result = await runExperiment(experiment, {
+    const run = (o: RunOptions): Promise<{ status: string; summary: string }> => ("task" in experiment ? runClassifier(experiment, o) : runExperiment(experiment, o));
+    const result = await run({
       runDir: values["run-dir"]!,
       backend: values.backend as BackendChoice,
       threads: int(values.threads),

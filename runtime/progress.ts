@@ -18,7 +18,7 @@ export class EpochProgress {
 
   constructor(private readonly sink: ProgressSink, private readonly label: string, private readonly total: number) {}
 
-  update(done: number, metrics: { loss: number; ppl: number; tokPerSec: number }): void {
+  update(done: number, metrics: { loss: number; ppl?: number; accuracy?: number; tokPerSec: number }): void {
     if (!this.sink.isTTY) return;
     const now = performance.now();
     if (now - this.last < 250 && done < this.total) return;
@@ -27,7 +27,7 @@ export class EpochProgress {
     const filled = Math.round((done / this.total) * width);
     const eta = ((now - this.started) / 1000 / Math.max(done, 1)) * (this.total - done);
     const bar = "█".repeat(filled) + "░".repeat(width - filled);
-    this.sink.write(`\r\x1b[2K${this.label} ${bar} ${done}/${this.total}  loss ${metrics.loss.toFixed(3)}  ppl ${metrics.ppl.toFixed(1)}  ${Math.round(metrics.tokPerSec)} tok/s  ETA ${formatDuration(eta)}`);
+    this.sink.write(`\r\x1b[2K${this.label} ${bar} ${done}/${this.total}  loss ${metrics.loss.toFixed(3)}  ${metrics.accuracy !== undefined ? `acc ${(100 * metrics.accuracy).toFixed(1)} %` : `ppl ${(metrics.ppl ?? NaN).toFixed(1)}`}  ${Math.round(metrics.tokPerSec)} tok/s  ETA ${formatDuration(eta)}`);
   }
 
   /** The epoch's summary line, which replaces the live one on a TTY. */

@@ -88,6 +88,7 @@ export class RecurrentLayer {
       zoneoutHidden: zoneout?.hidden ? zoneoutMask(zoneout.hidden, T, B, H, rng, training) : null,
       zoneoutCell: zoneout?.cell && this.math.hasCell ? zoneoutMask(zoneout.cell, T, B, H, rng, training) : null,
       norm: this.sequenceNorm(training),
+      inference: ctx !== undefined && !ctx.training, // evaluation (a StepContext that is not training) is never differentiated
     });
     return { y: r.y, state: { h: r.h, c: r.c } };
   }

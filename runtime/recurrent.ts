@@ -62,6 +62,8 @@ export interface RecurrenceSites {
   readonly zoneoutCell?: tf.Tensor3D | number | null;
   /** Batch or layer normalization of x W, h U and c (normalization.ts); null: none. */
   readonly norm?: SequenceNorm | null;
+  /** A forward that is never differentiated (evaluation): keeps nothing for a backward. */
+  readonly inference?: boolean;
 }
 
 /** One normalized site: its gain (and, for c, shift) and, for batch norm, its population statistics. */
@@ -118,6 +120,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
     const [rm, hz, cz] = masks.map((m) => stepwise(m instanceof tf.Tensor ? ts[k++]! : m, T));
     return { recMasks: (rm ?? null) as ((t: number) => T2) | null, zh: hz ?? null, zc: cz ?? null };
   };
+  const inference = sites.inference ?? false;
   const nNormSaved = (nh ? 2 : 0) + (nc ? 2 : 0); // per step: x̂ and 1/σ of h U and of c
 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -158,19 +161,33 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
     const cPrevs: T2[] = [];
     const stepSaved: tf.Tensor[][] = [];
     const hs: T2[] = [];
-    for (let t = 0; t < T; t++) {
-      hPrevs.push(h);
-      if (c) cPrevs.push(c);
+    /** One step from (h, c); `record`: keep what the backward needs. */
+    const advance = (t: number, h: T2, c: T2 | null, record: boolean): { h: T2; c: T2 | null } => {
       const hIn = recMasks ? (tf.mul(h, recMasks(t)) as T2) : h; // recurrent dropout: only where h_{t-1} enters U
-      hIns.push(hIn);
+      if (record) hIns.push(hIn);
       const normSaved: tf.Tensor[] = [];
       let rh = tf.matMul(hIn, U) as T2;
       if (nh) rh = normStep(rh, t, nh, popH, moments.h, normSaved); // N(h_{t-1} U; γ_h), Cooijmans eq. 6
       const r = (bh ? tf.add(rh, bh) : rh) as T2; // [B, G·H]
       const step = cell.forward(A[t]!, r, h, c, nc ? (ct) => normStep(ct, t, nc, popC, moments.c, normSaved) : undefined);
-      stepSaved.push([...step.saved, ...normSaved]);
-      h = zh ? zoneout(step.h, h, zh(t)) : step.h; // zoneout keeps units of h_{t-1} (Krueger et al. 2017)
-      c = zc && c ? zoneout(step.c!, c, zc(t)) : step.c;
+      if (record) stepSaved.push([...step.saved, ...normSaved]);
+      return {
+        h: zh ? zoneout(step.h, h, zh(t)) : step.h, // zoneout keeps units of h_{t-1} (Krueger et al. 2017)
+        c: zc && c ? zoneout(step.c!, c, zc(t)) : step.c,
+      };
+    };
+    for (let t = 0; t < T; t++) {
+      if (inference) {
+        // Evaluation: each step's temporaries die at once; only h_t (part of y) and c_t live on. Keeping them all,
+        // as the backward needs, took 3 GB for 250 sequences of 784 steps.
+        const next = tf.tidy(() => advance(t, h, c, false) as unknown as tf.TensorContainer) as unknown as { h: T2; c: T2 | null };
+        if (c && c !== c0) c.dispose();
+        ({ h, c } = next);
+      } else {
+        hPrevs.push(h);
+        if (c) cPrevs.push(c);
+        ({ h, c } = advance(t, h, c, true));
+      }
       hs.push(h);
     }
     // Batch norm at training: fold this window's per-step batch moments into the population (rate `momentum`)
@@ -188,6 +205,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
     // W and U too: an input computed inside the caller's differentiated function (weight drop's M ⊙ U) is disposed
     // with its forward scope.
     const inputSaved = inputNorm ? [inputNorm.xhat, inputNorm.invStd] : [];
+    if (inference) return { value: y.reshape([T, B, -1]) as tf.Tensor3D, gradFunc: () => { throw new Error("runSequence: an inference pass has no gradient"); } };
     save([x2, tf.concat(hPrevs, 0), recMasks ? tf.concat(hIns, 0) : tf.zeros([0]), ...(cell.hasCell ? cPrevs : []), ...stepSaved.flat(), ...inputSaved, W, U, ...maskTensors]);
 
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {

@@ -251,10 +251,7 @@ export function evaluate(model: LanguageModel, ids: Int32Array, batch: number, b
 }
 
 function snapshot(model: LanguageModel, opt: Optimizer, state: readonly LayerState[]): StoredTensor[] {
-  const out: StoredTensor[] = [];
-  for (const p of model.params.list) out.push({ name: `param/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
-  for (const p of model.params.buffers) out.push({ name: `buffer/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
-  for (const [k, t] of opt.state().slots) out.push({ name: `opt/${k}`, shape: t.shape, data: t.dataSync() as Float32Array });
+  const out = storeTensors(model.params, opt);
   state.forEach((s, l) => {
     out.push({ name: `state/${l}/h`, shape: s.h.shape, data: s.h.dataSync() as Float32Array });
     if (s.c) out.push({ name: `state/${l}/c`, shape: s.c.shape, data: s.c.dataSync() as Float32Array });
@@ -262,15 +259,34 @@ function snapshot(model: LanguageModel, opt: Optimizer, state: readonly LayerSta
   return out;
 }
 
-function restoreParams(model: LanguageModel, tensors: readonly StoredTensor[], file: string): void {
+/** A checkpoint's tensors: the parameters, the buffers (population statistics) and the optimizer's slots. */
+export function storeTensors(params: ParameterStore, opt: Optimizer): StoredTensor[] {
+  const out: StoredTensor[] = [];
+  for (const p of params.list) out.push({ name: `param/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
+  for (const p of params.buffers) out.push({ name: `buffer/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
+  for (const [k, t] of opt.state().slots) out.push({ name: `opt/${k}`, shape: t.shape, data: t.dataSync() as Float32Array });
+  return out;
+}
+
+/** Load parameters and buffers by name, refusing a checkpoint of another model. */
+export function restoreParams(params: ParameterStore, tensors: readonly StoredTensor[], file: string): void {
   const byName = new Map(tensors.map((t) => [t.name, t]));
-  const entries = [...model.params.list.map((p) => ({ key: `param/${p.name}`, ...p })), ...model.params.buffers.map((p) => ({ key: `buffer/${p.name}`, ...p }))];
+  const entries = [...params.list.map((p) => ({ key: `param/${p.name}`, ...p })), ...params.buffers.map((p) => ({ key: `buffer/${p.name}`, ...p }))];
   for (const p of entries) {
     const t = byName.get(p.key);
     if (!t || t.shape.join() !== p.variable.shape.join())
       throw new TrainingError(`checkpoint ${file} does not match this model: ${p.key.split("/")[0]} ${p.name} ${t ? `has shape [${t.shape}], expected [${p.variable.shape}]` : "is missing"}`);
     p.variable.assign(tf.tensor(t.data, [...t.shape]));
   }
+}
+
+/** Restore the optimizer's step, averaging point and slots from a checkpoint. */
+export function restoreOptimizer(optimizer: Optimizer, tensors: readonly StoredTensor[], meta: { optimizerStep: number; averagingSince?: number | null }): void {
+  optimizer.load({
+    step: meta.optimizerStep,
+    averagingSince: meta.averagingSince ?? null,
+    slots: tensors.filter((t) => t.name.startsWith("opt/")).map((t) => [t.name.slice(4), tf.tensor(t.data, [...t.shape])] as [string, tf.Tensor]),
+  });
 }
 
 export interface Trainer {
@@ -415,12 +431,8 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
   if (opts.resume) {
     const ck = readCheckpoint<CheckpointMeta>(opts.resume);
     if (ck.meta.experiment !== exp.name) throw new TrainingError(`checkpoint ${opts.resume} is from experiment ${ck.meta.experiment}, not ${exp.name}`);
-    restoreParams(model, ck.tensors, opts.resume);
-    optimizer.load({
-      step: ck.meta.optimizerStep,
-      averagingSince: ck.meta.averagingSince ?? null,
-      slots: ck.tensors.filter((t) => t.name.startsWith("opt/")).map((t) => [t.name.slice(4), tf.tensor(t.data, [...t.shape])] as [string, tf.Tensor]),
-    });
+    restoreParams(model.params, ck.tensors, opts.resume);
+    restoreOptimizer(optimizer, ck.tensors, ck.meta);
     disposeState(state);
     const get = (n: string): tf.Tensor2D | null => {
       const t = ck.tensors.find((x) => x.name === n);
@@ -540,7 +552,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
   }
 
   // Report the best-validation checkpoint's numbers, as the papers do.
-  if (bestEpoch !== null) restoreParams(model, readCheckpoint<CheckpointMeta>(bestPath).tensors, bestPath);
+  if (bestEpoch !== null) restoreParams(model.params, readCheckpoint<CheckpointMeta>(bestPath).tensors, bestPath);
   const valid = evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
   const test = evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches);
   appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric, valid: metricOf(valid.loss, corpus.level), test: metricOf(test.loss, corpus.level) }) + "\n");

@@ -45,16 +45,20 @@ export async function generate(e: ExperimentIR, opts: GenerateOptions): Promise<
   const sf = project.createSourceFile("model.ts", "", { overwrite: true });
   const hash = irHash(e);
   sf.addImportDeclaration({ moduleSpecifier: RUNTIME_MODULE, namedImports: g.imports() });
-  g.modelClass(sf);
+  const classify = e.task.kind === "classify";
+  if (classify) g.classifierClass(sf);
+  else g.modelClass(sf);
   sf.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
     docs: ["The experiment as the runtime runs it: data, training settings, and the model above."],
-    declarations: [{ name: "experiment", type: "Experiment", initializer: (w) => g.experiment(w, opts.specPath, hash) }],
+    declarations: [{ name: "experiment", type: classify ? "ClassifierExperiment" : "Experiment", initializer: (w) => g.experiment(w, opts.specPath, hash) }],
   });
   sf.addStatements([
     "/** Train, as `rnnc run` does; options as in the runtime's RunOptions. */",
-    "export const run = (options: RunOptions): Promise<RunResult> => runExperiment(experiment, options);",
+    classify
+      ? "export const run = (options: RunOptions): Promise<ClassifierRunResult> => runClassifier(experiment, options);"
+      : "export const run = (options: RunOptions): Promise<RunResult> => runExperiment(experiment, options);",
     "// Run directly (`node model.js [--epochs N] [--limit-batches N] [--backend B] [--threads N] [--data DIR] [--run-dir DIR] [--resume FILE]`).",
     "await runIfMain(import.meta.url, experiment);",
   ]);
@@ -70,7 +74,7 @@ export async function generate(e: ExperimentIR, opts: GenerateOptions): Promise<
 
 class Generator {
   private readonly used = new Set<string>(["Experiment", "RunOptions", "RunResult", "runExperiment", "runIfMain", "ModelSetup", "ModelOutput", "LanguageModel", "LayerState", "StepContext", "Tensor2D", "Embedding", "RecurrentLayer", "SoftmaxOutput", "init"]);
-  private readonly types = new Set(["Experiment", "RunOptions", "RunResult", "ModelSetup", "ModelOutput", "LanguageModel", "LayerState", "StepContext", "Tensor2D", "Tensor3D", "Scalar"]);
+  private readonly types = new Set(["Experiment", "RunOptions", "RunResult", "ModelSetup", "ModelOutput", "LanguageModel", "LayerState", "StepContext", "Tensor2D", "Tensor3D", "Scalar", "ClassifierExperiment", "ClassifierRunResult", "ClassifierSetup", "SequenceClassifier"]);
   readonly className: string;
 
   constructor(private readonly e: ExperimentIR) {
@@ -78,6 +82,11 @@ class Generator {
   }
 
   imports(): { name: string; isTypeOnly?: boolean }[] {
+    if (this.e.task.kind === "classify") {
+      for (const n of ["Experiment", "RunResult", "runExperiment", "ModelSetup", "ModelOutput", "LanguageModel", "LayerState", "Embedding"]) this.used.delete(n);
+      for (const n of ["ClassifierExperiment", "ClassifierRunResult", "runClassifier", "ClassifierSetup", "SequenceClassifier", "Tensor3D", "lastStep"]) this.used.add(n);
+      if (this.e.model.initialStateNoise > 0) this.used.add("initialState");
+    }
     const o = this.e.train.optimizer;
     this.used.add(o.kind);
     this.used.add(scheduleFn(this.e.train.schedule));
@@ -239,6 +248,17 @@ class Generator {
       w.writeLine(`//   zoneout ${this.at("dropout.zoneout.hidden", "dropout.zoneout.cell")}: units of h${zc > 0 ? " and c" : ""} keep their previous value (Krueger et al. 2017); the expectation at evaluation`);
       opts.push(`zoneout: { hidden: ${num(d.zoneout.hidden)}, cell: ${num(zc)} }`);
     }
+    const n = this.e.model.norm;
+    if (n) {
+      const slots = n.kind === "layer" ? 1 : n.stats === "shared" ? 1 : (n.maxSteps ?? this.e.data.bptt);
+      const what =
+        n.kind === "batch"
+          ? `batch norm of ${n.sites.join(", ")}: statistics ${n.stats === "per_step" ? `per time step, T_max ${slots}` : "shared across time"}, population average at rate ${num(n.momentum)} (Cooijmans et al. 2017, eq. 6–8)`
+          : `layer norm of ${n.sites.join(", ")} over each example's units (Ba et al. 2016, eq. 20–22)`;
+      w.writeLine(`//   norm ${this.at("model.norm.kind", "model.norm.sites", "model.norm.gamma", "model.norm.stats")}: ${what}; γ starts at ${num(n.gamma)}`);
+      const sites = n.sites.filter((s) => s !== "cell" || l.cell === "lstm");
+      opts.push(`norm: { kind: "${n.kind}", sites: [${sites.map((s) => `"${s}"`).join(", ")}], gamma: ${num(n.gamma)}, epsilon: ${num(n.epsilon)}, momentum: ${num(n.momentum)}, slots: ${slots} }`);
+    }
     return opts;
   }
 
@@ -270,27 +290,101 @@ class Generator {
     };
   }
 
+  /**
+   * The model of `task classify` (Cooijmans et al. 2017, §5.1): pixels [T, B, 1] through the stack, every sequence
+   * from a zero state, and class logits from the last step's hidden state.
+   */
+  classifierClass(sf: import("ts-morph").SourceFile): void {
+    const m = this.e.model;
+    const d = this.e.dropout;
+    const layers = m.layers;
+    const L = layers.length;
+    const describe = layers.map((l) => `${l.cell}(${l.hidden})`).join(" → ");
+    sf.addClass({
+      name: this.className,
+      isExported: true,
+      implements: ["SequenceClassifier"],
+      docs: [`${L}-layer ${describe} sequence classifier: one pixel per step → ${describe} → linear read-out of h_T → ${this.e.task.classes} classes.`],
+      properties: [
+        { name: "params", isReadonly: true, type: 'ClassifierSetup["params"]' },
+        ...layers.map((_, k) => ({ name: `layer${k + 1}`, isReadonly: true, type: "RecurrentLayer" })),
+        { name: "output", isReadonly: true, type: "SoftmaxOutput" },
+      ],
+      ctors: [
+        {
+          parameters: [{ name: "{ classes, params }", type: "ClassifierSetup" }],
+          statements: (w) => {
+            w.writeLine("this.params = params;");
+            let input = 1; // one pixel per step
+            layers.forEach((l, k) => {
+              const opts = [`init: ${this.init(m.init)}`, `recurrentInit: ${this.init(m.recurrentInit)}`];
+              if (l.cell === "lstm") opts.push(`forgetBias: ${num(m.forgetBias)}`);
+              if (l.cell === "rnn") opts.push(`activation: "${l.activation ?? "tanh"}"`);
+              w.writeLine(`// layer ${k + 1}: ${l.cell}(${l.hidden}) ${this.at(`model.layers.${k}.cell`, `model.layers.${k}.hidden`, "model.init.kind", "model.recurrentInit.kind")}`);
+              opts.push(...this.recurrentSites(w, l));
+              w.writeLine(`this.layer${k + 1} = new RecurrentLayer(params, "layer${k + 1}", "${l.cell}", ${input}, ${l.hidden}, { ${opts.join(", ")} });`);
+              input = l.hidden;
+            });
+            w.writeLine(`// task classify ${this.at("task.kind")}: a linear read-out of the last hidden state`);
+            w.writeLine(`this.output = new SoftmaxOutput(params, "output", ${input}, classes, { init: ${this.init(m.init)} });`);
+          },
+        },
+      ],
+      methods: [
+        {
+          name: "forward",
+          docs: [`pixels [T, B, 1] → the last step's hidden state [B, ${layers[L - 1]!.hidden}], which the read-out maps to class logits; every sequence starts from a ${m.initialStateNoise > 0 ? "noisy" : "zero"} state.`],
+          parameters: [
+            { name: "pixels", type: "Tensor3D" },
+            { name: "ctx", type: "StepContext" },
+          ],
+          returnType: "Tensor2D",
+          statements: (w) => {
+            w.writeLine("const B = pixels.shape[1];");
+            const noise = m.initialStateNoise;
+            if (noise > 0) w.writeLine(`// initial_state_noise ${num(noise)} ${this.at("model.initialStateNoise")}: h_0 ~ N(0, ${num(noise)}²) while training, so batch norm sees variance from step 1 (Cooijmans et al. 2017, §5.1)`);
+            const start = (n: number): string => (noise > 0 ? `initialState(this.layer${n}.zeroState(B), ${num(noise)}, ctx)` : `this.layer${n}.zeroState(B)`);
+            this.site(w, "input", d.input, "let x", "pixels", "pixels → layer 1");
+            layers.forEach((l, k) => {
+              const n = k + 1;
+              w.writeLine(`const l${n} = this.layer${n}.forward(x, ${start(n)}, ctx); // y: [T, B, ${l.hidden}]`);
+              if (n < L) this.site(w, "between", d.between, "x", `l${n}.y`, `layer ${n} → layer ${n + 1}`);
+            });
+            this.site(w, "output", d.output, "const hidden", `l${L}.y`, `layer ${L} → read-out`);
+            w.writeLine("return lastStep(hidden); // h_T: the class is read from the last hidden state (§5.1)");
+          },
+        },
+      ],
+    });
+  }
+
   experiment(w: CodeBlockWriter, specPath: string, hash: string): void {
     const { data, train, regularize } = this.e;
     w.inlineBlock(() => {
+      if (this.e.task.kind === "classify") w.writeLine(`task: "classify", // ${this.at("task.kind")}`);
       w.writeLine(`name: ${JSON.stringify(this.e.name)},`);
       w.writeLine(`spec: { file: ${JSON.stringify(specPath)}, hash: "${hash}" },`);
       w.writeLine(`// data ${data.dataset} ${this.at("data.dataset", "data.batch", "data.bptt")}`);
       const synthetic = data.synthetic ? `{ vocab: ${data.vocab}, order: ${data.synthetic.order}, tokens: ${data.synthetic.tokens}, seed: ${data.synthetic.seed} }` : "null";
-      w.writeLine(
-        `data: { dataset: "${data.dataset}", path: ${JSON.stringify(data.path)}, batch: ${data.batch}, evalBatch: ${data.evalBatch}, testBatch: ${data.testBatch}, bptt: ${data.bptt}, stateful: ${data.stateful},${data.randomCrop ? " randomCrop: true," : ""} synthetic: ${synthetic} },`,
-      );
+      if (this.e.task.kind === "classify")
+        w.writeLine(
+          `data: { dataset: "${data.dataset}", batch: ${data.batch}, evalBatch: ${data.evalBatch}, testBatch: ${data.testBatch}, permutationSeed: ${data.dataset === "pmnist" ? (data.permutationSeed ?? 0) : "null"} },`,
+        );
+      else
+        w.writeLine(
+          `data: { dataset: "${data.dataset}", path: ${JSON.stringify(data.path)}, batch: ${data.batch}, evalBatch: ${data.evalBatch}, testBatch: ${data.testBatch}, bptt: ${data.bptt}, stateful: ${data.stateful},${data.randomCrop ? " randomCrop: true," : ""} synthetic: ${synthetic} },`,
+        );
       w.writeLine("training: {");
       w.writeLine(`epochs: ${train.epochs}, // ${this.at("train.epochs")}`);
       w.writeLine(`optimizer: ${optimizer(train.optimizer)}, // ${this.at("train.optimizer.kind", "train.optimizer.lr")}`);
       w.writeLine(`schedule: ${schedule(train.schedule)}, // ${this.at("train.schedule.kind")}`);
       w.writeLine(`clip: ${train.clip === null ? "null" : num(train.clip)}, // global gradient norm ${this.at("train.clip")}`);
       w.writeLine(`weightDecay: ${num(regularize.weightDecay)}, // ${this.at("regularize.weightDecay")}`);
-      const loss =
-        train.loss === "sum_steps"
-          ? "cross-entropy summed over the BPTT steps, averaged over the batch (Zaremba et al. 2014)"
-          : "cross-entropy averaged over every token (Merity et al. 2017)";
-      w.writeLine(`loss: "${train.loss}", // ${loss} ${this.at("train.loss")}`);
+      if (this.e.task.kind === "classify") w.writeLine("// loss: the cross-entropy of each sequence's label, averaged over the batch");
+      else {
+        const loss = train.loss === "sum_steps" ? "cross-entropy summed over the BPTT steps, averaged over the batch (Zaremba et al. 2014)" : "cross-entropy averaged over every token (Merity et al. 2017)";
+        w.writeLine(`loss: "${train.loss}", // ${loss} ${this.at("train.loss")}`);
+      }
       w.writeLine(`seed: ${train.seed}, // ${this.at("train.seed")}`);
       if (train.bptt.kind === "variable")
         w.writeLine(`variableBptt: { p: ${num(train.bptt.p)}, std: ${num(train.bptt.std)} }, // N(bptt, std) w.p. p, else N(bptt/2, std); lr × length/bptt (Merity et al. 2018) ${this.at("train.bptt.kind")}`);

@@ -171,7 +171,7 @@ describe("batch norm statistics are per time step (Cooijmans et al. 2017, §3)",
       const r = layer.forward(drifting(rng, T), layer.zeroState(B), new StepContext(true, new Rng(k)));
       r.y.dispose(); r.state.h.dispose(); r.state.c?.dispose();
     }
-    const mean = store.buffers.find((p) => p.name === "bn.norm_x.mean")!.variable;
+    const mean = store.buffers.find((p) => p.name === "bn.norm_x.mean")!.variable as tf.Variable<tf.Rank.R2>;
     // per-step population means of x_t W follow the drift: step 4's differ from step 0's by about 4 · Σ_i W[i, ·]
     const W = layer.W.arraySync();
     const rows = mean.arraySync();
