@@ -2,6 +2,7 @@
 // The entry point: parses arguments, runs one command, prints, exits. Nothing below this file prints.
 // Exit codes: 0 ok · 1 errors in the input · 2 usage · 3 internal error (reported in one line, no stack trace).
 import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check, diff, EXIT, fmt, irCommand, type Outcome, type Workspace } from "./commands.js";
@@ -141,7 +142,16 @@ function finish(o: Outcome): never {
 
 function internalError(e: unknown): never {
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`rnnc: internal error: ${msg.split("\n")[0]}\n  this is a bug in rnnc; set RNNC_DEBUG=1 for details\n`);
+  // The stack goes to a file too: a crash hours into a run should not need a rerun to be diagnosed.
+  let saved = "";
+  try {
+    const file = join(tmpdir(), `rnnc-crash-${process.pid}.log`);
+    writeFileSync(file, `${new Date().toISOString()} rnnc ${process.argv.slice(2).join(" ")}\n${e instanceof Error ? e.stack : msg}\n`);
+    saved = `; the stack is in ${file}`;
+  } catch {
+    // nowhere to write it: the one-line report stands
+  }
+  process.stderr.write(`rnnc: internal error: ${msg.split("\n")[0]}\n  this is a bug in rnnc; set RNNC_DEBUG=1 for details${saved}\n`);
   if (process.env["RNNC_DEBUG"] && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   process.exit(3);
 }
