@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { selectBackend } from "./backend.js";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { pixelBatch, pixelPermutation, type ClassifierSetup, type SequenceClassifier } from "./classifier.js";
-import { clipByGlobalNorm } from "./clip.js";
 import { loadMnist, MNIST_CLASSES, type MnistSplit } from "./data/mnist.js";
 import { dataRoot } from "./data/locate.js";
 import { StepContext } from "./language-model.js";
@@ -19,7 +18,7 @@ import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js"
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { restoreOptimizer, restoreParams, storeTensors, TrainingError, type RunOptions, type TrainingSpec } from "./train.js";
+import { applyUpdate, restoreOptimizer, restoreParams, storeTensors, TrainingError, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -203,15 +202,7 @@ export async function runClassifier(exp: ClassifierExperiment, opts: RunOptions)
           grads.forEach((g) => g.dispose());
           throw new TrainingError(`the training loss is ${l} at epoch ${epoch}, batch ${nextBatch + 1}/${perEpoch}: stopped. ${keptNote()}`);
         }
-        let g = grads;
-        if (training.clip !== null) g = clipByGlobalNorm(g, training.clip).grads;
-        if (training.weightDecay > 0) {
-          const wd = g.map((gi, k) => (decayed[k] ? tf.add(gi, tf.mul(vars[k]!, training.weightDecay)) : gi));
-          g.forEach((gi, k) => decayed[k] && gi.dispose());
-          g = wd;
-        }
-        optimizer.apply(vars, g, schedule.lr);
-        g.forEach((gi) => gi.dispose());
+        applyUpdate(optimizer, vars, decayed, grads, training, schedule.lr);
         partial = { nll: partial.nll + l * B, correct: partial.correct + ok, count: partial.count + B, seconds: (performance.now() - t0) / 1000 };
         nextBatch++;
         windowsDone++;

@@ -333,19 +333,26 @@ export function createTrainer(model: LanguageModel, training: TrainingSpec, mask
         disposeState(next);
         return { loss: total, next: model.initialState(B) }; // non-finite: the caller stops the run
       }
-      let g = grads;
-      if (training.clip !== null) g = clipByGlobalNorm(g, training.clip).grads;
-      if (training.weightDecay > 0) {
-        // L2 in the gradient after clipping, as torch.optim's weight_decay after clip_grad_norm_ (awd-lstm-lm).
-        const wd = g.map((gi, k) => (decayed[k] ? tf.add(gi, tf.mul(vars[k]!, training.weightDecay)) : gi));
-        g.forEach((gi, k) => decayed[k] && gi.dispose());
-        g = wd;
-      }
-      optimizer.apply(vars, g, lr);
-      g.forEach((gi) => gi.dispose());
+      applyUpdate(optimizer, vars, decayed, grads, training, lr);
       return { loss, next };
     },
   };
+}
+
+/**
+ * The update from raw gradients (which it disposes): global-norm clipping, then L2 weight decay added to the
+ * clipped gradient, as torch.optim's weight_decay after clip_grad_norm_ (awd-lstm-lm), then the optimizer at `lr`.
+ */
+export function applyUpdate(optimizer: Optimizer, vars: readonly tf.Variable[], decayed: readonly boolean[], grads: tf.Tensor[], training: Pick<TrainingSpec, "clip" | "weightDecay">, lr: number): void {
+  let g = grads;
+  if (training.clip !== null) g = clipByGlobalNorm(g, training.clip).grads;
+  if (training.weightDecay > 0) {
+    const wd = g.map((gi, k) => (decayed[k] ? tf.add(gi, tf.mul(vars[k]!, training.weightDecay)) : gi));
+    g.forEach((gi, k) => decayed[k] && gi.dispose());
+    g = wd;
+  }
+  optimizer.apply(vars, g, lr);
+  g.forEach((gi) => gi.dispose());
 }
 
 export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<RunResult> {
