@@ -23,6 +23,7 @@ export async function runIfMain(url: string, experiment: Experiment | Classifier
       options: {
         epochs: { type: "string" },
         "limit-batches": { type: "string" },
+        "train-batches": { type: "string" },
         backend: { type: "string", default: "auto" },
         threads: { type: "string" },
         data: { type: "string" },
@@ -39,6 +40,7 @@ export async function runIfMain(url: string, experiment: Experiment | Classifier
       dataDir: values.data,
       epochs: int(values.epochs),
       limitBatches: int(values["limit-batches"]),
+      trainBatches: int(values["train-batches"]),
       resume: values.resume,
     });
     process.stdout.write(result.summary + "\n");

@@ -143,7 +143,8 @@ export async function runClassifier(exp: ClassifierExperiment, opts: RunOptions)
   /** The epoch's shuffled order of the training images: a function of (seed, epoch), so a resume sees the same. */
   const orderOf = (epoch: number): Int32Array => new Rng(epochSeed(training.seed, epoch)).permutation(nTrain);
   const full = Math.floor(nTrain / data.batch); // full batches only: batch statistics of a 4-image tail are noise
-  const perEpoch = opts.limitBatches !== undefined ? Math.min(opts.limitBatches, full) : full;
+  const trainLimit = opts.trainBatches ?? opts.limitBatches;
+  const perEpoch = trainLimit !== undefined ? Math.min(trainLimit, full) : full;
 
   let epoch = 1, nextBatch = 0;
   let schedule: ScheduleState = { lr: firstLr(training.schedule, training.optimizer.lr), best: Infinity, badEpochs: 0 };
@@ -237,7 +238,7 @@ export async function runClassifier(exp: ClassifierExperiment, opts: RunOptions)
   if (bestEpoch !== null) restoreParams(params, readCheckpoint<ClassifierMeta>(bestPath).tensors, bestPath);
   const valid = evaluateClassifier(model, mnist.train, validIdx, data.evalBatch, perm, opts.limitBatches);
   const test = evaluateClassifier(model, mnist.test, testIdx, data.testBatch, perm, opts.limitBatches);
-  appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric: "accuracy", valid: valid.accuracy, test: test.accuracy }) + "\n");
+  appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric: "accuracy", valid: valid.accuracy, test: test.accuracy, validCount: valid.count, testCount: test.count }) + "\n");
   const seconds = (performance.now() - started) / 1000;
   const summary = [`${history.length} epochs in ${formatDuration(seconds)} on ${backend.name}; best epoch ${bestEpoch ?? "-"}`, `valid accuracy ${pct(valid.accuracy)}  test accuracy ${pct(test.accuracy)} (${test.count} images)`].join("\n");
   return { status: "done", epochs: history, bestEpoch, valid, test, metric: "accuracy", lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds, summary };

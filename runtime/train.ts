@@ -84,6 +84,10 @@ export interface RunOptions {
   readonly epochs?: number;
   /** Stop each epoch (and each evaluation) after N windows: quick runs. */
   readonly limitBatches?: number;
+  /** Stop each training epoch after N windows but evaluate on the whole sets: reduced-budget experiments
+   *  (examples/RESULTS.md), whose figures must be comparable with full-data evaluation. Wins over limitBatches
+   *  for training. */
+  readonly trainBatches?: number;
   /** A checkpoint file to continue from. */
   readonly resume?: string;
   /** Write a mid-epoch checkpoint this often (seconds); end-of-epoch checkpoints are always written. */
@@ -423,7 +427,8 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
     if (e !== windowsEpoch) [windows, windowsEpoch] = [fixedWindows ?? windowsOf(e), e];
     return windows;
   };
-  const countOf = (ws: readonly LmWindow[]): number => (opts.limitBatches !== undefined ? Math.min(opts.limitBatches, ws.length) : ws.length);
+  const trainLimit = opts.trainBatches ?? opts.limitBatches;
+  const countOf = (ws: readonly LmWindow[]): number => (trainLimit !== undefined ? Math.min(trainLimit, ws.length) : ws.length);
   let perEpoch = countOf(windowsFor(1));
 
   let epoch = 1;
@@ -562,7 +567,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
   if (bestEpoch !== null) restoreParams(model.params, readCheckpoint<CheckpointMeta>(bestPath).tensors, bestPath);
   const valid = evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
   const test = evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches);
-  appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric, valid: metricOf(valid.loss, corpus.level), test: metricOf(test.loss, corpus.level) }) + "\n");
+  appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric, valid: metricOf(valid.loss, corpus.level), test: metricOf(test.loss, corpus.level), validTokens: valid.tokens, testTokens: test.tokens }) + "\n");
   disposeState(state);
   return { status: "done", epochs: history, bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000 };
 }

@@ -111,12 +111,13 @@ function program(done: (o: Outcome) => void): Command {
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .option("--epochs <n>", "train for N epochs instead of the spec's", positiveInt)
     .option("--limit-batches <n>", "stop each epoch and each evaluation after N batches (quick runs)", positiveInt)
+    .option("--train-batches <n>", "stop each epoch after N training batches, but evaluate on the whole sets (reduced budgets)", positiveInt)
     .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow", "webgpu"]).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
     .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data)")
     .option("--runs <dir>", "where run directories go", "runs")
     .addOption(memory)
-    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; backend: string; threads?: number; data?: string; runs: string; maxMemory: number }) => {
+    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; trainBatches?: number; backend: string; threads?: number; data?: string; runs: string; maxMemory: number }) => {
       const { run } = await import("./run.js");
       done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, { maxMemoryBytes: o.maxMemory }));
     });

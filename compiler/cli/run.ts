@@ -20,6 +20,7 @@ export interface RunFlags {
   readonly set: readonly string[];
   readonly epochs?: number;
   readonly limitBatches?: number;
+  readonly trainBatches?: number;
   readonly backend: string;
   readonly threads?: number;
   readonly data?: string;
@@ -70,6 +71,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
   // continues the same run; a flag given again with --resume wins.
   let epochs = flags.epochs;
   let limitBatches = flags.limitBatches;
+  let trainBatches = flags.trainBatches;
   let backend = flags.backend;
   let threads = flags.threads;
   let dataDir = flags.data === undefined ? undefined : resolve(flags.data);
@@ -79,10 +81,11 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     resume = join(runDir, "last.ckpt");
     if (!existsSync(join(runDir, "model.mjs")) || !existsSync(resume))
       return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
-    const env = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { specDir?: string; epochs?: number; limitBatches?: number; backend?: string; threads?: number; data?: string };
+    const env = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { specDir?: string; epochs?: number; limitBatches?: number; trainBatches?: number; backend?: string; threads?: number; data?: string };
     specDir = env.specDir;
     epochs ??= env.epochs;
     limitBatches ??= env.limitBatches;
+    trainBatches ??= env.trainBatches;
     if (backend === "auto" && env.backend !== undefined) backend = env.backend;
     threads ??= env.threads;
     dataDir ??= env.data;
@@ -99,7 +102,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     writeFileSync(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
     writeFileSync(join(runDir, "model.ts"), p.code);
     writeFileSync(join(runDir, "model.mjs"), transpile(p.code));
-    writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, backend, threads, data: dataDir }, null, 2) + "\n");
+    writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, trainBatches, backend, threads, data: dataDir }, null, 2) + "\n");
     process.stderr.write(`run directory: ${runDir}\n`);
   }
   linkRuntime(runDir);
@@ -114,6 +117,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
       specDir,
       epochs,
       limitBatches,
+      trainBatches,
       resume,
       record: { rnnc: VERSION, argv: process.argv.slice(2) },
     });

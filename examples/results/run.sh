@@ -6,16 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=${THREADS:-1}
 run() { npx rnnc run "examples/results/$1.rnn" --threads "$THREADS" --runs runs/results "${@:2}"; }
-zaremba() { run "$1" --limit-batches 60; }
-lm() { run "$1" --limit-batches 120; }
+zaremba() { run "$1" --train-batches 60; }
+lm() { run "$1" --train-batches 120; }
 row() {
   case "$1" in
     1) zaremba zaremba-medium-200-no-dropout; zaremba zaremba-medium-200 ;;
     2) zaremba zaremba-medium-200-recurrent-dropout ;; # its baseline is row 1's zaremba-medium-200
     3) lm merity-200; lm merity-200-artar ;;
     4) lm merity-rnn-200; lm merity-rnn-200-artar ;;
-    5) run cooijmans-ptb-char-lstm-256 --limit-batches 150; run cooijmans-ptb-char-bnlstm-256 --limit-batches 150 ;;
-    6) run cooijmans-pmnist-lstm-1 --limit-batches 100; run cooijmans-pmnist-bnlstm-1 --limit-batches 100 ;;
+    5) run cooijmans-ptb-char-lstm-256 --train-batches 150; run cooijmans-ptb-char-bnlstm-256 --train-batches 150 ;;
+    6) run cooijmans-pmnist-lstm-1 --train-batches 100; run cooijmans-pmnist-bnlstm-1 --train-batches 100 ;;
     *) echo "no row $1 (rows 1–6)" >&2; exit 2 ;;
   esac
 }

@@ -15,7 +15,7 @@
 // |a − b| ≤ 1e-6 + 1e-5·|b|; steps recovered from checkpoints (differences of float32 parameters ~0.3):
 // |a − b| ≤ 1e-7 + 1e-4·|b|.
 import * as tf from "@tensorflow/tfjs";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -219,5 +219,41 @@ describe("weight decay and clipping in the training step (train.ts, one window)"
     // Decay applied before the clip would have been clipped with the gradient: the decayed step's norm would be CLIP.
     const decNorm = Math.sqrt([...decayed].reduce((s, [, p]) => s + p.before.reduce((t, x, i) => t + (x - p.after[i]!) ** 2, 0), 0));
     expect(decNorm).toBeGreaterThan(2 * CLIP);
+  });
+});
+
+describe("--limit-batches and --train-batches (train.ts)", () => {
+  let dir = "";
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "rnnc-limit-")); });
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  /** One epoch on the tiny corpus; returns the epoch and final records of metrics.jsonl. */
+  async function records(limits: { limitBatches?: number; trainBatches?: number }): Promise<{ epoch: Record<string, number>; final: Record<string, number> }> {
+    const prefix = `lim${uid++}`;
+    const exp: Experiment = {
+      name: "limit_test",
+      spec: { file: "test.rnn", hash: "0" },
+      data: { dataset: "synthetic", path: null, batch: 4, evalBatch: 2, testBatch: 1, bptt: 5, stateful: true, synthetic: { vocab: 6, order: 1, tokens: 2000, seed: 3 } },
+      training: { epochs: 1, optimizer: sgd({ lr: 0.1 }), schedule: { kind: "constant" }, clip: null, weightDecay: 0, loss: "sum_steps", seed: 11 },
+      createModel: (setup: ModelSetup) => new TinyLm(setup.params, setup.vocab, prefix),
+    };
+    const runDir = join(dir, prefix);
+    await runExperiment(exp, { runDir, backend: "cpu", epochs: 1, ...limits, progress: { write: () => {}, isTTY: false } });
+    const lines = readFileSync(join(runDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number> & { event: string });
+    return { epoch: lines.find((l) => l.event === "epoch")!, final: lines.find((l) => l.event === "final")! };
+  }
+
+  it("limit-batches cuts training and evaluation; train-batches cuts training only and evaluates on the whole sets", async () => {
+    const full = await records({});
+    const limited = await records({ limitBatches: 2 });
+    const trainOnly = await records({ trainBatches: 2 });
+    expect(limited.final["validTokens"]).toBe(2 * 2 * 5); // two windows of evalBatch 2 × bptt 5
+    expect(limited.final["testTokens"]).toBe(2 * 1 * 5);
+    expect(trainOnly.final["validTokens"]).toBe(full.final["validTokens"]);
+    expect(trainOnly.final["testTokens"]).toBe(full.final["testTokens"]);
+    expect(full.final["validTokens"]).toBeGreaterThan(limited.final["validTokens"]!);
+    // The same two training windows either way: the same weights, so the same loss on the same two eval windows.
+    expect(trainOnly.epoch["trainLoss"]).toBe(limited.epoch["trainLoss"]);
+    expect(full.epoch["trainLoss"]).not.toBe(limited.epoch["trainLoss"]);
   });
 });
