@@ -73,4 +73,19 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
   return { exp, code, result, specFile, warnings };
 }
 
+/**
+ * The experiments of a file named without `#NAME` that defines several (a sweep, or a file of variants), for
+ * `rnnc build` and `rnnc run` to take in turn; null for one experiment, a `#NAME`, or a file that does not compile
+ * (prepare then reports it).
+ */
+export function experimentsToRun(ws: Workspace, specArg: string, options: CompileOptions): string[] | null {
+  if (specArg.lastIndexOf("#") > 0) return null;
+  const doc = compile(specArg, ws.host, options).document;
+  return doc && doc.experiments.length > 1 ? doc.experiments.map((e) => e.name) : null;
+}
+
+/** A directory name for an experiment (sweep variants are named like `ar_sweep[ar=2]`). */
+export const dirNameOf = (experiment: string): string =>
+  experiment.replace(/\[/g, ".").replace(/\]/g, "").replace(/[^A-Za-z0-9_.=,-]+/g, "_"); // ar_sweep[ar=2] → ar_sweep.ar=2
+
 export const isOutcome = (x: Prepared | Outcome): x is Outcome => "exitCode" in x;

@@ -12,7 +12,7 @@ import type * as TsMorph from "ts-morph";
 import type { CompileOptions } from "../compile.js";
 import { VERSION } from "../version.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
-import { isOutcome, prepare } from "./prepare.js";
+import { dirNameOf, experimentsToRun, isOutcome, prepare } from "./prepare.js";
 import type { RenderOptions } from "./render.js";
 
 export interface RunFlags {
@@ -43,7 +43,7 @@ function timestamp(d = new Date()): string {
 }
 
 function newRunDir(runs: string, experiment: string): string {
-  const base = join(runs, experiment.replace(/[^A-Za-z0-9_.=-]+/g, "_"), timestamp());
+  const base = join(runs, dirNameOf(experiment), timestamp());
   let dir = base;
   for (let k = 2; existsSync(dir); k++) dir = `${base}-${k}`;
   mkdirSync(dir, { recursive: true });
@@ -63,6 +63,8 @@ function linkRuntime(runDir: string): void {
 }
 
 export async function run(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
+  const several = spec === undefined || flags.resume !== undefined || flags.set.length ? null : experimentsToRun(ws, spec, options);
+  if (several) return runEach(ws, spec!, several, flags, render, options);
   let runDir: string;
   let specDir: string | undefined;
   let resume: string | undefined;
@@ -154,4 +156,20 @@ function wasmAbortMessage(runDir: string): string {
     "  To fix: lower data.batch or data.bptt (for example --set data.batch=32), or train on a backend without that\n" +
     `  limit (--backend tensorflow, with @tensorflow/tfjs-node installed). Checkpoints already saved in ${runDir} are intact.`
   );
+}
+
+/**
+ * A file of several experiments (a sweep): train each in turn, each in its own run directory, and print one
+ * summary line per experiment. A failed experiment stops the sweep (its error is the outcome); an interrupt too.
+ */
+async function runEach(ws: Workspace, file: string, names: readonly string[], flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
+  process.stderr.write(`${file}: ${names.length} experiments, trained in turn\n`);
+  let stdout = "";
+  for (const name of names) {
+    process.stderr.write(`\n== ${name}\n`);
+    const r = await run(ws, `${file}#${name}`, flags, render, options);
+    stdout += r.stdout.split("\n").filter((l) => l !== "").map((l) => `${name}: ${l}\n`).join("");
+    if (r.exitCode !== EXIT.ok) return { stdout, stderr: r.stderr, exitCode: r.exitCode };
+  }
+  return { stdout, stderr: "", exitCode: EXIT.ok };
 }

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=${THREADS:-1}
-run() { npx rnnc run "examples/results/$1.rnn" --threads "$THREADS" --runs runs/results "${@:2}"; }
+run() { node bin/rnnc.js run "examples/results/$1.rnn" --threads "$THREADS" --runs runs/results "${@:2}"; }
 zaremba() { run "$1" --train-batches 60; }
 lm() { run "$1" --train-batches 120; }
 row() {

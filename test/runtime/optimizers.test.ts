@@ -30,7 +30,7 @@ import { ParameterStore } from "../../runtime/parameters.js";
 import { RecurrentLayer, type LayerState } from "../../runtime/recurrent-layer.js";
 import { Rng } from "../../runtime/rng.js";
 import { SoftmaxOutput } from "../../runtime/softmax-loss.js";
-import { runExperiment, type Experiment } from "../../runtime/train.js";
+import { createTrainer, runExperiment, type Experiment } from "../../runtime/train.js";
 import { expectClose } from "./close.js";
 import { tensorOf, toF64, uniformArray } from "./reference.js";
 
@@ -255,5 +255,32 @@ describe("--limit-batches and --train-batches (train.ts)", () => {
     // The same two training windows either way: the same weights, so the same loss on the same two eval windows.
     expect(trainOnly.epoch["trainLoss"]).toBe(limited.epoch["trainLoss"]);
     expect(full.epoch["trainLoss"]).not.toBe(limited.epoch["trainLoss"]);
+  });
+});
+
+describe("the training step leaves no tensor behind (train.ts createTrainer)", () => {
+  // A leaked intermediate per step is invisible in a short test run but fills the 4 GiB wasm heap within an
+  // epoch of a real one: weight decay's λθ once did exactly that.
+  it.each([
+    ["clip + weight decay + momentum", { clip: 0.5, weightDecay: 1e-3, optimizer: sgd({ lr: 0.1, momentum: 0.9 }) }],
+    ["adam, no clip, no decay", { clip: null, weightDecay: 0, optimizer: adam({ lr: 0.01 }) }],
+  ] as const)("%s: the same number of tensors after 5 steps as after 1", async (_name, t) => {
+    await selectBackend("cpu");
+    const model = new TinyLm(new ParameterStore(new Rng(5)), 6, `leak${uid++}`);
+    const trainer = createTrainer(model, { epochs: 1, schedule: { kind: "constant" }, loss: "mean", seed: 1, ...t }, new Rng(2));
+    const T = 5, B = 4;
+    let state = model.initialState(B);
+    const step = (): void => {
+      const xs = Int32Array.from({ length: T * B }, (_, i) => i % 6);
+      const ys = Int32Array.from({ length: T * B }, (_, i) => (i * 5 + 1) % 6);
+      const r = trainer.step(xs, ys, T, state, 1);
+      trainer.disposeState(state);
+      state = r.next;
+    };
+    step(); // the first step creates the optimizer's slots
+    const after1 = tf.memory().numTensors;
+    for (let k = 0; k < 4; k++) step();
+    expect(tf.memory().numTensors).toBe(after1);
+    trainer.disposeState(state);
   });
 });
