@@ -5,7 +5,7 @@ import type { RunResult } from "./train.js";
 
 export function summarize(r: Omit<RunResult, "summary">): string {
   if (r.status === "interrupted") return `interrupted; the run continues with: rnnc run --resume ${r.runDir}`;
-  const value = (loss: number): string => (r.metric === "bpc" ? `${(loss / Math.LN2).toFixed(3)} bpc` : `perplexity ${Math.exp(loss).toFixed(2)}`);
+  const value = (loss: number): string => (r.metric === "bpc" ? `bpc ${(loss / Math.LN2).toFixed(3)}` : `perplexity ${Math.exp(loss).toFixed(2)}`);
   const lines = [`${r.epochs.length} epochs in ${formatDuration(r.seconds)} on ${r.backend}; best epoch ${r.bestEpoch ?? "-"}`];
   if (r.optimalPerplexity !== null && r.test) {
     const gap = (Math.exp(r.test.loss) / r.optimalPerplexity - 1) * 100;

@@ -18,7 +18,7 @@ import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js"
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { applyUpdate, restoreOptimizer, restoreParams, storeTensors, TrainingError, type RunOptions, type TrainingSpec } from "./train.js";
+import { applyUpdate, restoreOptimizer, restoreParams, storeTensors, TrainingError, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -115,6 +115,15 @@ export function evaluateClassifier(model: SequenceClassifier, split: MnistSplit,
 }
 
 export async function runClassifier(exp: ClassifierExperiment, opts: RunOptions): Promise<ClassifierRunResult> {
+  const owned: Owned = {};
+  try {
+    return await trainClassifier(exp, opts, owned);
+  } finally {
+    owned.params?.dispose();
+  }
+}
+
+async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owned: Owned): Promise<ClassifierRunResult> {
   const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
   const say = (line: string): void => sink.write(`${line}\n`);
   const started = performance.now();
@@ -133,6 +142,7 @@ export async function runClassifier(exp: ClassifierExperiment, opts: RunOptions)
   const metricsPath = join(opts.runDir, "metrics.jsonl");
 
   const params = new ParameterStore(new Rng(training.seed));
+  owned.params = params;
   const model = exp.createModel({ classes: MNIST_CLASSES, params });
   const maskRng = new Rng(training.seed ^ 0x5bd1e995);
   const optimizer = new Optimizer(training.optimizer);

@@ -362,11 +362,24 @@ export function applyUpdate(optimizer: Optimizer, vars: readonly tf.Variable[], 
 }
 
 export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<RunResult> {
-  const result = await train(exp, opts);
-  return { ...result, summary: summarize(result) };
+  const owned: Owned = {};
+  try {
+    const result = await train(exp, opts, owned);
+    return { ...result, summary: summarize(result) };
+  } finally {
+    owned.params?.dispose();
+  }
 }
 
-async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult, "summary">> {
+/**
+ * What a run allocates and must release when it ends, however it ends: its weights are named tf.Variables, and a
+ * second run in the same process (the points of a sweep) registers the same names.
+ */
+export interface Owned {
+  params?: ParameterStore;
+}
+
+async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<Omit<RunResult, "summary">> {
   const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
   const say = (line: string): void => sink.write(`${line}\n`);
   const started = performance.now();
@@ -386,6 +399,7 @@ async function train(exp: Experiment, opts: RunOptions): Promise<Omit<RunResult,
   // One seed, two streams: weights are drawn first from their own stream, so adding a dropout site never
   // changes the initial weights, and the mask stream is the part of the state a checkpoint must carry.
   const params = new ParameterStore(new Rng(training.seed));
+  owned.params = params;
   const model = exp.createModel({ vocab: corpus.vocab, params });
   const maskRng = new Rng(training.seed ^ 0x5bd1e995);
   const optimizer = new Optimizer(training.optimizer);
