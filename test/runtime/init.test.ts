@@ -118,6 +118,17 @@ describe("orthogonal and identity, per gate block", () => {
         for (let j = 1; j < blocks.length; j++) expect(Array.from(blocks[j]!)).not.toEqual(Array.from(blocks[0]!));
       });
 
+  it("orthogonal, a block of more than 128 vectors (blocked Gram–Schmidt, projections on the backend): orthonormal to float32 rounding", async () => {
+    await selectBackend("wasm", { threads: 1 });
+    for (const [rows, cols, hidden] of [[300, 600, 300], [700, 1200, 300]] as const) {
+      const m = initMatrix(orthogonal(1), rows, cols, hidden, new Rng(rows));
+      for (let c0 = 0; c0 < cols; c0 += hidden) {
+        const { g, k } = gram(block(m, rows, cols, c0, hidden), rows, hidden);
+        expectClose(g, eye(k, 1), `[${rows}, ${cols}] block at column ${c0}: gram`, 1e-5, 0);
+      }
+    }
+  });
+
   it("identity(s): every gate block of U [H, 4H] is s·I; a wide block is I padded with zero columns", () => {
     const H = 5;
     const m = initMatrix(identity(0.7), H, 4 * H, H, new Rng(0));
