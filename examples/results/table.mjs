@@ -11,13 +11,14 @@ const ROWS = [
   { row: 1, pair: "Zaremba: medium LSTM, no dropout vs non-recurrent dropout (PTB)", base: "zaremba_medium_200_no_dropout", tech: "zaremba_medium_200", paper: "dropout wins once the baseline overfits" },
   { row: 2, pair: "Zaremba: non-recurrent vs naive per-step recurrent dropout (PTB)", base: "zaremba_medium_200", tech: "zaremba_medium_200_recurrent_dropout", paper: "recurrent dropout is worse" },
   { row: 3, pair: "Merity Table 3: tied LSTM without vs with AR+TAR (PTB)", base: "merity_200", tech: "merity_200_artar", paper: "78.2 → 72.0 valid" },
+  { row: "3b", pair: "the same, at row 1's budget (12 epochs of 60 windows)", base: "merity_200", tech: "merity_200_artar", paper: "(as row 3)", folder: "overfit" },
   { row: 4, pair: "Merity Table 6: tanh RNN without vs with AR+TAR (PTB)", base: "merity_rnn_200", tech: "merity_rnn_200_artar", paper: "the baseline fails to train" },
   { row: 5, pair: "Cooijmans Table 2: LSTM vs BN-LSTM (PTB-char)", base: "cooijmans_ptb_char_lstm_256", tech: "cooijmans_ptb_char_bnlstm_256", paper: "1.38 → 1.32 bpc; BN converges faster" },
   { row: 6, pair: "Cooijmans Table 1: LSTM vs BN-LSTM (pMNIST)", base: "cooijmans_pmnist_lstm_1", tech: "cooijmans_pmnist_bnlstm_1", paper: "90.2 → 95.4 %" },
 ];
 
-function latestFinished(experiment) {
-  const dir = join(root, experiment);
+function latestFinished(experiment, folder = "") {
+  const dir = join(root, folder, experiment);
   if (!existsSync(dir)) return null;
   for (const ts of readdirSync(dir).sort().reverse()) {
     const file = join(dir, ts, "metrics.jsonl");
@@ -44,7 +45,7 @@ const curve = (run) => {
 
 console.log("| row | pair | paper | baseline valid / test | technique valid / test |");
 console.log("|---|---|---|---|---|");
-const runs = ROWS.map((r) => ({ ...r, b: latestFinished(r.base), t: latestFinished(r.tech) }));
+const runs = ROWS.map((r) => ({ ...r, b: latestFinished(r.base, r.folder), t: latestFinished(r.tech, r.folder) }));
 for (const r of runs) console.log(`| ${r.row} | ${r.pair} | ${r.paper} | ${fmt(r.b)} | ${fmt(r.t)} |`);
 console.log("\nValidation curves, one figure per epoch:");
 for (const r of runs) {
