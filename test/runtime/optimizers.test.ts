@@ -133,6 +133,15 @@ describe("global-norm clipping (runtime/clip.ts)", () => {
     expectClose([globalNorm(r.grads)], [max], "norm after", 0, 1e-6);
   });
 
+  it("gradients near 1e30, whose Σg² overflows float32: the norm is still right and clipping still scales them", () => {
+    const big = 1e30;
+    const huge = (): tf.Tensor[] => parts.map((a) => tensorOf(a.map((x) => x * big), [a.length]));
+    expect(Number.isFinite(tf.tidy(() => tf.sum(tf.square(huge()[0]!)).dataSync()[0]!))).toBe(false); // the overflow is real
+    expectClose([globalNorm(huge())], [norm * big], "norm", 0, 1e-5);
+    const r = clipByGlobalNorm(huge(), 0.25);
+    r.grads.forEach((g, k) => expectClose(g, parts[k]!.map((x) => (x * 0.25) / norm), `grad ${k}`, 1e-7, 1e-5));
+  });
+
   it("below the bound: the gradients are left untouched", () => {
     for (const max of [norm * 2, norm * 1.001]) {
       const r = clipByGlobalNorm(tensors(), max);
