@@ -49,7 +49,7 @@ export interface Child {
 }
 
 /** Starts `node <script> ...args` (default: the rnnc binary) with cwd ROOT. */
-export function start(args: readonly string[], opts: { script?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Child {
+export function start(args: readonly string[], opts: { script?: string; env?: NodeJS.ProcessEnv; cwd?: string; killMs?: number } = {}): Child {
   const child = spawn(process.execPath, [opts.script ?? BIN, ...args], { cwd: opts.cwd ?? ROOT, env: childEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
   const text = { stdout: "", stderr: "" };
   type Stream = keyof typeof text;
@@ -72,7 +72,7 @@ export function start(args: readonly string[], opts: { script?: string; env?: No
       waiters.push({ stream, re, resolve, reject });
       check();
     });
-  const timer = setTimeout(() => child.kill("SIGKILL"), KILL_MS);
+  const timer = setTimeout(() => child.kill("SIGKILL"), opts.killMs ?? KILL_MS);
   const done = new Promise<Result>((res, rej) => {
     child.on("error", rej);
     child.on("close", (status, signal) => {
@@ -90,7 +90,7 @@ export function start(args: readonly string[], opts: { script?: string; env?: No
 }
 
 /** Runs the rnnc binary to completion. */
-export function rnnc(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Result> {
+export function rnnc(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; killMs?: number } = {}): Promise<Result> {
   return start(args, opts).done;
 }
 
