@@ -2,7 +2,7 @@
 // as the first argument): for each row, baseline and technique, the final validation and test figures (those of
 // the best-validation checkpoint), the best epoch, and the validation curve. Each figure comes from the latest
 // finished run of its experiment; a row whose runs are missing or unfinished says so.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const root = process.argv[2] ?? "runs/results";
@@ -25,7 +25,11 @@ function latestFinished(experiment, folder = "") {
     if (!existsSync(file)) continue;
     const metrics = readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
     const final = metrics.find((m) => m.event === "final");
-    if (final) return { dir: join(dir, ts), final, epochs: metrics.filter((m) => m.event === "epoch") };
+    if (!final) continue;
+    // Wall time: from env.json's start to the final record (the run's own clock; other runs shared the machine).
+    const started = Date.parse(JSON.parse(readFileSync(join(dir, ts, "env.json"), "utf8")).started);
+    const minutes = (statSync(file).mtimeMs - started) / 60_000;
+    return { dir: join(dir, ts), final, minutes, epochs: metrics.filter((m) => m.event === "epoch") };
   }
   return null;
 }
@@ -34,7 +38,7 @@ const fmt = (run) => {
   if (!run) return "not run";
   const f = run.final;
   const v = f.metric === "accuracy" ? (x) => `${(100 * x).toFixed(2)} %` : f.metric === "bpc" ? (x) => x.toFixed(3) : (x) => x.toFixed(1);
-  return `${v(f.valid)} / ${v(f.test)} (epoch ${f.bestEpoch})`;
+  return `${v(f.valid)} / ${v(f.test)} (epoch ${f.bestEpoch}, ${Math.round(run.minutes)} min)`;
 };
 
 const curve = (run) => {
