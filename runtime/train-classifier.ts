@@ -18,7 +18,7 @@ import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js"
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { applyUpdate, restoreOptimizer, restoreParams, storeTensors, TrainingError, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
+import { applyUpdate, restoreOptimizer, restoreParams, storeTensors, TrainingError, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -119,7 +119,7 @@ export async function runClassifier(exp: ClassifierExperiment, opts: RunOptions)
   try {
     return await trainClassifier(exp, opts, owned);
   } finally {
-    owned.params?.dispose();
+    releaseOwned(owned);
   }
 }
 

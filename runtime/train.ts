@@ -367,7 +367,17 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
     const result = await train(exp, opts, owned);
     return { ...result, summary: summarize(result) };
   } finally {
+    releaseOwned(owned);
+  }
+}
+
+/** Dispose what a run owns. After a wasm abort (heap exhausted) every call into the module traps: the release then
+ *  fails, and must not replace the error that explains why the run ended. */
+export function releaseOwned(owned: Owned): void {
+  try {
     owned.params?.dispose();
+  } catch {
+    // the backend is gone with the process; nothing to release
   }
 }
 
