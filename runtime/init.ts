@@ -1,5 +1,6 @@
 // Weight initializers, computed in JS from the run's seeded Rng so that one seed gives the same weights on every
-// backend (but for orthogonal blocks wider than 128: see blockedGramSchmidt). Each returns a row-major Float32Array for a [rows, cols] matrix.
+// backend (but for orthogonal blocks of more than 128 vectors: see blockedGramSchmidt). Each returns a row-major
+// Float32Array for a [rows, cols] matrix.
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "./rng.js";
 

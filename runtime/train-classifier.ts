@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { selectBackend } from "./backend.js";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { pixelBatch, pixelPermutation, type ClassifierSetup, type SequenceClassifier } from "./classifier.js";
-import { loadMnist, MNIST_CLASSES, type MnistSplit } from "./data/mnist.js";
+import { loadMnist, MNIST_CLASSES, MNIST_PIXELS, type MnistSplit } from "./data/mnist.js";
 import { dataRoot } from "./data/locate.js";
 import { StepContext } from "./language-model.js";
 import { Optimizer } from "./optimizers.js";
@@ -18,7 +18,7 @@ import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js"
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { applyUpdate, restoreOptimizer, restoreParams, storeTensors, TrainingError, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
+import { applyUpdate, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -118,6 +118,8 @@ export async function runClassifier(exp: ClassifierExperiment, opts: RunOptions)
   const owned: Owned = {};
   try {
     return await trainClassifier(exp, opts, owned);
+  } catch (e) {
+    throw explainWasmAbort(e, { batch: exp.data.batch, steps: `${MNIST_PIXELS} pixels` }, owned, opts.runDir);
   } finally {
     releaseOwned(owned);
   }
@@ -144,6 +146,7 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
   const params = new ParameterStore(new Rng(training.seed));
   owned.params = params;
   const model = exp.createModel({ classes: MNIST_CLASSES, params });
+  owned.model = model;
   const maskRng = new Rng(training.seed ^ 0x5bd1e995);
   const optimizer = new Optimizer(training.optimizer);
   const vars = params.list.map((p) => p.variable);

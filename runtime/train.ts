@@ -15,7 +15,7 @@ import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } fr
 import { Optimizer, type OptimizerSpec } from "./optimizers.js";
 import { ParameterStore } from "./parameters.js";
 import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js";
-import type { LayerState } from "./recurrent-layer.js";
+import { RecurrentLayer, type LayerState } from "./recurrent-layer.js";
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { summarize } from "./summary.js";
@@ -366,9 +366,28 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
   try {
     const result = await train(exp, opts, owned);
     return { ...result, summary: summarize(result) };
+  } catch (e) {
+    throw explainWasmAbort(e, { batch: exp.data.batch, steps: `bptt ${exp.data.bptt}` }, owned, opts.runDir);
   } finally {
     releaseOwned(owned);
   }
+}
+
+/**
+ * The wasm backend's module aborts (an emscripten `Aborted()` RuntimeError) when its allocator cannot grow the heap,
+ * which wasm32 caps at 4 GiB: a training window keeps the gates and states of every step for the backward. Nothing
+ * else in rnnc's use of it aborts, so the user is told it is memory, with the sizes that matter and the ways out.
+ * Any other error is returned as it is.
+ */
+export function explainWasmAbort(e: unknown, window: { batch: number; steps: string }, owned: Owned, runDir: string): unknown {
+  if (!(e instanceof Error && e.name === "RuntimeError" && /^Aborted\(/.test(e.message))) return e;
+  const layers = owned.model ? Object.values(owned.model).filter((v): v is RecurrentLayer => v instanceof RecurrentLayer) : [];
+  const through = layers.length ? ` through ${layers.map((l) => `${l.cell}(${l.hidden})`).join(", ")}` : "";
+  return new TrainingError(
+    `the wasm backend ran out of memory (its heap is at most 4 GiB). This experiment trains on windows of batch ${window.batch} × ${window.steps}${through}.\n` +
+      "  To fix: lower data.batch or data.bptt (for example --set data.batch=32), or train on a backend without that\n" +
+      `  limit (--backend tensorflow, with @tensorflow/tfjs-node installed). Checkpoints already saved in ${runDir} are intact.`,
+  );
 }
 
 /** Dispose what a run owns. After a wasm abort (heap exhausted) every call into the module traps: the release then
@@ -387,6 +406,8 @@ export function releaseOwned(owned: Owned): void {
  */
 export interface Owned {
   params?: ParameterStore;
+  /** The model, to name its layers should the run end in a wasm abort. */
+  model?: object;
 }
 
 async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<Omit<RunResult, "summary">> {
@@ -411,6 +432,7 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
   const params = new ParameterStore(new Rng(training.seed));
   owned.params = params;
   const model = exp.createModel({ vocab: corpus.vocab, params });
+  owned.model = model;
   const maskRng = new Rng(training.seed ^ 0x5bd1e995);
   const optimizer = new Optimizer(training.optimizer);
 

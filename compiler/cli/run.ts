@@ -127,35 +127,8 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
   } catch (e) {
     // The runtime marks errors whose message is for the user (missing data, a NaN loss, a bad checkpoint).
     if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `rnnc run: ${(e as Error).message}\n`, exitCode: EXIT.inputError };
-    if (isWasmAbort(e)) return { stdout: "", stderr: `rnnc run: ${wasmAbortMessage(runDir)}\n`, exitCode: EXIT.inputError };
     throw e;
   }
-}
-
-/**
- * The wasm backend's module aborts (an emscripten `Aborted()` RuntimeError) when its allocator cannot grow the
- * heap, which wasm32 caps at 4 GiB: a training window of T×B tokens through wide layers keeps gates and states of
- * every step for the backward. Nothing else in rnnc's use of it aborts, so the user is told it is memory, with the
- * sizes that matter and the ways out. Checkpoints already written are intact (they are written atomically).
- */
-function isWasmAbort(e: unknown): boolean {
-  return e instanceof Error && e.name === "RuntimeError" && /^Aborted\(/.test(e.message);
-}
-
-function wasmAbortMessage(runDir: string): string {
-  let sizes = "";
-  try {
-    const ir = JSON.parse(readFileSync(join(runDir, "ir.json"), "utf8")) as { data: { batch: number; bptt: number }; model: { layers: { cell: string; hidden: number }[] } };
-    const widths = ir.model.layers.map((l) => `${l.cell}(${l.hidden})`).join(", ");
-    sizes = ` This experiment trains on windows of batch ${ir.data.batch} × bptt ${ir.data.bptt} through ${widths}.`;
-  } catch {
-    // no IR to describe: the general advice still holds
-  }
-  return (
-    `the wasm backend ran out of memory (its heap is at most 4 GiB).${sizes}\n` +
-    "  To fix: lower data.batch or data.bptt (for example --set data.batch=32), or train on a backend without that\n" +
-    `  limit (--backend tensorflow, with @tensorflow/tfjs-node installed). Checkpoints already saved in ${runDir} are intact.`
-  );
 }
 
 /**
