@@ -13,7 +13,8 @@ import type { ExperimentIR, InitIR, LayerIR, OptimizerIR, Origin, ScheduleIR, Ve
 import { VERSION } from "../version.js";
 
 // ts-morph is CommonJS around a 9 MB bundled TypeScript. Imported from ESM, Node first scans it with its CJS
-// export lexer (~200 ms of the ~1 s `rnnc build`); require() loads it without that scan.
+// export lexer (~200 ms); require() loads it without that scan. The CLI puts a V8 code cache under it
+// (cli/code-cache.ts) before this module loads.
 const { Project, StructureKind, VariableDeclarationKind } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
 export const RUNTIME_MODULE = "rnnc/runtime";
