@@ -87,7 +87,7 @@ async function benchRnnc(a: Args): Promise<Record<string, number | string>> {
     const xs = tokens(bptt * BATCH, 2 * k + 1);
     const ys = tokens(bptt * BATCH, 2 * k + 2);
     const s0 = performance.now();
-    const step = trainer.step(xs, ys, bptt, state, lossScale(mod.experiment.training.loss, bptt, BATCH));
+    const step = await trainer.step(xs, ys, bptt, state, lossScale(mod.experiment.training.loss, bptt, BATCH));
     if (k >= warmup) times.push(performance.now() - s0);
     trainer.disposeState(state);
     state = step.next;

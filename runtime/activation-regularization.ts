@@ -1,6 +1,7 @@
 // Activation regularization (Merity, McCann & Socher 2017), with awd-lstm-lm's exact semantics: both are means
 // over every element, on the last layer only, added to the training loss (not to the reported perplexity).
 import * as tf from "@tensorflow/tfjs";
+import { addMany } from "./fast-ops.js";
 
 /** AR, eq. 1: α · mean((m ⊙ h_t)²), on the *dropped* output m ⊙ h of the last layer; h: [T, B, H]. */
 export function activationRegularization(dropped: tf.Tensor3D, alpha: number): tf.Scalar {
@@ -18,5 +19,5 @@ export function temporalActivationRegularization(raw: tf.Tensor3D, beta: number)
 
 /** a + b + …: the penalty terms of a model, as one scalar. */
 export function sumScalars(...terms: tf.Scalar[]): tf.Scalar {
-  return tf.addN(terms) as tf.Scalar;
+  return addMany(terms);
 }

@@ -8,7 +8,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { cpus } from "node:os";
 import { registerWasmKernels } from "./kernels/wasm.js";
 import { initThreadedWasm } from "./wasm-threads.js";
-import { prepareWebgpu, WebgpuUnavailable, type WebgpuLoader } from "./webgpu.js";
+import { prepareWebgpu, watchDeviceErrors, WebgpuUnavailable, type WebgpuLoader } from "./webgpu.js";
 
 export type BackendChoice = "auto" | "wasm" | "cpu" | "tensorflow" | "webgpu";
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "wasm", "cpu", "tensorflow", "webgpu"];
@@ -71,6 +71,7 @@ export async function selectBackend(choice: BackendChoice, opts: BackendOptions 
         throw e instanceof WebgpuUnavailable ? new BackendError(e.message) : e;
       }
       await activate("webgpu");
+      watchDeviceErrors();
       return { name: "webgpu", description: `webgpu (Dawn, ${adapter})` };
     }
     case "cpu":

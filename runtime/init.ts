@@ -71,7 +71,9 @@ function orthogonalBlock(rows: number, cols: number, rng: Rng): Float64Array {
   const k = tall ? cols : rows; // number of vectors
   const v = new Float64Array(k * n);
   for (let i = 0; i < v.length; i++) v[i] = rng.normal();
-  if (k <= PANEL) gramSchmidt(v, 0, k, n);
+  // The blocked method reads its projections back synchronously, which the webgpu backend cannot do in Node:
+  // there, wide blocks take the (slower, equally orthogonal) float64 path.
+  if (k <= PANEL || tf.getBackend() === "webgpu") gramSchmidt(v, 0, k, n);
   else blockedGramSchmidt(v, k, n);
   const m = new Float64Array(rows * cols);
   for (let a = 0; a < k; a++)

@@ -120,12 +120,12 @@ export class Optimizer {
    * Run `fn` with the averaged weights in place of the current ones (NT-ASGD after its trigger; otherwise `fn`
    * sees the weights as they are), then put the current ones back.
    */
-  withAveraged<T>(vars: readonly tf.Variable[], fn: () => T): T {
+  async withAveraged<T>(vars: readonly tf.Variable[], fn: () => Promise<T> | T): Promise<T> {
     if (this.averagingSince === null || this.step === this.averagingSince) return fn();
     const kept = vars.map((v) => tf.keep(v.clone()));
     try {
       vars.forEach((v) => v.assign(this.slots.get(`${v.name}/ax`)!));
-      return fn();
+      return await fn(); // await: the weights are swapped back only once an asynchronous evaluation is done
     } finally {
       vars.forEach((v, k) => v.assign(kept[k]!));
       tf.dispose(kept);

@@ -9,7 +9,7 @@
 // projections, the time loop and the weight gradients, so later sites (recurrent masks, weight drop, zoneout,
 // per-step normalization) plug into one place.
 import * as tf from "@tensorflow/tfjs";
-import { matMulTransposeA, sumRows } from "./fast-ops.js";
+import { addMany, matMulTransposeA, sumRows } from "./fast-ops.js";
 import { normBackward, normForward, populationFor, updatePopulation, type NormSaved, type PopulationStats } from "./normalization.js";
 
 type T2 = tf.Tensor2D;
@@ -299,7 +299,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       const dx = tf.matMul(dXW, tf.transpose(Ws)).reshape([T, B, I]);
       const grads: tf.Tensor[] = [dx, dW, dU, sumRows(dA)];
       if (dBh) grads.push(sumRows(dBh));
-      const total = (ts: tf.Tensor[]): tf.Tensor => (ts.length === 1 ? ts[0]! : tf.addN(ts));
+      const total = (ts: tf.Tensor[]): tf.Tensor => addMany(ts);
       if (nx) grads.push(dGx!);
       if (nh) grads.push(total(dGains.gh));
       if (nc) grads.push(total(dGains.gc), total(dGains.bc));

@@ -18,7 +18,7 @@ import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js"
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { applyUpdate, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
+import { applyUpdate, assertDeviceHealthy, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -94,22 +94,25 @@ const EVAL_CHUNK = 250;
 const epochSeed = (seed: number, epoch: number): number => (Math.imul(seed ^ 0x3c6ef372, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
 
 /** Loss and accuracy over `indices` of `split`, in chunks; `limit` batches of `batch` at most. */
-export function evaluateClassifier(model: SequenceClassifier, split: MnistSplit, indices: Int32Array, batch: number, perm: Int32Array | null, limit?: number): ClassifierEval {
+export async function evaluateClassifier(model: SequenceClassifier, split: MnistSplit, indices: Int32Array, batch: number, perm: Int32Array | null, limit?: number): Promise<ClassifierEval> {
   const n = limit !== undefined ? Math.min(indices.length, limit * batch) : indices.length;
   const ctx = new StepContext(false, new Rng(0));
   let nll = 0, correct = 0;
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const idx = indices.subarray(start, Math.min(n, start + EVAL_CHUNK));
-    const [loss, right] = tf.tidy(() => {
+    const both = tf.tidy(() => {
       const { pixels, labels } = pixelBatch(split, idx, perm);
       const h = model.forward(pixels, ctx);
       const logits = model.output.logits(h.reshape([1, idx.length, -1]) as tf.Tensor3D).reshape([idx.length, -1]);
       const l = model.output.loss(h.reshape([1, idx.length, -1]) as tf.Tensor3D, labels, 1);
       const ok = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
-      return [l.dataSync()[0]!, ok.dataSync()[0]!];
+      return tf.stack([tf.reshape(l, []), ok]);
     });
-    nll += loss;
-    correct += right;
+    const [loss, right] = await both.data(); // asynchronous: the webgpu backend cannot read synchronously in Node
+    both.dispose();
+    assertDeviceHealthy();
+    nll += loss!;
+    correct += right!;
   }
   return { loss: nll / Math.max(n, 1), accuracy: correct / Math.max(n, 1), count: n };
 }
@@ -174,10 +177,10 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
     history = [...ck.meta.epochs];
     say(`resumed ${opts.resume}: epoch ${epoch}, batch ${nextBatch}/${perEpoch}`);
   }
-  const save = (path: string, atEpoch = epoch, atBatch = nextBatch): void =>
+  const save = async (path: string, atEpoch = epoch, atBatch = nextBatch): Promise<void> =>
     writeCheckpoint<ClassifierMeta>(path, {
       meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextBatch: atBatch, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, epochs: history, bestEpoch, partial },
-      tensors: storeTensors(params, optimizer),
+      tensors: await storeTensors(params, optimizer),
     });
   const keptNote = (): string => (existsSync(lastPath) ? `The last good checkpoint is ${lastPath} (not overwritten).` : "No checkpoint had been written yet.") + " Lower the learning rate or add clipping in the spec (or with --set) and start a new run.";
 
@@ -210,13 +213,13 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
           const right = tf.sum(tf.cast(tf.equal(tf.argMax((logits as unknown as tf.Tensor).reshape([B, -1]), 1), labels), "float32"));
           return { loss: g.value, right, grads: vars.map((v) => g.grads[v.name]!) };
         }, (r) => [r.loss, r.right, ...r.grads]);
-        const l = loss.dataSync()[0]!, ok = right.dataSync()[0]!;
+        const [l, ok] = await Promise.all([loss.data().then((d) => d[0]!), right.data().then((d) => d[0]!)]);
         tf.dispose([loss, right]);
         if (!Number.isFinite(l)) {
           grads.forEach((g) => g.dispose());
           throw new TrainingError(`the training loss is ${l} at epoch ${epoch}, batch ${nextBatch + 1}/${perEpoch}: stopped. ${keptNote()}`);
         }
-        applyUpdate(optimizer, vars, decayed, grads, training, schedule.lr);
+        await applyUpdate(optimizer, vars, decayed, grads, training, schedule.lr);
         partial = { nll: partial.nll + l * B, correct: partial.correct + ok, count: partial.count + B, seconds: (performance.now() - t0) / 1000 };
         nextBatch++;
         windowsDone++;
@@ -225,13 +228,13 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
         await new Promise<void>((resolve) => setImmediate(resolve)); // let a pending Ctrl-C reach onSigint
         if (opts.stopAfterWindows !== undefined && windowsDone >= opts.stopAfterWindows) interrupted = true;
         if (interrupted) {
-          save(lastPath);
+          await save(lastPath);
           say(`saved ${lastPath} at epoch ${epoch}, batch ${nextBatch}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
           const summary = `interrupted; the run continues with: rnnc run --resume ${opts.runDir}`;
           return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric: "accuracy", lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, summary };
         }
       }
-      const valid = evaluateClassifier(model, mnist.train, validIdx, data.evalBatch, perm, opts.limitBatches);
+      const valid = await evaluateClassifier(model, mnist.train, validIdx, data.evalBatch, perm, opts.limitBatches);
       if (!Number.isFinite(valid.loss)) throw new TrainingError(`the validation loss is ${valid.loss} after epoch ${epoch}: stopped. ${keptNote()}`);
       const record: ClassifierEpoch = { epoch, lr: schedule.lr, trainLoss: partial.nll / partial.count, trainAccuracy: partial.correct / partial.count, validLoss: valid.loss, validAccuracy: valid.accuracy, seconds: partial.seconds };
       history.push(record);
@@ -242,15 +245,15 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
       progress.finish(`epoch ${epoch}/${epochs}  lr ${schedule.lr.toPrecision(4)}  train ${pct(record.trainAccuracy)}  valid ${pct(valid.accuracy)} (loss ${valid.loss.toFixed(4)})${improved ? " *" : ""}  ${formatDuration(partial.seconds)}`);
       schedule = advanceSchedule(training.schedule, training.optimizer.lr, schedule, epoch + 1, valid.loss);
       partial = { nll: 0, correct: 0, count: 0, seconds: 0 };
-      save(lastPath, epoch + 1, 0);
-      if (improved) save(bestPath, epoch + 1, 0);
+      await save(lastPath, epoch + 1, 0);
+      if (improved) await save(bestPath, epoch + 1, 0);
     }
   } finally {
     process.off("SIGINT", onSigint);
   }
   if (bestEpoch !== null) restoreParams(params, readCheckpoint<ClassifierMeta>(bestPath).tensors, bestPath);
-  const valid = evaluateClassifier(model, mnist.train, validIdx, data.evalBatch, perm, opts.limitBatches);
-  const test = evaluateClassifier(model, mnist.test, testIdx, data.testBatch, perm, opts.limitBatches);
+  const valid = await evaluateClassifier(model, mnist.train, validIdx, data.evalBatch, perm, opts.limitBatches);
+  const test = await evaluateClassifier(model, mnist.test, testIdx, data.testBatch, perm, opts.limitBatches);
   appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric: "accuracy", valid: valid.accuracy, test: test.accuracy, validCount: valid.count, testCount: test.count }) + "\n");
   const seconds = (performance.now() - started) / 1000;
   const summary = [`${history.length} epochs in ${formatDuration(seconds)} on ${backend.name}; best epoch ${bestEpoch ?? "-"}`, `valid accuracy ${pct(valid.accuracy)}  test accuracy ${pct(test.accuracy)} (${test.count} images)`].join("\n");

@@ -22,6 +22,7 @@ import { summarize } from "./summary.js";
 import { advanceSchedule, firstLr, type ScheduleSpec, type ScheduleState } from "./schedules.js";
 import { lossScale, type LossScale } from "./softmax-loss.js";
 import { makeSyntheticCorpus } from "./synthetic-corpus.js";
+import { deviceError } from "./webgpu.js";
 
 export interface DataSpec {
   readonly dataset: TextDataset | "synthetic";
@@ -140,6 +141,16 @@ export class TrainingError extends Error {
   readonly userFacing = true;
 }
 
+/** Stops a run whose GPU rejected a kernel (webgpu.ts: such a kernel's output is garbage, and nothing throws). */
+export function assertDeviceHealthy(): void {
+  const e = deviceError();
+  if (e)
+    throw new TrainingError(
+      `the webgpu device rejected a kernel, so its results are wrong and the run stopped before they reached the weights: ${e}\n` +
+        "  This is a limit of tfjs's webgpu backend on this adapter; train with --backend wasm, and please report it with the spec.",
+    );
+}
+
 interface CheckpointMeta {
   readonly version: 1;
   readonly experiment: string;
@@ -226,7 +237,7 @@ function disposeState(state: readonly LayerState[]): void {
  * Mean NLL over a split with state carried across windows, as the papers evaluate (shared/design/
  * reproduction-notes.md): every token is predicted once, in order.
  */
-export function evaluate(model: LanguageModel, ids: Int32Array, batch: number, bptt: number, stateful: boolean, limit?: number): EvalResult {
+export async function evaluate(model: LanguageModel, ids: Int32Array, batch: number, bptt: number, stateful: boolean, limit?: number): Promise<EvalResult> {
   const b = batchify(ids, batch);
   const ctx = new StepContext(false, new Rng(0));
   let state = model.initialState(batch);
@@ -235,15 +246,17 @@ export function evaluate(model: LanguageModel, ids: Int32Array, batch: number, b
   let n = 0;
   for (const w of lmWindows(b, bptt)) {
     if (limit !== undefined && n++ >= limit) break;
-    const next = scoped(
+    const { loss, next } = scoped(
       () => {
         const { x, y } = windowTensors(b, w.start, w.length);
         const out = model.forward(x, state, ctx);
-        nll += model.output.loss(out.hidden, y, 1).dataSync()[0]!;
-        return out.state;
+        return { loss: model.output.loss(out.hidden, y, 1), next: out.state };
       },
-      stateTensors,
+      (r) => [r.loss, ...stateTensors(r.next)],
     );
+    nll += (await loss.data())[0]!; // asynchronous: the webgpu backend cannot read synchronously in Node
+    loss.dispose();
+    assertDeviceHealthy();
     tokens += w.length * batch;
     if (stateful) {
       disposeState(state);
@@ -254,21 +267,26 @@ export function evaluate(model: LanguageModel, ids: Int32Array, batch: number, b
   return { loss: nll / Math.max(tokens, 1), tokens };
 }
 
-function snapshot(model: LanguageModel, opt: Optimizer, state: readonly LayerState[]): StoredTensor[] {
-  const out = storeTensors(model.params, opt);
-  state.forEach((s, l) => {
-    out.push({ name: `state/${l}/h`, shape: s.h.shape, data: s.h.dataSync() as Float32Array });
-    if (s.c) out.push({ name: `state/${l}/c`, shape: s.c.shape, data: s.c.dataSync() as Float32Array });
-  });
+async function snapshot(model: LanguageModel, opt: Optimizer, state: readonly LayerState[]): Promise<StoredTensor[]> {
+  const out = await storeTensors(model.params, opt);
+  for (const [l, s] of state.entries()) {
+    out.push(await stored(`state/${l}/h`, s.h));
+    if (s.c) out.push(await stored(`state/${l}/c`, s.c));
+  }
   return out;
 }
 
+/** A tensor read back from the device (asynchronously: the only way the webgpu backend can, in Node). */
+async function stored(name: string, t: tf.Tensor): Promise<StoredTensor> {
+  return { name, shape: t.shape, data: (await t.data()) as Float32Array };
+}
+
 /** A checkpoint's tensors: the parameters, the buffers (population statistics) and the optimizer's slots. */
-export function storeTensors(params: ParameterStore, opt: Optimizer): StoredTensor[] {
+export async function storeTensors(params: ParameterStore, opt: Optimizer): Promise<StoredTensor[]> {
   const out: StoredTensor[] = [];
-  for (const p of params.list) out.push({ name: `param/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
-  for (const p of params.buffers) out.push({ name: `buffer/${p.name}`, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
-  for (const [k, t] of opt.state().slots) out.push({ name: `opt/${k}`, shape: t.shape, data: t.dataSync() as Float32Array });
+  for (const p of params.list) out.push(await stored(`param/${p.name}`, p.variable));
+  for (const p of params.buffers) out.push(await stored(`buffer/${p.name}`, p.variable));
+  for (const [k, t] of opt.state().slots) out.push(await stored(`opt/${k}`, t));
   return out;
 }
 
@@ -301,7 +319,7 @@ export interface Trainer {
    * are trained on but not reported) and the final state,
    * detached. A non-finite loss leaves the weights untouched and returns a zero state.
    */
-  step(xs: Int32Array, ys: Int32Array, T: number, state: readonly LayerState[], scale: number, lr?: number): { loss: number; next: LayerState[] };
+  step(xs: Int32Array, ys: Int32Array, T: number, state: readonly LayerState[], scale: number, lr?: number): Promise<{ loss: number; next: LayerState[] }>;
   disposeState(state: readonly LayerState[]): void;
 }
 
@@ -312,7 +330,7 @@ export function createTrainer(model: LanguageModel, training: TrainingSpec, mask
   const ctx = new StepContext(true, maskRng);
   return {
     disposeState,
-    step(xs, ys, T, state, scale, lr = training.optimizer.lr) {
+    async step(xs, ys, T, state, scale, lr = training.optimizer.lr) {
       const B = xs.length / T;
       const { value, ce, grads, next } = scoped(() => {
         const x = tf.tensor2d(xs, [T, B], "int32");
@@ -329,15 +347,15 @@ export function createTrainer(model: LanguageModel, training: TrainingSpec, mask
         const o = out as unknown as ModelOutput;
         return { value: g.value, ce: ce as unknown as tf.Scalar, grads: vars.map((v) => g.grads[v.name]!), next: o.state };
       }, (r) => [r.value, r.ce, ...r.grads, ...stateTensors(r.next)]);
-      const total = value.dataSync()[0]!;
-      const loss = ce.dataSync()[0]!;
+      // The one read-back per step (asynchronous, for webgpu): the loss, to report it and to stop on NaN.
+      const [total, loss] = await Promise.all([value.data().then((d) => d[0]!), ce.data().then((d) => d[0]!)]);
       tf.dispose(ce === value ? [value] : [value, ce]);
       if (!Number.isFinite(total)) {
         grads.forEach((g) => g.dispose());
         disposeState(next);
         return { loss: total, next: model.initialState(B) }; // non-finite: the caller stops the run
       }
-      applyUpdate(optimizer, vars, decayed, grads, training, lr);
+      await applyUpdate(optimizer, vars, decayed, grads, training, lr);
       return { loss, next };
     },
   };
@@ -347,9 +365,15 @@ export function createTrainer(model: LanguageModel, training: TrainingSpec, mask
  * The update from raw gradients (which it disposes): global-norm clipping, then L2 weight decay added to the
  * clipped gradient, as torch.optim's weight_decay after clip_grad_norm_ (awd-lstm-lm), then the optimizer at `lr`.
  */
-export function applyUpdate(optimizer: Optimizer, vars: readonly tf.Variable[], decayed: readonly boolean[], grads: tf.Tensor[], training: Pick<TrainingSpec, "clip" | "weightDecay">, lr: number): void {
+export async function applyUpdate(optimizer: Optimizer, vars: readonly tf.Variable[], decayed: readonly boolean[], grads: tf.Tensor[], training: Pick<TrainingSpec, "clip" | "weightDecay">, lr: number): Promise<void> {
+  try {
+    assertDeviceHealthy(); // before the update: gradients from a rejected kernel must not reach the weights
+  } catch (e) {
+    grads.forEach((g) => g.dispose());
+    throw e;
+  }
   let g = grads;
-  if (training.clip !== null) g = clipByGlobalNorm(g, training.clip).grads;
+  if (training.clip !== null) g = (await clipByGlobalNorm(g, training.clip)).grads;
   if (training.weightDecay > 0) {
     // tidy: λθ is an intermediate; left alive it leaked one tensor per decayed weight per step (the wasm heap of a
     // Merity run grew ~0.5 GB a minute until the module trapped).
@@ -512,10 +536,10 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
     say(`resumed ${opts.resume}: epoch ${epoch}, window ${nextWindow}/${perEpoch}`);
   }
 
-  const save = (path: string, atEpoch = epoch, atWindow = nextWindow): void =>
+  const save = async (path: string, atEpoch = epoch, atWindow = nextWindow): Promise<void> =>
     writeCheckpoint<CheckpointMeta>(path, {
       meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextWindow: atWindow, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, averagingSince: optimizer.state().averagingSince ?? null, epochs: history, bestEpoch, partial, windowsDone },
-      tensors: snapshot(model, optimizer, state),
+      tensors: await snapshot(model, optimizer, state),
     });
 
   // --resume reruns the run's own code and settings, so it would diverge again: the way on is a new run.
@@ -544,7 +568,7 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
         const scale = lossScale(training.loss, w.length, data.batch);
         // variable BPTT: a window's step is scaled by its length, so short and long windows weigh alike (awd-lstm-lm)
         const lr = training.variableBptt ? (schedule.lr * w.length) / data.bptt : schedule.lr;
-        const { loss, next } = trainer.step(sliceRows(train, w.start, w.length), sliceRows(train, w.start + 1, w.length), w.length, state, scale, lr);
+        const { loss, next } = await trainer.step(sliceRows(train, w.start, w.length), sliceRows(train, w.start + 1, w.length), w.length, state, scale, lr);
         if (!Number.isFinite(loss)) {
           disposeState(next);
           throw new TrainingError(`the training loss is ${loss} at epoch ${epoch}, window ${nextWindow + 1}/${perEpoch}: stopped. ` + keptNote());
@@ -566,12 +590,12 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (opts.stopAfterWindows !== undefined && windowsDone >= opts.stopAfterWindows) interrupted = true;
         if (interrupted) {
-          save(lastPath);
+          await save(lastPath);
           say(`saved ${lastPath} at epoch ${epoch}, window ${nextWindow}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
           return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000 };
         }
         if (performance.now() - lastSave > everyMs && nextWindow < perEpoch) {
-          save(lastPath);
+          await save(lastPath);
           lastSave = performance.now();
           t0 = performance.now() - partial.seconds * 1000;
         }
@@ -581,7 +605,7 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
       const tokPerSec = partial.tokens / partial.seconds;
       const v0 = performance.now();
       // NT-ASGD, once averaging: validate (and keep as best) the averaged weights, as awd-lstm-lm does
-      const valid = optimizer.withAveraged(vars, () => evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches));
+      const valid = await optimizer.withAveraged(vars, () => evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches));
       // Finite training losses can still leave weights whose validation loss overflows: stop before such an
       // epoch is checkpointed (or marked best), so the last checkpoint stays the last good one.
       if (!Number.isFinite(valid.loss)) throw new TrainingError(`the validation loss is ${valid.loss} after epoch ${epoch}: stopped. ${keptNote()}`);
@@ -603,9 +627,9 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
       disposeState(state);
       state = model.initialState(data.batch); // every epoch starts from a zero state, as Zaremba's reader does
       // This checkpoint points at the start of the next epoch: resuming from it continues there.
-      save(lastPath, epoch + 1, 0);
+      await save(lastPath, epoch + 1, 0);
       lastSave = performance.now();
-      if (improved) optimizer.withAveraged(vars, () => save(bestPath, epoch + 1, 0));
+      if (improved) await optimizer.withAveraged(vars, () => save(bestPath, epoch + 1, 0));
     }
   } finally {
     process.off("SIGINT", onSigint);
@@ -613,8 +637,8 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
 
   // Report the best-validation checkpoint's numbers, as the papers do.
   if (bestEpoch !== null) restoreParams(model.params, readCheckpoint<CheckpointMeta>(bestPath).tensors, bestPath);
-  const valid = evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
-  const test = evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches);
+  const valid = await evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
+  const test = await evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches);
   appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric, valid: metricOf(valid.loss, corpus.level), test: metricOf(test.loss, corpus.level), validTokens: valid.tokens, testTokens: test.tokens }) + "\n");
   disposeState(state);
   return { status: "done", epochs: history, bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000 };

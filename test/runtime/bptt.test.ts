@@ -96,7 +96,7 @@ for (const backend of ["wasm", "cpu"] as const) {
       expectClose(w2.state[0]!.c!, r.c, "final c vs reference");
     });
 
-    it("evaluate with state carried: the same loss for any window length; resetting the state changes it", () => {
+    it("evaluate with state carried: the same loss for any window length; resetting the state changes it", async () => {
       const m = new TinyLm({ vocab: V, params: new ParameterStore(new Rng(3)) });
       // batchify puts column b at stream[b·steps, (b + 1)·steps): write the [2T + 1, B] rows column by column
       const d = data(4);
@@ -105,9 +105,9 @@ for (const backend of ["wasm", "cpu"] as const) {
       for (let t = 0; t < steps; t++) for (let b = 0; b < B; b++) stream[b * steps + t] = d.rows[t * B + b]!;
       const p = refOf(m);
       const expected = refWindow(p, 2 * T, d.x, d.y, zeros(), zeros()).loss / (2 * T); // Σ NLL / (2T·B): per token
-      const long = evaluate(m, stream, B, 2 * T, true);
-      const short = evaluate(m, stream, B, T, true);
-      const reset = evaluate(m, stream, B, T, false);
+      const long = await evaluate(m, stream, B, 2 * T, true);
+      const short = await evaluate(m, stream, B, T, true);
+      const reset = await evaluate(m, stream, B, T, false);
       expect(long.tokens).toBe(2 * T * B);
       expect(short.tokens).toBe(2 * T * B);
       expectClose([long.loss], [expected], "one window");

@@ -28,13 +28,13 @@ describe("NT-ASGD", () => {
     expect(new Optimizer({ kind: "sgd", lr: 1, momentum: 0 }).maybeStartAveraging(9, [1, 2, 3, 4, 5, 6, 7])).toBe(false);
   });
 
-  it("SGD steps throughout; after the trigger ax is the mean of the iterates, and evaluation sees ax", () => {
+  it("SGD steps throughout; after the trigger ax is the mean of the iterates, and evaluation sees ax", async () => {
     const v = tf.variable(tf.tensor1d([1, -2]), true, `ntasgd${uid++}`);
     const o = new Optimizer(ntasgd({ lr: 0.5, nonmono: 1 }));
     const g = tf.tensor1d([2, 4]);
     o.apply([v], [g], 0.5); // w = [0, −4]
     expect(Array.from(v.dataSync())).toEqual([0, -4]);
-    expect(o.withAveraged([v], () => Array.from(v.dataSync()))).toEqual([0, -4]); // not averaging yet: as is
+    expect(await o.withAveraged([v], () => Array.from(v.dataSync()))).toEqual([0, -4]); // not averaging yet: as is
     o.maybeStartAveraging(2, [1, 1]);
     const iterates: number[][] = [];
     for (let k = 0; k < 3; k++) {
@@ -42,7 +42,9 @@ describe("NT-ASGD", () => {
       iterates.push(Array.from(v.dataSync()));
     }
     expect(iterates).toEqual([[-1, -6], [-2, -8], [-3, -10]]); // still plain SGD
-    expect(o.withAveraged([v], () => Array.from(v.dataSync()))).toEqual([-2, -8]); // mean of the three iterates
+    expect(await o.withAveraged([v], () => Array.from(v.dataSync()))).toEqual([-2, -8]); // mean of the three iterates
+    // An asynchronous evaluation (every evaluation is: the webgpu backend reads asynchronously) sees ax until it ends.
+    expect(await o.withAveraged([v], async () => { await new Promise((r) => setImmediate(r)); return Array.from(await v.data()); })).toEqual([-2, -8]);
     expect(Array.from(v.dataSync())).toEqual([-3, -10]); // the training weights are back
     const st = o.state();
     const copies = [...st.slots].map(([k, t]) => [k, t.clone()] as [string, tf.Tensor]);
@@ -51,7 +53,7 @@ describe("NT-ASGD", () => {
     const resumed = new Optimizer(ntasgd({ lr: 0.5, nonmono: 1 }));
     resumed.load({ step, slots: copies, averagingSince: since });
     expect(resumed.averaging).toBe(true);
-    expect(resumed.withAveraged([v], () => Array.from(v.dataSync()))).toEqual([-2, -8]);
+    expect(await resumed.withAveraged([v], () => Array.from(v.dataSync()))).toEqual([-2, -8]);
   });
 });
 

@@ -121,30 +121,30 @@ describe("global-norm clipping (runtime/clip.ts)", () => {
   const norm = Math.sqrt(parts.reduce((s, a) => s + a.reduce((t, x) => t + x * x, 0), 0)); // float64 reference
   const tensors = (): tf.Tensor[] => parts.map((a) => tensorOf(a, [a.length]));
 
-  it("globalNorm is √(Σ g²) over all gradients", () => {
-    expectClose([globalNorm(tensors())], [norm], "norm", 0, 1e-6);
+  it("globalNorm is √(Σ g²) over all gradients", async () => {
+    expectClose([await globalNorm(tensors())], [norm], "norm", 0, 1e-6);
   });
 
-  it("above the bound: every gradient is scaled by max/‖g‖ (the direction is kept, the norm becomes max)", () => {
+  it("above the bound: every gradient is scaled by max/‖g‖ (the direction is kept, the norm becomes max)", async () => {
     const max = norm / 3;
-    const r = clipByGlobalNorm(tensors(), max);
+    const r = await clipByGlobalNorm(tensors(), max);
     expectClose([r.norm], [norm], "reported norm (before clipping)", 0, 1e-6);
     r.grads.forEach((g, k) => expectClose(g, parts[k]!.map((x) => (x * max) / norm), `grad ${k}`, 1e-7, 1e-6));
-    expectClose([globalNorm(r.grads)], [max], "norm after", 0, 1e-6);
+    expectClose([await globalNorm(r.grads)], [max], "norm after", 0, 1e-6);
   });
 
-  it("gradients near 1e30, whose Σg² overflows float32: the norm is still right and clipping still scales them", () => {
+  it("gradients near 1e30, whose Σg² overflows float32: the norm is still right and clipping still scales them", async () => {
     const big = 1e30;
     const huge = (): tf.Tensor[] => parts.map((a) => tensorOf(a.map((x) => x * big), [a.length]));
     expect(Number.isFinite(tf.tidy(() => tf.sum(tf.square(huge()[0]!)).dataSync()[0]!))).toBe(false); // the overflow is real
-    expectClose([globalNorm(huge())], [norm * big], "norm", 0, 1e-5);
-    const r = clipByGlobalNorm(huge(), 0.25);
+    expectClose([await globalNorm(huge())], [norm * big], "norm", 0, 1e-5);
+    const r = await clipByGlobalNorm(huge(), 0.25);
     r.grads.forEach((g, k) => expectClose(g, parts[k]!.map((x) => (x * 0.25) / norm), `grad ${k}`, 1e-7, 1e-5));
   });
 
-  it("below the bound: the gradients are left untouched", () => {
+  it("below the bound: the gradients are left untouched", async () => {
     for (const max of [norm * 2, norm * 1.001]) {
-      const r = clipByGlobalNorm(tensors(), max);
+      const r = await clipByGlobalNorm(tensors(), max);
       expectClose([r.norm], [norm], "reported norm", 0, 1e-6);
       r.grads.forEach((g, k) => expect(Array.from(g.dataSync())).toEqual(Array.from(Float32Array.from(parts[k]!))));
     }
@@ -279,16 +279,16 @@ describe("the training step leaves no tensor behind (train.ts createTrainer)", (
     const trainer = createTrainer(model, { epochs: 1, schedule: { kind: "constant" }, loss: "mean", seed: 1, ...t }, new Rng(2));
     const T = 5, B = 4;
     let state = model.initialState(B);
-    const step = (): void => {
+    const step = async (): Promise<void> => {
       const xs = Int32Array.from({ length: T * B }, (_, i) => i % 6);
       const ys = Int32Array.from({ length: T * B }, (_, i) => (i * 5 + 1) % 6);
-      const r = trainer.step(xs, ys, T, state, 1);
+      const r = await trainer.step(xs, ys, T, state, 1);
       trainer.disposeState(state);
       state = r.next;
     };
-    step(); // the first step creates the optimizer's slots
+    await step(); // the first step creates the optimizer's slots
     const after1 = tf.memory().numTensors;
-    for (let k = 0; k < 4; k++) step();
+    for (let k = 0; k < 4; k++) await step();
     expect(tf.memory().numTensors).toBe(after1);
     trainer.disposeState(state);
   });
