@@ -366,14 +366,15 @@ export function createTrainer(model: LanguageModel, training: TrainingSpec, mask
  * clipped gradient, as torch.optim's weight_decay after clip_grad_norm_ (awd-lstm-lm), then the optimizer at `lr`.
  */
 export async function applyUpdate(optimizer: Optimizer, vars: readonly tf.Variable[], decayed: readonly boolean[], grads: tf.Tensor[], training: Pick<TrainingSpec, "clip" | "weightDecay">, lr: number): Promise<void> {
+  let g = grads;
   try {
-    assertDeviceHealthy(); // before the update: gradients from a rejected kernel must not reach the weights
+    assertDeviceHealthy(); // gradients from a rejected kernel must not reach the weights
+    if (training.clip !== null) g = (await clipByGlobalNorm(g, training.clip)).grads;
+    assertDeviceHealthy(); // nor a norm from one
   } catch (e) {
-    grads.forEach((g) => g.dispose());
+    g.forEach((gi) => gi.dispose());
     throw e;
   }
-  let g = grads;
-  if (training.clip !== null) g = (await clipByGlobalNorm(g, training.clip)).grads;
   if (training.weightDecay > 0) {
     // tidy: λθ is an intermediate; left alive it leaked one tensor per decayed weight per step (the wasm heap of a
     // Merity run grew ~0.5 GB a minute until the module trapped).
