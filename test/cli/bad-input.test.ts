@@ -10,13 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = join(ROOT, "bin/rnnc.js");
-/**
- * Per run of the binary: a bound on hangs and blow-ups, not a benchmark (rnnc itself starts in about 0.5 s).
- * The 2 s target for bad input is measured on a quiet machine and reported; under the parallel test load of a
- * 2-core CI machine the same runs take up to twice as long, so the test only catches what is far beyond it.
- */
-const WALL_MS = 5_000;
-
 interface Run {
   readonly status: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -27,7 +20,11 @@ interface Run {
 
 let dir = "";
 
-/** A run that has not finished by then is killed (and fails `expectClean`): a hang costs seconds, not minutes. */
+/**
+ * A run that has not finished by then is killed (and fails `expectClean`): a bound on hangs and blow-ups (rnnc
+ * starts in about 0.5 s), never a speed assertion, which a loaded CI machine would make flaky. Speed is measured
+ * by the benchmarks.
+ */
 const KILL_MS = 12_000;
 
 /**
@@ -53,29 +50,22 @@ function spawnRnnc(args: readonly string[]): Promise<Run> {
   });
 }
 
-/**
- * Runs the binary. A run over the time bound is repeated once and the faster time kept: a busy machine can
- * slow one run down, but a blow-up is slow every time.
- */
+/** Runs the binary. */
 async function rnnc(...args: string[]): Promise<Run> {
-  const r = await spawnRnnc(args);
-  if (r.ms < WALL_MS || r.ms > 2 * WALL_MS || r.signal) return r;
-  const again = await spawnRnnc(args);
-  return { ...r, ms: Math.min(r.ms, again.ms) };
+  return spawnRnnc(args);
 }
 
 const STACK_FRAME = /^\s+at (?:.+ \(.*:\d+:\d+\)|\S+:\d+:\d+)$/m;
 const NODE_ERROR = /^(?:Uncaught )?(?:[A-Z][A-Za-z]*)?Error(?: \[[A-Z_]+\])?: |node:internal|internal error/m;
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** Exit code, no stack trace, no node error, in time. */
+/** Exit code, no stack trace, no node error, finished before the kill. */
 function expectClean(r: Run, code: number): void {
   const out = r.stdout + r.stderr;
   expect(r.signal, `killed by a signal (timeout?) after ${r.ms.toFixed(0)} ms\n${out.slice(0, 2000)}`).toBeNull();
   expect(r.status, out.slice(0, 4000)).toBe(code);
   expect(out, "no stack trace").not.toMatch(STACK_FRAME);
   expect(out, "no error from node itself").not.toMatch(NODE_ERROR);
-  expect(r.ms, "wall time (ms)").toBeLessThan(WALL_MS);
 }
 
 /** Exit 1 with a diagnostic `error[CODE]` located at `file:line:col`. */
@@ -272,7 +262,7 @@ describe("many experiments and long extends chains", () => {
     writeFileSync(join(dir, "chain.rnn"), chain + head.replace("e0", "e5000"));
   });
 
-  it("a 1 MB file of experiments extending a sibling: in time, no internal error", async () => {
+  it("a 1 MB file of experiments extending a sibling: finishes (no blow-up), no internal error", async () => {
     const r = await rnnc("check", "siblings.rnn");
     expectClean(r, 0);
   });
