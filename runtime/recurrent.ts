@@ -299,10 +299,9 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       const dx = tf.matMul(dXW, tf.transpose(Ws)).reshape([T, B, I]);
       const grads: tf.Tensor[] = [dx, dW, dU, sumRows(dA)];
       if (dBh) grads.push(sumRows(dBh));
-      const total = (ts: tf.Tensor[]): tf.Tensor => addMany(ts);
       if (nx) grads.push(dGx!);
-      if (nh) grads.push(total(dGains.gh));
-      if (nc) grads.push(total(dGains.gc), total(dGains.bc));
+      if (nh) grads.push(addMany(dGains.gh));
+      if (nc) grads.push(addMany(dGains.gc), addMany(dGains.bc));
       return grads;
     };
     return { value: y.reshape([T, B, -1]) as tf.Tensor3D, gradFunc };

@@ -347,7 +347,7 @@ export function createTrainer(model: LanguageModel, training: TrainingSpec, mask
         const o = out as unknown as ModelOutput;
         return { value: g.value, ce: ce as unknown as tf.Scalar, grads: vars.map((v) => g.grads[v.name]!), next: o.state };
       }, (r) => [r.value, r.ce, ...r.grads, ...stateTensors(r.next)]);
-      // The one read-back per step (asynchronous, for webgpu): the loss, to report it and to stop on NaN.
+      // The losses' read-back (asynchronous, for webgpu; both at once): to report the loss and to stop on NaN.
       const [total, loss] = await Promise.all([value.data().then((d) => d[0]!), ce.data().then((d) => d[0]!)]);
       tf.dispose(ce === value ? [value] : [value, ce]);
       if (!Number.isFinite(total)) {

@@ -15,12 +15,11 @@ import Module, { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { Script } from "node:vm";
-import type * as TsMorph from "ts-morph";
 
-/** The folder for rnnc's caches. */
-export function cacheDir(): string {
+/** The folder for rnnc's caches: the same per-user base as the runtime's data sets (runtime/data/locate.ts). */
+function cacheDir(): string {
   const env = process.env;
-  return env["RNNC_CACHE"] ?? join(env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "rnnc");
+  return env["RNNC_CACHE"] || join(env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "rnnc");
 }
 
 // The packages whose modules go through the cache: only large, stable, CommonJS code that the generator loads.
@@ -81,13 +80,4 @@ export function installCodeCache(): void {
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     return wrapper.call(this.exports, this.exports, createRequire(filename), this, filename, dirname(filename));
   };
-}
-
-/**
- * ts-morph, through the code cache. require(), not import: imported from ESM, Node would first scan the 9 MB
- * bundle with its CommonJS export lexer (~200 ms).
- */
-export function requireTsMorph(): typeof TsMorph {
-  installCodeCache();
-  return createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 }

@@ -99,8 +99,8 @@ function program(done: (o: Outcome) => void): Command {
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .addOption(memory)
     .action(async (spec: string, o: { out?: string; set: string[]; maxMemory: number }) => {
-      // Loaded on demand: code generation pulls in ts-morph, prettier and TypeScript (~0.5 s even with the code cache), which check, fmt, ir
-      // and diff never need.
+      // Loaded on demand: code generation pulls in ts-morph, prettier and TypeScript (~0.5 s even with the code
+      // cache), which check, fmt, ir and diff never need.
       installCodeCache();
       const { build } = await import("./build.js");
       done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, { maxMemoryBytes: o.maxMemory }));

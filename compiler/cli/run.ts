@@ -7,9 +7,10 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
+import type * as TsMorph from "ts-morph";
 import type { CompileOptions } from "../compile.js";
 import { VERSION } from "../version.js";
-import { requireTsMorph } from "./code-cache.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { dirNameOf, experimentsToRun, isOutcome, prepare } from "./prepare.js";
 import type { RenderOptions } from "./render.js";
@@ -31,7 +32,8 @@ interface GeneratedModule {
   run(options: Record<string, unknown>): Promise<{ status: string; summary: string }>;
 }
 
-const { ts } = requireTsMorph();
+// require(), not import: see codegen/generate.ts. main.ts installs the code cache (code-cache.ts) before this loads.
+const { ts } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 

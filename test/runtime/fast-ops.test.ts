@@ -17,7 +17,7 @@ describe("addMany", () => {
     });
   }
 
-  it("one term is returned as it is, and the default on cpu is one AddN of any length", () => {
+  it("one term is returned as it is, and the default grouping on cpu sums 40 terms exactly", () => {
     const [t] = terms(1);
     expect(addMany([t!])).toBe(t);
     expect(Array.from(addMany(terms(40)).dataSync())).toEqual([820, -1640, 20]);
