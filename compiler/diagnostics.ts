@@ -113,6 +113,8 @@ export const Diag = {
     make("E0318", "error", at, `${callee}() is given ${q(arg)} twice`),
   incompatibleSettings: (at: Loc, what: string, why: string, other?: Loc) =>
     make("E0319", "error", at, `${what}: ${why}`, { related: other ? [{ ...other, message: "set here" }] : [] }),
+  batchNormOfOne: (at: Loc, norm?: Loc) =>
+    make("E0320", "error", at, "batch norm over a batch of 1: each unit's batch variance is 0, so every normalized value is 0 and the normalized sites pass nothing", { hint: "use a larger batch, or `norm layer` (Ba et al. 2016), which normalizes each example over its own units", related: norm ? [{ ...norm, message: "batch norm is set here" }] : [] }),
 
   // ── W04xx warnings: legal, but probably not what was meant ──────────────────────────────────────────────
   betweenWithOneLayer: (at: Loc) =>
@@ -125,6 +127,8 @@ export const Diag = {
     make("W0403", "warning", at, `${what} has no effect: ${why}`),
   sharedNormStatistics: (at: Loc) =>
     make("W0404", "warning", at, "batch-norm statistics shared across time steps differ from Cooijmans et al. 2017, who keep them per step (§4)"),
+  batchNormSmallBatch: (at: Loc, batch: number, norm?: Loc) =>
+    make("W0405", "warning", at, `batch norm of h_{t-1} U or c_t over a batch of ${batch}: statistics of so few examples make the normalization's gradient nearly singular, and through time it explodes (at init, a batch of 2 reached NaN, a batch of 3 gradients of ~1e14)`, { hint: "use a batch of 4 or more, normalize only `input`, or use `norm layer`", related: norm ? [{ ...norm, message: "batch norm is set here" }] : [] }),
 
   // ── E05xx build: a valid spec that code generation cannot (yet) turn into training code ───────────────────
   notYetSupported: (at: Loc, feature: string) =>
