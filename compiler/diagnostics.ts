@@ -29,6 +29,9 @@ const orList = (xs: readonly string[]): string =>
   xs.length <= 1 ? (xs[0] ?? "") : `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}`;
 const mean = (s?: string): string | undefined => (s === undefined ? undefined : `did you mean ${q(s)}?`);
 
+/** A related location, when there is one (a setting may come from a default and have no span). */
+const noteAt = (loc: Loc | undefined, message: string): Related[] => (loc ? [{ ...loc, message }] : []);
+
 function make(code: string, severity: Severity, at: Loc, message: string, extra: { related?: Related[]; hint?: string } = {}): Diagnostic {
   return { code, severity, file: at.file, span: at.span, message, related: extra.related ?? [], ...(extra.hint ? { hint: extra.hint } : {}) };
 }
@@ -88,7 +91,7 @@ export const Diag = {
   missingArgument: (at: Loc, callee: string, arg: string) =>
     make("E0306", "error", at, `${callee}() needs ${q(arg)}`),
   tieSizeMismatch: (at: Loc, embed: number, last: number, embedAt?: Loc) =>
-    make("E0307", "error", at, `\`tie\` shares the embedding with the softmax, so the embedding size (${embed}) must equal the last layer's size (${last})`, { related: embedAt ? [{ ...embedAt, message: `embedding size ${embed} set here` }] : [], hint: `make the last layer ${embed} wide, as AWD-LSTM does` }),
+    make("E0307", "error", at, `\`tie\` shares the embedding with the softmax, so the embedding size (${embed}) must equal the last layer's size (${last})`, { related: noteAt(embedAt, `embedding size ${embed} set here`), hint: `make the last layer ${embed} wide, as AWD-LSTM does` }),
   siteIncompatibleWithCell: (at: Loc, site: string, cell: string, why: string) =>
     make("E0308", "error", at, `${site} cannot apply to ${{ lstm: "an LSTM", gru: "a GRU", rnn: "an RNN" }[cell] ?? cell} cell: ${why}`),
   perStepNormNeedsFixedLength: (at: Loc) =>
@@ -112,9 +115,9 @@ export const Diag = {
   duplicateArgument: (at: Loc, callee: string, arg: string) =>
     make("E0318", "error", at, `${callee}() is given ${q(arg)} twice`),
   incompatibleSettings: (at: Loc, what: string, why: string, other?: Loc) =>
-    make("E0319", "error", at, `${what}: ${why}`, { related: other ? [{ ...other, message: "set here" }] : [] }),
+    make("E0319", "error", at, `${what}: ${why}`, { related: noteAt(other, "set here") }),
   batchNormOfOne: (at: Loc, norm?: Loc) =>
-    make("E0320", "error", at, "batch norm over a batch of 1: each unit's batch variance is 0, so every normalized value is 0 and the normalized sites pass nothing", { hint: "use a larger batch, or `norm layer` (Ba et al. 2016), which normalizes each example over its own units", related: norm ? [{ ...norm, message: "batch norm is set here" }] : [] }),
+    make("E0320", "error", at, "batch norm over a batch of 1: each unit's batch variance is 0, so every normalized value is 0 and the normalized sites pass nothing", { hint: "use a larger batch, or `norm layer` (Ba et al. 2016), which normalizes each example over its own units", related: noteAt(norm, "batch norm is set here") }),
 
   // ── W04xx warnings: legal, but probably not what was meant ──────────────────────────────────────────────
   betweenWithOneLayer: (at: Loc) =>
@@ -127,8 +130,8 @@ export const Diag = {
     make("W0403", "warning", at, `${what} has no effect: ${why}`),
   sharedNormStatistics: (at: Loc) =>
     make("W0404", "warning", at, "batch-norm statistics shared across time steps differ from Cooijmans et al. 2017, who keep them per step (§4)"),
-  batchNormSmallBatch: (at: Loc, batch: number, norm?: Loc) =>
-    make("W0405", "warning", at, `batch norm of h_{t-1} U or c_t over a batch of ${batch}: statistics of so few examples make the normalization's gradient nearly singular, and through time it explodes (at init, a batch of 2 reached NaN, a batch of 3 gradients of ~1e14)`, { hint: "use a batch of 4 or more, normalize only `input`, or use `norm layer`", related: norm ? [{ ...norm, message: "batch norm is set here" }] : [] }),
+  batchNormSmallBatch: (at: Loc, batch: number, minBatch: number, norm?: Loc) =>
+    make("W0405", "warning", at, `batch norm of h_{t-1} U or c_t over a batch of ${batch}: statistics of so few examples make the normalization's gradient nearly singular, and through time it explodes (at init, a batch of 2 reached NaN and a batch of 3 gave gradients of 3e14)`, { hint: `use a batch of ${minBatch} or more, normalize only \`input\`, or use \`norm layer\``, related: noteAt(norm, "batch norm is set here") }),
 
   // ── E05xx build: a valid spec that code generation cannot (yet) turn into training code ───────────────────
   notYetSupported: (at: Loc, feature: string) =>
