@@ -119,8 +119,8 @@ export function diffExperiments(a: ir.ExperimentIR, b: ir.ExperimentIR): DiffEnt
 const where = (o: ir.Origin | undefined): string => (o === undefined ? "" : o === "default" ? "default" : `${o.file}:${o.line}`);
 
 /** Plain text, one line per difference, grouped by block. */
-export function renderDiff(a: ir.ExperimentIR, b: ir.ExperimentIR, entries: readonly DiffEntry[]): string {
-  const lines = [`--- ${a.source.file}  ${a.name}`, `+++ ${b.source.file}  ${b.name}`];
+export function renderDiff(a: ir.ExperimentIR, b: ir.ExperimentIR, entries: readonly DiffEntry[], labels = [a.source.file, b.source.file]): string {
+  const lines = [`--- ${labels[0]}  ${a.name}`, `+++ ${labels[1]}  ${b.name}`];
   if (entries.length === 0) return [...lines, "no semantic difference"].join("\n") + "\n";
   let group = "";
   const width = Math.max(...entries.map((e) => e.setting.length - e.setting.indexOf(".") - 1)) + 2;

@@ -29,6 +29,7 @@ export async function runIfMain(url: string, experiment: Experiment | Classifier
         data: { type: "string" },
         "run-dir": { type: "string", default: `runs/${experiment.name}` },
         resume: { type: "string" },
+        evaluate: { type: "string" },
       },
     });
     if (!BACKEND_CHOICES.includes(values.backend as BackendChoice)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
@@ -42,6 +43,7 @@ export async function runIfMain(url: string, experiment: Experiment | Classifier
       limitBatches: int(values["limit-batches"]),
       trainBatches: int(values["train-batches"]),
       resume: values.resume,
+      evaluate: values.evaluate,
     });
     process.stdout.write(result.summary + "\n");
     process.exitCode = result.status === "interrupted" ? 130 : 0;

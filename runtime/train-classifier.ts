@@ -18,7 +18,7 @@ import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js"
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { applyUpdate, assertDeviceHealthy, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
+import { applyUpdate, assertDeviceHealthy, checkpointPosition, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -120,12 +120,47 @@ export async function evaluateClassifier(model: SequenceClassifier, split: Mnist
 export async function runClassifier(exp: ClassifierExperiment, opts: RunOptions): Promise<ClassifierRunResult> {
   const owned: Owned = {};
   try {
+    if (opts.evaluate !== undefined) return await evaluateCheckpoint(exp, opts.evaluate, opts, owned);
     return await trainClassifier(exp, opts, owned);
   } catch (e) {
     throw explainWasmAbort(e, { batch: exp.data.batch, steps: `${MNIST_PIXELS} pixels` }, owned, opts.runDir);
   } finally {
     releaseOwned(owned);
   }
+}
+
+/** The validation and test images, and the pixel order, of an experiment (the training loop's split). */
+async function classifierData(exp: ClassifierExperiment, opts: RunOptions) {
+  const mnist = await loadMnist(dataRoot(opts.dataDir));
+  const perm = exp.data.dataset === "pmnist" ? pixelPermutation(exp.data.permutationSeed ?? 0) : null;
+  const nTrain = mnist.train.count - VALID_SIZE;
+  const validIdx = Int32Array.from({ length: VALID_SIZE }, (_, i) => nTrain + i);
+  const testIdx = Int32Array.from({ length: mnist.test.count }, (_, i) => i);
+  return { mnist, perm, nTrain, validIdx, testIdx };
+}
+
+const pct = (a: number): string => `${(100 * a).toFixed(2)} %`;
+const resultLine = (valid: ClassifierEval, test: ClassifierEval): string => `valid accuracy ${pct(valid.accuracy)}  test accuracy ${pct(test.accuracy)} (${test.count} images)`;
+
+/** `rnnc eval`: one checkpoint's validation and test accuracy, computed as the end of a run computes them. */
+async function evaluateCheckpoint(exp: ClassifierExperiment, file: string, opts: RunOptions, owned: Owned): Promise<ClassifierRunResult> {
+  const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
+  const started = performance.now();
+  const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
+  sink.write(`backend: ${backend.description}\n`);
+  const ck = readCheckpoint<ClassifierMeta>(file);
+  if (ck.meta.experiment !== exp.name) throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${exp.name}`);
+  const { mnist, perm, validIdx, testIdx } = await classifierData(exp, opts);
+  const params = new ParameterStore(new Rng(exp.training.seed));
+  owned.params = params;
+  const model = exp.createModel({ classes: MNIST_CLASSES, params });
+  owned.model = model;
+  restoreParams(params, ck.tensors, file);
+  const valid = await evaluateClassifier(model, mnist.train, validIdx, exp.data.evalBatch, perm, opts.limitBatches);
+  const test = await evaluateClassifier(model, mnist.test, testIdx, exp.data.testBatch, perm, opts.limitBatches);
+  const seconds = (performance.now() - started) / 1000;
+  const summary = [`${file}: ${checkpointPosition(ck.meta.epoch, ck.meta.nextBatch, "batch")}; evaluated in ${formatDuration(seconds)} on ${backend.name}`, resultLine(valid, test)].join("\n");
+  return { status: "done", epochs: ck.meta.epochs, bestEpoch: ck.meta.bestEpoch, valid, test, metric: "accuracy", lastCheckpoint: file, runDir: opts.runDir, backend: backend.name, seconds, summary };
 }
 
 async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owned: Owned): Promise<ClassifierRunResult> {
@@ -135,11 +170,7 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
   const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
   say(`backend: ${backend.description}`);
   const { data, training } = exp;
-  const mnist = await loadMnist(dataRoot(opts.dataDir));
-  const perm = data.dataset === "pmnist" ? pixelPermutation(data.permutationSeed ?? 0) : null;
-  const nTrain = mnist.train.count - VALID_SIZE;
-  const validIdx = Int32Array.from({ length: VALID_SIZE }, (_, i) => nTrain + i);
-  const testIdx = Int32Array.from({ length: mnist.test.count }, (_, i) => i);
+  const { mnist, perm, nTrain, validIdx, testIdx } = await classifierData(exp, opts);
   const epochs = opts.epochs ?? training.epochs;
   mkdirSync(opts.runDir, { recursive: true });
   const lastPath = join(opts.runDir, "last.ckpt");
@@ -193,7 +224,6 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
   process.on("SIGINT", onSigint);
   const ctx = new StepContext(true, maskRng);
   let windowsDone = 0;
-  const pct = (a: number): string => `${(100 * a).toFixed(2)} %`;
   try {
     for (; epoch <= epochs; epoch++, nextBatch = 0) {
       const order = orderOf(epoch);
@@ -256,6 +286,6 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
   const test = await evaluateClassifier(model, mnist.test, testIdx, data.testBatch, perm, opts.limitBatches);
   appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric: "accuracy", valid: valid.accuracy, test: test.accuracy, validCount: valid.count, testCount: test.count }) + "\n");
   const seconds = (performance.now() - started) / 1000;
-  const summary = [`${history.length} epochs in ${formatDuration(seconds)} on ${backend.name}; best epoch ${bestEpoch ?? "-"}`, `valid accuracy ${pct(valid.accuracy)}  test accuracy ${pct(test.accuracy)} (${test.count} images)`].join("\n");
+  const summary = [`${history.length} epochs in ${formatDuration(seconds)} on ${backend.name}; best epoch ${bestEpoch ?? "-"}`, resultLine(valid, test)].join("\n");
   return { status: "done", epochs: history, bestEpoch, valid, test, metric: "accuracy", lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds, summary };
 }

@@ -91,6 +91,12 @@ export interface RunOptions {
   readonly trainBatches?: number;
   /** A checkpoint file to continue from. */
   readonly resume?: string;
+  /**
+   * Evaluate this checkpoint file on the validation and test sets, as a finished run reports them, and return:
+   * nothing is trained and nothing in runDir is written (`rnnc eval`). NT-ASGD checkpoints are evaluated with
+   * their averaged weights, as training validates them.
+   */
+  readonly evaluate?: string;
   /** Write a mid-epoch checkpoint this often (seconds); end-of-epoch checkpoints are always written. */
   readonly checkpointEverySeconds?: number;
   /** Where progress goes (stderr by default). */
@@ -389,6 +395,7 @@ export async function applyUpdate(optimizer: Optimizer, vars: readonly tf.Variab
 export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<RunResult> {
   const owned: Owned = {};
   try {
+    if (opts.evaluate !== undefined) return await evaluateCheckpoint(exp, opts.evaluate, opts, owned);
     const result = await train(exp, opts, owned);
     return { ...result, summary: summarize(result) };
   } catch (e) {
@@ -433,6 +440,45 @@ export interface Owned {
   params?: ParameterStore;
   /** The model, to name its layers should the run end in a wasm abort. */
   model?: object;
+}
+
+/** Where a checkpoint stands, for the user: "after epoch 13" or "epoch 11, window 1150". */
+export function checkpointPosition(epoch: number, next: number, unit = "window"): string {
+  return next === 0 ? `after epoch ${epoch - 1}` : `epoch ${epoch}, ${unit} ${next}`;
+}
+
+/** `rnnc eval`: one checkpoint's validation and test metric, computed as the end of a run computes them. */
+async function evaluateCheckpoint(exp: Experiment, file: string, opts: RunOptions, owned: Owned): Promise<RunResult> {
+  const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
+  const started = performance.now();
+  const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
+  sink.write(`backend: ${backend.description}\n`);
+  const ck = readCheckpoint<CheckpointMeta>(file);
+  if (ck.meta.experiment !== exp.name) throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${exp.name}`);
+  const corpus = await loadCorpus(exp.data, opts);
+  const params = new ParameterStore(new Rng(exp.training.seed));
+  owned.params = params;
+  const model = exp.createModel({ vocab: corpus.vocab, params });
+  owned.model = model;
+  restoreParams(params, ck.tensors, file);
+  const optimizer = new Optimizer(exp.training.optimizer);
+  try {
+    restoreOptimizer(optimizer, ck.tensors, ck.meta);
+    const { data } = exp;
+    const [valid, test] = await optimizer.withAveraged(params.list.map((p) => p.variable), async () => [
+      await evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches),
+      await evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches),
+    ]);
+    const metric = corpus.level === "char" ? "bpc" : "perplexity";
+    const seconds = (performance.now() - started) / 1000;
+    const result = { status: "done", epochs: ck.meta.epochs, bestEpoch: ck.meta.bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: file, runDir: opts.runDir, backend: backend.name, seconds } as const;
+    const lines = summarize(result).split("\n");
+    // The run's own summary, with its first line saying which weights these are instead of how training went.
+    lines[0] = `${file}: ${checkpointPosition(ck.meta.epoch, ck.meta.nextWindow)}; evaluated in ${formatDuration(seconds)} on ${backend.name}`;
+    return { ...result, summary: lines.join("\n") };
+  } finally {
+    optimizer.dispose();
+  }
 }
 
 async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<Omit<RunResult, "summary">> {

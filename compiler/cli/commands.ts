@@ -9,6 +9,7 @@ import { formatBytes } from "../checks.js";
 import { SourceText } from "../source.js";
 import { readFailure } from "../resolve.js";
 import { renderDiagnostics, type RenderOptions } from "./render.js";
+import { readRun, renderResults, type RunRecord } from "./run-results.js";
 
 export const EXIT = { ok: 0, inputError: 1, usage: 2 } as const;
 
@@ -118,8 +119,14 @@ export function irCommand(ws: Workspace, file: string, render: RenderOptions, op
   return { stdout: JSON.stringify(result.document, null, 2) + "\n", stderr: warnings, exitCode: EXIT.ok };
 }
 
-/** `file.rnn` (its only experiment) or `file.rnn#name` (one of several, or one sweep variant). */
-function pick(ws: Workspace, arg: string, render: RenderOptions, options: CompileOptions): { exp?: ExperimentIR; failure?: Outcome } {
+/**
+ * `file.rnn` (its only experiment), `file.rnn#name` (one of several, or one sweep variant), or a run directory
+ * (the experiment as that run resolved it, and its results).
+ */
+function pick(ws: Workspace, arg: string, render: RenderOptions, options: CompileOptions): { exp?: ExperimentIR; run?: RunRecord; failure?: Outcome } {
+  const run = arg.endsWith(".rnn") || arg.includes("#") ? null : readRun(ws.host, arg.replace(/\/+$/, ""));
+  if (typeof run === "string") return { failure: { stdout: "", stderr: `rnnc diff: ${run}\n`, exitCode: EXIT.inputError } };
+  if (run) return { exp: run.exp, run };
   const hash = arg.lastIndexOf("#");
   const [file, name] = hash > 0 ? [arg.slice(0, hash), arg.slice(hash + 1)] : [arg, undefined];
   const { result, failure } = compileOrFail(ws, file, render, options);
@@ -139,9 +146,13 @@ export function diff(ws: Workspace, a: string, b: string, opts: { json: boolean 
   const right = pick(ws, b, render, options);
   if (right.failure) return right.failure;
   const entries = diffExperiments(left.exp!, right.exp!);
+  // Two runs: how each went, beside how they differ.
+  const results = left.run && right.run ? { a: left.run.results, b: right.run.results } : undefined;
   if (opts.json) {
-    const side = (e: ExperimentIR) => ({ file: e.source.file, experiment: e.name });
-    return { stdout: JSON.stringify({ a: side(left.exp!), b: side(right.exp!), equal: entries.length === 0, differences: entries }, null, 2) + "\n", stderr: "", exitCode: EXIT.ok };
+    const side = (e: ExperimentIR, r?: RunRecord) => ({ file: e.source.file, experiment: e.name, ...(r ? { run: r.dir } : {}) });
+    return { stdout: JSON.stringify({ a: side(left.exp!, left.run), b: side(right.exp!, right.run), equal: entries.length === 0, differences: entries, ...(results ? { results } : {}) }, null, 2) + "\n", stderr: "", exitCode: EXIT.ok };
   }
-  return { stdout: renderDiff(left.exp!, right.exp!, entries), stderr: "", exitCode: EXIT.ok };
+  const label = (e: ExperimentIR, r?: RunRecord): string => (r ? `${r.dir} (${e.source.file})` : e.source.file);
+  const text = renderDiff(left.exp!, right.exp!, entries, [label(left.exp!, left.run), label(right.exp!, right.run)]);
+  return { stdout: text + (results ? renderResults(results.a, results.b) : ""), stderr: "", exitCode: EXIT.ok };
 }

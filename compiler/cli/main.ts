@@ -83,9 +83,9 @@ function program(done: (o: Outcome) => void): Command {
     .action((file: string, o: { maxMemory: number }) => done(irCommand(workspace, displayPath(file), { color: color() }, { maxMemoryBytes: o.maxMemory })));
   cmd
     .command("diff")
-    .description("show the semantic difference of two resolved experiments (FILE or FILE#EXPERIMENT)")
-    .argument("<a>", "the first spec")
-    .argument("<b>", "the second spec")
+    .description("show the semantic difference of two resolved experiments (FILE, FILE#EXPERIMENT, or a run directory: then with its results)")
+    .argument("<a>", "the first spec or run directory")
+    .argument("<b>", "the second spec or run directory")
     .option("--json", "print the differences as JSON")
     .addOption(memory)
     .action((a: string, b: string, o: { json?: boolean; maxMemory: number }) =>
@@ -123,6 +123,19 @@ function program(done: (o: Outcome) => void): Command {
       installCodeCache();
       const { run } = await import("./run.js");
       done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, { maxMemoryBytes: o.maxMemory }));
+    });
+  cmd
+    .command("eval")
+    .description("evaluate a run's checkpoint on the validation and test sets, as the end of `rnnc run` does; nothing is written")
+    .argument("<run_dir>", "a run directory (runs/EXPERIMENT/TIMESTAMP)")
+    .option("--checkpoint <which>", "best, last, or a checkpoint file", "best")
+    .option("--limit-batches <n>", "stop each evaluation after N batches (quick checks)", positiveInt)
+    .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow", "webgpu"]).default("auto"))
+    .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
+    .option("--data <dir>", "the data folder (default: the run's, else $RNNC_DATA, else ~/.cache/rnnc/data)")
+    .action(async (runDir: string, o: { checkpoint: string; limitBatches?: number; backend: string; threads?: number; data?: string }) => {
+      const { evaluateRun } = await import("./run.js");
+      done(await evaluateRun(runDir, o));
     });
   return cmd;
 }

@@ -62,6 +62,71 @@ function linkRuntime(runDir: string): void {
   symlinkSync(resolve(PACKAGE_ROOT), link, "dir");
 }
 
+/** The flags of a run directory that a resume or an evaluation reuses, from its run.json. */
+interface RunRecord {
+  readonly specDir?: string;
+  readonly epochs?: number;
+  readonly limitBatches?: number;
+  readonly trainBatches?: number;
+  readonly backend?: string;
+  readonly threads?: number;
+  readonly data?: string;
+}
+
+function readRunRecord(runDir: string): RunRecord {
+  const file = join(runDir, "run.json");
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RunRecord) : {};
+}
+
+export interface EvalFlags {
+  /** best, last, or a checkpoint file. */
+  readonly checkpoint: string;
+  readonly limitBatches?: number;
+  readonly backend: string;
+  readonly threads?: number;
+  readonly data?: string;
+}
+
+/**
+ * `rnnc eval RUN_DIR`: a checkpoint's validation and test metric, computed by the run's own generated code as the
+ * end of `rnnc run` computes them (best.ckpt gives the run's reported figures; last.ckpt the latest weights).
+ * Nothing is trained, and nothing in the run directory is written.
+ */
+export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Outcome> {
+  if (!existsSync(join(runDir, "model.mjs"))) return { stdout: "", stderr: `rnnc eval: ${runDir} is not a run directory (it has no model.mjs)\n`, exitCode: EXIT.inputError };
+  const named = flags.checkpoint === "best" || flags.checkpoint === "last";
+  const file = named ? join(runDir, `${flags.checkpoint}.ckpt`) : flags.checkpoint;
+  if (!existsSync(file)) {
+    const why = flags.checkpoint === "best" ? " (no epoch has finished yet; --checkpoint last evaluates the latest weights)" : "";
+    return { stdout: "", stderr: `rnnc eval: ${file} does not exist${why}\n`, exitCode: EXIT.inputError };
+  }
+  const env = readRunRecord(runDir);
+  return callModule(runDir, {
+    runDir,
+    evaluate: file,
+    backend: flags.backend === "auto" && env.backend !== undefined ? env.backend : flags.backend,
+    threads: flags.threads ?? env.threads,
+    dataDir: flags.data === undefined ? env.data : resolve(flags.data),
+    specDir: env.specDir,
+    // A run made with --limit-batches reported figures over that many batches: evaluate the same by default.
+    limitBatches: flags.limitBatches ?? env.limitBatches,
+  }, "rnnc eval");
+}
+
+/** Import a run directory's generated module and call its run() (training, or with `evaluate`, an evaluation). */
+async function callModule(runDir: string, options: Record<string, unknown>, command: string): Promise<Outcome> {
+  linkRuntime(runDir);
+  const mod = (await import(pathToFileURL(resolve(runDir, "model.mjs")).href)) as GeneratedModule;
+  try {
+    const result = await mod.run(options);
+    return { stdout: result.summary + "\n", stderr: "", exitCode: result.status === "interrupted" ? 130 : EXIT.ok };
+  } catch (e) {
+    // The runtime marks errors whose message is for the user (missing data, a NaN loss, a bad checkpoint).
+    if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `${command}: ${(e as Error).message}\n`, exitCode: EXIT.inputError };
+    throw e;
+  }
+}
+
 export async function run(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
   const several = spec === undefined || flags.resume !== undefined || flags.set.length ? null : experimentsToRun(ws, spec, options);
   if (several) return runEach(ws, spec!, several, flags, render, options);
@@ -83,7 +148,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     resume = join(runDir, "last.ckpt");
     if (!existsSync(join(runDir, "model.mjs")) || !existsSync(resume))
       return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
-    const env = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { specDir?: string; epochs?: number; limitBatches?: number; trainBatches?: number; backend?: string; threads?: number; data?: string };
+    const env = readRunRecord(runDir);
     specDir = env.specDir;
     epochs ??= env.epochs;
     limitBatches ??= env.limitBatches;
@@ -107,28 +172,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, trainBatches, backend, threads, data: dataDir }, null, 2) + "\n");
     process.stderr.write(`run directory: ${runDir}\n`);
   }
-  linkRuntime(runDir);
-
-  const mod = (await import(pathToFileURL(resolve(runDir, "model.mjs")).href)) as GeneratedModule;
-  try {
-    const result = await mod.run({
-      runDir,
-      backend,
-      threads,
-      dataDir,
-      specDir,
-      epochs,
-      limitBatches,
-      trainBatches,
-      resume,
-      record: { rnnc: VERSION, argv: process.argv.slice(2) },
-    });
-    return { stdout: result.summary + "\n", stderr: "", exitCode: result.status === "interrupted" ? 130 : EXIT.ok };
-  } catch (e) {
-    // The runtime marks errors whose message is for the user (missing data, a NaN loss, a bad checkpoint).
-    if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `rnnc run: ${(e as Error).message}\n`, exitCode: EXIT.inputError };
-    throw e;
-  }
+  return callModule(runDir, { runDir, backend, threads, dataDir, specDir, epochs, limitBatches, trainBatches, resume, record: { rnnc: VERSION, argv: process.argv.slice(2) } }, "rnnc run");
 }
 
 /**

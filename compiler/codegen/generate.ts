@@ -60,7 +60,7 @@ export async function generate(e: ExperimentIR, opts: GenerateOptions): Promise<
     classify
       ? "export const run = (options: RunOptions): Promise<ClassifierRunResult> => runClassifier(experiment, options);"
       : "export const run = (options: RunOptions): Promise<RunResult> => runExperiment(experiment, options);",
-    "// Run directly (`node model.js [--epochs N] [--limit-batches N] [--backend B] [--threads N] [--data DIR] [--run-dir DIR] [--resume FILE]`).",
+    "// Run directly (`node model.js [--epochs N] [--limit-batches N] [--backend B] [--threads N] [--data DIR] [--run-dir DIR] [--resume FILE] [--evaluate FILE]`).",
     "await runIfMain(import.meta.url, experiment);",
   ]);
   const header = [

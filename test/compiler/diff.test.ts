@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { diff } from "../../compiler/cli/commands.js";
+import { compile } from "../../compiler/compile.js";
 import { fsHost } from "../../compiler/cli/fs-host.js";
 import { expectGolden } from "../golden.js";
 
@@ -38,5 +42,71 @@ describe("rnnc diff", () => {
     const ba = JSON.parse(run(`${DIR}/changed.rnn`, `${DIR}/flat.rnn`, true).stdout) as { differences: { setting: string; kind: string }[] };
     const flip = { added: "removed", removed: "added", changed: "changed" } as Record<string, string>;
     expect(ba.differences.map((d) => [d.setting, d.kind]).sort()).toEqual(ab.differences.map((d) => [d.setting, flip[d.kind]]).sort());
+  });
+});
+
+describe("rnnc diff of two run directories", () => {
+  // Run directories as `rnnc run` leaves them: ir.json (the resolved experiment) and metrics.jsonl (its events).
+  // Run a finished three epochs; run b was interrupted in its third, mid-write (a torn last line).
+  const tmp = mkdtempSync(join(tmpdir(), "rnnc-diff-runs-"));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const irOf = (spec: string) => compile(`${DIR}/${spec}`, fsHost()).document!.experiments[0]!;
+  const ev = (o: Record<string, unknown>): string => JSON.stringify(o);
+  const runDir = (name: string, spec: string, events: string[]): string => {
+    const dir = join(tmp, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "ir.json"), JSON.stringify(irOf(spec), null, 2));
+    writeFileSync(join(dir, "metrics.jsonl"), events.join("\n") + "\n");
+    return dir;
+  };
+  const epoch = (n: number, validPpl: number, best: boolean, tokPerSec: number) => ev({ event: "epoch", epoch: n, lr: 1, trainLoss: 5, validLoss: Math.log(validPpl), tokPerSec, seconds: 60, best });
+  const a = runDir("a", "flat.rnn", [
+    ev({ event: "train", epoch: 1, window: 100, loss: 6 }),
+    epoch(1, 180.5, true, 1000),
+    epoch(2, 140.25, true, 1100),
+    epoch(3, 141, false, 1200),
+    ev({ event: "final", bestEpoch: 2, metric: "perplexity", valid: 140.25, test: 133.125 }),
+  ]);
+  const b = runDir("b", "changed.rnn", [epoch(1, 170, true, 900), epoch(2, 150, true, 950), '{"event":"train","epoch":3,"win']);
+  const out = (json = false) => {
+    const r = run(a, b, json);
+    expect(r.exitCode).toBe(0);
+    return r.stdout.split(tmp).join("RUNS");
+  };
+
+  it("shows the experiments' differences, then the results side by side", () => {
+    const text = out();
+    expectGolden(`${DIR}/runs.expected`, text);
+    expect(text).toMatch(/^--- RUNS\/a \(test\/compiler\/diff\/flat\.rnn\)  flat$/m);
+    expect(text).toMatch(/^ {2}epochs +3 +2 \(unfinished\)$/m);
+    expect(text).toMatch(/^ {2}valid perplexity +140\.25 +150\.00$/m); // b: its best epoch so far
+    expect(text).toMatch(/^ {2}test perplexity +133\.13 +—$/m);
+    expect(text).toMatch(/^ {2}tok\/s \(median\) +1100 +925$/m);
+    expect(text).toMatch(/^ {2}3 +141\.00 +—$/m);
+  });
+
+  it("--json carries the same results", () => {
+    const doc = JSON.parse(out(true)) as { a: { run: string }; results: { a: { bestEpoch: number; final: { test: number } }; b: { final: null; epochs: unknown[] } } };
+    expect(doc.a.run).toBe("RUNS/a");
+    expect(doc.results.a.bestEpoch).toBe(2);
+    expect(doc.results.a.final.test).toBe(133.125);
+    expect(doc.results.b.final).toBeNull();
+    expect(doc.results.b.epochs).toHaveLength(2);
+  });
+
+  it("a run directory against a spec: the differences, without results", () => {
+    const r = run(a, `${DIR}/flat.rnn`);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("no semantic difference");
+    expect(r.stdout).not.toContain("results");
+  });
+
+  it("a broken ir.json is a one-line error", () => {
+    const bad = join(tmp, "bad");
+    mkdirSync(bad);
+    writeFileSync(join(bad, "ir.json"), "{ not json");
+    const r = run(bad, a);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^rnnc diff: .+\/bad\/ir\.json is not valid JSON \(.+\)\n$/);
   });
 });
