@@ -18,7 +18,7 @@ import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js"
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { applyUpdate, assertDeviceHealthy, checkpointPosition, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
+import { applyUpdate, assertDeviceHealthy, checkpointPosition, openForEvaluation, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -144,12 +144,7 @@ const resultLine = (valid: ClassifierEval, test: ClassifierEval): string => `val
 
 /** `rnnc eval`: one checkpoint's validation and test accuracy, computed as the end of a run computes them. */
 async function evaluateCheckpoint(exp: ClassifierExperiment, file: string, opts: RunOptions, owned: Owned): Promise<ClassifierRunResult> {
-  const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
-  const started = performance.now();
-  const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
-  sink.write(`backend: ${backend.description}\n`);
-  const ck = readCheckpoint<ClassifierMeta>(file);
-  if (ck.meta.experiment !== exp.name) throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${exp.name}`);
+  const { ck, backend, started } = await openForEvaluation<ClassifierMeta>(exp.name, file, opts);
   const { mnist, perm, validIdx, testIdx } = await classifierData(exp, opts);
   const params = new ParameterStore(new Rng(exp.training.seed));
   owned.params = params;
@@ -159,8 +154,8 @@ async function evaluateCheckpoint(exp: ClassifierExperiment, file: string, opts:
   const valid = await evaluateClassifier(model, mnist.train, validIdx, exp.data.evalBatch, perm, opts.limitBatches);
   const test = await evaluateClassifier(model, mnist.test, testIdx, exp.data.testBatch, perm, opts.limitBatches);
   const seconds = (performance.now() - started) / 1000;
-  const summary = [`${file}: ${checkpointPosition(ck.meta.epoch, ck.meta.nextBatch, "batch")}; evaluated in ${formatDuration(seconds)} on ${backend.name}`, resultLine(valid, test)].join("\n");
-  return { status: "done", epochs: ck.meta.epochs, bestEpoch: ck.meta.bestEpoch, valid, test, metric: "accuracy", lastCheckpoint: file, runDir: opts.runDir, backend: backend.name, seconds, summary };
+  const summary = [`${file}: ${checkpointPosition(ck.meta.epoch, ck.meta.nextBatch, "batch")}; evaluated in ${formatDuration(seconds)} on ${backend}`, resultLine(valid, test)].join("\n");
+  return { status: "done", epochs: ck.meta.epochs, bestEpoch: ck.meta.bestEpoch, valid, test, metric: "accuracy", lastCheckpoint: file, runDir: opts.runDir, backend, seconds, summary };
 }
 
 async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owned: Owned): Promise<ClassifierRunResult> {

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { selectBackend, type BackendChoice } from "./backend.js";
-import { readCheckpoint, writeCheckpoint, type StoredTensor } from "./checkpoint.js";
+import { readCheckpoint, writeCheckpoint, type Checkpoint, type StoredTensor } from "./checkpoint.js";
 import { clipByGlobalNorm } from "./clip.js";
 import { batchify, lmWindows, sliceRows, type Batched, type LmWindow } from "./data/batching.js";
 import { dataRoot } from "./data/locate.js";
@@ -447,14 +447,20 @@ export function checkpointPosition(epoch: number, next: number, unit = "window")
   return next === 0 ? `after epoch ${epoch - 1}` : `epoch ${epoch}, ${unit} ${next}`;
 }
 
+/** The start of an evaluation (`rnnc eval`): the backend, announced, and the checkpoint, if it is this experiment's. */
+export async function openForEvaluation<M extends { experiment: string }>(experiment: string, file: string, opts: RunOptions): Promise<{ ck: Checkpoint<M>; backend: string; started: number }> {
+  const started = performance.now();
+  // The checkpoint first: a wrong file is reported before a backend is started.
+  const ck = readCheckpoint<M>(file);
+  if (ck.meta.experiment !== experiment) throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${experiment}`);
+  const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
+  (opts.progress ?? process.stderr).write(`backend: ${backend.description}\n`);
+  return { ck, backend: backend.name, started };
+}
+
 /** `rnnc eval`: one checkpoint's validation and test metric, computed as the end of a run computes them. */
 async function evaluateCheckpoint(exp: Experiment, file: string, opts: RunOptions, owned: Owned): Promise<RunResult> {
-  const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
-  const started = performance.now();
-  const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
-  sink.write(`backend: ${backend.description}\n`);
-  const ck = readCheckpoint<CheckpointMeta>(file);
-  if (ck.meta.experiment !== exp.name) throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${exp.name}`);
+  const { ck, backend, started } = await openForEvaluation<CheckpointMeta>(exp.name, file, opts);
   const corpus = await loadCorpus(exp.data, opts);
   const params = new ParameterStore(new Rng(exp.training.seed));
   owned.params = params;
@@ -471,10 +477,10 @@ async function evaluateCheckpoint(exp: Experiment, file: string, opts: RunOption
     ]);
     const metric = corpus.level === "char" ? "bpc" : "perplexity";
     const seconds = (performance.now() - started) / 1000;
-    const result = { status: "done", epochs: ck.meta.epochs, bestEpoch: ck.meta.bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: file, runDir: opts.runDir, backend: backend.name, seconds } as const;
+    const result = { status: "done", epochs: ck.meta.epochs, bestEpoch: ck.meta.bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: file, runDir: opts.runDir, backend, seconds } as const;
     const lines = summarize(result).split("\n");
     // The run's own summary, with its first line saying which weights these are instead of how training went.
-    lines[0] = `${file}: ${checkpointPosition(ck.meta.epoch, ck.meta.nextWindow)}; evaluated in ${formatDuration(seconds)} on ${backend.name}`;
+    lines[0] = `${file}: ${checkpointPosition(ck.meta.epoch, ck.meta.nextWindow)}; evaluated in ${formatDuration(seconds)} on ${backend}`;
     return { ...result, summary: lines.join("\n") };
   } finally {
     optimizer.dispose();

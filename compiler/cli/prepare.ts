@@ -3,9 +3,10 @@
 import { generate } from "../codegen/generate.js";
 import { buildDiagnostics } from "../codegen/support.js";
 import { compile, type CompileOptions, type CompileResult } from "../compile.js";
-import { hasErrors, sortDiagnostics } from "../diagnostics.js";
+import { hasErrors, sortDiagnostics, type Diagnostic, type Loc } from "../diagnostics.js";
 import { dirname, type CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
+import { SourceText } from "../source.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { renderDiagnostics, type RenderOptions } from "./render.js";
 
@@ -21,20 +22,80 @@ export interface Prepared {
 
 const BLOCKS = ["data", "task", "model", "dropout", "regularize", "train"];
 
+/** A stretch of the generated override spec that is a stretch of a `--set` argument, character for character. */
+interface Segment {
+  /** Offset in the generated spec. */
+  readonly spec: number;
+  /** Offset in the arguments' text (each argument a line of it: see SET_FILE). */
+  readonly arg: number;
+  readonly length: number;
+}
+
+/** The name under which the `--set` arguments appear in diagnostics: `--> --set:2:7` is the second one, column 7. */
+export const SET_FILE = "--set";
+
 /**
  * `--set block.key=value …` as a spec of its own that extends the experiment: `train.epochs=5` becomes
- * `train { epochs 5 }`. It is compiled like any spec, so a bad key or value gets the usual located diagnostic.
+ * `train { epochs 5 }`. It is compiled like any spec, so a bad key or value gets the usual diagnostic; `segments`
+ * lets that diagnostic point at the argument the user typed instead of at the generated text.
  */
-function overrideSpec(base: string, name: string, sets: readonly string[]): { text: string } | { error: string } {
-  const byBlock = new Map<string, string[]>();
+function overrideSpec(base: string, name: string, sets: readonly string[]): { text: string; args: string; segments: Segment[] } | { error: string } {
+  const byBlock = new Map<string, { stmt: string; from: Segment[] }[]>();
+  let argAt = 0;
+  const args: string[] = [];
   for (const s of sets) {
-    const m = /^([a-z_]+)\.([a-z_]+)=(.*)$/s.exec(s.trim());
+    const arg = s.trim();
+    const m = /^([a-z_]+)\.([a-z_]+)=(.*)$/s.exec(arg);
     if (!m || !BLOCKS.includes(m[1]!)) return { error: `--set ${JSON.stringify(s)}: expected BLOCK.KEY=VALUE with BLOCK one of ${BLOCKS.join(", ")} (e.g. train.epochs=5)` };
-    if (m[1] === "task") byBlock.set("task", [m[3]!]);
-    else byBlock.set(m[1]!, [...(byBlock.get(m[1]!) ?? []), `${m[2]} ${m[3]}`]);
+    const [, block, key, value] = m as unknown as [string, string, string, string];
+    // Offsets below are relative to the statement; they become absolute once its place in the text is known.
+    // `task.kind=classify` is the statement `task classify`; `train.epochs=5` is `epochs 5` inside `train { }`.
+    const entry = block === "task"
+      ? { stmt: `task ${value}`, from: [{ spec: 0, arg: argAt, length: 4 }, { spec: 5, arg: argAt + block.length + key.length + 2, length: value.length }] }
+      : { stmt: `${key} ${value}`, from: [{ spec: 0, arg: argAt + block.length + 1, length: key.length + 1 + value.length }] };
+    byBlock.set(block, block === "task" ? [entry] : [...(byBlock.get(block) ?? []), entry]);
+    args.push(arg);
+    argAt += arg.length + 1;
   }
-  const body = [...byBlock].map(([block, stmts]) => (block === "task" ? `  task ${stmts[0]}` : `  ${block} {\n${stmts.map((x) => `    ${x}`).join("\n")}\n  }`));
-  return { text: `// rnnc --set overrides\nexperiment ${name} extends ${JSON.stringify(base.split("/").pop())} ${name} {\n${body.join("\n")}\n}\n` };
+  let text = `// rnnc --set overrides\nexperiment ${name} extends ${JSON.stringify(base.split("/").pop())} ${name} {\n`;
+  const segments: Segment[] = [];
+  const put = (indent: string, e: { stmt: string; from: Segment[] }): void => {
+    const at = text.length + indent.length;
+    segments.push(...e.from.map((g) => ({ ...g, spec: at + g.spec })));
+    text += `${indent}${e.stmt}\n`;
+  };
+  for (const [block, entries] of byBlock) {
+    if (block === "task") put("  ", entries[0]!);
+    else {
+      text += `  ${block} {\n`;
+      for (const e of entries) put("    ", e);
+      text += "  }\n";
+    }
+  }
+  return { text: text + "}\n", args: args.join("\n"), segments: segments.sort((x, y) => x.spec - y.spec) };
+}
+
+/**
+ * The diagnostics of the generated override spec, moved onto the `--set` arguments (SET_FILE). An offset between
+ * or after the mapped stretches (a syntax error at the next token) goes to the end of the stretch before it; one
+ * before them all (in the generated header) cannot come from an argument, and stays.
+ */
+function onArguments(ds: readonly Diagnostic[], specFile: string, segments: readonly Segment[]): Diagnostic[] {
+  const offset = (o: number): number | null => {
+    let before: Segment | null = null;
+    for (const g of segments) {
+      if (o >= g.spec && o <= g.spec + g.length) return g.arg + (o - g.spec);
+      if (g.spec + g.length < o) before = g;
+    }
+    return before ? before.arg + before.length : null;
+  };
+  const move = <L extends Loc>(l: L): L => {
+    if (l.file !== specFile) return l;
+    const start = offset(l.span.start);
+    if (start === null) return l;
+    return { ...l, file: SET_FILE, span: { ...l.span, start, end: Math.max(start, offset(l.span.end) ?? start) } };
+  };
+  return ds.map((d) => ({ ...move(d), related: d.related.map(move) }));
 }
 
 function overlay(host: CompilerHost, path: string, text: string): CompilerHost {
@@ -57,16 +118,20 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
     return { stdout: "", stderr: `rnnc ${command}: ${why}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage };
   }
   let exp = exp0;
+  let toArguments = (ds: readonly Diagnostic[]): readonly Diagnostic[] => ds;
   if (sets.length) {
     if (exp.variant) return { stdout: "", stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep variant ${exp.name}\n`, exitCode: EXIT.usage };
     const spec = overrideSpec(specFile, exp.name, sets);
     if ("error" in spec) return { stdout: "", stderr: `rnnc ${command}: ${spec.error}\n`, exitCode: EXIT.usage };
+    // A file beside the spec, so that its `extends` finds the spec; diagnostics are then moved onto the arguments.
     const setFile = `${dirname(specFile)}/--set.rnn`;
-    result = compile(setFile, overlay(ws.host, setFile, spec.text), options);
+    const compiled = compile(setFile, overlay(ws.host, setFile, spec.text), options);
+    toArguments = (ds) => onArguments(ds, setFile, spec.segments);
+    result = { ...compiled, diagnostics: toArguments(compiled.diagnostics), sources: new Map([...compiled.sources, [SET_FILE, new SourceText(SET_FILE, spec.args)]]) };
     if (!result.document) return fail(result, render);
     exp = result.document.experiments[0]!;
   }
-  const refused = buildDiagnostics(exp, result.sources);
+  const refused = toArguments(buildDiagnostics(exp, result.sources));
   if (hasErrors(refused)) return fail({ diagnostics: [...result.diagnostics, ...refused], sources: result.sources }, render);
   const code = await generate(exp, { specPath: specFile });
   const warnings = result.diagnostics.length ? renderDiagnostics(result.diagnostics, result.sources, render) + "\n" : "";
