@@ -17,6 +17,7 @@ import { ParameterStore } from "./parameters.js";
 import { EpochProgress, formatDuration, type ProgressSink } from "./progress.js";
 import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
+import { runLine } from "./summary.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
 import { applyUpdate, assertDeviceHealthy, checkpointPosition, openForEvaluation, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
@@ -191,6 +192,7 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
   let epoch = 1, nextBatch = 0;
   let schedule: ScheduleState = { lr: firstLr(training.schedule, training.optimizer.lr), best: Infinity, badEpochs: 0 };
   let history: ClassifierEpoch[] = [];
+  let epochsBefore = 0;
   let bestEpoch: number | null = null;
   let partial = { nll: 0, correct: 0, count: 0, seconds: 0 };
   if (opts.resume) {
@@ -201,6 +203,7 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
     maskRng.setState(ck.meta.maskRng);
     ({ epoch, nextBatch, schedule, bestEpoch, partial } = ck.meta);
     history = [...ck.meta.epochs];
+    epochsBefore = history.length;
     say(`resumed ${opts.resume}: epoch ${epoch}, batch ${nextBatch}/${perEpoch}`);
   }
   const save = async (path: string, atEpoch = epoch, atBatch = nextBatch): Promise<void> =>
@@ -281,6 +284,6 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
   const test = await evaluateClassifier(model, mnist.test, testIdx, data.testBatch, perm, opts.limitBatches);
   appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric: "accuracy", valid: valid.accuracy, test: test.accuracy, validCount: valid.count, testCount: test.count }) + "\n");
   const seconds = (performance.now() - started) / 1000;
-  const summary = [`${history.length} epochs in ${formatDuration(seconds)} on ${backend.name}; best epoch ${bestEpoch ?? "-"}`, resultLine(valid, test)].join("\n");
+  const summary = [runLine({ epochs: history, epochsBefore, seconds, backend: backend.name, bestEpoch }), resultLine(valid, test)].join("\n");
   return { status: "done", epochs: history, bestEpoch, valid, test, metric: "accuracy", lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds, summary };
 }

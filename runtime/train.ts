@@ -137,6 +137,8 @@ export interface RunResult {
   readonly backend: string;
   /** Wall time of this invocation, training and evaluation. */
   readonly seconds: number;
+  /** Epochs finished before this invocation: non-zero for a resumed run. */
+  readonly epochsBefore: number;
   /** The closing lines to print: final valid and test metric. */
   readonly summary: string;
 }
@@ -477,7 +479,7 @@ async function evaluateCheckpoint(exp: Experiment, file: string, opts: RunOption
     ]);
     const metric = corpus.level === "char" ? "bpc" : "perplexity";
     const seconds = (performance.now() - started) / 1000;
-    const result = { status: "done", epochs: ck.meta.epochs, bestEpoch: ck.meta.bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: file, runDir: opts.runDir, backend, seconds } as const;
+    const result = { status: "done", epochs: ck.meta.epochs, bestEpoch: ck.meta.bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: file, runDir: opts.runDir, backend, seconds, epochsBefore: ck.meta.epochs.length } as const;
     const lines = summarize(result).split("\n");
     // The run's own summary, with its first line saying which weights these are instead of how training went.
     lines[0] = `${file}: ${checkpointPosition(ck.meta.epoch, ck.meta.nextWindow)}; evaluated in ${formatDuration(seconds)} on ${backend}`;
@@ -560,6 +562,7 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
   let nextWindow = 0;
   let schedule: ScheduleState = { lr: firstLr(training.schedule, training.optimizer.lr), best: Infinity, badEpochs: 0 };
   let history: EpochRecord[] = [];
+  let epochsBefore = 0;
   let bestEpoch: number | null = null;
   let partial = { nll: 0, tokens: 0, seconds: 0 };
   let windowsDone = 0;
@@ -586,6 +589,7 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
     ({ epoch, nextWindow, schedule, bestEpoch, partial, windowsDone } = ck.meta);
     perEpoch = countOf(windowsFor(epoch));
     history = [...ck.meta.epochs];
+    epochsBefore = history.length;
     say(`resumed ${opts.resume}: epoch ${epoch}, window ${nextWindow}/${perEpoch}`);
   }
 
@@ -645,7 +649,7 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
         if (interrupted) {
           await save(lastPath);
           say(`saved ${lastPath} at epoch ${epoch}, window ${nextWindow}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
-          return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000 };
+          return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, epochsBefore };
         }
         if (performance.now() - lastSave > everyMs && nextWindow < perEpoch) {
           await save(lastPath);
@@ -694,5 +698,5 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
   const test = await evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches);
   appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric, valid: metricOf(valid.loss, corpus.level), test: metricOf(test.loss, corpus.level), validTokens: valid.tokens, testTokens: test.tokens }) + "\n");
   disposeState(state);
-  return { status: "done", epochs: history, bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000 };
+  return { status: "done", epochs: history, bestEpoch, valid, test, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, epochsBefore };
 }

@@ -95,7 +95,7 @@ describe("a language model's run directory", () => {
     // Same experiment name (quickstart) but another model: the weights' shapes do not match.
     const r = await rnnc(["eval", dir, "--checkpoint", join(runDirOf(other), "last.ckpt")]);
     expectExit(r, 1);
-    expect(r.stderr).toMatch(/^rnnc eval: checkpoint .+last\.ckpt does not match this model: param \S+ has shape \[\d+(,\d+)*\], expected \[\d+(,\d+)*\]\n$/);
+    expect(r.stderr).toMatch(/^rnnc eval: checkpoint .+last\.ckpt does not match this model: param \S+ has shape \[\d+(,\d+)*\], expected \[\d+(,\d+)*\]$/m);
   }, 120_000);
 });
 

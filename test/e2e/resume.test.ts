@@ -116,5 +116,8 @@ describe("resume", () => {
     expectExit(resumed, 0);
     expect(resumed.stderr).toMatch(new RegExp(`^resumed .*: epoch 2, window 37/${WINDOWS}$`, "m"));
     expectSameAsA(dirC, resumed);
+    // The summary counts every epoch, and says this invocation did only part of them.
+    expect(a.stdout).toMatch(/^3 epochs in \S+ on wasm; best epoch \d$/m);
+    expect(resumed.stdout).toMatch(/^3 epochs, resumed after 1 \(this invocation \S+; \S+ of training in all\) on wasm; best epoch \d$/m);
   }, 300_000);
 });
