@@ -4,7 +4,7 @@
 // wasm backend runs ~10× slower). With tied weights (Inan et al. 2017; Press & Wolf 2017) W is the embedding
 // matrix E [V, D] and logits = h Eᵀ.
 import * as tf from "@tensorflow/tfjs";
-import { matMulTransposeA, sumRows } from "./fast-ops.js";
+import { matMulTransposeA } from "./fast-ops.js";
 import type { Init } from "./init.js";
 import type { ParameterStore } from "./parameters.js";
 
@@ -19,14 +19,60 @@ export function lossScale(kind: LossScale, steps: number, batch: number): number
   return kind === "sum_steps" ? 1 / batch : 1 / (steps * batch);
 }
 
+/** A slice of the vocabulary: columns [start, start + size) of W [D, V] (rows of E [V, D] when tied). */
+interface VocabChunk {
+  readonly start: number;
+  readonly size: number;
+}
+
+/**
+ * The output matMuls run over the vocabulary in chunks whose weight slice has at most this many elements (D·V_j).
+ * On wasm, XNNPACK packs the right operand of every matMul into a buffer of its own; the weights change at every
+ * step, so they are packed at every step, and one [650, 10 000] operand at a time packs slowly. Measured for
+ * D = 650, V = 10 000, N = 700 (forward, dh and dW, fresh weights, 2 threads, median of 5): 793 ms unchunked,
+ * 655–677 ms in chunks of 2 000–2 500 columns (this budget gives 4 of 2 500). Zaremba small (D = 200) stays one
+ * chunk: chunking it measured no faster. The sums are the same; only their order of addition in dh changes.
+ */
+const CHUNK_ELEMENTS = 2_000_000;
+
+export function vocabChunks(V: number, D: number, budget = CHUNK_ELEMENTS): VocabChunk[] {
+  const n = Math.max(1, Math.ceil((V * D) / budget));
+  const size = Math.ceil(V / n);
+  const out: VocabChunk[] = [];
+  for (let start = 0; start < V; start += size) out.push({ start, size: Math.min(size, V - start) });
+  return out;
+}
+
+const whole = (w: tf.Tensor2D, c: VocabChunk, tied: boolean): boolean => c.start === 0 && c.size === w.shape[tied ? 0 : 1];
+
+/** W_j [D, V_j]: columns of W, or the transposed rows of E when tied. */
+function columnsOf(w: tf.Tensor2D, c: VocabChunk, tied: boolean): tf.Tensor2D {
+  if (!tied) return whole(w, c, tied) ? w : tf.slice(w, [0, c.start], [-1, c.size]);
+  return tf.transpose(whole(w, c, tied) ? w : tf.slice(w, [c.start, 0], [c.size, -1]));
+}
+
+/** W_jᵀ [V_j, D]: rows of E when tied (no copy for one chunk), else a transposed slice of W. */
+function rowsOfTransposed(w: tf.Tensor2D, c: VocabChunk, tied: boolean): tf.Tensor2D {
+  if (tied) return whole(w, c, tied) ? w : tf.slice(w, [c.start, 0], [c.size, -1]);
+  return tf.transpose(whole(w, c, tied) ? w : tf.slice(w, [0, c.start], [-1, c.size]));
+}
+
+/** [a | b | …] along the columns; one tensor as it is. */
+function concatColumns(ts: tf.Tensor2D[]): tf.Tensor2D {
+  return ts.length === 1 ? ts[0]! : tf.concat(ts, 1);
+}
+
 export class SoftmaxOutput {
   /** [D, V] untied; the embedding's [V, D] when tied. */
   readonly weight: tf.Variable<tf.Rank.R2>;
   readonly bias: tf.Variable<tf.Rank.R1>;
   readonly tied: boolean;
+  /** The vocabulary chunks' weight budget (CHUNK_ELEMENTS); tests lower it to check the chunked path on small sizes. */
+  readonly chunkElements: number;
 
-  constructor(store: ParameterStore, name: string, size: number, vocab: number, opts: { init: Init; tiedTo?: tf.Variable<tf.Rank.R2> }) {
+  constructor(store: ParameterStore, name: string, size: number, vocab: number, opts: { init: Init; tiedTo?: tf.Variable<tf.Rank.R2>; chunkElements?: number }) {
     this.tied = opts.tiedTo !== undefined;
+    this.chunkElements = opts.chunkElements ?? CHUNK_ELEMENTS;
     this.weight = opts.tiedTo ?? store.matrix(`${name}.weight`, size, vocab, opts.init, size);
     this.bias = store.vector(`${name}.bias`, vocab);
   }
@@ -43,9 +89,10 @@ export class SoftmaxOutput {
       const [hs, w, b] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D];
       const save = args[3] as tf.GradSaveFunc;
       const h2 = hs.reshape([N, D]) as tf.Tensor2D;
-      const wIn = (tied ? tf.transpose(w) : w) as tf.Tensor2D; // [D, V]
-      const logits = tf.add(tf.matMul(h2, wIn), b) as tf.Tensor2D; // [N, V]
-      const V = logits.shape[1];
+      const V = b.shape[0];
+      const chunks = vocabChunks(V, D, this.chunkElements);
+      // logits = [h W_1 | h W_2 | …] + b: one [N, V] tensor, since the softmax needs whole rows.
+      const logits = tf.add(concatColumns(chunks.map((c) => tf.matMul(h2, columnsOf(w, c, tied)))), b) as tf.Tensor2D; // [N, V]
       // softmax is one XNNPACK kernel on wasm (~4 ms for [400, 10 000]) where tf.exp alone took ~30 ms. The
       // log-normalizer comes from it without underflow: p = exp(z − lse), so lse = z_j − log p_j for every j,
       // and at the row's argmax j, p_j ≥ 1/V: lse = max(z) − log(max(p)).
@@ -65,13 +112,26 @@ export class SoftmaxOutput {
           // backend's OneHot writes integer bit patterns into a float32 output (tfjs 4.22).
           const onehot = tf.cast(tf.oneHot(targetsS, V), "float32");
           const dLogits = tf.mul(tf.sub(pS, onehot), tf.mul(dy, scale)) as tf.Tensor2D;
-          // [N, V]·[V, D]. Tied: w is E [V, D] itself. (Not transpose(wIn): wIn is a forward temporary, disposed
-          // when the forward's scope ends, so reading it here threw "Cannot read properties of undefined".)
-          const dh = tf.matMul(dLogits, tied ? w : tf.transpose(w)).reshape([T, B, D]);
-          const dw = tied
-            ? matMulTransposeA(dLogits, h2s) // [V, N]·[N, D]
-            : matMulTransposeA(h2s, dLogits); // [D, N]·[N, V]
-          return [dh, dw, sumRows(dLogits)];
+          // Chunk by chunk of the vocabulary: dh = Σ_j dLogits_j · W_jᵀ ([N, V_j]·[V_j, D]), and dW_j = hᵀ · dLogits_j
+          // ([D, N]·[N, V_j]; tied: dLogits_jᵀ · h, [V_j, N]·[N, D], rows of E). The bias gradient Σ_n dLogits
+          // rides along as one more row of hᵀ, of ones: a matMul of its own would pack all of dLogits again
+          // (measured: 50 ms for [700, 10 000]; the extra row costs one copy of dW).
+          const ones = tied ? tf.ones([N, 1]) : tf.ones([1, N]);
+          const hAug = (tied ? tf.concat([h2s, ones], 1) : tf.concat([tf.transpose(h2s), ones], 0)) as tf.Tensor2D; // [N, D+1] or [D+1, N]
+          let dh: tf.Tensor2D | null = null;
+          const dws: tf.Tensor2D[] = [];
+          for (const c of chunks) {
+            const dj = chunks.length === 1 ? dLogits : (tf.slice(dLogits, [0, c.start], [N, c.size]) as tf.Tensor2D); // [N, V_j]
+            const part: tf.Tensor2D = tf.matMul(dj, rowsOfTransposed(w, c, tied)); // [N, D]
+            dh = dh === null ? part : tf.add<tf.Tensor2D>(dh, part);
+            dws.push(tied ? matMulTransposeA(dj, hAug) : tf.matMul(hAug, dj)); // [V_j, D+1] or [D+1, V_j]
+          }
+          if (tied) {
+            const all = tf.concat(dws, 0); // [V, D+1]
+            return [dh!.reshape([T, B, D]), tf.slice(all, [0, 0], [V, D]), tf.slice(all, [0, D], [V, 1]).reshape([V])];
+          }
+          const all = concatColumns(dws); // [D+1, V]
+          return [dh!.reshape([T, B, D]), tf.slice(all, [0, 0], [D, V]), tf.slice(all, [D, 0], [1, V]).reshape([V])];
         },
       };
     });

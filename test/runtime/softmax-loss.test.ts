@@ -14,7 +14,7 @@ import { Embedding } from "../../runtime/embedding.js";
 import { uniform } from "../../runtime/init.js";
 import { ParameterStore } from "../../runtime/parameters.js";
 import { Rng } from "../../runtime/rng.js";
-import { lossScale, SoftmaxOutput, type LossScale } from "../../runtime/softmax-loss.js";
+import { lossScale, SoftmaxOutput, vocabChunks, type LossScale } from "../../runtime/softmax-loss.js";
 import { expectClose } from "./close.js";
 import { affine, finiteDiff, maxAbsDiff, summedNll, tensorOf, tokenArray, uniformArray } from "./reference.js";
 
@@ -66,11 +66,11 @@ function reference(p: Problem, scale: number): { loss: number; dh: Float64Array;
 let uid = 0; // tfjs variable names are global to the engine: each layer built here gets its own prefix
 
 /** The runtime's loss and gradients, with the layer's parameters set to the problem's. */
-function runtime(p: Problem, scale: number, tied: boolean, outer = 1): { loss: number; dh: tf.Tensor; dW: tf.Tensor; db: tf.Tensor; out: SoftmaxOutput } {
+function runtime(p: Problem, scale: number, tied: boolean, outer = 1, chunkElements?: number): { loss: number; dh: tf.Tensor; dW: tf.Tensor; db: tf.Tensor; out: SoftmaxOutput } {
   const store = new ParameterStore(new Rng(0));
   const prefix = `sm${uid++}`;
   const E = tied ? store.matrix(`${prefix}.embedding.weight`, V, D, uniform(0.1), D) : undefined;
-  const out = new SoftmaxOutput(store, `${prefix}.output`, D, V, { init: uniform(0.1), tiedTo: E });
+  const out = new SoftmaxOutput(store, `${prefix}.output`, D, V, { init: uniform(0.1), tiedTo: E, chunkElements });
   out.weight.assign((tied ? tensorOf(transpose(p.W, D, V), [V, D]) : tensorOf(p.W, [D, V])) as tf.Tensor2D);
   out.bias.assign(tensorOf(p.b, [V]) as tf.Tensor1D);
   const h = tf.variable(tensorOf(p.h, [T, B, D]));
@@ -102,15 +102,18 @@ for (const backend of ["wasm", "cpu"] as const) {
     beforeAll(async () => { previous = tf.getBackend(); await selectBackend(backend); });
     afterAll(async () => { if (previous) await tf.setBackend(previous); });
 
+    // The vocabulary in one chunk (V·D = 35 is under any budget), and in chunks of 2, 2, 2 and 1 columns (a budget
+    // of 10 elements: ⌈35/10⌉ = 4 chunks), as large vocabularies run (softmax-loss.ts, CHUNK_ELEMENTS).
+    for (const [chunking, chunkElements] of [["one chunk", undefined], ["4 vocabulary chunks", 10]] as const)
     for (const kind of ["sum_steps", "mean"] as LossScale[])
       for (const tied of [false, true])
-        it(`${kind}, ${tied ? "tied [V, D]" : "untied [D, V]"}: value and gradients w.r.t. h, weight, bias`, () => {
+        it(`${kind}, ${tied ? "tied [V, D]" : "untied [D, V]"}, ${chunking}: value and gradients w.r.t. h, weight, bias`, () => {
           const p = problem(kind === "mean" ? 21 : 22);
           // The convention written out here, not taken from lossScale: Σ NLL / B, or Σ NLL / (T·B).
           const scale = kind === "sum_steps" ? 1 / B : 1 / (T * B);
           expect(lossScale(kind, T, B)).toBeCloseTo(scale, 15);
           const ref = reference(p, scale);
-          const r = runtime(p, lossScale(kind, T, B), tied);
+          const r = runtime(p, lossScale(kind, T, B), tied, 1, chunkElements);
           expectClose([r.loss], [ref.loss], "loss");
           expectClose(r.dh, ref.dh, "dL/dh");
           expectClose(r.dW, tied ? transpose(ref.dW, D, V) : ref.dW, "dL/dweight");
@@ -168,3 +171,21 @@ for (const backend of ["wasm", "cpu"] as const) {
     });
   });
 }
+
+describe("vocabChunks: how the output matMuls split the vocabulary", () => {
+  it("covers [0, V) in order, in near-equal chunks within the weight budget", () => {
+    for (const [V, D, budget] of [[10_000, 650, 2_000_000], [10_000, 200, 2_000_000], [33_278, 400, 2_000_000], [50, 1000, 2_000_000], [7, 5, 10], [1, 1, 1]] as const) {
+      const cs = vocabChunks(V, D, budget);
+      expect(cs.map((c) => c.start)).toEqual(cs.map((_, k) => cs.slice(0, k).reduce((s, c) => s + c.size, 0)));
+      expect(cs.reduce((s, c) => s + c.size, 0)).toBe(V);
+      expect(cs.length).toBe(Math.ceil((V * D) / budget));
+      // Equal chunks, but for a shorter last one.
+      expect(new Set(cs.slice(0, -1).map((c) => c.size)).size).toBeLessThanOrEqual(1);
+      expect(cs[cs.length - 1]!.size).toBeGreaterThan(0);
+      expect(cs[cs.length - 1]!.size).toBeLessThanOrEqual(cs[0]!.size);
+    }
+    // The benchmark's two sizes: Zaremba medium in 4 chunks of 2 500 columns, small in one.
+    expect(vocabChunks(10_000, 650).map((c) => c.size)).toEqual([2500, 2500, 2500, 2500]);
+    expect(vocabChunks(10_000, 200)).toEqual([{ start: 0, size: 10_000 }]);
+  });
+});
