@@ -1,11 +1,13 @@
-// The kernels rnnc registers on the wasm backend: the ones it lacks, and replacements for ones on a slow path.
+// The kernels rnnc registers on the wasm backend: the ones it lacks, replacements for ones on a slow path, and
+// one fused step of its own (the LSTM cell's backward).
 // Each computes exactly what tfjs's own kernel does (test/runtime/kernels.test.ts checks them against cpu).
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from "@tensorflow/tfjs";
 import { gatherV2Wasm } from "./gather-wasm.js";
+import { lstmBackwardWasm } from "./lstm-backward-wasm.js";
 import { sliceWasm, splitVWasm } from "./slice-wasm.js";
 import { unsortedSegmentSumWasm } from "./unsorted-segment-sum-wasm.js";
 
-const KERNELS: readonly KernelConfig[] = [unsortedSegmentSumWasm, sliceWasm, splitVWasm, gatherV2Wasm];
+const KERNELS: readonly KernelConfig[] = [unsortedSegmentSumWasm, sliceWasm, splitVWasm, gatherV2Wasm, lstmBackwardWasm];
 
 let registered = false;
 export function registerWasmKernels(): void {
