@@ -1,14 +1,16 @@
 // Benchmark (not a test): training throughput of the code rnnc generates for the Zaremba et al. 2014 PTB
 // models, next to PyTorch on the same CPU and a plain tfjs-layers LSTM on the same tfjs backend.
 //
-//   npm run bench [-- --size small|medium] [--windows N] [--warmup N] [--backend auto|wasm|cpu|tensorflow] [--threads N]
+//   npm run bench [-- --size small|medium] [--windows N] [--warmup N] [--rounds N] [--backend auto|wasm|cpu|tensorflow] [--threads N]
 //   node dist/bench/train-speed.js --impl compiler   # only `rnnc check` and `rnnc build` (every example)
 //
 // Each implementation runs in its own process (so each peak RSS is its own), on random tokens with V = 10 000
 // and batch 20: small is H = 200, bptt 20; medium is H = 650, bptt 35 (dropout 0.5 in rnnc's and PyTorch's
 // models for medium, as the spec says; the layers model has none, which only flatters it). One training step is
 // forward, backward, global-norm clipping at 5 and an SGD update; the figure is tokens per second over the
-// median timed window, after warm-up. The last line printed is one JSON object.
+// median timed window, after warm-up. rnnc and PyTorch run in alternating rounds (--rounds, default 3) and each
+// reports the median over them; ratio_pytorch is the median of the rounds' ratios. The last line printed is one JSON
+// object.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -29,7 +31,7 @@ type Size = keyof typeof SIZES;
 const VOCAB = 10_000;
 const BATCH = 20;
 
-interface Args { size: Size; windows: number; warmup: number; backend: string; threads: number; impl?: string }
+interface Args { size: Size; windows: number; warmup: number; backend: string; threads: number; rounds: number; impl?: string }
 
 function parseArgs(argv: string[]): Args {
   const get = (name: string): string | undefined => {
@@ -38,7 +40,7 @@ function parseArgs(argv: string[]): Args {
   };
   const size = (get("size") ?? "small") as Size;
   if (!(size in SIZES)) throw new Error(`--size must be small or medium, not ${size}`);
-  return { size, windows: Number(get("windows") ?? (size === "small" ? 20 : 8)), warmup: Number(get("warmup") ?? 3), backend: get("backend") ?? "auto", threads: Number(get("threads") ?? cpus().length), impl: get("impl") };
+  return { size, windows: Number(get("windows") ?? (size === "small" ? 20 : 8)), warmup: Number(get("warmup") ?? 3), backend: get("backend") ?? "auto", threads: Number(get("threads") ?? cpus().length), rounds: Math.max(1, Number(get("rounds") ?? 3)), impl: get("impl") };
 }
 
 const median = (xs: number[]): number => {
@@ -210,10 +212,23 @@ else if (args.impl === "layers") console.log(JSON.stringify(await benchLayers(ar
 else if (args.impl === "compiler") console.log(JSON.stringify(benchCompiler(args)));
 else {
   const { hidden, bptt } = SIZES[args.size];
-  console.log(`training throughput: 2-layer LSTM LM, V=${VOCAB}, H=${hidden}, batch ${BATCH}, bptt ${bptt}; median of ${args.windows} windows after ${args.warmup} warm-up`);
-  const rnnc = child("rnnc", args);
-  if (!rnnc) throw new Error(`the rnnc benchmark failed: ${failures["rnnc"]}`);
-  const pytorch = benchPytorch(args);
+  console.log(`training throughput: 2-layer LSTM LM, V=${VOCAB}, H=${hidden}, batch ${BATCH}, bptt ${bptt}; median of ${args.windows} windows after ${args.warmup} warm-up; rnnc and PyTorch: median of ${args.rounds} alternating rounds`);
+  // rnnc and PyTorch in alternating rounds: this machine's speed drifts by ±20 % over minutes (measured: PyTorch
+  // small 1 167–1 478 tok/s within ten minutes), so each round's pair is measured close together, and each figure is
+  // the median over the rounds; the ratio is the median of the rounds' ratios.
+  const rounds: { rnnc: Record<string, number | string>; pytorch: Record<string, number | string> | null }[] = [];
+  for (let k = 0; k < args.rounds; k++) {
+    const r = child("rnnc", args);
+    if (!r) throw new Error(`the rnnc benchmark failed: ${failures["rnnc"]}`);
+    rounds.push({ rnnc: r, pytorch: benchPytorch(args) });
+    const p = rounds[k]!.pytorch;
+    console.log(`  round ${k + 1}/${args.rounds}: rnnc ${Math.round(Number(r["tok_s"]))} tok/s, PyTorch ${p ? `${Math.round(Number(p["tok_s"]))} tok/s` : "n/a"}`);
+  }
+  const medianOf = (rs: Record<string, number | string>[]): Record<string, number | string> => ({ ...rs[0]!, tok_s: median(rs.map((r) => Number(r["tok_s"]))), rss_mb: Math.max(...rs.map((r) => Number(r["rss_mb"]))) });
+  const rnnc = medianOf(rounds.map((r) => r.rnnc));
+  const paired = rounds.filter((r) => r.pytorch !== null);
+  const pytorch = paired.length ? medianOf(paired.map((r) => r.pytorch!)) : null;
+  const pairedRatio = paired.length ? median(paired.map((r) => Number(r.rnnc["tok_s"]) / Number(r.pytorch!["tok_s"]))) : null;
   const layers = child("layers", args);
   const compiler = benchCompiler(args);
   const row = (name: string, r: Record<string, number | string> | null, note = ""): string =>
@@ -229,7 +244,7 @@ else {
       rnnc_tok_s: Number(rnnc["tok_s"]),
       pytorch_tok_s: pytorch ? Number(pytorch["tok_s"]) : null,
       tfjs_layers_tok_s: layers ? Number(layers["tok_s"]) : null,
-      ratio_pytorch: ratio(pytorch ? Number(pytorch["tok_s"]) : undefined),
+      ratio_pytorch: pairedRatio,
       ratio_layers: layers ? ratio(Number(layers["tok_s"])) : null,
       rss_mb: Number(rnnc["rss_mb"]),
       pytorch_rss_mb: pytorch ? Number(pytorch["rss_mb"]) : null,
