@@ -1,15 +1,16 @@
 // `rnnc build SPEC [-o DIR]`: print the generated TypeScript, or write it with a package.json and tsconfig.json so
 // that DIR trains on its own (`npm install && npm start`).
 import { standaloneFiles } from "../codegen/standalone.js";
-import type { CompileOptions } from "../compile.js";
+import type { CompileOptions, CompileResult } from "../compile.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { dirNameOf, experimentsToRun, isOutcome, prepare } from "./prepare.js";
 import type { RenderOptions } from "./render.js";
 
-export async function build(ws: Workspace, spec: string, opts: { out?: string; set: readonly string[] }, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
-  const several = opts.set.length ? null : experimentsToRun(ws, spec, options);
-  if (several) return buildEach(ws, spec, several, opts.out, render, options);
-  const p = await prepare(ws, spec, opts.set, render, options, "build");
+/** `compiled`: the file's compile result, when buildEach has it (a sweep's file is compiled once, not per point). */
+export async function build(ws: Workspace, spec: string, opts: { out?: string; set: readonly string[] }, render: RenderOptions, options: CompileOptions, compiled?: CompileResult): Promise<Outcome> {
+  const several = opts.set.length || compiled ? null : experimentsToRun(ws, spec, options);
+  if (several) return buildEach(ws, spec, several.names, opts.out, render, options, several.result);
+  const p = await prepare(ws, spec, opts.set, render, options, "build", compiled);
   if (isOutcome(p)) return p;
   if (opts.out === undefined) return { stdout: p.code, stderr: p.warnings, exitCode: EXIT.ok };
   const files: Record<string, string> = { "model.ts": p.code, ...standaloneFiles(p.exp.name) };
@@ -21,11 +22,11 @@ export async function build(ws: Workspace, spec: string, opts: { out?: string; s
  * A file of several experiments (a sweep): each one's module, printed one after the other under a header line, or
  * written to DIR/<experiment>/. Stops at the first that cannot be built.
  */
-async function buildEach(ws: Workspace, file: string, names: readonly string[], out: string | undefined, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
+async function buildEach(ws: Workspace, file: string, names: readonly string[], out: string | undefined, render: RenderOptions, options: CompileOptions, compiled: CompileResult): Promise<Outcome> {
   let stdout = "";
   let stderr = "";
   for (const name of names) {
-    const r = await build(ws, `${file}#${name}`, { out: out === undefined ? undefined : `${out}/${dirNameOf(name)}`, set: [] }, render, options);
+    const r = await build(ws, `${file}#${name}`, { out: out === undefined ? undefined : `${out}/${dirNameOf(name)}`, set: [] }, render, options, compiled);
     stderr += r.stderr;
     if (r.exitCode !== EXIT.ok) return { stdout, stderr, exitCode: r.exitCode };
     stdout += out === undefined ? `// ---- ${file}#${name} ----\n${r.stdout}` : r.stdout;

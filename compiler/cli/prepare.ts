@@ -106,10 +106,11 @@ function fail(result: Pick<CompileResult, "diagnostics" | "sources">, render: Re
   return { stdout: "", stderr: renderDiagnostics(sortDiagnostics(result.diagnostics), result.sources, render) + "\n", exitCode: EXIT.inputError };
 }
 
-export async function prepare(ws: Workspace, specArg: string, sets: readonly string[], render: RenderOptions, options: CompileOptions, command: string): Promise<Prepared | Outcome> {
+/** `compiled`: the spec file's compile result, when the caller has it already (the experiments of one sweep). */
+export async function prepare(ws: Workspace, specArg: string, sets: readonly string[], render: RenderOptions, options: CompileOptions, command: string, compiled?: CompileResult): Promise<Prepared | Outcome> {
   const hash = specArg.lastIndexOf("#");
   const [specFile, wanted] = hash > 0 ? [specArg.slice(0, hash), specArg.slice(hash + 1)] : [specArg, undefined];
-  let result = compile(specFile, ws.host, options);
+  let result = compiled ?? compile(specFile, ws.host, options);
   if (!result.document) return fail(result, render);
   const exps = result.document.experiments;
   const exp0 = wanted === undefined ? (exps.length === 1 ? exps[0] : undefined) : exps.find((e) => e.name === wanted);
@@ -143,10 +144,11 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
  * `rnnc build` and `rnnc run` to take in turn; null for one experiment, a `#NAME`, or a file that does not compile
  * (prepare then reports it).
  */
-export function experimentsToRun(ws: Workspace, specArg: string, options: CompileOptions): string[] | null {
+export function experimentsToRun(ws: Workspace, specArg: string, options: CompileOptions): { names: string[]; result: CompileResult } | null {
   if (specArg.lastIndexOf("#") > 0) return null;
-  const doc = compile(specArg, ws.host, options).document;
-  return doc && doc.experiments.length > 1 ? doc.experiments.map((e) => e.name) : null;
+  const result = compile(specArg, ws.host, options);
+  const doc = result.document;
+  return doc && doc.experiments.length > 1 ? { names: doc.experiments.map((e) => e.name), result } : null;
 }
 
 /** A directory name for an experiment (sweep variants are named like `ar_sweep[ar=2]`). */

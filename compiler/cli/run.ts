@@ -129,7 +129,7 @@ async function callModule(runDir: string, options: Record<string, unknown>, comm
 
 export async function run(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
   const several = spec === undefined || flags.resume !== undefined || flags.set.length ? null : experimentsToRun(ws, spec, options);
-  if (several) return runEach(ws, spec!, several, flags, render, options);
+  if (several) return runEach(ws, spec!, several.names, flags, render, options);
   let runDir: string;
   let specDir: string | undefined;
   let resume: string | undefined;
