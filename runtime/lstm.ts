@@ -4,7 +4,6 @@
 // With normalization of the cell (Cooijmans et al. 2017, eq. 8; Ba et al. 2016, eq. 22): h_t = o ⊙ tanh(N(c_t)).
 // Gate blocks are laid out [i | f | o | g] so that one sigmoid covers the first 3H columns and one tanh the last H.
 import * as tf from "@tensorflow/tfjs";
-import { getKernel } from "@tensorflow/tfjs";
 import { LSTM_BACKWARD } from "./kernels/lstm-backward-wasm.js";
 import type { CellMath } from "./recurrent.js";
 
@@ -29,7 +28,7 @@ export const lstmMath: CellMath = {
   },
   backward(dh, dc, saved, _hPrev, cPrev, cellNormBack) {
     const [sg, g, tc] = saved as [T2, T2, T2];
-    if (!cellNormBack && getKernel(LSTM_BACKWARD, tf.getBackend())) {
+    if (!cellNormBack && tf.getKernel(LSTM_BACKWARD, tf.getBackend())) {
       // The same step as below, as one kernel (kernels/lstm-backward-wasm.ts); not with a normalized cell, whose
       // backward runs between dh and dC.
       const [da, dcPrev] = tf.engine().runKernel(LSTM_BACKWARD, { dh, dc: dc ?? dh, sg, g, tc, cPrev: cPrev! }, { hasDc: dc !== null }) as T2[];

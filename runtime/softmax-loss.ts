@@ -43,18 +43,10 @@ export function vocabChunks(V: number, D: number, budget = CHUNK_ELEMENTS): Voca
   return out;
 }
 
-const whole = (w: tf.Tensor2D, c: VocabChunk, tied: boolean): boolean => c.start === 0 && c.size === w.shape[tied ? 0 : 1];
-
-/** W_j [D, V_j]: columns of W, or the transposed rows of E when tied. */
-function columnsOf(w: tf.Tensor2D, c: VocabChunk, tied: boolean): tf.Tensor2D {
-  if (!tied) return whole(w, c, tied) ? w : tf.slice(w, [0, c.start], [-1, c.size]);
-  return tf.transpose(whole(w, c, tied) ? w : tf.slice(w, [c.start, 0], [c.size, -1]));
-}
-
-/** W_jᵀ [V_j, D]: rows of E when tied (no copy for one chunk), else a transposed slice of W. */
-function rowsOfTransposed(w: tf.Tensor2D, c: VocabChunk, tied: boolean): tf.Tensor2D {
-  if (tied) return whole(w, c, tied) ? w : tf.slice(w, [c.start, 0], [c.size, -1]);
-  return tf.transpose(whole(w, c, tied) ? w : tf.slice(w, [0, c.start], [-1, c.size]));
+/** A chunk's weights as stored: columns of W [D, V_j], or rows of E [V_j, D] when tied; W itself for one chunk. */
+function weightSlice(w: tf.Tensor2D, c: VocabChunk, tied: boolean): tf.Tensor2D {
+  if (c.start === 0 && c.size === w.shape[tied ? 0 : 1]) return w;
+  return tied ? tf.slice(w, [c.start, 0], [c.size, -1]) : tf.slice(w, [0, c.start], [-1, c.size]);
 }
 
 /** [a | b | …] along the columns; one tensor as it is. */
@@ -92,7 +84,9 @@ export class SoftmaxOutput {
       const V = b.shape[0];
       const chunks = vocabChunks(V, D, this.chunkElements);
       // logits = [h W_1 | h W_2 | …] + b: one [N, V] tensor, since the softmax needs whole rows.
-      const logits = tf.add(concatColumns(chunks.map((c) => tf.matMul(h2, columnsOf(w, c, tied)))), b) as tf.Tensor2D; // [N, V]
+      // Each chunk's weights are sliced once, here, and saved for the backward.
+      const slices = chunks.map((c) => weightSlice(w, c, tied));
+      const logits = tf.add(concatColumns(slices.map((s) => tf.matMul(h2, tied ? tf.transpose(s) : s))), b) as tf.Tensor2D; // [N, V]
       // softmax is one XNNPACK kernel on wasm (~4 ms for [400, 10 000]) where tf.exp alone took ~30 ms. The
       // log-normalizer comes from it without underflow: p = exp(z − lse), so lse = z_j − log p_j for every j,
       // and at the row's argmax j, p_j ≥ 1/V: lse = max(z) − log(max(p)).
@@ -103,11 +97,11 @@ export class SoftmaxOutput {
       const value = tf.mul(tf.sub(tf.sum(lse), tf.sum(picked)), scale) as tf.Scalar; // scale · Σ (lse − z[target])
       // targets are saved (cloned and kept by the engine), not read from the closure: a caller may create them
       // inside the differentiated function, whose scope disposes them before the backward runs.
-      save([h2, p, targets]);
+      save([h2, p, targets, ...slices]);
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [h2s, pS, targetsS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const [h2s, pS, targetsS, ...slicesS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, ...tf.Tensor2D[]];
           // dL/dlogits = (softmax − onehot(target)) · scale · dy. The one-hot is built as int32 and cast: the wasm
           // backend's OneHot writes integer bit patterns into a float32 output (tfjs 4.22).
           const onehot = tf.cast(tf.oneHot(targetsS, V), "float32");
@@ -120,9 +114,9 @@ export class SoftmaxOutput {
           const hAug = (tied ? tf.concat([h2s, ones], 1) : tf.concat([tf.transpose(h2s), ones], 0)) as tf.Tensor2D; // [N, D+1] or [D+1, N]
           let dh: tf.Tensor2D | null = null;
           const dws: tf.Tensor2D[] = [];
-          for (const c of chunks) {
+          for (const [k, c] of chunks.entries()) {
             const dj = chunks.length === 1 ? dLogits : (tf.slice(dLogits, [0, c.start], [N, c.size]) as tf.Tensor2D); // [N, V_j]
-            const part: tf.Tensor2D = tf.matMul(dj, rowsOfTransposed(w, c, tied)); // [N, D]
+            const part: tf.Tensor2D = tf.matMul(dj, tied ? slicesS[k]! : tf.transpose(slicesS[k]!)); // [N, D]: W_jᵀ
             dh = dh === null ? part : tf.add<tf.Tensor2D>(dh, part);
             dws.push(tied ? matMulTransposeA(dj, hAug) : tf.matMul(hAug, dj)); // [V_j, D+1] or [D+1, V_j]
           }

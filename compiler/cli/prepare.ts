@@ -126,9 +126,9 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
     if ("error" in spec) return { stdout: "", stderr: `rnnc ${command}: ${spec.error}\n`, exitCode: EXIT.usage };
     // A file beside the spec, so that its `extends` finds the spec; diagnostics are then moved onto the arguments.
     const setFile = `${dirname(specFile)}/--set.rnn`;
-    const compiled = compile(setFile, overlay(ws.host, setFile, spec.text), options);
+    const overridden = compile(setFile, overlay(ws.host, setFile, spec.text), options);
     toArguments = (ds) => onArguments(ds, setFile, spec.segments);
-    result = { ...compiled, diagnostics: toArguments(compiled.diagnostics), sources: new Map([...compiled.sources, [SET_FILE, new SourceText(SET_FILE, spec.args)]]) };
+    result = { ...overridden, diagnostics: toArguments(overridden.diagnostics), sources: new Map([...overridden.sources, [SET_FILE, new SourceText(SET_FILE, spec.args)]]) };
     if (!result.document) return fail(result, render);
     exp = result.document.experiments[0]!;
   }

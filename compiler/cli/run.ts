@@ -63,7 +63,7 @@ function linkRuntime(runDir: string): void {
 }
 
 /** The flags of a run directory that a resume or an evaluation reuses, from its run.json. */
-interface RunRecord {
+interface RunSettings {
   readonly specDir?: string;
   readonly epochs?: number;
   readonly limitBatches?: number;
@@ -73,9 +73,9 @@ interface RunRecord {
   readonly data?: string;
 }
 
-function readRunRecord(runDir: string): RunRecord {
+function readRunSettings(runDir: string): RunSettings {
   const file = join(runDir, "run.json");
-  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RunRecord) : {};
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RunSettings) : {};
 }
 
 export interface EvalFlags {
@@ -100,7 +100,7 @@ export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Out
     const why = flags.checkpoint === "best" ? " (no epoch has finished yet; --checkpoint last evaluates the latest weights)" : "";
     return { stdout: "", stderr: `rnnc eval: ${file} does not exist${why}\n`, exitCode: EXIT.inputError };
   }
-  const env = readRunRecord(runDir);
+  const env = readRunSettings(runDir);
   return callModule(runDir, {
     runDir,
     evaluate: file,
@@ -148,7 +148,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     resume = join(runDir, "last.ckpt");
     if (!existsSync(join(runDir, "model.mjs")) || !existsSync(resume))
       return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
-    const env = readRunRecord(runDir);
+    const env = readRunSettings(runDir);
     specDir = env.specDir;
     epochs ??= env.epochs;
     limitBatches ??= env.limitBatches;
