@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { cpus } from "node:os";
+import { startWasmGemm } from "./kernels/matmul-wasm.js";
 import { registerWasmKernels } from "./kernels/wasm.js";
 import { initThreadedWasm } from "./wasm-threads.js";
 import { prepareWebgpu, watchDeviceErrors, WebgpuUnavailable, type WebgpuLoader } from "./webgpu.js";
@@ -115,7 +116,9 @@ async function activateWasm(threads = cpus().length): Promise<string> {
   wasmThreads ??= { count: 1, note: "" };
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
   const n = wasmThreads.count;
-  return `wasm (XNNPACK${simd ? ", SIMD" : ""}, ${n} thread${n === 1 ? "" : "s"}${wasmThreads.note})`;
+  // rnnc's GEMM takes the fused ops' matMuls where the engine has a fused multiply-add (kernels/matmul-wasm.ts)
+  const gemm = startWasmGemm(tf.backend(), n);
+  return `wasm (XNNPACK${simd ? ", SIMD" : ""}, ${n} thread${n === 1 ? "" : "s"}${wasmThreads.note}${gemm ? `; ${gemm}` : ""})`;
 }
 
 async function activate(name: string): Promise<void> {

@@ -1,17 +1,77 @@
-// Plain-matMul forms of two reductions the fused ops' backwards need. On wasm, matMul with neither operand
-// transposed is the one path XNNPACK takes (shared/design/perf-notes.md); a transpose flag or a reduction along
-// the leading axis falls to a generic loop: Sum over axis 0 of [400, 10 000] took 7–8 ms, the same sum as
-// ones[1, 400]·x 0.6 ms (measured with per-kernel timings, tfjs 4.22).
+// The matMul of the fused ops, and plain-matMul forms of the reductions their backwards need.
+// On wasm with a fused multiply-add (kernels/matmul-wasm.ts), every product runs on rnnc's GEMM, which reads
+// transposed operands in place. Otherwise it is tfjs's MatMul with neither operand transposed: the one path
+// XNNPACK takes on wasm (shared/design/perf-notes.md); a transpose flag or a reduction along the leading axis
+// falls to a generic loop: Sum over axis 0 of [400, 10 000] took 7–8 ms, the same sum as ones[1, 400]·x 0.6 ms
+// (measured with per-kernel timings, tfjs 4.22).
 import * as tf from "@tensorflow/tfjs";
+import { RNNC_MATMUL, RNNC_PACK_RIGHT, wasmGemmActive, type MatMulAttrs, type PackRightAttrs } from "./kernels/matmul-wasm.js";
 
-/** aᵀ·b for a: [N, I], b: [N, J] → [I, J], without matMul's transpose flag. */
+/** Whether matMul below runs on rnnc's GEMM (the wasm backend, with a fused multiply-add). */
+export function gemmActive(): boolean {
+  return wasmGemmActive() && tf.getBackend() === "wasm";
+}
+
+/** op(a)·op(b) for 2-D a, b, where op transposes when its flag is set. */
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  if (gemmActive()) {
+    const attrs: MatMulAttrs = { transposeA, transposeB, packedColumns: 0 };
+    return tf.engine().runKernel(RNNC_MATMUL, { a, b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  }
+  return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
+}
+
+/** A right operand prepared once for many products (rightOperand): packed for rnnc's GEMM, or op(b) for tfjs. */
+export interface RightOperand {
+  readonly tensor: tf.Tensor;
+  readonly columns: number;
+  readonly packed: boolean;
+}
+
+/**
+ * op(b), ready to be the right operand of many products (matMulRight): a recurrent weight multiplies every step
+ * of a window. On rnnc's GEMM it is packed once instead of at every product, transposed or not at no extra cost.
+ */
+export function rightOperand(b: tf.Tensor2D, transpose = false): RightOperand {
+  const columns = b.shape[transpose ? 0 : 1];
+  if (gemmActive()) {
+    const attrs: PackRightAttrs = { transpose };
+    return { tensor: tf.engine().runKernel(RNNC_PACK_RIGHT, { b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor, columns, packed: true };
+  }
+  return { tensor: transpose ? tf.transpose(b) : b, columns, packed: false };
+}
+
+/** a·op(b) for a right operand prepared by rightOperand. */
+export function matMulRight(a: tf.Tensor2D, r: RightOperand): tf.Tensor2D {
+  if (!r.packed) return tf.matMul(a, r.tensor as tf.Tensor2D);
+  const attrs: MatMulAttrs = { transposeA: false, transposeB: false, packedColumns: r.columns };
+  return tf.engine().runKernel(RNNC_MATMUL, { a, b: r.tensor }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+// Its gradient, for use under tfjs's tape (the fused ops call it inside their own backward, off the tape):
+// for C = op(A)·op(B), dA and dB are products of dC with the other operand, transposed as each case needs.
+tf.registerGradient({
+  kernelName: RNNC_MATMUL,
+  inputsToSave: ["a", "b"],
+  gradFunc: (dy, saved, attrs) => {
+    const [a, b] = saved as [tf.Tensor2D, tf.Tensor2D];
+    const dc = dy as tf.Tensor2D;
+    const { transposeA: tA, transposeB: tB } = attrs as unknown as MatMulAttrs;
+    return {
+      a: () => (tA ? matMul(b, dc, tB, true) : matMul(dc, b, false, !tB)), // [K, M] or [M, K]
+      b: () => (tB ? matMul(dc, a, true, tA) : matMul(a, dc, !tA, false)), // [N, K] or [K, N]
+    };
+  },
+});
+
+/** aᵀ·b for a: [N, I], b: [N, J] → [I, J]. */
 export function matMulTransposeA(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(tf.transpose(a), b);
+  return matMul(a, b, true, false);
 }
 
 /** Σ over rows of x: [N, J] → [J] (a bias gradient), as ones[1, N]·x. */
 export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
-  return tf.matMul(tf.ones([1, x.shape[0]]), x).reshape([x.shape[1]]);
+  return matMul(tf.ones([1, x.shape[0]]), x).reshape([x.shape[1]]);
 }
 
 /**

@@ -9,7 +9,7 @@
 // projections, the time loop and the weight gradients, so later sites (recurrent masks, weight drop, zoneout,
 // per-step normalization) plug into one place.
 import * as tf from "@tensorflow/tfjs";
-import { addMany, matMulTransposeA, sumRows } from "./fast-ops.js";
+import { addMany, matMul, matMulRight, matMulTransposeA, rightOperand, sumRows } from "./fast-ops.js";
 import { normBackward, normForward, populationFor, updatePopulation, type NormSaved, type PopulationStats } from "./normalization.js";
 
 type T2 = tf.Tensor2D;
@@ -128,7 +128,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
     const [xs, W, U, b] = args.slice(0, 4) as [tf.Tensor3D, T2, T2, tf.Tensor1D];
     const bh = w.bh ? (args[4] as tf.Tensor1D) : undefined; // the gains follow: never read them as b_h
     const x2 = xs.reshape([T * B, I]) as T2; // [T·B, I]
-    let XW = tf.matMul(x2, W) as T2; // [T·B, G·H]: all input projections at once
+    let XW = matMul(x2, W); // [T·B, G·H]: all input projections at once
     const GH = XW.shape[1];
     // Batch norm at evaluation: the population statistics of steps 0 … T−1 ([T, F]; beyond T_max, T_max's)
     const pop = (p: NormSiteParams | null) => (p?.population && !batchStats ? populationFor(p.population, T) : null);
@@ -154,6 +154,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       const y = tf.mul(r.xhat, p.gamma);
       return (p.beta ? tf.add(y, p.beta) : y) as T2;
     };
+    const Ur = rightOperand(U); // packed once for the window's T products
     let h = h0;
     let c = c0;
     const hPrevs: T2[] = [];
@@ -166,7 +167,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       const hIn = recMasks ? (tf.mul(h, recMasks(t)) as T2) : h; // recurrent dropout: only where h_{t-1} enters U
       if (record) hIns.push(hIn);
       const normSaved: tf.Tensor[] = [];
-      let rh = tf.matMul(hIn, U) as T2;
+      let rh = matMulRight(hIn, Ur);
       if (nh) rh = normStep(rh, t, nh, popH, moments.h, normSaved); // N(h_{t-1} U; γ_h), Cooijmans eq. 6
       const r = (bh ? tf.add(rh, bh) : rh) as T2; // [B, G·H]
       const step = cell.forward(A[t]!, r, h, c, nc ? (ct) => normStep(ct, t, nc, popC, moments.c, normSaved) : undefined);
@@ -219,7 +220,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       const perStep = saved.slice(3 + cs.length, tailStart);
       const hPrevList = tf.split(Hprev, T, 0) as T2[];
       const dys = tf.split(dy.reshape([T * B, -1]) as T2, T, 0) as T2[];
-      const UT = tf.transpose(Us); // [G·H, H], once per window: no transpose flags on the hot path
+      const UT = rightOperand(Us, true); // Uᵀ [G·H, H], prepared once for the window's T products
       let dhNext: T2 | null = null;
       let dcNext: T2 | null = null;
       const das: T2[] = new Array(T);
@@ -258,7 +259,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
             gains.gh = sumAllButLast(tf.mul(g.dr, hNorm.xhat));
             dRh = normBackward(tf.mul(g.dr, nh!.gamma), hNorm, stepAxis) as T2;
           }
-          let dhRec = tf.matMul(dRh, UT) as T2; // through h_{t-1} U
+          let dhRec = matMulRight(dRh, UT); // through h_{t-1} U
           if (recMasks) dhRec = tf.mul(dhRec, recMasks(t)) as T2; // …and through the recurrent mask
           let dhP = g.dhDirect ? (tf.add(dhRec, g.dhDirect) as T2) : dhRec;
           if (zH !== undefined) dhP = tf.add(dhP, tf.mul(dh, zH)) as T2;
@@ -296,7 +297,7 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       }
       const dW = matMulTransposeA(x2s, dXW); // [I, G·H]
       const dU = matMulTransposeA(Hin, dR); // [H, G·H]
-      const dx = tf.matMul(dXW, tf.transpose(Ws)).reshape([T, B, I]);
+      const dx = matMul(dXW, Ws, false, true).reshape([T, B, I]);
       const grads: tf.Tensor[] = [dx, dW, dU, sumRows(dA)];
       if (dBh) grads.push(sumRows(dBh));
       if (nx) grads.push(dGx!);

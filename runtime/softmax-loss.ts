@@ -4,7 +4,7 @@
 // wasm backend runs ~10× slower). With tied weights (Inan et al. 2017; Press & Wolf 2017) W is the embedding
 // matrix E [V, D] and logits = h Eᵀ.
 import * as tf from "@tensorflow/tfjs";
-import { matMulTransposeA } from "./fast-ops.js";
+import { gemmActive, matMul, matMulTransposeA } from "./fast-ops.js";
 import type { Init } from "./init.js";
 import type { ParameterStore } from "./parameters.js";
 
@@ -32,6 +32,7 @@ interface VocabChunk {
  * D = 650, V = 10 000, N = 700 (forward, dh and dW, fresh weights, 2 threads, median of 5): 793 ms unchunked,
  * 655–677 ms in chunks of 2 000–2 500 columns (this budget gives 4 of 2 500). Zaremba small (D = 200) stays one
  * chunk: chunking it measured no faster. The sums are the same; only their order of addition in dh changes.
+ * rnnc's own GEMM (kernels/gemm.ts) packs one 8-column panel at a time, so there the vocabulary is one chunk.
  */
 const CHUNK_ELEMENTS = 2_000_000;
 
@@ -59,12 +60,13 @@ export class SoftmaxOutput {
   readonly weight: tf.Variable<tf.Rank.R2>;
   readonly bias: tf.Variable<tf.Rank.R1>;
   readonly tied: boolean;
-  /** The vocabulary chunks' weight budget (CHUNK_ELEMENTS); tests lower it to check the chunked path on small sizes. */
-  readonly chunkElements: number;
+  /** The vocabulary chunks' weight budget (default: CHUNK_ELEMENTS under XNNPACK, one chunk on rnnc's GEMM); tests
+   * lower it to check the chunked path on small sizes. */
+  readonly chunkElements: number | undefined;
 
   constructor(store: ParameterStore, name: string, size: number, vocab: number, opts: { init: Init; tiedTo?: tf.Variable<tf.Rank.R2>; chunkElements?: number }) {
     this.tied = opts.tiedTo !== undefined;
-    this.chunkElements = opts.chunkElements ?? CHUNK_ELEMENTS;
+    this.chunkElements = opts.chunkElements;
     this.weight = opts.tiedTo ?? store.matrix(`${name}.weight`, size, vocab, opts.init, size);
     this.bias = store.vector(`${name}.bias`, vocab);
   }
@@ -82,11 +84,11 @@ export class SoftmaxOutput {
       const save = args[3] as tf.GradSaveFunc;
       const h2 = hs.reshape([N, D]) as tf.Tensor2D;
       const V = b.shape[0];
-      const chunks = vocabChunks(V, D, this.chunkElements);
+      const chunks = vocabChunks(V, D, this.chunkElements ?? (gemmActive() ? Infinity : CHUNK_ELEMENTS));
       // logits = [h W_1 | h W_2 | …] + b: one [N, V] tensor, since the softmax needs whole rows.
       // Each chunk's weights are sliced once, here, and saved for the backward.
       const slices = chunks.map((c) => weightSlice(w, c, tied));
-      const logits = tf.add(concatColumns(slices.map((s) => tf.matMul(h2, tied ? tf.transpose(s) : s))), b) as tf.Tensor2D; // [N, V]
+      const logits = tf.add(concatColumns(slices.map((s) => matMul(h2, s, false, tied))), b) as tf.Tensor2D; // [N, V]
       // softmax is one XNNPACK kernel on wasm (~4 ms for [400, 10 000]) where tf.exp alone took ~30 ms. The
       // log-normalizer comes from it without underflow: p = exp(z − lse), so lse = z_j − log p_j for every j,
       // and at the row's argmax j, p_j ≥ 1/V: lse = max(z) − log(max(p)).
@@ -116,9 +118,9 @@ export class SoftmaxOutput {
           const dws: tf.Tensor2D[] = [];
           for (const [k, c] of chunks.entries()) {
             const dj = chunks.length === 1 ? dLogits : (tf.slice(dLogits, [0, c.start], [N, c.size]) as tf.Tensor2D); // [N, V_j]
-            const part: tf.Tensor2D = tf.matMul(dj, tied ? slicesS[k]! : tf.transpose(slicesS[k]!)); // [N, D]: W_jᵀ
+            const part = matMul(dj, slicesS[k]!, false, !tied); // [N, D]: W_jᵀ
             dh = dh === null ? part : tf.add<tf.Tensor2D>(dh, part);
-            dws.push(tied ? matMulTransposeA(dj, hAug) : tf.matMul(hAug, dj)); // [V_j, D+1] or [D+1, V_j]
+            dws.push(tied ? matMulTransposeA(dj, hAug) : matMul(hAug, dj)); // [V_j, D+1] or [D+1, V_j]
           }
           if (tied) {
             const all = tf.concat(dws, 0); // [V, D+1]

@@ -22,6 +22,7 @@ import { summarize } from "./summary.js";
 import { advanceSchedule, firstLr, type ScheduleSpec, type ScheduleState } from "./schedules.js";
 import { lossScale, type LossScale } from "./softmax-loss.js";
 import { makeSyntheticCorpus } from "./synthetic-corpus.js";
+import { heapExhaustion, WasmHeapExhausted } from "./kernels/wasm-heap.js";
 import { deviceError } from "./webgpu.js";
 
 export interface DataSpec {
@@ -411,10 +412,14 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
  * The wasm backend's module aborts (an emscripten `Aborted()` RuntimeError) when its allocator cannot grow the heap,
  * which wasm32 caps at 4 GiB: a training window keeps the gates and states of every step for the backward. Nothing
  * else in rnnc's use of it aborts, so the user is told it is memory, with the sizes that matter and the ways out.
+ * rnnc's own kernels throw WasmHeapExhausted where they see it first (an output past 4 GiB); a trap after one
+ * (tfjs's cleanup freeing on the exhausted heap) is that same failure.
  * Any other error is returned as it is.
  */
 export function explainWasmAbort(e: unknown, window: { batch: number; steps: string }, owned: Owned, runDir: string): unknown {
-  if (!(e instanceof Error && e.name === "RuntimeError" && /^Aborted\(/.test(e.message))) return e;
+  const trap = e instanceof Error && e.name === "RuntimeError";
+  const aborted = trap && /^Aborted\(/.test(e.message);
+  if (!aborted && !(e instanceof WasmHeapExhausted) && !(trap && heapExhaustion())) return e;
   const layers = owned.model ? Object.values(owned.model).filter((v): v is RecurrentLayer => v instanceof RecurrentLayer) : [];
   const through = layers.length ? ` through ${layers.map((l) => `${l.cell}(${l.hidden})`).join(", ")}` : "";
   return new TrainingError(

@@ -5,7 +5,7 @@
 // step. Here each gathered slice is one TypedArray.set. Same semantics as tfjs (batchDims, any axis; an index
 // outside [0, dim) is an error), so the result is element for element the same.
 import { backend_util, type KernelConfig, type TensorInfo } from "@tensorflow/tfjs";
-import { sizeOf, type WasmBackendLike } from "./wasm-heap.js";
+import { makeOutput, sizeOf, type WasmBackendLike } from "./wasm-heap.js";
 
 export const gatherV2Wasm: KernelConfig = {
   kernelName: "GatherV2",
@@ -17,7 +17,7 @@ export const gatherV2Wasm: KernelConfig = {
     const wasm = backend as unknown as WasmBackendLike;
     // [batch, outer, dim, slice] in, [batch, outer, indicesPerBatch, slice] out
     const info = backend_util.segment_util.collectGatherOpShapeInfo(x as never, indices as never, axis, a.batchDims);
-    const out = wasm.makeOutput(info.outputShape, x.dtype);
+    const out = makeOutput(wasm, info.outputShape, x.dtype);
     const n = sizeOf(indices.shape);
     if (sizeOf(x.shape) === 0 || n === 0) return out;
     const src = wasm.typedArrayFromHeap(x); // views, taken after makeOutput (which may grow the heap)

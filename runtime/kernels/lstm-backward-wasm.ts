@@ -11,7 +11,7 @@
 // computed in double precision and stored as float32 (the op sequence rounds after every op: the two agree to a
 // few ulps, test/runtime/kernels/lstm-backward-wasm.test.ts).
 import { type KernelConfig, type TensorInfo } from "@tensorflow/tfjs";
-import type { WasmBackendLike } from "./wasm-heap.js";
+import { makeOutput, type WasmBackendLike } from "./wasm-heap.js";
 
 export const LSTM_BACKWARD = "RnncLstmCellBackward";
 
@@ -23,8 +23,8 @@ export const lstmBackwardWasm: KernelConfig = {
     const hasDc = (attrs as { hasDc: boolean }).hasDc;
     const be = backend as unknown as WasmBackendLike;
     const [B, H] = dh.shape as [number, number];
-    const da = be.makeOutput([B, 4 * H], "float32");
-    const dcPrev = be.makeOutput([B, H], "float32");
+    const da = makeOutput(be, [B, 4 * H], "float32");
+    const dcPrev = makeOutput(be, [B, H], "float32");
     // Views only now: a makeOutput may grow the heap, which detaches earlier views (wasm-heap.ts).
     const DH = be.typedArrayFromHeap(dh), SG = be.typedArrayFromHeap(sg), G = be.typedArrayFromHeap(g);
     const TC = be.typedArrayFromHeap(tc), CP = be.typedArrayFromHeap(cPrev);

@@ -6,7 +6,7 @@
 // against 0.15 ms here (measured with per-kernel timings on one thread, tfjs 4.22). The result is the same tensor,
 // element for element.
 import { type KernelConfig, type TensorInfo, type TypedArray } from "@tensorflow/tfjs";
-import { sizeOf, type WasmBackendLike } from "./wasm-heap.js";
+import { makeOutput, sizeOf, type WasmBackendLike } from "./wasm-heap.js";
 
 /** Copy the box begin..begin+size of x (row-major, shape xShape) into out, one innermost run at a time. */
 export function copyBox(x: TypedArray, xShape: readonly number[], begin: readonly number[], size: readonly number[], out: TypedArray): void {
@@ -36,7 +36,7 @@ export function copyBox(x: TypedArray, xShape: readonly number[], begin: readonl
 }
 
 function sliceInPlace(x: TensorInfo, begin: readonly number[], size: readonly number[], backend: WasmBackendLike): TensorInfo {
-  const out = backend.makeOutput([...size], x.dtype);
+  const out = makeOutput(backend, [...size], x.dtype);
   if (sizeOf(size) > 0) copyBox(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
   return out;
 }

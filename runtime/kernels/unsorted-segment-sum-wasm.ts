@@ -2,7 +2,7 @@
 // so without this kernel the embedding gradient throws on wasm. The sum runs in JS over the wasm heap: it is a
 // scatter-add of N rows, linear in the size of the gradient, and only the embedding's backward uses it.
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs";
-import type { WasmBackendLike } from "./wasm-heap.js";
+import { makeOutput, type WasmBackendLike } from "./wasm-heap.js";
 
 export const unsortedSegmentSumWasm: KernelConfig = {
   kernelName: "UnsortedSegmentSum",
@@ -14,7 +14,7 @@ export const unsortedSegmentSumWasm: KernelConfig = {
     // x: [N, ...rest]; segmentIds: [N] (tfjs reshapes to one id per leading row before calling the kernel)
     const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
     const width = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
-    const out = wasm.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+    const out = makeOutput(wasm, [numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
     const dst = wasm.typedArrayFromHeap(out);
     dst.fill(0);
     const src = wasm.typedArrayFromHeap(x); // views, taken after makeOutput (which may grow the heap)

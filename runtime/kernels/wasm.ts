@@ -4,10 +4,11 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from "@tensorflow/tfjs";
 import { gatherV2Wasm } from "./gather-wasm.js";
 import { lstmBackwardWasm } from "./lstm-backward-wasm.js";
+import { matMulWasm, packRightWasm } from "./matmul-wasm.js";
 import { sliceWasm, splitVWasm } from "./slice-wasm.js";
 import { unsortedSegmentSumWasm } from "./unsorted-segment-sum-wasm.js";
 
-const KERNELS: readonly KernelConfig[] = [unsortedSegmentSumWasm, sliceWasm, splitVWasm, gatherV2Wasm, lstmBackwardWasm];
+const KERNELS: readonly KernelConfig[] = [unsortedSegmentSumWasm, sliceWasm, splitVWasm, gatherV2Wasm, lstmBackwardWasm, matMulWasm, packRightWasm];
 
 let registered = false;
 export function registerWasmKernels(): void {

@@ -1,0 +1,154 @@
+// rnnc's emitted GEMM (runtime/kernels/gemm*.ts, wasm-asm.ts) against a float64 reference product, on memories of
+// its own: shapes with row and column tails, transposed operands (read in place by the packing), accumulation,
+// K split into blocks, right operands packed ahead, and the split across worker threads (which must not change a
+// single bit: every element of C is summed by one thread in the same order). Then RnncMatMul on the wasm backend
+// against tf.matMul on cpu, values and gradients.
+// Tolerance: float32 products of K terms, |a − b| ≤ 1e-5·(1 + Σ|a_ik b_kj|).
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selectBackend } from "../../../runtime/backend.js";
+import { matMul, matMulRight, rightOperand, gemmActive } from "../../../runtime/fast-ops.js";
+import { Gemm, fusedMultiplyAddAvailable, packedFloats, type Operand } from "../../../runtime/kernels/gemm.js";
+import { gemmModule } from "../../../runtime/kernels/gemm-wasm.js";
+import { sleb, uleb } from "../../../runtime/kernels/wasm-asm.js";
+import { Rng } from "../../../runtime/rng.js";
+
+const fma = fusedMultiplyAddAvailable();
+
+describe("wasm binary writer", () => {
+  it("LEB128 encodes as the spec's examples", () => {
+    expect(uleb(0)).toEqual([0]);
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+    expect(sleb(63)).toEqual([0x3f]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+    expect(sleb(-64)).toEqual([0x40]);
+  });
+  it("emits modules the engine validates, fused and unfused, shared memory or not", () => {
+    for (const rows of [4, 6]) for (const shared of [true, false]) expect(WebAssembly.validate(gemmModule(rows, false, shared))).toBe(true);
+    if (fma) expect(WebAssembly.validate(gemmModule(4, true, true))).toBe(true);
+  });
+});
+
+/** A bump allocator over a memory of the test's own (emscripten's malloc plays this part under tfjs). */
+function testHeap(shared: boolean) {
+  const memory = shared ? new WebAssembly.Memory({ initial: 1024, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: 1024 });
+  let top = 64;
+  const heap = {
+    malloc: (n: number): number => {
+      const p = top;
+      top += Math.ceil(n / 64) * 64;
+      return p;
+    },
+    free: (): void => {},
+  };
+  const f32 = () => new Float32Array(memory.buffer);
+  const put = (data: Float32Array): number => {
+    const p = heap.malloc(4 * data.length);
+    f32().set(data, p / 4);
+    return p;
+  };
+  return { memory, heap, f32, put };
+}
+
+interface Case { M: number; N: number; K: number; tA: boolean; tB: boolean; accumulate?: boolean; packed?: boolean }
+
+/** C of one case, on a Gemm with `threads` threads; with its float64 reference and the Σ|a b| bound. */
+function runCase(c: Case, threads: number, seed: number): { got: Float32Array; want: Float64Array; bound: Float64Array } {
+  const rng = new Rng(seed);
+  const rand = (n: number) => Float32Array.from({ length: n }, () => rng.uniform() * 2 - 1);
+  const h = testHeap(threads > 1);
+  const g = new Gemm(h.memory, h.heap, threads);
+  const { M, N, K } = c;
+  const A = rand(M * K), B = rand(K * N), C0 = rand(M * N);
+  const a: Operand = { ptr: h.put(A), rowStride: c.tA ? 1 : K, colStride: c.tA ? M : 1 };
+  const b: Operand = { ptr: h.put(B), rowStride: c.tB ? 1 : N, colStride: c.tB ? K : 1 };
+  const cp = h.put(C0);
+  let right: Operand | { packed: number } = b;
+  if (c.packed) {
+    const dst = h.heap.malloc(4 * packedFloats(K, N));
+    g.packRight(b, K, N, dst);
+    right = { packed: dst };
+  }
+  g.run(a, right, cp, N, M, N, K, c.accumulate ?? false);
+  const got = h.f32().slice(cp / 4, cp / 4 + M * N);
+  g.dispose();
+  const want = new Float64Array(M * N), bound = new Float64Array(M * N);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = c.accumulate ? C0[i * N + j]! : 0, m = Math.abs(s);
+      for (let k = 0; k < K; k++) {
+        const p = A[i * a.rowStride + k * a.colStride]! * B[k * b.rowStride + j * b.colStride]!;
+        s += p;
+        m += Math.abs(p);
+      }
+      want[i * N + j] = s;
+      bound[i * N + j] = m;
+    }
+  return { got, want, bound };
+}
+
+const CASES: Case[] = [
+  { M: 1, N: 1, K: 1, tA: false, tB: false },
+  { M: 37, N: 29, K: 13, tA: false, tB: false }, // row tail 1, column tail 5
+  { M: 37, N: 29, K: 13, tA: true, tB: true },
+  { M: 6, N: 17, K: 40, tA: true, tB: false, accumulate: true },
+  { M: 20, N: 64, K: 33, tA: false, tB: true, packed: true }, // a recurrent step's shape, packed ahead
+  { M: 9, N: 21, K: 50, tA: false, tB: true, packed: true }, // packed, with a column tail
+  { M: 70, N: 12, K: 8000, tA: false, tB: false }, // packed A over 2 MiB: K runs in blocks
+  { M: 70, N: 13, K: 8000, tA: true, tB: true, packed: true, accumulate: true },
+  { M: 131, N: 200, K: 45, tA: false, tB: false }, // enough work to split across threads
+  { M: 0, N: 5, K: 3, tA: false, tB: false },
+  { M: 3, N: 5, K: 0, tA: false, tB: false },
+];
+
+describe.skipIf(!fma)("emitted GEMM (relaxed-SIMD FMA) against a float64 reference", () => {
+  for (const c of CASES)
+    it(`${c.M}×${c.K}${c.tA ? "ᵀ" : ""} · ${c.K}×${c.N}${c.tB ? "ᵀ" : ""}${c.accumulate ? ", accumulated" : ""}${c.packed ? ", packed ahead" : ""}`, () => {
+      const one = runCase(c, 1, 7);
+      one.got.forEach((x, k) => expect(Math.abs(x - one.want[k]!), `C[${k}]: ${x} vs ${one.want[k]}`).toBeLessThanOrEqual(1e-5 * (1 + one.bound[k]!)));
+      const three = runCase(c, 3, 7); // caller and two workers
+      expect(Array.from(three.got)).toEqual(Array.from(one.got)); // bit for bit
+    });
+
+  it("a flipped operand is caught: Aᵀ read as A differs", () => {
+    const c: Case = { M: 8, N: 8, K: 8, tA: true, tB: false };
+    const r = runCase(c, 1, 3);
+    const asPlain = runCase({ ...c, tA: false }, 1, 3);
+    expect(Array.from(r.got)).not.toEqual(Array.from(asPlain.got));
+  });
+});
+
+describe.skipIf(!fma)("RnncMatMul on wasm against tf.matMul on cpu", () => {
+  let previous = "";
+  beforeAll(() => { previous = tf.getBackend(); });
+  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+
+  const rng = new Rng(11);
+  const data = (n: number) => Float32Array.from({ length: n }, () => rng.uniform() * 2 - 1);
+  const A = data(23 * 31), B = data(31 * 19), DY = data(23 * 19);
+
+  async function on(backend: "cpu" | "wasm", tA: boolean, tB: boolean) {
+    await selectBackend(backend);
+    return tf.tidy(() => {
+      const a = tf.tensor2d(A, tA ? [31, 23] : [23, 31]), b = tf.tensor2d(B, tB ? [19, 31] : [31, 19]), dy = tf.tensor2d(DY, [23, 19]);
+      const f = (x: tf.Tensor, y: tf.Tensor) => matMul(x as tf.Tensor2D, y as tf.Tensor2D, tA, tB);
+      const [da, db] = tf.grads(f)([a, b], dy);
+      const packed = tB ? null : matMulRight(a.shape[0] === 23 && !tA ? a : tf.transpose(a), rightOperand(b)).dataSync();
+      return { gemm: gemmActive(), y: f(a, b).dataSync(), da: da!.dataSync(), db: db!.dataSync(), packed };
+    });
+  }
+
+  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const)
+    it(`op(a)·op(b) and its gradients, transposeA ${tA}, transposeB ${tB}`, async () => {
+      const w = await on("wasm", tA, tB);
+      const c = await on("cpu", tA, tB);
+      expect([w.gemm, c.gemm]).toEqual([true, false]);
+      for (const k of ["y", "da", "db", "packed"] as const) {
+        if (!c[k]) continue;
+        const got = w[k]!, want = c[k]!;
+        expect(got.length).toBe(want.length);
+        want.forEach((x, i) => expect(Math.abs(got[i]! - x), `${k}[${i}]`).toBeLessThanOrEqual(1e-4));
+      }
+    });
+});
