@@ -235,7 +235,8 @@ else {
     `${name.padEnd(28)} ${r ? `${Math.round(Number(r["tok_s"])).toString().padStart(8)} tok/s  ${Math.round(Number(r["rss_mb"])).toString().padStart(6)} MB` : "     n/a"}  ${note}`;
   console.log(row("rnnc", rnnc, String(rnnc["backend"]).replace(/; chosen by auto.*/, "")));
   console.log(row(`PyTorch ${pytorch?.["torch"] ?? ""} CPU`, pytorch, pytorch ? `${pytorch["threads"]} threads` : "python3-torch not installed"));
-  console.log(row("tfjs-layers", layers, layers ? String(layers["backend"]).replace(/; chosen by auto.*/, "") : `failed: ${failures["layers"]}`));
+  // (the layers model's matMuls are tf.matMul, XNNPACK's: rnnc's GEMM runs only the fused ops of rnnc's runtime)
+  console.log(row("tfjs-layers", layers, layers ? `${String(layers["backend"]).replace(/; chosen by auto.*/, "").replace(/; matMul: [^)]*/, "")}, tfjs's own kernels` : `failed: ${failures["layers"]}`));
   console.log(`rnnc check ${compiler.check_ms.toFixed(1)} ms/spec (warm); rnnc build ${Math.round(compiler.build_wall_ms)} ms wall (median over the examples, max ${Math.round(compiler.build_max_ms)} ms: ${compiler.build_max_spec}); codegen ${Math.round(Number(rnnc["generate_ms"]))} ms`);
   const ratio = (x: number | undefined): number | null => (x ? Number(rnnc["tok_s"]) / x : null);
   console.log(

@@ -16,6 +16,7 @@ export const MR = 4;
 /** Below this many multiply-adds a product runs on the calling thread alone: waking a worker costs ~20–50 µs. */
 const PARALLEL_MIN_MACS = 1 << 20;
 
+
 /** The heap's allocator (emscripten's malloc and free, exported by tfjs's wasm module). */
 export interface HeapAllocator {
   malloc(bytes: number): number;
@@ -72,6 +73,7 @@ export class Gemm {
       free: (p: number): void => heap.free(p),
     };
     const shared = memory.buffer instanceof SharedArrayBuffer;
+    if (!relaxedSimd()) throw new Error("rnnc's GEMM needs WebAssembly relaxed SIMD, which this engine does not compile");
     const module = new WebAssembly.Module(gemmModule(MR, true, shared));
     this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
     this.view = new Float32Array(memory.buffer);
@@ -216,6 +218,14 @@ function workerMain(): void {
   }
 }
 
+/** Whether the engine compiles relaxed SIMD, after turning on V8's flag for it where it is still behind one. */
+function relaxedSimd(): boolean {
+  const probe = gemmModule(MR, true, false);
+  if (WebAssembly.validate(probe)) return true;
+  v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+  return WebAssembly.validate(probe);
+}
+
 /**
  * Whether this engine runs f32x4.relaxed_madd fused (one rounding), enabling V8's relaxed-SIMD flag first where it
  * is still behind one (Node 20). Where the engine lowers it to a multiply and an add (no FMA in the CPU), the
@@ -224,10 +234,7 @@ function workerMain(): void {
  */
 export function fusedMultiplyAddAvailable(): boolean {
   const probe = gemmModule(MR, true, false);
-  if (!WebAssembly.validate(probe)) {
-    v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
-    if (!WebAssembly.validate(probe)) return false;
-  }
+  if (!relaxedSimd()) return false;
   const memory = new WebAssembly.Memory({ initial: 1 });
   const ex = new WebAssembly.Instance(new WebAssembly.Module(probe), { env: { memory } }).exports as unknown as GemmExports;
   const f = new Float32Array(memory.buffer);
