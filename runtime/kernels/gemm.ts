@@ -46,8 +46,8 @@ export const packedFloats = (K: number, N: number): number => Math.ceil(N / NR) 
 const A_BLOCK_BYTES = 1 << 21;
 
 // The control block shared with each worker: a job sequence number it waits on, the one it last finished, a
-// quit flag, and the job (JOB_FIELDS, in runPanels' order).
-const SEQ = 0, DONE = 1, QUIT = 2, JOB = 3;
+// quit flag, a failure flag (its job threw: a trap in the kernel), and the job (JOB_FIELDS, in runPanels' order).
+const SEQ = 0, DONE = 1, QUIT = 2, FAILED = 3, JOB = 4;
 const JOB_FIELDS = 16;
 
 export class Gemm {
@@ -141,11 +141,21 @@ export class Gemm {
         Atomics.store(w.ctl, SEQ, ++w.seq);
         Atomics.notify(w.ctl, SEQ);
       }
-      runPanels(this.ex, this.f32(), job(0, this.own.panel, this.own.tile));
+      // However this thread's part ends, the workers' parts are waited for: none may still write into C after
+      // run returns, or throws.
+      let failure: unknown = null;
+      try {
+        runPanels(this.ex, this.f32(), job(0, this.own.panel, this.own.tile));
+      } catch (e) {
+        failure = e;
+      }
       for (let t = 1; t < parts; t++) {
         const w = this.workers[t - 1]!;
         for (let done; (done = Atomics.load(w.ctl, DONE)) !== w.seq; ) Atomics.wait(w.ctl, DONE, done);
+        // a worker whose kernel trapped still reports the job done (else this thread would wait forever): say so
+        if (Atomics.exchange(w.ctl, FAILED, 0)) failure ??= new Error(`rnnc's GEMM failed in worker ${t} (a ${M}×${K}·${K}×${N} product)`);
       }
+      if (failure) throw failure;
     }
   }
 
@@ -204,7 +214,7 @@ function workerMain(): void {
   const { workerData } = require("node:worker_threads") as typeof import("node:worker_threads");
   const { module, memory, ctl, job } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: Int32Array; job: Uint32Array };
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
-  const SEQ_ = 0, DONE_ = 1, QUIT_ = 2;
+  const SEQ_ = 0, DONE_ = 1, QUIT_ = 2, FAILED_ = 3;
   let seen = 0;
   let f32 = new Float32Array(memory.buffer);
   for (;;) {
@@ -212,7 +222,11 @@ function workerMain(): void {
     seen = Atomics.load(ctl, SEQ_);
     if (Atomics.load(ctl, QUIT_)) return;
     if (f32.length * 4 !== memory.buffer.byteLength) f32 = new Float32Array(memory.buffer); // the heap grew
-    runPanels(ex, f32, job);
+    try {
+      runPanels(ex, f32, job);
+    } catch {
+      Atomics.store(ctl, FAILED_, 1);
+    }
     Atomics.store(ctl, DONE_, seen);
     Atomics.notify(ctl, DONE_);
   }

@@ -31,8 +31,8 @@ describe("wasm binary writer", () => {
 });
 
 /** A bump allocator over a memory of the test's own (emscripten's malloc plays this part under tfjs). */
-function testHeap(shared: boolean) {
-  const memory = shared ? new WebAssembly.Memory({ initial: 1024, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: 1024 });
+function testHeap(shared: boolean, pages = 1024, maximum = 65536) {
+  const memory = shared ? new WebAssembly.Memory({ initial: pages, maximum, shared: true }) : new WebAssembly.Memory({ initial: pages });
   let top = 64;
   const heap = {
     malloc: (n: number): number => {
@@ -110,6 +110,25 @@ describe.skipIf(!fma)("emitted GEMM (relaxed-SIMD FMA) against a float64 referen
       const three = runCase(c, 3, 7); // caller and two workers
       expect(Array.from(three.got)).toEqual(Array.from(one.got)); // bit for bit
     });
+
+  it("a kernel that traps in a worker fails the product, in the caller, and the next product runs", () => {
+    // B's columns (stored as rows of Bᵀ) run off the end of a memory that cannot grow: only the second half of the
+    // panels, the worker's, reads past it.
+    const { memory, heap } = testHeap(true, 8, 8);
+    const g = new Gemm(memory, heap, 2);
+    const M = 100, N = 64, K = 200;
+    const a = { ptr: heap.malloc(4 * M * K), rowStride: K, colStride: 1 };
+    const c = heap.malloc(4 * M * N);
+    const end = memory.buffer.byteLength;
+    expect(() => g.run(a, { ptr: end - 4 * (N / 2) * K, rowStride: 1, colStride: K }, c, N, M, N, K)).toThrow(/GEMM failed in worker 1/);
+    const f = new Float32Array(memory.buffer);
+    const b = heap.malloc(4 * K * N);
+    f.fill(1, a.ptr / 4, a.ptr / 4 + M * K);
+    f.fill(0.5, b / 4, b / 4 + K * N);
+    g.run(a, { ptr: b, rowStride: N, colStride: 1 }, c, N, M, N, K);
+    expect(Array.from(f.subarray(c / 4, c / 4 + M * N)).every((x) => x === 100)).toBe(true);
+    g.dispose();
+  });
 
   it("a flipped operand is caught: Aᵀ read as A differs", () => {
     const c: Case = { M: 8, N: 8, K: 8, tA: true, tB: false };
