@@ -6,6 +6,7 @@
 // (measured with per-kernel timings, tfjs 4.22).
 import * as tf from "@tensorflow/tfjs";
 import { RNNC_MATMUL, RNNC_PACK_RIGHT, wasmGemmActive, type MatMulAttrs, type PackRightAttrs } from "./kernels/matmul-wasm.js";
+import { RNNC_ROW_MAX, RNNC_SOFTMAX_GRAD } from "./kernels/softmax-wasm.js";
 
 /** Whether matMul below runs on rnnc's GEMM (the wasm backend, with a fused multiply-add). */
 export function gemmActive(): boolean {
@@ -63,6 +64,21 @@ tf.registerGradient({
     };
   },
 });
+
+/** max over each row of x: [N, V] → [N] (kernels/softmax-wasm.ts on rnnc's GEMM module; tf.max elsewhere). */
+export function rowMax(x: tf.Tensor2D): tf.Tensor1D {
+  return gemmActive() ? (tf.engine().runKernel(RNNC_ROW_MAX, { x }) as tf.Tensor1D) : tf.max(x, 1);
+}
+
+/**
+ * (p − onehot(targets))·s: the softmax cross-entropy's gradient w.r.t. the logits, for p: [N, V], targets: [N]
+ * int32, s: a scalar. The one-hot is built as int32 and cast: the wasm backend's OneHot writes integer bit patterns
+ * into a float32 output (tfjs 4.22).
+ */
+export function softmaxGrad(p: tf.Tensor2D, targets: tf.Tensor1D, s: tf.Scalar): tf.Tensor2D {
+  if (gemmActive()) return tf.engine().runKernel(RNNC_SOFTMAX_GRAD, { p, targets, s }) as tf.Tensor2D;
+  return tf.mul(tf.sub(p, tf.cast(tf.oneHot(targets, p.shape[1]), "float32")), s);
+}
 
 /** aᵀ·b for a: [N, I], b: [N, J] → [I, J]. */
 export function matMulTransposeA(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {

@@ -4,7 +4,7 @@
 // wasm backend runs ~10× slower). With tied weights (Inan et al. 2017; Press & Wolf 2017) W is the embedding
 // matrix E [V, D] and logits = h Eᵀ.
 import * as tf from "@tensorflow/tfjs";
-import { gemmActive, matMul, matMulTransposeA } from "./fast-ops.js";
+import { gemmActive, matMul, matMulTransposeA, rowMax, softmaxGrad } from "./fast-ops.js";
 import type { Init } from "./init.js";
 import type { ParameterStore } from "./parameters.js";
 
@@ -93,7 +93,7 @@ export class SoftmaxOutput {
       // log-normalizer comes from it without underflow: p = exp(z − lse), so lse = z_j − log p_j for every j,
       // and at the row's argmax j, p_j ≥ 1/V: lse = max(z) − log(max(p)).
       const p = tf.softmax(logits) as tf.Tensor2D; // [N, V]
-      const lse = tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1))); // [N]
+      const lse = tf.sub(rowMax(logits), tf.log(rowMax(p))); // [N]
       const flat = tf.add(tf.mul(tf.range(0, N, 1, "int32"), tf.scalar(V, "int32")), targets); // row·V + target
       const picked = tf.gather(logits.reshape([N * V]), flat); // [N]: z[target]
       const value = tf.mul(tf.sub(tf.sum(lse), tf.sum(picked)), scale) as tf.Scalar; // scale · Σ (lse − z[target])
@@ -104,10 +104,8 @@ export class SoftmaxOutput {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [h2s, pS, targetsS, ...slicesS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, ...tf.Tensor2D[]];
-          // dL/dlogits = (softmax − onehot(target)) · scale · dy. The one-hot is built as int32 and cast: the wasm
-          // backend's OneHot writes integer bit patterns into a float32 output (tfjs 4.22).
-          const onehot = tf.cast(tf.oneHot(targetsS, V), "float32");
-          const dLogits = tf.mul(tf.sub(pS, onehot), tf.mul(dy, scale)) as tf.Tensor2D;
+          // dL/dlogits = (softmax − onehot(target)) · scale · dy
+          const dLogits = softmaxGrad(pS, targetsS, tf.mul(dy, scale) as tf.Scalar);
           // Chunk by chunk of the vocabulary: dh = Σ_j dLogits_j · W_jᵀ ([N, V_j]·[V_j, D]), and dW_j = hᵀ · dLogits_j
           // ([D, N]·[N, V_j]; tied: dLogits_jᵀ · h, [V_j, N]·[N, D], rows of E). The bias gradient Σ_n dLogits
           // rides along as one more row of hᵀ, of ones: a matMul of its own would pack all of dLogits again

@@ -11,7 +11,7 @@
 // Packing reads each operand through (row stride, column stride), so a transposed operand costs nothing extra.
 // Rounding: each product is added with one rounding (fused) or two (unfused, where the engine lowers relaxed_madd
 // to mul+add); both are within the float32 tolerance the numeric tests allow for any matMul.
-import { Body, I32, V128, moduleBytes } from "./wasm-asm.js";
+import { Body, F32, I32, V128, moduleBytes } from "./wasm-asm.js";
 
 /** Column width of a B panel: two f32x4 vectors. */
 export const NR = 8;
@@ -24,6 +24,11 @@ export interface GemmExports {
   packB(src: number, dst: number, K: number, N: number, j0: number, rs: number, cs: number): void;
   /** C[i, j0 + c] (+)= Σ_k A(i, k)·B(k, c) for one packed panel, all row blocks; `tile` is 4·MR·8 bytes of scratch. */
   panel(ap: number, bp: number, c: number, K: number, M: number, ldc: number, nValid: number, beta: number, tile: number): void;
+  /** dst[r] = max_j src[r, j] for a row-major [rows, cols] src (NaN if the row has one). Not GEMM: the output
+   * layer's other full pass over [N, V] that tfjs runs as a scalar loop (softmax-loss.ts). */
+  rowMax(src: number, dst: number, rows: number, cols: number): void;
+  /** dst[i] = src[i]·s for i < n, s given by its float32 bits. */
+  scale(src: number, dst: number, n: number, sBits: number): void;
 }
 
 /** The module's bytes, for `rows` = MR rows per block; `fused` picks relaxed_madd over f32x4.mul + f32x4.add. */
@@ -32,6 +37,8 @@ export function gemmModule(rows: number, fused: boolean, shared: boolean): Uint8
     { name: "packA", body: packA(rows) },
     { name: "packB", body: packB() },
     { name: "panel", body: panel(rows, fused) },
+    { name: "rowMax", body: rowMax() },
+    { name: "scale", body: scale() },
   ], shared);
 }
 
@@ -182,6 +189,75 @@ function panel(MR: number, fused: boolean): Body {
       }));
     });
     f.inc(i0, MR);
+    f.br(0);
+  }));
+  return f;
+}
+
+/**
+ * Sixteen elements at a time into four running maxima (one would make each step wait for the last: wasm's
+ * NaN-propagating f32x4.max is several instructions deep), then four at a time, then the row's tail. Addresses are
+ * compared unsigned (the heap may pass 2 GiB).
+ */
+function rowMax(): Body {
+  const f = new Body(4);
+  const [src, dst, rows, cols] = [0, 1, 2, 3];
+  const r = f.local(I32), p = f.local(I32), end16 = f.local(I32), end4 = f.local(I32), end = f.local(I32);
+  const v = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)] as const;
+  const m = f.local(F32);
+  f.i32(0).set(r);
+  f.get(src).set(p);
+  f.block(() => f.loop(() => {
+    f.get(r).get(rows).geS().brIf(1);
+    for (const x of v) f.i32(0xff800000).f32FromBits().f32x4Splat().set(x); // −∞
+    f.get(p).get(cols).i32(-16).and().i32(2).shl().add().set(end16);
+    f.get(p).get(cols).i32(-4).and().i32(2).shl().add().set(end4);
+    f.get(p).get(cols).i32(2).shl().add().set(end);
+    f.block(() => f.loop(() => {
+      f.get(p).get(end16).geU().brIf(1);
+      v.forEach((x, k) => f.get(x).get(p).v128Load(16 * k).f32x4Max().set(x));
+      f.inc(p, 64);
+      f.br(0);
+    }));
+    f.get(v[0]).get(v[1]).f32x4Max().get(v[2]).get(v[3]).f32x4Max().f32x4Max().set(v[0]);
+    f.block(() => f.loop(() => {
+      f.get(p).get(end4).geU().brIf(1);
+      f.get(v[0]).get(p).v128Load().f32x4Max().set(v[0]);
+      f.inc(p, 16);
+      f.br(0);
+    }));
+    const x = v[0];
+    f.get(x).f32x4Lane(0).get(x).f32x4Lane(1).f32Max().get(x).f32x4Lane(2).get(x).f32x4Lane(3).f32Max().f32Max().set(m);
+    f.block(() => f.loop(() => {
+      f.get(p).get(end).geU().brIf(1);
+      f.get(m).get(p).f32Load().f32Max().set(m);
+      f.inc(p, 4);
+      f.br(0);
+    }));
+    f.get(dst).get(r).i32(2).shl().add().get(m).f32Store();
+    f.inc(r, 1);
+    f.br(0);
+  }));
+  return f;
+}
+
+function scale(): Body {
+  const f = new Body(4);
+  const [src, dst, n, sBits] = [0, 1, 2, 3];
+  const i = f.local(I32), end4 = f.local(I32), s = f.local(V128);
+  f.get(sBits).f32FromBits().f32x4Splat().set(s);
+  f.get(n).i32(-4).and().i32(2).shl().set(end4);
+  f.i32(0).set(i);
+  f.block(() => f.loop(() => {
+    f.get(i).get(end4).geU().brIf(1);
+    f.get(dst).get(i).add().get(src).get(i).add().v128Load().get(s).f32x4Mul().v128Store();
+    f.inc(i, 16);
+    f.br(0);
+  }));
+  f.block(() => f.loop(() => {
+    f.get(i).get(n).i32(2).shl().geU().brIf(1);
+    f.get(dst).get(i).add().get(src).get(i).add().f32Load().get(sBits).f32FromBits().f32Mul().f32Store();
+    f.inc(i, 4);
     f.br(0);
   }));
   return f;

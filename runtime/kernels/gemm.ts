@@ -159,6 +159,16 @@ export class Gemm {
     }
   }
 
+  /** dst[r] = max of row r of a row-major [rows, cols] src (the emitted module's rowMax). */
+  rowMax(src: number, dst: number, rows: number, cols: number): void {
+    this.ex.rowMax(src, dst, rows, cols);
+  }
+
+  /** dst[i] = src[i]·s, i < n, in float32 (the emitted module's scale). */
+  scale(src: number, dst: number, n: number, s: number): void {
+    this.ex.scale(src, dst, n, new Int32Array(new Float32Array([s]).buffer)[0]!);
+  }
+
   /** Stops the workers and frees the buffers. */
   dispose(): void {
     for (const w of this.workers) {

@@ -47,6 +47,11 @@ export function startWasmGemm(backend: unknown, threads: number): string | null 
 
 const describe = (g: Gemm): string => `matMul: relaxed-SIMD FMA GEMM, ${g.threads} thread${g.threads === 1 ? "" : "s"}`;
 
+/** The GEMM, once started (for the other kernels of its module, softmax-wasm.ts). */
+export function wasmGemm(): Gemm | null {
+  return gemm;
+}
+
 /** Whether RnncMatMul runs (the wasm backend with the GEMM started). */
 export function wasmGemmActive(): boolean {
   return gemm !== null;

@@ -7,7 +7,8 @@
 
 export const I32 = 0x7f;
 export const V128 = 0x7b;
-type ValType = typeof I32 | typeof V128;
+export const F32 = 0x7d;
+type ValType = typeof I32 | typeof V128 | typeof F32;
 
 /** Unsigned LEB128. */
 export function uleb(n: number): number[] {
@@ -75,6 +76,8 @@ export class Body {
   eq(): this { return this.op(0x46); }
   and(): this { return this.op(0x71); }
   leS(): this { return this.op(0x4c); }
+  ltU(): this { return this.op(0x49); }
+  geU(): this { return this.op(0x4f); }
   /** local[i] += n */
   inc(i: number, n: number | (() => void)): this {
     this.get(i);
@@ -103,11 +106,19 @@ export class Body {
   f32Load(offset = 0): this { return this.op(0x2a, ...this.memarg(2, offset)); }
   f32Store(offset = 0): this { return this.op(0x38, ...this.memarg(2, offset)); }
   f32Add(): this { return this.op(0x92); }
+  f32Sub(): this { return this.op(0x93); }
+  f32Mul(): this { return this.op(0x94); }
+  f32Max(): this { return this.op(0x97); }
+  /** The i32 on the stack, its bits read as an f32. */
+  f32FromBits(): this { return this.op(0xbe); }
   v128Load(offset = 0): this { return this.simd(0x00, ...this.memarg(0, offset)); }
   v128Store(offset = 0): this { return this.simd(0x0b, ...this.memarg(0, offset)); }
   load32Splat(offset = 0): this { return this.simd(0x09, ...this.memarg(2, offset)); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Max(): this { return this.simd(0xe9); }
+  f32x4Splat(): this { return this.simd(0x13); }
+  f32x4Lane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** a·b + c for a, b, c on the stack (relaxed SIMD: fused where the hardware has FMA). */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }

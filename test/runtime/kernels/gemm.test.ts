@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../../runtime/backend.js";
-import { matMul, matMulRight, rightOperand, gemmActive } from "../../../runtime/fast-ops.js";
+import { matMul, matMulRight, rightOperand, gemmActive, rowMax, softmaxGrad } from "../../../runtime/fast-ops.js";
 import { Gemm, fusedMultiplyAddAvailable, packedFloats, type Operand } from "../../../runtime/kernels/gemm.js";
 import { gemmModule } from "../../../runtime/kernels/gemm-wasm.js";
 import { sleb, uleb } from "../../../runtime/kernels/wasm-asm.js";
@@ -170,4 +170,36 @@ describe.skipIf(!fma)("RnncMatMul on wasm against tf.matMul on cpu", () => {
         want.forEach((x, i) => expect(Math.abs(got[i]! - x), `${k}[${i}]`).toBeLessThanOrEqual(1e-4));
       }
     });
+});
+
+describe.skipIf(!fma)("the output layer's SIMD passes on wasm against tfjs's ops on cpu, bit for bit", () => {
+  let previous = "";
+  beforeAll(() => { previous = tf.getBackend(); });
+  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+
+  // 7 rows of 23 (a 3-element tail after the vectors); a NaN in row 5 must come out as NaN
+  const rng = new Rng(5);
+  const X = Float32Array.from({ length: 7 * 23 }, () => rng.uniform() * 20 - 10);
+  X[5 * 23 + 21] = NaN;
+  const P = Float32Array.from({ length: 7 * 23 }, () => rng.uniform());
+  const targets = Int32Array.from([0, 22, 3, 3, 11, 19, 7]);
+
+  async function on(backend: "cpu" | "wasm") {
+    await selectBackend(backend);
+    return tf.tidy(() => ({
+      gemm: gemmActive(),
+      max: Array.from(rowMax(tf.tensor2d(X, [7, 23])).dataSync()),
+      grad: Array.from(softmaxGrad(tf.tensor2d(P, [7, 23]), tf.tensor1d(targets, "int32"), tf.scalar(0.37)).dataSync()),
+    }));
+  }
+
+  it("row maxima and (p − onehot)·s", async () => {
+    const w = await on("wasm");
+    const c = await on("cpu");
+    expect([w.gemm, c.gemm]).toEqual([true, false]);
+    expect(w.max[5]).toBeNaN();
+    expect(w.max.filter((_, k) => k !== 5)).toEqual(c.max.filter((_, k) => k !== 5));
+    expect(w.grad).toEqual(c.grad);
+    expect(w.grad[22 + 23]).toBeLessThan(0); // row 1's target
+  });
 });
