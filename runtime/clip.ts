@@ -2,7 +2,7 @@
 // clip_by_global_norm: if ‖g‖ > max, every gradient is scaled by max/‖g‖. Returns the norm before clipping.
 // Asynchronous: the norm is read back from the device, and the webgpu backend can only read asynchronously in Node.
 import * as tf from "@tensorflow/tfjs";
-import { addMany } from "./fast-ops.js";
+import { addMany, sumSquares } from "./fast-ops.js";
 
 /** The one number a tensor op chain reduces to, read back from the device; its tensors are disposed. */
 async function scalarOf(f: () => tf.Tensor): Promise<number> {
@@ -15,7 +15,7 @@ async function scalarOf(f: () => tf.Tensor): Promise<number> {
 }
 
 export async function globalNorm(grads: readonly tf.Tensor[]): Promise<number> {
-  const sumOfSquares = (gs: readonly tf.Tensor[]): tf.Tensor => addMany(gs.map((g) => tf.sum(tf.square(g))));
+  const sumOfSquares = (gs: readonly tf.Tensor[]): tf.Tensor => addMany(gs.map((g) => sumSquares(g)));
   const plain = Math.sqrt(await scalarOf(() => sumOfSquares(grads)));
   if (Number.isFinite(plain)) return plain;
   // Σg² overflows float32 once gradients pass ~1e19 (batch norm over a batch of 2 gets there within a window: x̂

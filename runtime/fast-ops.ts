@@ -6,7 +6,7 @@
 // (measured with per-kernel timings, tfjs 4.22).
 import * as tf from "@tensorflow/tfjs";
 import { RNNC_MATMUL, RNNC_PACK_RIGHT, wasmGemmActive, type MatMulAttrs, type PackRightAttrs } from "./kernels/matmul-wasm.js";
-import { RNNC_ROW_MAX, RNNC_SOFTMAX_GRAD } from "./kernels/softmax-wasm.js";
+import { RNNC_ROW_MAX, RNNC_SOFTMAX_GRAD, RNNC_SUB_SCALED, RNNC_SUM_SQUARES } from "./kernels/softmax-wasm.js";
 
 /** Whether matMul below runs on rnnc's GEMM (the wasm backend, with a fused multiply-add). */
 export function gemmActive(): boolean {
@@ -78,6 +78,17 @@ export function rowMax(x: tf.Tensor2D): tf.Tensor1D {
 export function softmaxGrad(p: tf.Tensor2D, targets: tf.Tensor1D, s: tf.Scalar): tf.Tensor2D {
   if (gemmActive()) return tf.engine().runKernel(RNNC_SOFTMAX_GRAD, { p, targets, s }) as tf.Tensor2D;
   return tf.mul(tf.sub(p, tf.cast(tf.oneHot(targets, p.shape[1]), "float32")), s);
+}
+
+/** v − g·s (an SGD step), rounded as tf.sub(v, tf.mul(g, s)); one pass on rnnc's GEMM module. */
+export function subScaled<T extends tf.Tensor>(v: T, g: tf.Tensor, s: number): T {
+  const fused = gemmActive() && v.dtype === "float32" && g.dtype === "float32" && tf.util.arraysEqual(v.shape, g.shape);
+  return fused ? (tf.engine().runKernel(RNNC_SUB_SCALED, { v, g }, { s }) as T) : tf.sub(v, tf.mul(g, s));
+}
+
+/** Σ x² over all of x, as a scalar tensor; one pass on rnnc's GEMM module. */
+export function sumSquares(x: tf.Tensor): tf.Scalar {
+  return gemmActive() && x.dtype === "float32" ? (tf.engine().runKernel(RNNC_SUM_SQUARES, { x }) as tf.Scalar) : tf.sum(tf.square(x));
 }
 
 /** aᵀ·b for a: [N, I], b: [N, J] → [I, J]. */

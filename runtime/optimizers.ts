@@ -1,6 +1,7 @@
 // Optimizers with explicit state, so a checkpoint holds everything a resumed run needs. The update rules are
 // PyTorch's (torch.optim), the convention of the reference implementations the papers' numbers come from.
 import * as tf from "@tensorflow/tfjs";
+import { subScaled } from "./fast-ops.js";
 
 export type OptimizerSpec =
   | { readonly kind: "sgd"; readonly lr: number; readonly momentum: number }
@@ -46,7 +47,7 @@ export class Optimizer {
         const g = grads[k]!;
         switch (s.kind) {
           case "sgd": {
-            if (s.momentum === 0) return v.assign(tf.sub(v, tf.mul(g, lr)));
+            if (s.momentum === 0) return v.assign(subScaled(v, g, lr));
             const buf = this.slot(v, "momentum"); // b ← μ b + g;  w ← w − lr b
             buf.assign(this.step === 1 ? g : tf.add(tf.mul(buf, s.momentum), g));
             return v.assign(tf.sub(v, tf.mul(buf, lr)));
@@ -63,7 +64,7 @@ export class Optimizer {
             return v.assign(tf.sub(v, tf.mul(tf.div(m, denom), lr / c1)));
           }
           case "ntasgd": {
-            v.assign(tf.sub(v, tf.mul(g, lr)));
+            v.assign(subScaled(v, g, lr));
             if (this.averagingSince === null) return;
             // ax ← ax + (w − ax)/n over the n steps since the trigger: the mean of the iterates (ASGD, μ = 1/n)
             const ax = this.slot(v, "ax");

@@ -29,6 +29,10 @@ export interface GemmExports {
   rowMax(src: number, dst: number, rows: number, cols: number): void;
   /** dst[i] = src[i]·s for i < n, s given by its float32 bits. */
   scale(src: number, dst: number, n: number, sBits: number): void;
+  /** dst[i] = v[i] − g[i]·s for i < n (an SGD step; rounded after the product, as tf.sub(v, tf.mul(g, s))). */
+  subScaled(v: number, g: number, dst: number, n: number, sBits: number): void;
+  /** *dst = Σ src[i]² over i < n, in four float32 vector sums (gradient clipping's norm). */
+  sumSquares(src: number, n: number, dst: number): void;
 }
 
 /** The module's bytes, for `rows` = MR rows per block; `fused` picks relaxed_madd over f32x4.mul + f32x4.add. */
@@ -39,6 +43,8 @@ export function gemmModule(rows: number, fused: boolean, shared: boolean): Uint8
     { name: "panel", body: panel(rows, fused) },
     { name: "rowMax", body: rowMax() },
     { name: "scale", body: scale() },
+    { name: "subScaled", body: subScaled() },
+    { name: "sumSquares", body: sumSquares() },
   ], shared);
 }
 
@@ -260,5 +266,60 @@ function scale(): Body {
     f.inc(i, 4);
     f.br(0);
   }));
+  return f;
+}
+
+function subScaled(): Body {
+  const f = new Body(5);
+  const [v, g, dst, n, sBits] = [0, 1, 2, 3, 4];
+  const i = f.local(I32), end4 = f.local(I32), s = f.local(V128);
+  f.get(sBits).f32FromBits().f32x4Splat().set(s);
+  f.get(n).i32(-4).and().i32(2).shl().set(end4);
+  f.i32(0).set(i);
+  f.block(() => f.loop(() => {
+    f.get(i).get(end4).geU().brIf(1);
+    f.get(dst).get(i).add();
+    f.get(v).get(i).add().v128Load().get(g).get(i).add().v128Load().get(s).f32x4Mul().f32x4Sub();
+    f.v128Store();
+    f.inc(i, 16);
+    f.br(0);
+  }));
+  f.block(() => f.loop(() => {
+    f.get(i).get(n).i32(2).shl().geU().brIf(1);
+    f.get(dst).get(i).add();
+    f.get(v).get(i).add().f32Load().get(g).get(i).add().f32Load().get(sBits).f32FromBits().f32Mul().f32Sub();
+    f.f32Store();
+    f.inc(i, 4);
+    f.br(0);
+  }));
+  return f;
+}
+
+function sumSquares(): Body {
+  const f = new Body(3);
+  const [src, n, dst] = [0, 1, 2];
+  const i = f.local(I32), end16 = f.local(I32), end = f.local(I32), x = f.local(V128), m = f.local(F32), t = f.local(F32);
+  const acc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)] as const;
+  for (const a of acc) f.v128Zero().set(a);
+  f.get(n).i32(-16).and().i32(2).shl().set(end16);
+  f.get(n).i32(2).shl().set(end);
+  f.i32(0).set(i);
+  f.block(() => f.loop(() => {
+    f.get(i).get(end16).geU().brIf(1);
+    acc.forEach((a, k) => {
+      f.get(src).get(i).add().v128Load(16 * k).tee(x).get(x).f32x4Mul().get(a).f32x4Add().set(a);
+    });
+    f.inc(i, 64);
+    f.br(0);
+  }));
+  f.get(acc[0]).get(acc[1]).f32x4Add().get(acc[2]).get(acc[3]).f32x4Add().f32x4Add().set(x);
+  f.get(x).f32x4Lane(0).get(x).f32x4Lane(1).f32Add().get(x).f32x4Lane(2).get(x).f32x4Lane(3).f32Add().f32Add().set(m);
+  f.block(() => f.loop(() => {
+    f.get(i).get(end).geU().brIf(1);
+    f.get(src).get(i).add().f32Load().tee(t).get(t).f32Mul().get(m).f32Add().set(m);
+    f.inc(i, 4);
+    f.br(0);
+  }));
+  f.get(dst).get(m).f32Store();
   return f;
 }

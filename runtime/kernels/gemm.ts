@@ -166,7 +166,17 @@ export class Gemm {
 
   /** dst[i] = src[i]·s, i < n, in float32 (the emitted module's scale). */
   scale(src: number, dst: number, n: number, s: number): void {
-    this.ex.scale(src, dst, n, new Int32Array(new Float32Array([s]).buffer)[0]!);
+    this.ex.scale(src, dst, n, f32Bits(s));
+  }
+
+  /** dst[i] = v[i] − g[i]·s, i < n, in float32 (the emitted module's subScaled). */
+  subScaled(v: number, g: number, dst: number, n: number, s: number): void {
+    this.ex.subScaled(v, g, dst, n, f32Bits(s));
+  }
+
+  /** *dst = Σ src[i]², i < n (the emitted module's sumSquares). */
+  sumSquares(src: number, n: number, dst: number): void {
+    this.ex.sumSquares(src, n, dst);
   }
 
   /** Stops the workers and frees the buffers. */
@@ -194,6 +204,9 @@ export class Gemm {
     return this.view;
   }
 }
+
+/** The bits of s rounded to float32, as an i32 (how the emitted module takes a float parameter). */
+const f32Bits = (s: number): number => new Int32Array(new Float32Array([s]).buffer)[0]!;
 
 /**
  * Panels [p0, p1) of one K block (kc deep): pack each into `panel` (or find it in the right operand packed ahead,

@@ -116,6 +116,7 @@ export class Body {
   load32Splat(offset = 0): this { return this.simd(0x09, ...this.memarg(2, offset)); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Max(): this { return this.simd(0xe9); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Lane(lane: number): this { return this.simd(0x1f, lane); }

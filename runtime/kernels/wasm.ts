@@ -5,11 +5,11 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from "
 import { gatherV2Wasm } from "./gather-wasm.js";
 import { lstmBackwardWasm } from "./lstm-backward-wasm.js";
 import { matMulWasm, packRightWasm } from "./matmul-wasm.js";
-import { rowMaxWasm, softmaxGradWasm } from "./softmax-wasm.js";
+import { rowMaxWasm, softmaxGradWasm, subScaledWasm, sumSquaresWasm } from "./softmax-wasm.js";
 import { sliceWasm, splitVWasm } from "./slice-wasm.js";
 import { unsortedSegmentSumWasm } from "./unsorted-segment-sum-wasm.js";
 
-const KERNELS: readonly KernelConfig[] = [unsortedSegmentSumWasm, sliceWasm, splitVWasm, gatherV2Wasm, lstmBackwardWasm, matMulWasm, packRightWasm, rowMaxWasm, softmaxGradWasm];
+const KERNELS: readonly KernelConfig[] = [unsortedSegmentSumWasm, sliceWasm, splitVWasm, gatherV2Wasm, lstmBackwardWasm, matMulWasm, packRightWasm, rowMaxWasm, softmaxGradWasm, subScaledWasm, sumSquaresWasm];
 
 let registered = false;
 export function registerWasmKernels(): void {

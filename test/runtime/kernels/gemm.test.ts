@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../../runtime/backend.js";
-import { matMul, matMulRight, rightOperand, gemmActive, rowMax, softmaxGrad } from "../../../runtime/fast-ops.js";
+import { matMul, matMulRight, rightOperand, gemmActive, rowMax, softmaxGrad, subScaled, sumSquares } from "../../../runtime/fast-ops.js";
 import { Gemm, fusedMultiplyAddAvailable, packedFloats, type Operand } from "../../../runtime/kernels/gemm.js";
 import { gemmModule } from "../../../runtime/kernels/gemm-wasm.js";
 import { sleb, uleb } from "../../../runtime/kernels/wasm-asm.js";
@@ -172,7 +172,7 @@ describe.skipIf(!fma)("RnncMatMul on wasm against tf.matMul on cpu", () => {
     });
 });
 
-describe.skipIf(!fma)("the output layer's SIMD passes on wasm against tfjs's ops on cpu, bit for bit", () => {
+describe.skipIf(!fma)("the SIMD passes on wasm against tfjs's ops on cpu", () => {
   let previous = "";
   beforeAll(() => { previous = tf.getBackend(); });
   afterAll(async () => { if (previous) await tf.setBackend(previous); });
@@ -184,16 +184,31 @@ describe.skipIf(!fma)("the output layer's SIMD passes on wasm against tfjs's ops
   const P = Float32Array.from({ length: 7 * 23 }, () => rng.uniform());
   const targets = Int32Array.from([0, 22, 3, 3, 11, 19, 7]);
 
+  // an update's operands: [3, 7, 5] (105 elements: a 1-element tail after the vectors)
+  const W = Float32Array.from({ length: 105 }, () => rng.uniform() * 2 - 1);
+  const G = Float32Array.from({ length: 105 }, () => rng.uniform() * 8 - 4);
+
   async function on(backend: "cpu" | "wasm") {
     await selectBackend(backend);
     return tf.tidy(() => ({
       gemm: gemmActive(),
+      step: Array.from(subScaled(tf.tensor3d(W, [3, 7, 5]), tf.tensor3d(G, [3, 7, 5]), 0.173).dataSync()),
+      squares: sumSquares(tf.tensor3d(G, [3, 7, 5])).dataSync()[0]!,
       max: Array.from(rowMax(tf.tensor2d(X, [7, 23])).dataSync()),
       grad: Array.from(softmaxGrad(tf.tensor2d(P, [7, 23]), tf.tensor1d(targets, "int32"), tf.scalar(0.37)).dataSync()),
     }));
   }
 
-  it("row maxima and (p − onehot)·s", async () => {
+  it("an SGD step w − lr·g, bit for bit, and Σg² to float32 rounding", async () => {
+    const w = await on("wasm");
+    const c = await on("cpu");
+    expect([w.gemm, c.gemm]).toEqual([true, false]);
+    expect(w.step).toEqual(c.step);
+    const exact = Array.from(G).reduce((s, x) => s + x * x, 0);
+    expect(Math.abs(w.squares - exact)).toBeLessThanOrEqual(1e-6 * exact);
+  });
+
+  it("row maxima and (p − onehot)·s, bit for bit", async () => {
     const w = await on("wasm");
     const c = await on("cpu");
     expect([w.gemm, c.gemm]).toEqual([true, false]);
