@@ -6,7 +6,7 @@
 // (measured with per-kernel timings, tfjs 4.22).
 import * as tf from "@tensorflow/tfjs";
 import { RNNC_MATMUL, RNNC_PACK_RIGHT, wasmGemmActive, type MatMulAttrs, type PackRightAttrs } from "./kernels/matmul-wasm.js";
-import { RNNC_ROW_MAX, RNNC_SOFTMAX_GRAD, RNNC_SUB_SCALED, RNNC_SUM_SQUARES } from "./kernels/softmax-wasm.js";
+import { RNNC_ROW_MAX, RNNC_SOFTMAX_GRAD, RNNC_SUB_SCALED, RNNC_SUM_SQUARES } from "./kernels/simd-passes-wasm.js";
 
 /** Whether matMul below runs on rnnc's GEMM (the wasm backend, with a fused multiply-add). */
 export function gemmActive(): boolean {
@@ -65,7 +65,7 @@ tf.registerGradient({
   },
 });
 
-/** max over each row of x: [N, V] → [N] (kernels/softmax-wasm.ts on rnnc's GEMM module; tf.max elsewhere). */
+/** max over each row of x: [N, V] → [N] (kernels/simd-passes-wasm.ts on rnnc's GEMM module; tf.max elsewhere). */
 export function rowMax(x: tf.Tensor2D): tf.Tensor1D {
   return gemmActive() ? (tf.engine().runKernel(RNNC_ROW_MAX, { x }) as tf.Tensor1D) : tf.max(x, 1);
 }

@@ -24,8 +24,8 @@ export interface GemmExports {
   packB(src: number, dst: number, K: number, N: number, j0: number, rs: number, cs: number): void;
   /** C[i, j0 + c] (+)= Σ_k A(i, k)·B(k, c) for one packed panel, all row blocks; `tile` is 4·MR·8 bytes of scratch. */
   panel(ap: number, bp: number, c: number, K: number, M: number, ldc: number, nValid: number, beta: number, tile: number): void;
-  /** dst[r] = max_j src[r, j] for a row-major [rows, cols] src (NaN if the row has one). Not GEMM: the output
-   * layer's other full pass over [N, V] that tfjs runs as a scalar loop (softmax-loss.ts). */
+  /** dst[r] = max_j src[r, j] for a row-major [rows, cols] src (NaN if the row has one). This and the three below
+   * are not GEMM: full SIMD passes that tfjs runs as a scalar loop or as several kernels (simd-passes-wasm.ts). */
   rowMax(src: number, dst: number, rows: number, cols: number): void;
   /** dst[i] = src[i]·s for i < n, s given by its float32 bits. */
   scale(src: number, dst: number, n: number, sBits: number): void;

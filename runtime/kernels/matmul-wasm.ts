@@ -47,7 +47,7 @@ export function startWasmGemm(backend: unknown, threads: number): string | null 
 
 const describe = (g: Gemm): string => `matMul: relaxed-SIMD FMA GEMM, ${g.threads} thread${g.threads === 1 ? "" : "s"}`;
 
-/** The GEMM, once started (for the other kernels of its module, softmax-wasm.ts). */
+/** The GEMM, once started (for the other kernels of its module, simd-passes-wasm.ts). */
 export function wasmGemm(): Gemm | null {
   return gemm;
 }

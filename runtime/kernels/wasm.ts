@@ -5,7 +5,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from "
 import { gatherV2Wasm } from "./gather-wasm.js";
 import { lstmBackwardWasm } from "./lstm-backward-wasm.js";
 import { matMulWasm, packRightWasm } from "./matmul-wasm.js";
-import { rowMaxWasm, softmaxGradWasm, subScaledWasm, sumSquaresWasm } from "./softmax-wasm.js";
+import { rowMaxWasm, softmaxGradWasm, subScaledWasm, sumSquaresWasm } from "./simd-passes-wasm.js";
 import { sliceWasm, splitVWasm } from "./slice-wasm.js";
 import { unsortedSegmentSumWasm } from "./unsorted-segment-sum-wasm.js";
 
