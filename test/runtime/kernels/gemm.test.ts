@@ -147,15 +147,20 @@ describe.skipIf(!fma)("RnncMatMul on wasm against tf.matMul on cpu", () => {
   const data = (n: number) => Float32Array.from({ length: n }, () => rng.uniform() * 2 - 1);
   const A = data(23 * 31), B = data(31 * 19), DY = data(23 * 19);
 
-  async function on(backend: "cpu" | "wasm", tA: boolean, tB: boolean) {
+  interface Got { gemm: boolean; y: number[]; da: number[]; db: number[]; packed: number[] | null }
+
+  async function on(backend: "cpu" | "wasm", tA: boolean, tB: boolean): Promise<Got> {
     await selectBackend(backend);
-    return tf.tidy(() => {
+    let got: Got | null = null;
+    tf.tidy(() => {
       const a = tf.tensor2d(A, tA ? [31, 23] : [23, 31]), b = tf.tensor2d(B, tB ? [19, 31] : [31, 19]), dy = tf.tensor2d(DY, [23, 19]);
       const f = (x: tf.Tensor, y: tf.Tensor) => matMul(x as tf.Tensor2D, y as tf.Tensor2D, tA, tB);
       const [da, db] = tf.grads(f)([a, b], dy);
-      const packed = tB ? null : matMulRight(a.shape[0] === 23 && !tA ? a : tf.transpose(a), rightOperand(b)).dataSync();
-      return { gemm: gemmActive(), y: f(a, b).dataSync(), da: da!.dataSync(), db: db!.dataSync(), packed };
+      const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+      const packed = tB ? null : values(matMulRight(a.shape[0] === 23 && !tA ? a : tf.transpose(a), rightOperand(b)));
+      got = { gemm: gemmActive(), y: values(f(a, b)), da: values(da!), db: values(db!), packed };
     });
+    return got!;
   }
 
   for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const)
