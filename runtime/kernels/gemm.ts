@@ -1,7 +1,7 @@
 // The driver of the emitted GEMM (gemm-wasm.ts): packing buffers on the wasm heap, and the split of each product
 // across threads. Each thread owns a contiguous range of B's 8-column panels: it packs one panel into its own
-// buffer (K·8 floats, which stay in L1/L2) and runs every row block of the packed A over it. A is packed once, by
-// the calling thread, before the others start.
+// buffer (K·8 floats, which stay in L1/L2) and runs every row block of the packed A over it. A is packed by the
+// calling thread, once per K block, before the others start on that block.
 //
 // Threads: Node worker_threads, each instantiating the same module over the same shared memory (the threaded wasm
 // build's heap is a SharedArrayBuffer). They wait on a control block with Atomics.wait; the caller does the first
@@ -13,9 +13,11 @@ import { checkHeapFits, WasmHeapExhausted } from "./wasm-heap.js";
 
 /** Rows per block of packed A: of 4, 5 and 6, 4 measured fastest (700·650·2600: 37.5, 33.1, 36.3 GFLOP/s). */
 export const MR = 4;
-/** Below this many multiply-adds a product runs on the calling thread alone: waking a worker costs ~20–50 µs. */
+/**
+ * Below this many multiply-adds a product runs on the calling thread alone: waking a sleeping worker costs tens to
+ * hundreds of µs on the 2-core VMs measured (a 20·200·800 step product: 164 µs alone, 123–238 µs with a worker).
+ */
 const PARALLEL_MIN_MACS = 1 << 20;
-
 
 /** The heap's allocator (emscripten's malloc and free, exported by tfjs's wasm module). */
 export interface HeapAllocator {
