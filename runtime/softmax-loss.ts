@@ -32,7 +32,8 @@ interface VocabChunk {
  * D = 650, V = 10 000, N = 700 (forward, dh and dW, fresh weights, 2 threads, median of 5): 793 ms unchunked,
  * 655–677 ms in chunks of 2 000–2 500 columns (this budget gives 4 of 2 500). Zaremba small (D = 200) stays one
  * chunk: chunking it measured no faster. The sums are the same; only their order of addition in dh changes.
- * rnnc's own GEMM (kernels/gemm.ts) packs one 8-column panel at a time, so there the vocabulary is one chunk.
+ * rnnc's own GEMM (kernels/gemm.ts) packs one 8-column panel at a time, so what chunking saved XNNPACK does not
+ * arise there, and the vocabulary is one chunk (no slices, no concatenation).
  */
 const CHUNK_ELEMENTS = 2_000_000;
 

@@ -22,7 +22,7 @@ import { summarize } from "./summary.js";
 import { advanceSchedule, firstLr, type ScheduleSpec, type ScheduleState } from "./schedules.js";
 import { lossScale, type LossScale } from "./softmax-loss.js";
 import { makeSyntheticCorpus } from "./synthetic-corpus.js";
-import { heapExhaustion, WasmHeapExhausted } from "./kernels/wasm-heap.js";
+import { takeHeapExhaustion, WasmHeapExhausted } from "./kernels/wasm-heap.js";
 import { deviceError } from "./webgpu.js";
 
 export interface DataSpec {
@@ -417,9 +417,10 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
  * Any other error is returned as it is.
  */
 export function explainWasmAbort(e: unknown, window: { batch: number; steps: string }, owned: Owned, runDir: string): unknown {
+  const exhausted = takeHeapExhaustion();
   const trap = e instanceof Error && e.name === "RuntimeError";
   const aborted = trap && /^Aborted\(/.test(e.message);
-  if (!aborted && !(e instanceof WasmHeapExhausted) && !(trap && heapExhaustion())) return e;
+  if (!aborted && !(e instanceof WasmHeapExhausted) && !(trap && exhausted)) return e;
   const layers = owned.model ? Object.values(owned.model).filter((v): v is RecurrentLayer => v instanceof RecurrentLayer) : [];
   const through = layers.length ? ` through ${layers.map((l) => `${l.cell}(${l.hidden})`).join(", ")}` : "";
   return new TrainingError(

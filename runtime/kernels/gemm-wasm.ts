@@ -51,6 +51,21 @@ export function gemmModule(rows: number, fused: boolean, shared: boolean): Uint8
 // Each loop below is `block { loop { if (done) br 1; …; br 0 } }` or, where the body runs at least once, a
 // bottom-tested `loop { …; br_if 0 }`.
 
+/**
+ * A bottom-tested loop copying `count` floats (count ≥ 1) from s to d, stepping s by `sStep` bytes (a local, or a
+ * local's value computed by the callback) and d by `dStep` bytes: the inner loop of every packing.
+ */
+function copyFloats(f: Body, k: number, count: number, s: number, d: number, sStep: () => void, dStep: number): void {
+  f.get(count).set(k);
+  f.loop(() => {
+    f.get(d).get(s).f32Load().f32Store();
+    f.inc(s, sStep);
+    f.inc(d, dStep);
+    f.inc(k, -1);
+    f.get(k).brIf(0);
+  });
+}
+
 /** Rows i < M in order; within one, k runs down the source row (contiguous when cs = 1). Pad rows are zeroed by
  * the caller, which owns the buffer. */
 function packA(MR: number): Body {
@@ -63,14 +78,7 @@ function packA(MR: number): Body {
     f.get(src).get(i).get(rs).mul().i32(2).shl().add().set(s); // s = src + i·rs·4
     // d = dst + ((i / MR)·K·MR + i % MR)·4
     f.get(dst).get(i).i32(MR).divU().get(K).mul().i32(MR).mul().get(i).i32(MR).remU().add().i32(2).shl().add().set(d);
-    f.get(K).set(k);
-    f.loop(() => {
-      f.get(d).get(s).f32Load().f32Store();
-      f.inc(s, () => f.get(cs).i32(2).shl());
-      f.inc(d, 4 * MR);
-      f.inc(k, -1);
-      f.get(k).brIf(0);
-    });
+    copyFloats(f, k, K, s, d, () => f.get(cs).i32(2).shl(), 4 * MR);
     f.inc(i, 1);
     f.br(0);
   }));
@@ -103,14 +111,7 @@ function packB(): Body {
       f.get(c).i32(NR).geS().get(j0).get(c).add().get(N).geS().add().brIf(1); // (either ends it: the sum is ≥ 1)
       f.get(src).get(j0).get(c).add().get(cs).mul().i32(2).shl().add().set(s);
       f.get(dst).get(c).i32(2).shl().add().set(d);
-      f.get(K).set(k);
-      f.loop(() => {
-        f.get(d).get(s).f32Load().f32Store();
-        f.inc(s, () => f.get(rs4));
-        f.inc(d, 4 * NR);
-        f.inc(k, -1);
-        f.get(k).brIf(0);
-      });
+      copyFloats(f, k, K, s, d, () => f.get(rs4), 4 * NR);
       f.inc(c, 1);
       f.br(0);
     }));

@@ -258,8 +258,7 @@ function workerMain(): void {
 }
 
 /** Whether the engine compiles relaxed SIMD, after turning on V8's flag for it where it is still behind one. */
-function relaxedSimd(): boolean {
-  const probe = gemmModule(MR, true, false);
+function relaxedSimd(probe = gemmModule(MR, true, false)): boolean {
   if (WebAssembly.validate(probe)) return true;
   v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
   return WebAssembly.validate(probe);
@@ -273,7 +272,7 @@ function relaxedSimd(): boolean {
  */
 export function fusedMultiplyAddAvailable(): boolean {
   const probe = gemmModule(MR, true, false);
-  if (!relaxedSimd()) return false;
+  if (!relaxedSimd(probe)) return false;
   const memory = new WebAssembly.Memory({ initial: 1 });
   const ex = new WebAssembly.Instance(new WebAssembly.Module(probe), { env: { memory } }).exports as unknown as GemmExports;
   const f = new Float32Array(memory.buffer);

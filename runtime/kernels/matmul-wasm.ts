@@ -1,7 +1,8 @@
 // RnncMatMul: the fused ops' matMuls (fast-ops.ts matMul) on the wasm backend, run by the relaxed-SIMD GEMM of
 // gemm.ts instead of XNNPACK. Transposed operands are read in place: the GEMM packs each operand through strides,
 // so aᵀ·b needs no transpose kernel (XNNPACK's path with a transpose flag is ~10× slower; perf-notes.md).
-// Measured on a 2-core AVX-512 machine, 2 threads: 700·650·2600 in 36 ms (66 GFLOP/s) against XNNPACK's ~50–60 ms.
+// Measured on a 2-core AVX-512 machine: 700·650·2600 in 63–67 ms on one thread (35–37.5 GFLOP/s; XNNPACK took
+// 99–116 ms, 24 GFLOP/s) and 32–37 ms on two (66–73 GFLOP/s).
 import { type KernelConfig, type TensorInfo } from "@tensorflow/tfjs";
 import { Gemm, fusedMultiplyAddAvailable, packedFloats } from "./gemm.js";
 import { makeOutput, type WasmBackendLike } from "./wasm-heap.js";

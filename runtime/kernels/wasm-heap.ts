@@ -29,12 +29,16 @@ export class WasmHeapExhausted extends Error {
 let raised: WasmHeapExhausted | null = null;
 
 /**
- * The last WasmHeapExhausted raised in this process, if any. The error itself may not reach the caller: tfjs
- * disposes the scope's tensors as the error passes, and tfjs-wasm's free traps on a heap this full ("memory access
- * out of bounds"), which replaces it. The trainer asks for this one to tell the two apart.
+ * The last WasmHeapExhausted raised since the previous call, if any; the call clears it, so that one run's
+ * exhaustion is never read as the cause of a later run's failure (the points of a sweep share a process). The
+ * error itself may not reach the caller: tfjs disposes the scope's tensors as the error passes, and tfjs-wasm's
+ * free traps on a heap this full ("memory access out of bounds"), which replaces it. The trainer asks for this one
+ * to tell the two apart.
  */
-export function heapExhaustion(): WasmHeapExhausted | null {
-  return raised;
+export function takeHeapExhaustion(): WasmHeapExhausted | null {
+  const r = raised;
+  raised = null;
+  return r;
 }
 
 /** Nothing, where `bytes` for `what` can fit in the 32-bit heap; else WasmHeapExhausted. */
