@@ -3,7 +3,8 @@
 //   - stringLiteral(text) for a JavaScript string literal,
 //   - commentText(text)   for text inside a `//` comment, a `/* */` block or a JSDoc comment,
 //   - identifier(base, …) for a name the module declares, derived from user text,
-//   - packageName(text)   for the `name` of the package.json that `rnnc build -o` writes.
+//   - packageName(text)   for the `name` of the package.json that `rnnc build -o` writes,
+//   - rnnString(text)     for a string of `.rnn` text the compiler writes itself (`--set`'s override spec).
 // Each is total: any string in, a safe fragment out, including every JS line terminator, quotes, backticks, `${`,
 // `*/`, `</script>`, NUL and lone surrogates. Plain text (ASCII letters, digits, punctuation) comes out as it went in,
 // so the code of an ordinary spec does not change.
@@ -91,4 +92,13 @@ export function packageName(experiment: string): string {
   const slug = experiment.replace(/[^a-z0-9-]+/gi, "-").toLowerCase();
   const name = /^[a-z0-9]/.test(slug) && !NPM_REFUSED.has(slug) ? slug : `rnnc-${slug.replace(/^-+/, "")}`;
   return name.slice(0, 214);
+}
+
+/**
+ * A `.rnn` string literal holding exactly `text`, as grammar/parser.ts reads it back: a string holds any character
+ * raw but `"`, `\` and LF, and `\c` means `c` except `\n` (LF) and `\t` (tab). JSON.stringify is not this: its `\r`
+ * or `\u0001` would come back as `r` or `u0001`.
+ */
+export function rnnString(text: string): string {
+  return `"${text.replace(/[\\"]/g, "\\$&").replace(/\n/g, "\\n")}"`;
 }

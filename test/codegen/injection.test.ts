@@ -10,9 +10,11 @@ import fc from "fast-check";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { fsHost } from "../../compiler/cli/fs-host.js";
-import { commentText, generate, identifier, packageName, standaloneFiles, stringLiteral } from "../../compiler/codegen/index.js";
+import { commentText, generate, identifier, packageName, rnnString, standaloneFiles, stringLiteral } from "../../compiler/codegen/index.js";
 import { RESERVED_WORDS } from "../../compiler/codegen/emit-text.js";
 import { compile } from "../../compiler/compile.js";
+import type { CompilerHost } from "../../compiler/host.js";
+import { parse } from "../../grammar/index.js";
 import type { ExperimentIR, Origin } from "../../compiler/ir.js";
 import { typecheck } from "./typecheck.js";
 
@@ -171,6 +173,17 @@ describe("emit-text: one function per context", () => {
     expect(identifier("QuickstartModel", taken)).toBe("QuickstartModel");
   });
 
+  it("a .rnn string (the `extends` of `--set`'s override spec) reads back as exactly the text", () => {
+    fc.assert(
+      fc.property(hostile, (s) => {
+        const r = parse(`experiment a extends ${rnnString(s)} b {\n}\n`);
+        expect(r.errors).toEqual([]);
+        expect(r.file?.experiments[0]?.extends?.path?.value).toBe(s);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("a package name is one npm accepts, for any experiment name", () => {
     fc.assert(
       fc.property(fc.oneof(experimentName, hostile, fc.constantFrom("rnnc", "http", "fs", "node_modules", "_x", "-")), (name) => {
@@ -209,6 +222,9 @@ describe("hostile text in every place it reaches the generated module", () => {
         expect(stringAt(code, "name")).toBe(name);
         expect(stringAt(code, "spec.file")).toBe(specPath);
         if (e.task.kind === "lm") expect(stringAt(code, "data.path")).toBe(dataPath);
+        // Nothing anywhere in the module can end a string or a script, or hide what it does from a reader.
+        expect(code).not.toMatch(/[\u2028\u2029\u202a-\u202e\u2066-\u2069\0]|<\/script|<!--/i);
+        expect(code).not.toMatch(LONE_SURROGATE);
         // Comments stay on their line; the header keeps its four lines.
         for (const line of code.split("\n").slice(0, 4)) expect(line.startsWith("// ")).toBe(true);
         expect(code.split("\n")[4]).toBe("");
@@ -217,6 +233,18 @@ describe("hostile text in every place it reaches the generated module", () => {
       { numRuns: 50 },
     );
   }, 120_000);
+
+  it("`experiment language`, compiled from spec text, declares a model class that does not shadow the runtime's LanguageModel", async () => {
+    const text = 'experiment language extends "examples/quickstart.rnn" quickstart {\n}\n';
+    const files = fsHost(ROOT);
+    const host: CompilerHost = { resolve: files.resolve, readFile: (p) => (p === "language.rnn" ? { ok: true, text } : files.readFile(p)) };
+    const e = compile("language.rnn", host).document?.experiments[0];
+    expect(e?.name).toBe("language");
+    const code = await generate(e!, { specPath: "language.rnn" });
+    expect(code).toContain("export class LanguageModel2 implements LanguageModel {");
+    expect(code).toContain("createModel: (setup) => new LanguageModel2(setup),");
+    toCheck.set("language-from-spec", code); // type-checked below
+  });
 
   it("the modules built from hostile text and from colliding names type-check against the runtime", async () => {
     const quickstart = BASES[1]!;
@@ -227,10 +255,4 @@ describe("hostile text in every place it reaches the generated module", () => {
     expect(typecheck(ROOT, toCheck)).toEqual([]);
     console.log(`injection property: ${cases} generated modules checked, ${toCheck.size} type-checked`);
   }, 180_000);
-
-  it("`experiment language` declares a model class that does not shadow the runtime's LanguageModel", async () => {
-    const code = await generate({ ...BASES[1]!, name: "language" }, { specPath: "language.rnn" });
-    expect(code).toContain("export class LanguageModel2 implements LanguageModel {");
-    expect(code).toContain("createModel: (setup) => new LanguageModel2(setup),");
-  });
 });

@@ -67,6 +67,18 @@ describe("folders whose names would end a comment or a string of the generated c
     expect(r.stdout.split("\n").slice(0, 4).every((l) => l.startsWith("// "))).toBe(true);
   });
 
+  it("--set on a spec whose file name holds CR, a control character, a quote and a backslash: the override spec finds it", async () => {
+    // `--set` is compiled as a spec that extends the file by name: the name must reach it as a .rnn string, exactly.
+    const dir = join(tmp.path, `case-${n++}`);
+    mkdirSync(dir);
+    const file = 'q\r\u0001"\\ \u2028x.rnn';
+    copyFileSync(QUICKSTART, join(dir, file));
+    const r = await rnnc(["build", file, "--set", "train.epochs=1"], { cwd: dir });
+    expectExit(r, 0);
+    expect(r.stdout).toContain("epochs: 1, // (--set.rnn:4)");
+    expect(statements(r.stdout)).toEqual({ kinds: plain, errors: 0 });
+  });
+
   it.each([["child.rnn"], [`${INJECTING}/child.rnn`]])("rnnc run %j trains without running the folder's text", async (spec) => {
     const dir = setUp(INJECTING);
     const r = await rnnc(["run", spec, "--epochs", "1", "--limit-batches", "2", "--runs", join(dir, "runs")], { cwd: dir });
