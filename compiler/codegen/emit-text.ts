@@ -37,7 +37,8 @@ export function stringLiteral(text: string): string {
 
 /**
  * `text` for a comment: it cannot end the comment early, neither a `//` line (line terminators are escaped) nor a
- * block or JSDoc comment (`*​/` becomes `*\/`). Readable, not reversible: a comment is for the reader.
+ * block or JSDoc comment (a star followed by a slash gets a backslash between them). Readable, not reversible: a
+ * comment is for the reader.
  */
 export function commentText(text: string): string {
   return text.replace(/\*\//g, "*\\/").replace(UNSAFE_IN_COMMENT, (c) => SHORT[c] ?? hex(c));
