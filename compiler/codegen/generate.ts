@@ -3,7 +3,9 @@
 // dropout mask multiplies, and comments point back to the spec line that caused each part. Deterministic: the
 // same IR gives the same bytes (no dates, no absolute paths, sorted nothing left to chance).
 //
-// The generator never imports the runtime: it only writes `import … from "rnnc/runtime"`.
+// The generator never imports the runtime: it only writes `import … from "rnnc/runtime"`. Text from the user
+// (paths, names, string values of the IR) reaches the output only through emit-text.ts: `str` for a string
+// literal, `c` for comment text, `identifier` for the model class's name.
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import * as prettier from "prettier";
