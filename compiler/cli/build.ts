@@ -1,5 +1,6 @@
 // `rnnc build SPEC [-o DIR]`: print the generated TypeScript, or write it with a package.json and tsconfig.json so
 // that DIR trains on its own (`npm install && npm start`).
+import { commentText } from "../codegen/emit-text.js";
 import { standaloneFiles } from "../codegen/standalone.js";
 import type { CompileOptions, CompileResult } from "../compile.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
@@ -29,7 +30,7 @@ async function buildEach(ws: Workspace, file: string, names: readonly string[], 
     const r = await build(ws, `${file}#${name}`, { out: out === undefined ? undefined : `${out}/${dirNameOf(name)}`, set: [] }, render, options, compiled);
     stderr += r.stderr;
     if (r.exitCode !== EXIT.ok) return { stdout, stderr, exitCode: r.exitCode };
-    stdout += out === undefined ? `// ---- ${file}#${name} ----\n${r.stdout}` : r.stdout;
+    stdout += out === undefined ? `// ---- ${commentText(`${file}#${name}`)} ----\n${r.stdout}` : r.stdout;
   }
   return { stdout, stderr, exitCode: EXIT.ok };
 }

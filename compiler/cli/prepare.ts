@@ -1,5 +1,6 @@
 // From a spec argument to generated code: compile (with `--set` overrides checked like the spec), pick the
 // experiment, refuse what code generation cannot do yet, and generate. Shared by `rnnc build` and `rnnc run`.
+import { rnnString } from "../codegen/emit-text.js";
 import { generate } from "../codegen/generate.js";
 import { buildDiagnostics } from "../codegen/support.js";
 import { compile, type CompileOptions, type CompileResult } from "../compile.js";
@@ -57,7 +58,7 @@ function overrideSpec(base: string, name: string, sets: readonly string[]): { te
     args.push(arg);
     argAt += arg.length + 1;
   }
-  let text = `// rnnc --set overrides\nexperiment ${name} extends ${JSON.stringify(base.split("/").pop())} ${name} {\n`;
+  let text = `// rnnc --set overrides\nexperiment ${name} extends ${rnnString(base.split("/").pop()!)} ${name} {\n`;
   const segments: Segment[] = [];
   const put = (indent: string, e: { stmt: string; from: Segment[] }): void => {
     const at = text.length + indent.length;

@@ -2,3 +2,4 @@
 export { generate, irHash, RUNTIME_MODULE, type GenerateOptions } from "./generate.js";
 export { buildDiagnostics, unsupportedFeatures } from "./support.js";
 export { standaloneFiles } from "./standalone.js";
+export { commentText, identifier, packageName, rnnString, stringLiteral } from "./emit-text.js";
