@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(() => tmp.remove());
 
 /** The 1-based number of the last step matching `re`. */
-const lastStep = (re: RegExp): number => steps.findLastIndex((s) => re.test(s)) + 1;
+const lastStep = (re: RegExp): number => steps.reduce((at, s, i) => (re.test(s) ? i + 1 : at), 0);
 const bytes = (file: string): Buffer => readFileSync(file);
 const TEMP = /^\..+\.tmp-\d+$/;
 
