@@ -393,6 +393,20 @@ export class RunCheckpoints {
     return { ck, bestEpoch, notes };
   }
 
+  /**
+   * The header of a new best that last.ckpt has committed to but a kill kept from becoming best.ckpt (the next
+   * start puts it in place), or null. Read-only: for `rnnc eval`, which must not finish another process's save.
+   */
+  pendingBest<M>(): CheckpointHeader<M> | null {
+    try {
+      if (!existsSync(this.next)) return null;
+      const staged = readCheckpointHeader<M>(this.next);
+      return staged.digest !== null && readCheckpointHeader(this.last).best === staged.digest ? staged : null;
+    } catch {
+      return null; // unreadable: the next start reports it
+    }
+  }
+
   /** Replace last.ckpt (mid-epoch, on Ctrl-C, or at the end of an epoch that is not the best). */
   saveLast<M>(ck: Checkpoint<M>): void {
     writeCheckpoint(this.last, ck, this.bestDigest);

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { selectBackend, type BackendChoice } from "./backend.js";
 import { CheckpointError, formatNote, readCheckpoint, removeStaleTempFiles, RunCheckpoints, type Checkpoint, type Resumed, type StoredTensor } from "./checkpoint.js";
 import { clipByGlobalNorm } from "./clip.js";
@@ -456,7 +456,7 @@ export function checkpointPosition(epoch: number, next: number, unit = "window")
 }
 
 /** The start of an evaluation (`rnnc eval`): the backend, announced, and the checkpoint, if it is this experiment's. */
-export async function openForEvaluation<M extends { experiment: string }>(experiment: string, file: string, opts: RunOptions): Promise<{ ck: Checkpoint<M>; backend: string; started: number }> {
+export async function openForEvaluation<M extends { experiment: string; bestEpoch: number | null }>(experiment: string, file: string, opts: RunOptions): Promise<{ ck: Checkpoint<M>; backend: string; started: number }> {
   const started = performance.now();
   const sink = opts.progress ?? process.stderr;
   // Temp files of a write that a kill interrupted: cheap to remove, and safe (only those whose writer is gone).
@@ -466,6 +466,12 @@ export async function openForEvaluation<M extends { experiment: string }>(experi
   if (ck.meta.experiment !== experiment) throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${experiment}`);
   const note = formatNote(file, ck);
   if (note) sink.write(`${note}\n`);
+  const ckpts = new RunCheckpoints(opts.runDir);
+  // A kill between the two renames of a save leaves best.ckpt one best behind: say so (finishing that save is
+  // the next resume's work; eval never changes a run directory).
+  const pending = resolve(file) === resolve(ckpts.best) ? ckpts.pendingBest<M>() : null;
+  if (pending)
+    sink.write(`note: the run stopped while saving a newer best checkpoint (epoch ${pending.meta.bestEpoch}); this evaluates ${file} as it is (epoch ${ck.meta.bestEpoch}). rnnc run --resume ${opts.runDir} puts the newer one in place.\n`);
   const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
   sink.write(`backend: ${backend.description}\n`);
   return { ck, backend: backend.name, started };

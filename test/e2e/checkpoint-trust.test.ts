@@ -56,12 +56,15 @@ describe("rnnc run killed inside the save of a new best, then resumed", () => {
       step: () => lastStep(/^open \.last\.ckpt\.tmp-\d+$/) + 3,
       note: /^dropped .*\.best\.ckpt\.next, the best checkpoint of a save that a kill interrupted before it was committed$/m,
       temps: 1,
+      evalNote: null,
     },
     {
       what: "last.ckpt committed, best.ckpt not yet renamed: the save is finished",
       step: () => lastStep(/^rename \.last\.ckpt\.tmp-\d+ to last\.ckpt$/),
       note: /^finished the save of .*best\.ckpt \(epoch 3\) that a kill interrupted$/m,
       temps: 0,
+      // Before the resume, `rnnc eval` evaluates best.ckpt as it is, and says that a newer one waits.
+      evalNote: /^note: the run stopped while saving a newer best checkpoint \(epoch 3\); this evaluates .*best\.ckpt as it is \(epoch 2\)\. rnnc run --resume .* puts the newer one in place\.$/m,
     },
   ];
   for (const c of cases)
@@ -74,6 +77,12 @@ describe("rnnc run killed inside the save of a new best, then resumed", () => {
       expect(pidless(b.stderr)).toContain(pidless(`killed after checkpoint step ${k}: ${steps[k - 1]}`));
       const dir = runDirOf(b);
       expect(readdirSync(dir).filter((f) => TEMP.test(f))).toHaveLength(c.temps);
+      if (c.evalNote) {
+        const e = await rnnc(["eval", dir]);
+        expectExit(e, 0);
+        expect(e.stderr).toMatch(c.evalNote);
+        expect(e.stdout.split("\n")[0]).toMatch(/best\.ckpt: after epoch 2; /);
+      }
 
       const r = await rnnc(["run", "--resume", dir]);
       expectExit(r, 0);

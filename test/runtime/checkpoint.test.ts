@@ -154,16 +154,19 @@ describe("RunCheckpoints: the next start", () => {
     const staged = writeCheckpoint(r.next, ckptOf(3, 3));
     writeCheckpoint(r.last, ckptOf(3, 3), staged);
     const before = new RunCheckpoints(r.dir);
+    expect(before.pendingBest<Meta>()?.meta).toEqual({ gen: 3, bestEpoch: 3 }); // what `rnnc eval` notes
     const res = before.resume<Meta>(r.last);
     expect(res.bestEpoch).toBe(3);
     expect(res.notes).toEqual([`finished the save of ${r.best} (epoch 3) that a kill interrupted`]);
     expect(listing(r.dir)).toEqual(["best.ckpt", "last.ckpt"]);
     expect(before.readBest<Meta>().meta.gen).toBe(3);
+    expect(before.pendingBest()).toBeNull();
   });
 
   it("drops a staged best that was never committed", () => {
     const r = twoEpochs();
     writeCheckpoint(r.next, ckptOf(3, 3)); // a kill after step 1: last.ckpt still records epoch 2's best
+    expect(new RunCheckpoints(r.dir).pendingBest()).toBeNull();
     const res = new RunCheckpoints(r.dir).resume<Meta>(r.last);
     expect(res.bestEpoch).toBe(2);
     expect(res.notes).toEqual([`dropped ${r.next}, the best checkpoint of a save that a kill interrupted before it was committed`]);
