@@ -359,9 +359,9 @@ export class RunCheckpoints {
     const bestFile = committed ? join(from, basename(this.next)) : join(from, basename(this.best));
     let best: LoadedCheckpoint<M> | null = null;
     if (ck.best !== null) {
-      if (!existsSync(bestFile)) throw new CheckpointError(`${bestFile} is missing, but ${file} records it as the best checkpoint: the run was not resumed`);
+      if (!existsSync(bestFile)) throw new CheckpointError(`${bestFile} is missing, but ${file} records it as the best checkpoint`);
       best = readCheckpoint<M>(bestFile);
-      if (best.digest !== ck.best) throw new CheckpointError(`${bestFile} is not the best checkpoint that ${file} records (it was replaced after it was written): the run was not resumed`);
+      if (best.digest !== ck.best) throw new CheckpointError(`${bestFile} is not the best checkpoint that ${file} records (it was replaced after it was written)`);
     }
     let bestEpoch = ck.meta.bestEpoch;
     if (ck.best === null && bestEpoch !== null) {
