@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { selectBackend } from "./backend.js";
-import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { RunCheckpoints, type Checkpoint } from "./checkpoint.js";
 import { pixelBatch, pixelPermutation, type ClassifierSetup, type SequenceClassifier } from "./classifier.js";
 import { loadMnist, MNIST_CLASSES, MNIST_PIXELS, type MnistSplit } from "./data/mnist.js";
 import { dataRoot } from "./data/locate.js";
@@ -19,7 +19,7 @@ import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { runLine } from "./summary.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { applyUpdate, assertDeviceHealthy, checkpointPosition, openForEvaluation, restoreOptimizer, restoreParams, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
+import { applyUpdate, assertDeviceHealthy, checkpointPosition, openForEvaluation, restoreOptimizer, restoreParams, resumeRun, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -163,14 +163,16 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
   const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
   const say = (line: string): void => sink.write(`${line}\n`);
   const started = performance.now();
+  mkdirSync(opts.runDir, { recursive: true });
+  const ckpts = new RunCheckpoints(opts.runDir);
+  // A resume's checkpoints are verified before anything (env.json, a checkpoint) is written.
+  const resumed = opts.resume ? resumeRun<ClassifierMeta>(ckpts, opts.resume, exp.name, say) : null;
   const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
   say(`backend: ${backend.description}`);
   const { data, training } = exp;
   const { mnist, perm, nTrain, validIdx, testIdx } = await classifierData(exp, opts);
   const epochs = opts.epochs ?? training.epochs;
-  mkdirSync(opts.runDir, { recursive: true });
-  const lastPath = join(opts.runDir, "last.ckpt");
-  const bestPath = join(opts.runDir, "best.ckpt");
+  const lastPath = ckpts.last;
   const metricsPath = join(opts.runDir, "metrics.jsonl");
 
   const params = new ParameterStore(new Rng(training.seed));
@@ -195,22 +197,21 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
   let epochsBefore = 0;
   let bestEpoch: number | null = null;
   let partial = { nll: 0, correct: 0, count: 0, seconds: 0 };
-  if (opts.resume) {
-    const ck = readCheckpoint<ClassifierMeta>(opts.resume);
-    if (ck.meta.experiment !== exp.name) throw new TrainingError(`checkpoint ${opts.resume} is from experiment ${ck.meta.experiment}, not ${exp.name}`);
+  if (opts.resume && resumed) {
+    const { ck } = resumed;
     restoreParams(params, ck.tensors, opts.resume);
     restoreOptimizer(optimizer, ck.tensors, ck.meta);
     maskRng.setState(ck.meta.maskRng);
-    ({ epoch, nextBatch, schedule, bestEpoch, partial } = ck.meta);
+    ({ epoch, nextBatch, schedule, partial } = ck.meta);
+    bestEpoch = resumed.bestEpoch; // the epoch best.ckpt holds (checkpoint.ts: they always agree)
     history = [...ck.meta.epochs];
     epochsBefore = history.length;
     say(`resumed ${opts.resume}: epoch ${epoch}, batch ${nextBatch}/${perEpoch}`);
   }
-  const save = async (path: string, atEpoch = epoch, atBatch = nextBatch): Promise<void> =>
-    writeCheckpoint<ClassifierMeta>(path, {
-      meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextBatch: atBatch, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, epochs: history, bestEpoch, partial },
-      tensors: await storeTensors(params, optimizer),
-    });
+  const checkpoint = async (atEpoch: number, atBatch: number): Promise<Checkpoint<ClassifierMeta>> => ({
+    meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextBatch: atBatch, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, epochs: history, bestEpoch, partial },
+    tensors: await storeTensors(params, optimizer),
+  });
   const keptNote = (): string => (existsSync(lastPath) ? `The last good checkpoint is ${lastPath} (not overwritten).` : "No checkpoint had been written yet.") + " Lower the learning rate or add clipping in the spec (or with --set) and start a new run.";
 
   let interrupted = false;
@@ -256,7 +257,7 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
         await new Promise<void>((resolve) => setImmediate(resolve)); // let a pending Ctrl-C reach onSigint
         if (opts.stopAfterWindows !== undefined && windowsDone >= opts.stopAfterWindows) interrupted = true;
         if (interrupted) {
-          await save(lastPath);
+          ckpts.saveLast(await checkpoint(epoch, nextBatch));
           say(`saved ${lastPath} at epoch ${epoch}, batch ${nextBatch}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
           const summary = `interrupted; the run continues with: rnnc run --resume ${opts.runDir}`;
           return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric: "accuracy", lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, summary };
@@ -273,13 +274,15 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
       progress.finish(`epoch ${epoch}/${epochs}  lr ${schedule.lr.toPrecision(4)}  train ${pct(record.trainAccuracy)}  valid ${pct(valid.accuracy)} (loss ${valid.loss.toFixed(4)})${improved ? " *" : ""}  ${formatDuration(partial.seconds)}`);
       schedule = advanceSchedule(training.schedule, training.optimizer.lr, schedule, epoch + 1, valid.loss);
       partial = { nll: 0, correct: 0, count: 0, seconds: 0 };
-      await save(lastPath, epoch + 1, 0);
-      if (improved) await save(bestPath, epoch + 1, 0);
+      // Pointing at the start of the next epoch; a new best is saved with last.ckpt as one commit (checkpoint.ts).
+      const last = await checkpoint(epoch + 1, 0);
+      if (improved) ckpts.saveLastAndBest(last, last);
+      else ckpts.saveLast(last);
     }
   } finally {
     process.off("SIGINT", onSigint);
   }
-  if (bestEpoch !== null) restoreParams(params, readCheckpoint<ClassifierMeta>(bestPath).tensors, bestPath);
+  if (bestEpoch !== null) restoreParams(params, ckpts.readBest<ClassifierMeta>().tensors, ckpts.best);
   const valid = await evaluateClassifier(model, mnist.train, validIdx, data.evalBatch, perm, opts.limitBatches);
   const test = await evaluateClassifier(model, mnist.test, testIdx, data.testBatch, perm, opts.limitBatches);
   appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric: "accuracy", valid: valid.accuracy, test: test.accuracy, validCount: valid.count, testCount: test.count }) + "\n");

@@ -4,9 +4,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { selectBackend, type BackendChoice } from "./backend.js";
-import { readCheckpoint, writeCheckpoint, type Checkpoint, type StoredTensor } from "./checkpoint.js";
+import { CheckpointError, formatNote, readCheckpoint, removeStaleTempFiles, RunCheckpoints, type Checkpoint, type Resumed, type StoredTensor } from "./checkpoint.js";
 import { clipByGlobalNorm } from "./clip.js";
 import { batchify, lmWindows, sliceRows, type Batched, type LmWindow } from "./data/batching.js";
 import { dataRoot } from "./data/locate.js";
@@ -456,14 +456,44 @@ export function checkpointPosition(epoch: number, next: number, unit = "window")
 }
 
 /** The start of an evaluation (`rnnc eval`): the backend, announced, and the checkpoint, if it is this experiment's. */
-export async function openForEvaluation<M extends { experiment: string }>(experiment: string, file: string, opts: RunOptions): Promise<{ ck: Checkpoint<M>; backend: string; started: number }> {
+export async function openForEvaluation<M extends { experiment: string; bestEpoch: number | null }>(experiment: string, file: string, opts: RunOptions): Promise<{ ck: Checkpoint<M>; backend: string; started: number }> {
   const started = performance.now();
-  // The checkpoint first: a wrong file is reported before a backend is started.
+  const sink = opts.progress ?? process.stderr;
+  // Temp files of a write that a kill interrupted: cheap to remove, and safe (only those whose writer is gone).
+  removeStaleTempFiles(opts.runDir);
+  // The checkpoint first, verified: a wrong or damaged file is reported before a backend is started.
   const ck = readCheckpoint<M>(file);
   if (ck.meta.experiment !== experiment) throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${experiment}`);
+  const note = formatNote(file, ck);
+  if (note) sink.write(`${note}\n`);
+  const ckpts = new RunCheckpoints(opts.runDir);
+  // A kill between the two renames of a save leaves best.ckpt one best behind: say so (finishing that save is
+  // the next resume's work; eval never changes a run directory).
+  const pending = resolve(file) === resolve(ckpts.best) ? ckpts.pendingBest<M>() : null;
+  if (pending)
+    sink.write(`note: the run stopped while saving a newer best checkpoint (epoch ${pending.meta.bestEpoch}); this evaluates ${file} as it is (epoch ${ck.meta.bestEpoch}). rnnc run --resume ${opts.runDir} puts the newer one in place.\n`);
   const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
-  (opts.progress ?? process.stderr).write(`backend: ${backend.description}\n`);
+  sink.write(`backend: ${backend.description}\n`);
   return { ck, backend: backend.name, started };
+}
+
+/**
+ * The start of a resumed run, before anything is written: `file` and the run's best checkpoint verified (a damaged
+ * one is refused, and nothing in the run directory changes), an interrupted save finished or dropped, the
+ * notes for the user printed. Shared by both training loops.
+ */
+export function resumeRun<M extends { experiment: string; bestEpoch: number | null }>(ckpts: RunCheckpoints, file: string, experiment: string, say: (line: string) => void): Resumed<M> {
+  let r: Resumed<M>;
+  try {
+    r = ckpts.resume<M>(file, (meta) => {
+      if (meta.experiment !== experiment) throw new TrainingError(`checkpoint ${file} is from experiment ${meta.experiment}, not ${experiment}`);
+    });
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new CheckpointError(`${e.message}. Nothing was trained, and no checkpoint was changed.`);
+    throw e;
+  }
+  for (const n of r.notes) say(n);
+  return r;
 }
 
 /** `rnnc eval`: one checkpoint's validation and test metric, computed as the end of a run computes them. */
@@ -499,15 +529,17 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
   const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
   const say = (line: string): void => sink.write(`${line}\n`);
   const started = performance.now();
+  mkdirSync(opts.runDir, { recursive: true });
+  const ckpts = new RunCheckpoints(opts.runDir);
+  // A resume's checkpoints are verified before anything (env.json, a checkpoint) is written.
+  const resumed = opts.resume ? resumeRun<CheckpointMeta>(ckpts, opts.resume, exp.name, say) : null;
   const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
   say(`backend: ${backend.description}`);
 
   const corpus = await loadCorpus(exp.data, opts);
   const { data, training } = exp;
   const epochs = opts.epochs ?? training.epochs;
-  mkdirSync(opts.runDir, { recursive: true });
-  const lastPath = join(opts.runDir, "last.ckpt");
-  const bestPath = join(opts.runDir, "best.ckpt");
+  const lastPath = ckpts.last;
   const metricsPath = join(opts.runDir, "metrics.jsonl");
   const metric = corpus.level === "char" ? "bpc" : "perplexity";
   const fmt = (loss: number): string => (corpus.level === "char" ? `${metricOf(loss, "char").toFixed(3)} bpc` : `ppl ${metricOf(loss, "word").toFixed(2)}`);
@@ -574,9 +606,8 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
   let windowsDone = 0;
   let state = model.initialState(data.batch);
 
-  if (opts.resume) {
-    const ck = readCheckpoint<CheckpointMeta>(opts.resume);
-    if (ck.meta.experiment !== exp.name) throw new TrainingError(`checkpoint ${opts.resume} is from experiment ${ck.meta.experiment}, not ${exp.name}`);
+  if (opts.resume && resumed) {
+    const { ck } = resumed;
     restoreParams(model.params, ck.tensors, opts.resume);
     restoreOptimizer(optimizer, ck.tensors, ck.meta);
     disposeState(state);
@@ -592,18 +623,30 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
       return { h, c };
     });
     maskRng.setState(ck.meta.maskRng);
-    ({ epoch, nextWindow, schedule, bestEpoch, partial, windowsDone } = ck.meta);
+    ({ epoch, nextWindow, schedule, partial, windowsDone } = ck.meta);
+    bestEpoch = resumed.bestEpoch; // the epoch best.ckpt holds (checkpoint.ts: they always agree)
     perEpoch = countOf(windowsFor(epoch));
     history = [...ck.meta.epochs];
     epochsBefore = history.length;
     say(`resumed ${opts.resume}: epoch ${epoch}, window ${nextWindow}/${perEpoch}`);
   }
 
-  const save = async (path: string, atEpoch = epoch, atWindow = nextWindow): Promise<void> =>
-    writeCheckpoint<CheckpointMeta>(path, {
-      meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextWindow: atWindow, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, averagingSince: optimizer.state().averagingSince ?? null, epochs: history, bestEpoch, partial, windowsDone },
-      tensors: await snapshot(model, optimizer, state),
-    });
+  const checkpoint = async (atEpoch: number, atWindow: number): Promise<Checkpoint<CheckpointMeta>> => ({
+    meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextWindow: atWindow, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, averagingSince: optimizer.state().averagingSince ?? null, epochs: history, bestEpoch, partial, windowsDone },
+    tensors: await snapshot(model, optimizer, state),
+  });
+  /** Mid-epoch and on Ctrl-C: last.ckpt alone. */
+  const saveLast = async (): Promise<void> => ckpts.saveLast(await checkpoint(epoch, nextWindow));
+  /**
+   * The end of an epoch; its checkpoints point at the start of the next one. A new best is saved with last.ckpt
+   * as one commit (NT-ASGD: best.ckpt holds the averaged weights, as they were validated).
+   */
+  const saveEpochEnd = async (improved: boolean): Promise<void> => {
+    const last = await checkpoint(epoch + 1, 0);
+    if (!improved) return ckpts.saveLast(last);
+    const best = await optimizer.withAveraged(vars, () => checkpoint(epoch + 1, 0));
+    ckpts.saveLastAndBest(last, best);
+  };
 
   // --resume reruns the run's own code and settings, so it would diverge again: the way on is a new run.
   const keptNote = (): string =>
@@ -653,12 +696,12 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (opts.stopAfterWindows !== undefined && windowsDone >= opts.stopAfterWindows) interrupted = true;
         if (interrupted) {
-          await save(lastPath);
+          await saveLast();
           say(`saved ${lastPath} at epoch ${epoch}, window ${nextWindow}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
           return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, epochsBefore };
         }
         if (performance.now() - lastSave > everyMs && nextWindow < perEpoch) {
-          await save(lastPath);
+          await saveLast();
           lastSave = performance.now();
           t0 = performance.now() - partial.seconds * 1000;
         }
@@ -689,17 +732,16 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
       partial = { nll: 0, tokens: 0, seconds: 0 };
       disposeState(state);
       state = model.initialState(data.batch); // every epoch starts from a zero state, as Zaremba's reader does
-      // This checkpoint points at the start of the next epoch: resuming from it continues there.
-      await save(lastPath, epoch + 1, 0);
+      // These checkpoints point at the start of the next epoch: resuming from one continues there.
+      await saveEpochEnd(improved);
       lastSave = performance.now();
-      if (improved) await optimizer.withAveraged(vars, () => save(bestPath, epoch + 1, 0));
     }
   } finally {
     process.off("SIGINT", onSigint);
   }
 
   // Report the best-validation checkpoint's numbers, as the papers do.
-  if (bestEpoch !== null) restoreParams(model.params, readCheckpoint<CheckpointMeta>(bestPath).tensors, bestPath);
+  if (bestEpoch !== null) restoreParams(model.params, ckpts.readBest<CheckpointMeta>().tensors, ckpts.best);
   const valid = await evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches);
   const test = await evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches);
   appendFileSync(metricsPath, JSON.stringify({ event: "final", bestEpoch, validLoss: valid.loss, testLoss: test.loss, metric, valid: metricOf(valid.loss, corpus.level), test: metricOf(test.loss, corpus.level), validTokens: valid.tokens, testTokens: test.tokens }) + "\n");
