@@ -1,8 +1,9 @@
 // Phase 3: check a resolved experiment and lower it to the IR. Each block has one lowering function that
 // reads its statements through read.ts, fills what is unset from defaults.ts, and records origins.
-import type { Call, Value } from "../grammar/index.js";
+import type { Call, Statement, Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
-import { Diag, type Loc } from "./diagnostics.js";
+import { Diag, type ArgumentHome, type Loc } from "./diagnostics.js";
+import { printValue } from "./fmt.js";
 import type * as ir from "./ir.js";
 import { DATASETS } from "./ir.js";
 import { checks as c, LowerContext, readCall, readKey, readNumberKey, StatementReader, type Check, type Param } from "./read.js";
@@ -201,6 +202,11 @@ function lowerInit(cx: LowerContext, entry: REntry | undefined, path: string, fa
 
 const NORM_SITES = ["input", "recurrent", "cell"] as const;
 
+const STATS: Readonly<Record<string, readonly Param[]>> = {
+  per_step: [{ name: "max_steps", check: c.positiveInt("max_steps"), default: 0 }],
+  shared: [],
+};
+
 function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | null {
   if (!entry) return null;
   const head = reader(cx, entry, "norm batch | layer | none { … }");
@@ -236,10 +242,7 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
     r.done();
     if (!v) cx.report(Diag.missingValue(r.keyLoc, "stats", "stats per_step"));
     else {
-      const shape = readCall(cx, st.file, v, "model.norm.stats", "statistics mode", {
-        per_step: [{ name: "max_steps", check: c.positiveInt("max_steps"), default: 0 }],
-        shared: [],
-      });
+      const shape = readCall(cx, st.file, v, "model.norm.stats", "statistics mode", STATS);
       if (shape) {
         stats = shape.callee as ir.NormIR["stats"];
         maxSteps = shape.args["max_steps"] ? (shape.args["max_steps"] as number) : null;
@@ -390,6 +393,14 @@ const SCHEDULES: Readonly<Record<string, readonly Param[]>> = {
   at_epochs: [{ name: "epochs", check: c.positiveInt("an epoch"), list: true }, { name: "by", check: c.greaterThan("the divisor", 1) }],
 };
 
+const BPTT_POLICIES: Readonly<Record<string, readonly Param[]>> = {
+  fixed: [],
+  variable: [
+    { name: "p", check: c.probability("p"), default: DEFAULTS.variableBptt.p },
+    { name: "std", check: c.nonNegative("std"), default: DEFAULTS.variableBptt.std },
+  ],
+};
+
 function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const b = entry?.block ?? new Map<string, REntry>();
   const d = DEFAULTS.train;
@@ -428,16 +439,45 @@ function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   single("bptt", "bptt fixed | variable(p = 0.95, std = 5)", (r) => {
     const v = r.take();
     if (!v) return cx.report(Diag.missingValue(r.keyLoc, "bptt", "bptt variable(p = 0.95, std = 5)"));
-    const s = readCall(cx, r.entry.file, v, "train.bptt", "BPTT policy", {
-      fixed: [],
-      variable: [
-        { name: "p", check: c.probability("p"), default: DEFAULTS.variableBptt.p },
-        { name: "std", check: c.nonNegative("std"), default: DEFAULTS.variableBptt.std },
-      ],
-    });
+    const s = readCall(cx, r.entry.file, v, "train.bptt", "BPTT policy", BPTT_POLICIES);
     if (s) bptt = { kind: s.callee, ...s.args } as ir.TrainIR["bptt"];
   });
   return { epochs, optimizer, schedule, clip, seed, loss, bptt };
+}
+
+// ── where a stray argument belongs ──────────────────────────────────────────────────────────────────────────
+
+/** The call-shaped statements of each block and the calls they take: the tables the lowering reads them with. */
+const CALL_STATEMENTS: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, readonly Param[]>>>>>> = {
+  model: { layers: CELLS, init: INITS, recurrent_init: INITS, embed_init: INITS },
+  norm: { stats: STATS },
+  train: { optimizer: OPTIMIZERS, schedule: SCHEDULES, bptt: BPTT_POLICIES },
+};
+
+
+/**
+ * A key that is no statement of its block but an argument of one of its calls (`lr 0.5` in `train`): the statement
+ * that takes it, written with it, using the call the block already has when that call takes it
+ * (`optimizer adam` + `lr 0.5` → `optimizer adam(lr = 0.5)`).
+ */
+export function argumentHome(file: string, block: string, stray: Statement, siblings: readonly Statement[]): ArgumentHome | undefined {
+  const name = stray.key.name;
+  for (const [statement, calls] of Object.entries(CALL_STATEMENTS[block] ?? {})) {
+    const takers = Object.keys(calls).filter((callee) => calls[callee]!.some((p) => p.name === name));
+    if (takers.length === 0) continue;
+    const written = siblings.find((st) => st.key.name === statement);
+    const head = written?.values[0];
+    const callee = head?.kind === "Call" ? head.callee.name : head?.kind === "Name" ? head.name : undefined;
+    const use = callee !== undefined && takers.includes(callee) ? callee : takers[0]!;
+    // The call as written, or else with its required arguments as placeholders, so the example is a whole call.
+    const args =
+      head?.kind === "Call" && callee === use
+        ? head.args.filter((a) => a.name?.name !== name).map((a) => (a.name ? `${a.name.name} = ` : "") + printValue(a.value))
+        : calls[use]!.filter((p) => p.default === undefined && p.name !== name).map((p) => `${p.name} = …`);
+    const value = stray.values[0] ? printValue(stray.values[0]) : "…";
+    return { statement, example: `${statement} ${use}(${[...args, `${name} = ${value}`].join(", ")})`, at: written ? { file, span: written.span } : undefined };
+  }
+  return undefined;
 }
 
 // ── task ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -464,6 +504,7 @@ export function lowerExperiment(
   options: { maxMemoryBytes: number },
 ): Lowered {
   const cx = new LowerContext(sources, sweepChoice);
+  cx.indexBlocks(exp.body);
   const expLoc: Loc = { file: exp.file, span: exp.node.name.span };
   const get = (k: string): REntry | undefined => {
     const e = exp.body.get(k);

@@ -1,10 +1,11 @@
 // Typed reading of statement values, with located diagnostics. Lowering uses these and nothing else to look
 // at values, so every value check (range, type, name, arguments) reads and reports the same way.
-import type { Call, CallArg, Span, Statement, Value } from "../grammar/index.js";
+import { EXPERIMENT_BLOCK, STATEMENT_KEYWORDS, type Call, type CallArg, type Span, type Statement, type Value } from "../grammar/index.js";
 import { Diag, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { Origin } from "./ir.js";
-import type { REntry } from "./resolve.js";
+import type { RBlock, REntry } from "./resolve.js";
 import type { SourceText } from "./source.js";
+import { didYouMean } from "./suggest.js";
 
 export type Check = (n: number, at: Loc) => Diagnostic | undefined;
 
@@ -36,6 +37,8 @@ export class LowerContext {
   readonly origins: Record<string, Origin> = {};
   /** Where each IR path was set, for checks that relate two settings. */
   readonly locs = new Map<string, Loc>();
+  /** The block each statement stands in (`experiment`, `model`, `norm`, …), for the keys a stray word may mean. */
+  private readonly blocks = new Map<Statement, string>();
 
   constructor(
     private readonly sources: ReadonlyMap<string, SourceText>,
@@ -52,6 +55,18 @@ export class LowerContext {
     const pos = src?.position(at.span.start) ?? { line: 1, col: 1 };
     this.origins[path] = { file: at.file, line: pos.line, col: pos.col, start: at.span.start, end: at.span.end };
     this.locs.set(path, at);
+  }
+
+  /** Records the block of every statement of a resolved experiment; a nested block is named by its key. */
+  indexBlocks(body: RBlock, block: string = EXPERIMENT_BLOCK): void {
+    for (const e of body.values()) {
+      this.blocks.set(e.stmt, block);
+      if (e.block) this.indexBlocks(e.block, e.key);
+    }
+  }
+
+  blockOf(stmt: Statement): string {
+    return this.blocks.get(stmt) ?? EXPERIMENT_BLOCK;
   }
 
   /** A value with any sweep replaced by this variant's choice. */
@@ -83,6 +98,8 @@ const describe = (v: Value): string => {
 /** Reads the values of one statement left to right; `done()` reports whatever is left over. */
 export class StatementReader {
   private index = 0;
+  /** A misspelled key was found among the values: it was reported, and nothing after it is. */
+  private stray = false;
   readonly values: readonly Value[];
   readonly stmt: Statement;
 
@@ -131,6 +148,7 @@ export class StatementReader {
       this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));
       return undefined;
     }
+    if (this.strayKey(v)) return undefined;
     return readNumber(this.cx, this.at(v.span), v, path, what, check);
   }
 
@@ -141,6 +159,7 @@ export class StatementReader {
       this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));
       return undefined;
     }
+    if (this.strayKey(v, options)) return undefined;
     return readWord(this.cx, this.at(v.span), v, path, what, options);
   }
 
@@ -149,7 +168,23 @@ export class StatementReader {
     const v = this.peek();
     if (!v || v.kind !== "Name") return fallback;
     this.index++;
+    if (this.strayKey(v, options)) return fallback;
     return readWord(this.cx, this.at(v.span), v, path, what, options) ?? fallback;
+  }
+
+  /**
+   * A bare word where a value goes that is no value here but a likely misspelling of a key of the block: the
+   * grammar keeps a word on the same line as a value (only the compiler knows `none` is a value of `embed` and not
+   * a misspelled `norm`), so `embed 650  layrs 2 lstm(650)` is caught here and reported as the unknown setting it is.
+   */
+  private strayKey(v: Value, options: readonly string[] = []): boolean {
+    if (this.stray || v.kind !== "Name" || options.includes(v.name) || didYouMean(v.name, options) !== undefined) return this.stray;
+    const block = this.cx.blockOf(this.stmt);
+    const keys = STATEMENT_KEYWORDS[block] ?? [];
+    if (didYouMean(v.name, keys) === undefined) return false;
+    const at = this.at(v.span);
+    this.cx.report(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, v.name, keys) : Diag.unknownKey(at, block, v.name, keys));
+    return (this.stray = true);
   }
 
   /** `flag`, `flag true` or `flag false`. */
@@ -164,7 +199,7 @@ export class StatementReader {
 
   done(): void {
     const extra = this.values[this.index];
-    if (extra) this.cx.report(Diag.unexpectedValue(this.at(extra.span), this.stmt.key.name, this.shape));
+    if (extra && !this.strayKey(extra)) this.cx.report(Diag.unexpectedValue(this.at(extra.span), this.stmt.key.name, this.shape));
   }
 }
 
