@@ -544,7 +544,113 @@ export function lowerExperiment(
     origins: {},
   };
   checkExperiment(cx, experiment, exp, options);
-  return { experiment: { ...experiment, origins: completeOrigins(experiment, cx.origins) }, context: cx };
+  const canon = canonical(experiment, cx.origins);
+  return { experiment: { ...canon, origins: completeOrigins(canon, cx.origins) }, context: cx };
+}
+
+// ── one meaning, one IR ─────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Puts settings that cannot change what is trained in one form, so that two specs that mean the same give the same
+ * IR, the same irHash and no `rnnc diff` line: `stats per_step` and `per_step(max_steps = 35)` at bptt 35, a mask
+ * mode of a dropout site at p = 0, `between` with one layer, a cell-only setting on a model without LSTM cells, the
+ * order of `at_epochs`. Runs after the checks, which must still see what was written (W0400 needs `between`'s p).
+ * Leaves out on purpose what depends on the epoch count (a `decay` that starts after the last epoch): `rnnc run
+ * --epochs N` changes that count after compilation. A value put in its default form loses the origin of what was
+ * written, which no longer decides it; `origins` is updated in place.
+ */
+function canonical(e: ir.ExperimentIR, origins: Record<string, ir.Origin>): ir.ExperimentIR {
+  const unset = (path: string): void => {
+    for (const k of Object.keys(origins)) if (k === path || k.startsWith(`${path}.`)) delete origins[k];
+  };
+  const classify = e.task.kind === "classify";
+  const lstm = e.model.layers.some((l) => l.cell === "lstm");
+  const D = DEFAULTS.dropout;
+
+  // A site that drops nothing has no mask mode; `between` drops nothing in a single layer.
+  const site = (name: "input" | "between" | "output"): ir.VerticalSiteIR => {
+    const s = e.dropout[name];
+    if (s.p > 0 && (name !== "between" || e.model.layers.length > 1)) return s;
+    if (s.p > 0 || s.mask !== D[name].mask) unset(`dropout.${name}`);
+    return D[name];
+  };
+  /** `value` where it applies; else `fallback`, without the origin of what was written when they differ. */
+  const off = <T>(path: string, value: T, applies: boolean, fallback: T): T => {
+    if (applies || JSON.stringify(value) === JSON.stringify(fallback)) return value;
+    unset(path);
+    return fallback;
+  };
+  const dropout: ir.DropoutIR = {
+    ...e.dropout,
+    input: site("input"),
+    between: site("between"),
+    output: site("output"),
+    embedding: off("dropout.embedding", e.dropout.embedding, e.model.embed !== null, D.embedding),
+    recurrent: off("dropout.recurrent", e.dropout.recurrent, e.dropout.recurrent.p > 0, D.recurrent),
+  };
+  const R = DEFAULTS.regularize;
+  const regularize: ir.RegularizeIR = {
+    ...e.regularize,
+    ar: off("regularize.ar", e.regularize.ar, e.regularize.ar.alpha > 0, R.ar),
+    tar: off("regularize.tar", e.regularize.tar, e.regularize.tar.beta > 0, R.tar),
+  };
+
+  const model: ir.ModelIR = {
+    ...e.model,
+    // The embedding's initializer means nothing without an embedding; the forget bias, without a forget gate.
+    embedInit: off("model.embedInit", e.model.embedInit, e.model.embed !== null, e.model.init),
+    forgetBias: off("model.forgetBias", e.model.forgetBias, lstm, DEFAULTS.model.forgetBias),
+    norm: e.model.norm && canonicalNorm(e.model.norm, e, unset),
+  };
+
+  const t = e.train;
+  let schedule = t.schedule;
+  if (schedule.kind === "at_epochs") {
+    // lr₀ / by^(number of listed epochs ≤ e) (runtime/schedules.ts): the order of the list does not matter.
+    const path = "train.schedule.epochs";
+    const sorted = schedule.epochs.map((epoch, i) => ({ epoch, origin: origins[`${path}.${i}`] })).sort((a, b) => a.epoch - b.epoch);
+    sorted.forEach(({ origin }, i) => (origin ? (origins[`${path}.${i}`] = origin) : delete origins[`${path}.${i}`]));
+    schedule = sorted.length === 0 ? { kind: "constant" } : { ...schedule, epochs: sorted.map((x) => x.epoch) };
+    if (sorted.length === 0) unset("train.schedule");
+  }
+  // A classifier reads one label per sequence from a fresh state: no loss convention over steps, no variable BPTT,
+  // no state carried across batches, no random crop of a stream (runtime/train-classifier.ts).
+  const train: ir.TrainIR = {
+    ...t,
+    schedule,
+    loss: off("train.loss", t.loss, !classify, DEFAULTS.train.loss),
+    bptt: off("train.bptt", t.bptt, !classify, { kind: "fixed" }),
+  };
+  const data: ir.DataIR = {
+    ...e.data,
+    path: e.data.path === null ? null : normalizeDir(e.data.path),
+    stateful: off("data.stateful", e.data.stateful, !classify, false),
+    randomCrop: off("data.randomCrop", e.data.randomCrop, !classify, false),
+  };
+  return { ...e, data, model, dropout, regularize, train };
+}
+
+/**
+ * Layer norm keeps no statistics. Per-step batch-norm statistics have T_max slots: `maxSteps`, or the BPTT length
+ * when it is null (codegen). With a fixed BPTT length no step reaches past that length, so a T_max at or beyond it
+ * is the BPTT length, in its default form: null.
+ */
+function canonicalNorm(n: ir.NormIR, e: ir.ExperimentIR, unset: (path: string) => void): ir.NormIR {
+  if (n.kind === "layer") {
+    for (const k of ["stats", "maxSteps", "momentum"]) unset(`model.norm.${k}`);
+    return { ...n, stats: "per_step", maxSteps: null, momentum: 0 };
+  }
+  // `shared` takes no max_steps; a variable BPTT length needs the one written (E0309).
+  if (n.stats === "shared" || e.train.bptt.kind !== "fixed" || n.maxSteps === null || n.maxSteps < e.data.bptt) return n;
+  unset("model.norm.maxSteps");
+  return { ...n, maxSteps: null };
+}
+
+/** `corpus`, `./corpus` and `corpus/` name one directory. (`..` is kept: through a symbolic link it means more.) */
+function normalizeDir(path: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  const out = (path.startsWith("/") ? "/" : "") + parts.join("/");
+  return out === "" ? "." : out;
 }
 
 /**
