@@ -553,8 +553,9 @@ export function lowerExperiment(
 /**
  * Puts settings that cannot change what is trained in one form, so that two specs that mean the same give the same
  * IR, the same irHash and no `rnnc diff` line: `stats per_step` and `per_step(max_steps = 35)` at bptt 35, a mask
- * mode of a dropout site at p = 0, `between` with one layer, a cell-only setting on a model without LSTM cells, the
- * order of `at_epochs`. Runs after the checks, which must still see what was written (W0400 needs `between`'s p).
+ * mode of a dropout site at p = 0, `between` with one layer, AR on the raw or the dropped output when nothing drops
+ * it, a cell-only setting on a model without LSTM cells, the order of `at_epochs`, a classifier's LM-only settings.
+ * Runs after the checks, which must still see what was written (W0400 needs `between`'s p).
  * Leaves out on purpose what depends on the epoch count (a `decay` that starts after the last epoch): `rnnc run
  * --epochs N` changes that count after compilation. A value put in its default form loses the origin of what was
  * written, which no longer decides it; `origins` is updated in place.
@@ -588,11 +589,18 @@ function canonical(e: ir.ExperimentIR, origins: Record<string, ir.Origin>): ir.E
     embedding: off("dropout.embedding", e.dropout.embedding, e.model.embed !== null, D.embedding),
     recurrent: off("dropout.recurrent", e.dropout.recurrent, e.dropout.recurrent.p > 0, D.recurrent),
   };
+  // Without output dropout the dropped output is the raw one, so where AR or TAR reads it makes no difference.
   const R = DEFAULTS.regularize;
+  const outputDropped = dropout.output.p > 0;
+  const reads = <T extends { on: "dropped" | "raw" }>(path: string, r: T, on: "dropped" | "raw"): T => {
+    if (outputDropped || r.on === on) return r;
+    unset(`${path}.on`);
+    return { ...r, on };
+  };
   const regularize: ir.RegularizeIR = {
     ...e.regularize,
-    ar: off("regularize.ar", e.regularize.ar, e.regularize.ar.alpha > 0, R.ar),
-    tar: off("regularize.tar", e.regularize.tar, e.regularize.tar.beta > 0, R.tar),
+    ar: reads("regularize.ar", off("regularize.ar", e.regularize.ar, e.regularize.ar.alpha > 0, R.ar), R.ar.on),
+    tar: reads("regularize.tar", off("regularize.tar", e.regularize.tar, e.regularize.tar.beta > 0, R.tar), R.tar.on),
   };
 
   const model: ir.ModelIR = {

@@ -139,6 +139,7 @@ describe("one meaning, one IR", () => {
     ["a mask mode at p = 0", { dropout: "" }, { dropout: "input 0 locked  output 0 locked  recurrent 0 per_step" }],
     ["`between` with one layer", { model: "layers lstm(32)" }, { model: "layers lstm(32)", dropout: "between 0.5 locked" }],
     ["the output of a regularizer at 0", { regularize: "" }, { regularize: "ar 0 raw  tar 0 dropped" }],
+    ["AR and TAR on the dropped or raw output without output dropout", { regularize: "ar 2  tar 1" }, { regularize: "ar 2 raw  tar 1 dropped" }],
     ["a forget bias without LSTM cells", { model: "layers 2 gru(32)" }, { model: "layers 2 gru(32)  forget_bias 1" }],
     ["the order of at_epochs", { train: "schedule at_epochs(epochs = [3, 8], by = 2)" }, { train: "schedule at_epochs(epochs = [8, 3], by = 2)" }],
     ["at_epochs of no epoch", { train: "schedule constant" }, { train: "schedule at_epochs(epochs = [], by = 2)" }],
@@ -158,6 +159,7 @@ describe("one meaning, one IR", () => {
     ["T_max with a variable BPTT length", { model: BN("per_step(max_steps = 16)"), train: "bptt variable" }, { model: BN("per_step(max_steps = 40)"), train: "bptt variable" }],
     ["a repeated epoch of at_epochs (it divides twice)", { train: "schedule at_epochs(epochs = [3], by = 2)" }, { train: "schedule at_epochs(epochs = [3, 3], by = 2)" }],
     ["a mask mode at p > 0", { dropout: "input 0.5" }, { dropout: "input 0.5 locked" }],
+    ["AR on the raw or dropped output with output dropout", { dropout: "output 0.5", regularize: "ar 2" }, { dropout: "output 0.5", regularize: "ar 2 raw" }],
     ["a decay after the last epoch (`rnnc run --epochs` may add epochs)", { train: "epochs 3" }, { train: "epochs 3  schedule decay(by = 2, after = 5)" }],
   ])("keeps apart what differs: %s", (_what, a, b) => {
     expect(semantic(spec(b))).not.toEqual(semantic(spec(a)));
