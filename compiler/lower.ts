@@ -1,12 +1,12 @@
 // Phase 3: check a resolved experiment and lower it to the IR. Each block has one lowering function that
 // reads its statements through read.ts, fills what is unset from defaults.ts, and records origins.
-import type { Call, Statement, Value } from "../grammar/index.js";
+import type { Call, Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
 import { Diag, type ArgumentHome, type Loc } from "./diagnostics.js";
 import { printValue } from "./fmt.js";
 import type * as ir from "./ir.js";
 import { DATASETS } from "./ir.js";
-import { checks as c, LowerContext, readCall, readKey, readNumberKey, StatementReader, type Check, type Param } from "./read.js";
+import { checks as c, LowerContext, readCall, readKey, readNumberKey, StatementReader, type Check, type Param, type Placed } from "./read.js";
 import type { RBlock, REntry, ResolvedExperiment } from "./resolve.js";
 import type { SourceText } from "./source.js";
 
@@ -460,13 +460,12 @@ const CALL_STATEMENTS: Readonly<Record<string, Readonly<Record<string, Readonly<
  * that takes it, written with it, using the call the block already has when that call takes it
  * (`optimizer adam` + `lr 0.5` → `optimizer adam(lr = 0.5)`).
  */
-export function argumentHome(file: string, block: string, stray: Statement, siblings: readonly Statement[]): ArgumentHome | undefined {
-  const name = stray.key.name;
+export function argumentHome(block: string, name: string, value: Value | undefined, siblings: readonly Placed[]): ArgumentHome | undefined {
   for (const [statement, calls] of Object.entries(CALL_STATEMENTS[block] ?? {})) {
     const takers = Object.keys(calls).filter((callee) => calls[callee]!.some((p) => p.name === name));
     if (takers.length === 0) continue;
-    const written = siblings.find((st) => st.key.name === statement);
-    const head = written?.values[0];
+    const written = siblings.find((s) => s.stmt.key.name === statement);
+    const head = written?.stmt.values[0];
     const callee = head?.kind === "Call" ? head.callee.name : head?.kind === "Name" ? head.name : undefined;
     const use = callee !== undefined && takers.includes(callee) ? callee : takers[0]!;
     // The call as written, or else with its required arguments as placeholders, so the example is a whole call.
@@ -474,8 +473,8 @@ export function argumentHome(file: string, block: string, stray: Statement, sibl
       head?.kind === "Call" && callee === use
         ? head.args.filter((a) => a.name?.name !== name).map((a) => (a.name ? `${a.name.name} = ` : "") + printValue(a.value))
         : calls[use]!.filter((p) => p.default === undefined && p.name !== name).map((p) => `${p.name} = …`);
-    const value = stray.values[0] ? printValue(stray.values[0]) : "…";
-    return { statement, example: `${statement} ${use}(${[...args, `${name} = ${value}`].join(", ")})`, at: written ? { file, span: written.span } : undefined };
+    const given = value ? printValue(value) : "…";
+    return { statement, example: `${statement} ${use}(${[...args, `${name} = ${given}`].join(", ")})`, at: written ? { file: written.file, span: written.stmt.span } : undefined };
   }
   return undefined;
 }
@@ -503,7 +502,7 @@ export function lowerExperiment(
   variant: Record<string, number | string> | null,
   options: { maxMemoryBytes: number },
 ): Lowered {
-  const cx = new LowerContext(sources, sweepChoice);
+  const cx = new LowerContext(sources, sweepChoice, argumentHome);
   cx.indexBlocks(exp.body);
   const expLoc: Loc = { file: exp.file, span: exp.node.name.span };
   const get = (k: string): REntry | undefined => {

@@ -1,7 +1,7 @@
 // Typed reading of statement values, with located diagnostics. Lowering uses these and nothing else to look
 // at values, so every value check (range, type, name, arguments) reads and reports the same way.
 import { EXPERIMENT_BLOCK, STATEMENT_KEYWORDS, type Call, type CallArg, type Span, type Statement, type Value } from "../grammar/index.js";
-import { Diag, type Diagnostic, type Loc } from "./diagnostics.js";
+import { Diag, type ArgumentHome, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { Origin } from "./ir.js";
 import type { RBlock, REntry } from "./resolve.js";
 import type { SourceText } from "./source.js";
@@ -31,19 +31,30 @@ export interface Param {
   readonly list?: boolean;
 }
 
+/** A statement and the file it was written in. */
+export interface Placed {
+  readonly file: string;
+  readonly stmt: Statement;
+}
+
+/** Where a word that is an argument of one of a block's calls belongs (lower.ts: `argumentHome`). */
+export type ArgumentHomes = (block: string, name: string, value: Value | undefined, siblings: readonly Placed[]) => ArgumentHome | undefined;
+
 /** Shared state of one lowering: diagnostics, origins, and the sweep point being lowered. */
 export class LowerContext {
   readonly diagnostics: Diagnostic[] = [];
   readonly origins: Record<string, Origin> = {};
   /** Where each IR path was set, for checks that relate two settings. */
   readonly locs = new Map<string, Loc>();
-  /** The block each statement stands in (`experiment`, `model`, `norm`, …), for the keys a stray word may mean. */
-  private readonly blocks = new Map<Statement, string>();
+  /** The block each statement stands in (`experiment`, `model`, …) and its statements, for what a stray word may mean. */
+  private readonly blocks = new Map<Statement, { readonly block: string; readonly siblings: readonly Placed[] }>();
 
   constructor(
     private readonly sources: ReadonlyMap<string, SourceText>,
     /** The value chosen for each `sweep(…)` call in this variant. */
     readonly sweepChoice: ReadonlyMap<Call, Value>,
+    /** The lowering's call tables, asked where a stray argument belongs (passed in: lower.ts imports this module). */
+    readonly argumentHome: ArgumentHomes = () => undefined,
   ) {}
 
   report(d: Diagnostic | undefined): void {
@@ -59,14 +70,15 @@ export class LowerContext {
 
   /** Records the block of every statement of a resolved experiment; a nested block is named by its key. */
   indexBlocks(body: RBlock, block: string = EXPERIMENT_BLOCK): void {
+    const siblings = [...body.values()].map((e) => ({ file: e.file, stmt: e.stmt }));
     for (const e of body.values()) {
-      this.blocks.set(e.stmt, block);
+      this.blocks.set(e.stmt, { block, siblings });
       if (e.block) this.indexBlocks(e.block, e.key);
     }
   }
 
-  blockOf(stmt: Statement): string {
-    return this.blocks.get(stmt) ?? EXPERIMENT_BLOCK;
+  blockOf(stmt: Statement): { readonly block: string; readonly siblings: readonly Placed[] } {
+    return this.blocks.get(stmt) ?? { block: EXPERIMENT_BLOCK, siblings: [] };
   }
 
   /** A value with any sweep replaced by this variant's choice. */
@@ -173,17 +185,20 @@ export class StatementReader {
   }
 
   /**
-   * A bare word where a value goes that is no value here but a likely misspelling of a key of the block: the
-   * grammar keeps a word on the same line as a value (only the compiler knows `none` is a value of `embed` and not
-   * a misspelled `norm`), so `embed 650  layrs 2 lstm(650)` is caught here and reported as the unknown setting it is.
+   * A bare word where a value goes that is no value here but a likely misspelling of a key of the block, or an
+   * argument of one of its calls: the grammar keeps a word on the same line as a value (only the compiler knows
+   * `none` is a value of `embed` and not a misspelled `norm`), so `embed 650  layrs 2 lstm(650)` and
+   * `epochs 3  lr 0.5` are caught here and reported as the unknown settings they are.
    */
   private strayKey(v: Value, options: readonly string[] = []): boolean {
     if (this.stray || v.kind !== "Name" || options.includes(v.name) || didYouMean(v.name, options) !== undefined) return this.stray;
-    const block = this.cx.blockOf(this.stmt);
+    const { block, siblings } = this.cx.blockOf(this.stmt);
     const keys = STATEMENT_KEYWORDS[block] ?? [];
-    if (didYouMean(v.name, keys) === undefined) return false;
+    const next = this.values[this.values.indexOf(v) + 1];
+    const home = block === EXPERIMENT_BLOCK ? undefined : this.cx.argumentHome(block, v.name, next, siblings);
+    if (!home && didYouMean(v.name, keys) === undefined) return false;
     const at = this.at(v.span);
-    this.cx.report(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, v.name, keys) : Diag.unknownKey(at, block, v.name, keys));
+    this.cx.report(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, v.name, keys) : Diag.unknownKey(at, block, v.name, keys, home));
     return (this.stray = true);
   }
 

@@ -172,7 +172,7 @@ export class Program {
     for (const st of statements) {
       const at: Loc = { file: path, span: st.key.span };
       if (!known.includes(st.key.name)) {
-        this.diagnostics.push(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, st.key.name, known) : Diag.unknownKey(at, block, st.key.name, known, argumentHome(path, block, st, statements)));
+        this.diagnostics.push(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, st.key.name, known) : Diag.unknownKey(at, block, st.key.name, known, argumentHome(block, st.key.name, st.values[0], statements.map((stmt) => ({ file: path, stmt })))));
         continue;
       }
       const first = seen.get(st.key.name);
