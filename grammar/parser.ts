@@ -8,9 +8,9 @@
 //   list       := '[' (value (',' value)* ','?)? ']'
 //   arg        := (NAME '=')? value
 //
-// Statements need no separator, so the grammar decides where one ends: a bare word (a NAME not followed by `(`)
-// in value position starts the next statement when it is a statement keyword of the enclosing block, or when it is
-// the first token on its line. Keys are keys: a misspelled `embbed 200` on its own line is a statement that the
+// Statements need no separator, so the grammar decides where one ends: a NAME in value position starts the next
+// statement when it is a statement keyword of the enclosing block, or when it is the first token on its line and no
+// `(` follows it (a call). Keys are keys: a misspelled `embbed 200` on its own line is a statement that the
 // compiler reports as an unknown setting, not a value of the line before. Numbers, strings, lists and calls stay
 // values wherever they are, so a value may still continue on the next line (`layers\n  2 lstm(650)`).
 //
@@ -177,8 +177,9 @@ class RnnParser extends EmbeddedActionsParser {
   /** Does the next token, in value position, begin a new statement? See the rule at the top of this file. */
   private startsStatement(): boolean {
     const next = this.LA(1);
-    if (next.tokenType !== t.Identifier || this.LA(2).tokenType === t.LParen) return false;
-    return this.lineFirst.has(next) || keywordsOf(this.owners[this.owners.length - 1] ?? EXPERIMENT_BLOCK).has(next.image);
+    if (next.tokenType !== t.Identifier) return false;
+    if (keywordsOf(this.owners[this.owners.length - 1] ?? EXPERIMENT_BLOCK).has(next.image)) return true;
+    return this.lineFirst.has(next) && this.LA(2).tokenType !== t.LParen; // `sgd(…)` on a line of its own is a value
   }
 
   private ident(tok: IToken): ast.Ident {

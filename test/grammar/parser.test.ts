@@ -53,6 +53,12 @@ describe("parser", () => {
       expect(inBlock("dropout {\n  input 0.5 /* a\n  b */ locked\n}")).toEqual(["input/1", "locked/0"]);
     });
 
+    it("a key of the block starts a statement even before `(`; another word before `(` is a call", () => {
+      // `seed` starts a statement, whose `(` is then a syntax error at the `(`.
+      expect(parse("experiment x { train { epochs 3 seed(1) } }").errors[0]).toMatchObject({ kind: "unexpected-token", found: "(", span: { start: 36 } });
+      expect(inBlock("train { optimizer\n  adam(lr = 0.01)  epochs 3 }")).toEqual(["optimizer/1", "epochs/1"]);
+    });
+
     it("CRLF line ends are line breaks", () => {
       expect(inBlock("model {\r\n  layers 2 lstm(200)\r\n  embbed 200\r\n}")).toEqual(["layers/2", "embbed/1"]);
     });
