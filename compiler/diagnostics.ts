@@ -2,7 +2,7 @@
 // stable code; call sites never spell out wording. Codes group by phase:
 //   E01xx syntax · E02xx resolve (files, extends, keys) · E03xx check (values, compatibility) · W04xx warnings ·
 //   E05xx build (code generation).
-import type { Span } from "../grammar/index.js";
+import { RESERVED_WORDS, type Span } from "../grammar/index.js";
 
 export type Severity = "error" | "warning";
 
@@ -32,9 +32,21 @@ const mean = (s?: string): string | undefined => (s === undefined ? undefined : 
 /** A related location, when there is one (a setting may come from a default and have no span). */
 const noteAt = (loc: Loc | undefined, message: string): Related[] => (loc ? [{ ...loc, message }] : []);
 
+/** Where a stray argument belongs: the statement that takes it, and that statement written with it. */
+export interface ArgumentHome {
+  readonly statement: string;
+  readonly example: string;
+  /** The statement, when the block already has it. */
+  readonly at?: Loc;
+}
+
 function make(code: string, severity: Severity, at: Loc, message: string, extra: { related?: Related[]; hint?: string } = {}): Diagnostic {
   return { code, severity, file: at.file, span: at.span, message, related: extra.related ?? [], ...(extra.hint ? { hint: extra.hint } : {}) };
 }
+
+/** `unknown X 'k'; did you mean 'key'?`, or without a near key, the message with `otherwise` as its hint. */
+const withSuggestion = (code: string, at: Loc, message: string, suggestion: string | undefined, otherwise: string): Diagnostic =>
+  suggestion === undefined ? make(code, "error", at, message, { hint: otherwise }) : make(code, "error", at, `${message}; ${mean(suggestion)}`);
 
 export const Diag = {
   // ── E01xx syntax ────────────────────────────────────────────────────────────────────────────────────────
@@ -45,7 +57,7 @@ export const Diag = {
   unterminatedComment: (at: Loc) =>
     make("E0102", "error", at, "unterminated block comment", { hint: "close it with '*/'" }),
   unexpectedToken: (at: Loc, found: string, expected: readonly string[]) =>
-    make("E0103", "error", at, `unexpected ${found === "end of file" ? found : q(found)}` + (expected.length ? `; expected ${orList(expected)}` : "")),
+    make("E0103", "error", at, `unexpected ${found === "end of file" ? found : q(found)}` + (expected.length ? `; expected ${orList(expected)}` : ""), { hint: mean(closest(found, RESERVED_WORDS.filter((w) => w !== found))) }),
   nestingTooDeep: (at: Loc, max: number) =>
     make("E0104", "error", at, `nesting deeper than ${max} levels`, { hint: "specs are flat; this is probably not a spec" }),
   invalidUtf8: (at: Loc, byteOffset: number) =>
@@ -64,10 +76,17 @@ export const Diag = {
     make("E0203", "error", at, `${file} defines ${names.length} experiments; say which one to extend`, { hint: `write \`extends "${file.split("/").pop()}" ${names[0]}\`; it defines ${orList(names.map(q))}` }),
   duplicateExperiment: (at: Loc, name: string, first: Loc) =>
     make("E0204", "error", at, `experiment ${q(name)} is defined twice`, { related: [{ ...first, message: "first defined here" }] }),
+  // A misspelled key names its suggestion in the message itself: it is the whole answer.
   unknownBlock: (at: Loc, key: string, known: readonly string[]) =>
-    make("E0205", "error", at, `unknown block ${q(key)}`, { hint: mean(closest(key, known)) ?? `an experiment holds ${orList(known.map(q))}` }),
-  unknownKey: (at: Loc, block: string, key: string, known: readonly string[]) =>
-    make("E0206", "error", at, `unknown key ${q(key)} in \`${block}\``, { hint: mean(closest(key, known)) ?? `\`${block}\` takes ${orList(known.map(q))}` }),
+    withSuggestion("E0205", at, `unknown block ${q(key)}`, closest(key, known), `an experiment holds ${orList(known.map(q))}`),
+  /** `home`: where a key that is really an argument of a call belongs (`lr` → `optimizer sgd(lr = 0.5)`). */
+  unknownKey: (at: Loc, block: string, key: string, known: readonly string[], home?: ArgumentHome) =>
+    home
+      ? make("E0206", "error", at, `unknown setting ${q(key)} in ${block}`, {
+          hint: `${q(key)} is an argument of \`${home.statement}\`: write \`${home.example}\``,
+          related: noteAt(home.at, `\`${home.statement}\` is set here`),
+        })
+      : withSuggestion("E0206", at, `unknown setting ${q(key)} in ${block}`, closest(key, known), `\`${block}\` takes ${orList(known.map(q))}`),
   duplicateStatement: (at: Loc, key: string, first: Loc) =>
     make("E0207", "error", at, `${q(key)} is set twice in this block`, { related: [{ ...first, message: "first set here" }] }),
   unreadableFile: (at: Loc, path: string, reason: string) =>

@@ -102,7 +102,9 @@ class Printer {
   /** ` { a  b }` when the block was written on one line and has nothing that needs its own line. */
   private inlineForm(block: Block): string | undefined {
     if (block.statements.length === 0) return this.commentsIn(block.span.start, block.span.end) ? undefined : " {}";
-    if (this.text.slice(block.span.start, block.statements[0]!.span.start).includes("\n")) return undefined;
+    // Written on one line: every statement starts on the line of `{`. (A word that begins a line starts a statement
+    // even when it is no key, so joining lines could turn a statement into a value of the one before.)
+    if (this.text.slice(block.span.start, block.statements[block.statements.length - 1]!.span.start).includes("\n")) return undefined;
     if (block.statements.some((s) => s.block) || this.commentsIn(block.span.start, block.span.end)) return undefined;
     return ` { ${block.statements.map((s) => [s.key.name, ...s.values.map(printValue)].join(" ")).join("  ")} }`;
   }

@@ -2,10 +2,11 @@
 // reads its statements through read.ts, fills what is unset from defaults.ts, and records origins.
 import type { Call, Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
-import { Diag, type Loc } from "./diagnostics.js";
+import { Diag, type ArgumentHome, type Loc } from "./diagnostics.js";
+import { printValue } from "./fmt.js";
 import type * as ir from "./ir.js";
 import { DATASETS } from "./ir.js";
-import { checks as c, LowerContext, readCall, readKey, readNumberKey, StatementReader, type Check, type Param } from "./read.js";
+import { checks as c, LowerContext, readCall, readKey, readNumberKey, StatementReader, type Check, type Param, type Placed } from "./read.js";
 import type { RBlock, REntry, ResolvedExperiment } from "./resolve.js";
 import type { SourceText } from "./source.js";
 
@@ -201,6 +202,11 @@ function lowerInit(cx: LowerContext, entry: REntry | undefined, path: string, fa
 
 const NORM_SITES = ["input", "recurrent", "cell"] as const;
 
+const STATS: Readonly<Record<string, readonly Param[]>> = {
+  per_step: [{ name: "max_steps", check: c.positiveInt("max_steps"), default: 0 }],
+  shared: [],
+};
+
 function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | null {
   if (!entry) return null;
   const head = reader(cx, entry, "norm batch | layer | none { … }");
@@ -236,10 +242,7 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
     r.done();
     if (!v) cx.report(Diag.missingValue(r.keyLoc, "stats", "stats per_step"));
     else {
-      const shape = readCall(cx, st.file, v, "model.norm.stats", "statistics mode", {
-        per_step: [{ name: "max_steps", check: c.positiveInt("max_steps"), default: 0 }],
-        shared: [],
-      });
+      const shape = readCall(cx, st.file, v, "model.norm.stats", "statistics mode", STATS);
       if (shape) {
         stats = shape.callee as ir.NormIR["stats"];
         maxSteps = shape.args["max_steps"] ? (shape.args["max_steps"] as number) : null;
@@ -390,6 +393,14 @@ const SCHEDULES: Readonly<Record<string, readonly Param[]>> = {
   at_epochs: [{ name: "epochs", check: c.positiveInt("an epoch"), list: true }, { name: "by", check: c.greaterThan("the divisor", 1) }],
 };
 
+const BPTT_POLICIES: Readonly<Record<string, readonly Param[]>> = {
+  fixed: [],
+  variable: [
+    { name: "p", check: c.probability("p"), default: DEFAULTS.variableBptt.p },
+    { name: "std", check: c.nonNegative("std"), default: DEFAULTS.variableBptt.std },
+  ],
+};
+
 function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const b = entry?.block ?? new Map<string, REntry>();
   const d = DEFAULTS.train;
@@ -428,16 +439,44 @@ function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   single("bptt", "bptt fixed | variable(p = 0.95, std = 5)", (r) => {
     const v = r.take();
     if (!v) return cx.report(Diag.missingValue(r.keyLoc, "bptt", "bptt variable(p = 0.95, std = 5)"));
-    const s = readCall(cx, r.entry.file, v, "train.bptt", "BPTT policy", {
-      fixed: [],
-      variable: [
-        { name: "p", check: c.probability("p"), default: DEFAULTS.variableBptt.p },
-        { name: "std", check: c.nonNegative("std"), default: DEFAULTS.variableBptt.std },
-      ],
-    });
+    const s = readCall(cx, r.entry.file, v, "train.bptt", "BPTT policy", BPTT_POLICIES);
     if (s) bptt = { kind: s.callee, ...s.args } as ir.TrainIR["bptt"];
   });
   return { epochs, optimizer, schedule, clip, seed, loss, bptt };
+}
+
+// ── where a stray argument belongs ──────────────────────────────────────────────────────────────────────────
+
+/** The call-shaped statements of each block and the calls they take: the tables the lowering reads them with. */
+const CALL_STATEMENTS: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, readonly Param[]>>>>>> = {
+  model: { layers: CELLS, init: INITS, recurrent_init: INITS, embed_init: INITS },
+  norm: { stats: STATS },
+  train: { optimizer: OPTIMIZERS, schedule: SCHEDULES, bptt: BPTT_POLICIES },
+};
+
+
+/**
+ * A key that is no statement of its block but an argument of one of its calls (`lr 0.5` in `train`): the statement
+ * that takes it, written with it, using the call the block already has when that call takes it
+ * (`optimizer adam` + `lr 0.5` → `optimizer adam(lr = 0.5)`).
+ */
+export function argumentHome(block: string, name: string, value: Value | undefined, siblings: readonly Placed[]): ArgumentHome | undefined {
+  for (const [statement, calls] of Object.entries(CALL_STATEMENTS[block] ?? {})) {
+    const takers = Object.keys(calls).filter((callee) => calls[callee]!.some((p) => p.name === name));
+    if (takers.length === 0) continue;
+    const written = siblings.find((s) => s.stmt.key.name === statement);
+    const head = written?.stmt.values[0];
+    const callee = head?.kind === "Call" ? head.callee.name : head?.kind === "Name" ? head.name : undefined;
+    const use = callee !== undefined && takers.includes(callee) ? callee : takers[0]!;
+    // The call as written, or else with its required arguments as placeholders, so the example is a whole call.
+    const args =
+      head?.kind === "Call" && callee === use
+        ? head.args.filter((a) => a.name?.name !== name).map((a) => (a.name ? `${a.name.name} = ` : "") + printValue(a.value))
+        : calls[use]!.filter((p) => p.default === undefined && p.name !== name).map((p) => `${p.name} = …`);
+    const given = value ? printValue(value) : "…";
+    return { statement, example: `${statement} ${use}(${[...args, `${name} = ${given}`].join(", ")})`, at: written ? { file: written.file, span: written.stmt.span } : undefined };
+  }
+  return undefined;
 }
 
 // ── task ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -463,7 +502,8 @@ export function lowerExperiment(
   variant: Record<string, number | string> | null,
   options: { maxMemoryBytes: number },
 ): Lowered {
-  const cx = new LowerContext(sources, sweepChoice);
+  const cx = new LowerContext(sources, sweepChoice, argumentHome);
+  cx.indexBlocks(exp.body);
   const expLoc: Loc = { file: exp.file, span: exp.node.name.span };
   const get = (k: string): REntry | undefined => {
     const e = exp.body.get(k);
@@ -503,7 +543,121 @@ export function lowerExperiment(
     origins: {},
   };
   checkExperiment(cx, experiment, exp, options);
-  return { experiment: { ...experiment, origins: completeOrigins(experiment, cx.origins) }, context: cx };
+  const canon = canonical(experiment, cx.origins);
+  return { experiment: { ...canon, origins: completeOrigins(canon, cx.origins) }, context: cx };
+}
+
+// ── one meaning, one IR ─────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Puts settings that cannot change what is trained in one form, so that two specs that mean the same give the same
+ * IR, the same irHash and no `rnnc diff` line: `stats per_step` and `per_step(max_steps = 35)` at bptt 35, a mask
+ * mode of a dropout site at p = 0, `between` with one layer, AR on the raw or the dropped output when nothing drops
+ * it, a cell-only setting on a model without LSTM cells, the order of `at_epochs`, a classifier's LM-only settings.
+ * Runs after the checks, which must still see what was written (W0400 needs `between`'s p).
+ * Leaves out on purpose what depends on the epoch count (a `decay` that starts after the last epoch): `rnnc run
+ * --epochs N` changes that count after compilation. A value put in its default form loses the origin of what was
+ * written, which no longer decides it; `origins` is updated in place.
+ */
+function canonical(e: ir.ExperimentIR, origins: Record<string, ir.Origin>): ir.ExperimentIR {
+  const unset = (path: string): void => {
+    for (const k of Object.keys(origins)) if (k === path || k.startsWith(`${path}.`)) delete origins[k];
+  };
+  const classify = e.task.kind === "classify";
+  const lstm = e.model.layers.some((l) => l.cell === "lstm");
+  const D = DEFAULTS.dropout;
+
+  // A site that drops nothing has no mask mode; `between` drops nothing in a single layer.
+  const site = (name: "input" | "between" | "output"): ir.VerticalSiteIR => {
+    const s = e.dropout[name];
+    if (s.p > 0 && (name !== "between" || e.model.layers.length > 1)) return s;
+    if (s.p > 0 || s.mask !== D[name].mask) unset(`dropout.${name}`);
+    return D[name];
+  };
+  /** `value` where it applies; else `fallback`, without the origin of what was written when they differ. */
+  const off = <T>(path: string, value: T, applies: boolean, fallback: T): T => {
+    if (applies || JSON.stringify(value) === JSON.stringify(fallback)) return value;
+    unset(path);
+    return fallback;
+  };
+  const dropout: ir.DropoutIR = {
+    ...e.dropout,
+    input: site("input"),
+    between: site("between"),
+    output: site("output"),
+    embedding: off("dropout.embedding", e.dropout.embedding, e.model.embed !== null, D.embedding),
+    recurrent: off("dropout.recurrent", e.dropout.recurrent, e.dropout.recurrent.p > 0, D.recurrent),
+  };
+  // Without output dropout the dropped output is the raw one, so where AR or TAR reads it makes no difference.
+  const R = DEFAULTS.regularize;
+  const outputDropped = dropout.output.p > 0;
+  const reads = <T extends { on: "dropped" | "raw" }>(path: string, r: T, on: "dropped" | "raw"): T => {
+    if (outputDropped || r.on === on) return r;
+    unset(`${path}.on`);
+    return { ...r, on };
+  };
+  const regularize: ir.RegularizeIR = {
+    ...e.regularize,
+    ar: reads("regularize.ar", off("regularize.ar", e.regularize.ar, e.regularize.ar.alpha > 0, R.ar), R.ar.on),
+    tar: reads("regularize.tar", off("regularize.tar", e.regularize.tar, e.regularize.tar.beta > 0, R.tar), R.tar.on),
+  };
+
+  const model: ir.ModelIR = {
+    ...e.model,
+    // The embedding's initializer means nothing without an embedding; the forget bias, without a forget gate.
+    embedInit: off("model.embedInit", e.model.embedInit, e.model.embed !== null, e.model.init),
+    forgetBias: off("model.forgetBias", e.model.forgetBias, lstm, DEFAULTS.model.forgetBias),
+    norm: e.model.norm && canonicalNorm(e.model.norm, e, unset),
+  };
+
+  const t = e.train;
+  let schedule = t.schedule;
+  if (schedule.kind === "at_epochs") {
+    // lr₀ / by^(number of listed epochs ≤ e) (runtime/schedules.ts): the order of the list does not matter.
+    const path = "train.schedule.epochs";
+    const sorted = schedule.epochs.map((epoch, i) => ({ epoch, origin: origins[`${path}.${i}`] })).sort((a, b) => a.epoch - b.epoch);
+    sorted.forEach(({ origin }, i) => (origin ? (origins[`${path}.${i}`] = origin) : delete origins[`${path}.${i}`]));
+    schedule = sorted.length === 0 ? { kind: "constant" } : { ...schedule, epochs: sorted.map((x) => x.epoch) };
+    if (sorted.length === 0) unset("train.schedule");
+  }
+  // A classifier reads one label per sequence from a fresh state: no loss convention over steps, no variable BPTT,
+  // no state carried across batches, no random crop of a stream (runtime/train-classifier.ts).
+  const train: ir.TrainIR = {
+    ...t,
+    schedule,
+    loss: off("train.loss", t.loss, !classify, DEFAULTS.train.loss),
+    bptt: off("train.bptt", t.bptt, !classify, { kind: "fixed" }),
+  };
+  const data: ir.DataIR = {
+    ...e.data,
+    path: e.data.path === null ? null : normalizeDir(e.data.path),
+    stateful: off("data.stateful", e.data.stateful, !classify, false),
+    randomCrop: off("data.randomCrop", e.data.randomCrop, !classify, false),
+  };
+  return { ...e, data, model, dropout, regularize, train };
+}
+
+/**
+ * Layer norm keeps no statistics. Per-step batch-norm statistics have T_max slots: `maxSteps`, or the BPTT length
+ * when it is null (codegen). With a fixed BPTT length no step reaches past that length, so a T_max at or beyond it
+ * is the BPTT length, in its default form: null.
+ */
+function canonicalNorm(n: ir.NormIR, e: ir.ExperimentIR, unset: (path: string) => void): ir.NormIR {
+  if (n.kind === "layer") {
+    for (const k of ["stats", "maxSteps", "momentum"]) unset(`model.norm.${k}`);
+    return { ...n, stats: "per_step", maxSteps: null, momentum: 0 };
+  }
+  // `shared` takes no max_steps; a variable BPTT length needs the one written (E0309).
+  if (n.stats === "shared" || e.train.bptt.kind !== "fixed" || n.maxSteps === null || n.maxSteps < e.data.bptt) return n;
+  unset("model.norm.maxSteps");
+  return { ...n, maxSteps: null };
+}
+
+/** `corpus`, `./corpus` and `corpus/` name one directory. (`..` is kept: through a symbolic link it means more.) */
+function normalizeDir(path: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  const out = (path.startsWith("/") ? "/" : "") + parts.join("/");
+  return out === "" ? "." : out;
 }
 
 /**

@@ -1,10 +1,11 @@
 // Typed reading of statement values, with located diagnostics. Lowering uses these and nothing else to look
 // at values, so every value check (range, type, name, arguments) reads and reports the same way.
-import type { Call, CallArg, Span, Statement, Value } from "../grammar/index.js";
-import { Diag, type Diagnostic, type Loc } from "./diagnostics.js";
+import { EXPERIMENT_BLOCK, STATEMENT_KEYWORDS, type Call, type CallArg, type Span, type Statement, type Value } from "../grammar/index.js";
+import { Diag, type ArgumentHome, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { Origin } from "./ir.js";
-import type { REntry } from "./resolve.js";
+import type { RBlock, REntry } from "./resolve.js";
 import type { SourceText } from "./source.js";
+import { didYouMean } from "./suggest.js";
 
 export type Check = (n: number, at: Loc) => Diagnostic | undefined;
 
@@ -30,17 +31,30 @@ export interface Param {
   readonly list?: boolean;
 }
 
+/** A statement and the file it was written in. */
+export interface Placed {
+  readonly file: string;
+  readonly stmt: Statement;
+}
+
+/** Where a word that is an argument of one of a block's calls belongs (lower.ts: `argumentHome`). */
+export type ArgumentHomes = (block: string, name: string, value: Value | undefined, siblings: readonly Placed[]) => ArgumentHome | undefined;
+
 /** Shared state of one lowering: diagnostics, origins, and the sweep point being lowered. */
 export class LowerContext {
   readonly diagnostics: Diagnostic[] = [];
   readonly origins: Record<string, Origin> = {};
   /** Where each IR path was set, for checks that relate two settings. */
   readonly locs = new Map<string, Loc>();
+  /** The block each statement stands in (`experiment`, `model`, …) and its statements, for what a stray word may mean. */
+  private readonly blocks = new Map<Statement, { readonly block: string; readonly siblings: readonly Placed[] }>();
 
   constructor(
     private readonly sources: ReadonlyMap<string, SourceText>,
     /** The value chosen for each `sweep(…)` call in this variant. */
     readonly sweepChoice: ReadonlyMap<Call, Value>,
+    /** The lowering's call tables, asked where a stray argument belongs (passed in: lower.ts imports this module). */
+    readonly argumentHome: ArgumentHomes = () => undefined,
   ) {}
 
   report(d: Diagnostic | undefined): void {
@@ -52,6 +66,19 @@ export class LowerContext {
     const pos = src?.position(at.span.start) ?? { line: 1, col: 1 };
     this.origins[path] = { file: at.file, line: pos.line, col: pos.col, start: at.span.start, end: at.span.end };
     this.locs.set(path, at);
+  }
+
+  /** Records the block of every statement of a resolved experiment; a nested block is named by its key. */
+  indexBlocks(body: RBlock, block: string = EXPERIMENT_BLOCK): void {
+    const siblings = [...body.values()].map((e) => ({ file: e.file, stmt: e.stmt }));
+    for (const e of body.values()) {
+      this.blocks.set(e.stmt, { block, siblings });
+      if (e.block) this.indexBlocks(e.block, e.key);
+    }
+  }
+
+  blockOf(stmt: Statement): { readonly block: string; readonly siblings: readonly Placed[] } {
+    return this.blocks.get(stmt) ?? { block: EXPERIMENT_BLOCK, siblings: [] };
   }
 
   /** A value with any sweep replaced by this variant's choice. */
@@ -83,6 +110,8 @@ const describe = (v: Value): string => {
 /** Reads the values of one statement left to right; `done()` reports whatever is left over. */
 export class StatementReader {
   private index = 0;
+  /** A misspelled key was found among the values: it was reported, and nothing after it is. */
+  private stray = false;
   readonly values: readonly Value[];
   readonly stmt: Statement;
 
@@ -131,6 +160,7 @@ export class StatementReader {
       this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));
       return undefined;
     }
+    if (this.strayKey(v)) return undefined;
     return readNumber(this.cx, this.at(v.span), v, path, what, check);
   }
 
@@ -141,6 +171,7 @@ export class StatementReader {
       this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));
       return undefined;
     }
+    if (this.strayKey(v, options)) return undefined;
     return readWord(this.cx, this.at(v.span), v, path, what, options);
   }
 
@@ -149,7 +180,26 @@ export class StatementReader {
     const v = this.peek();
     if (!v || v.kind !== "Name") return fallback;
     this.index++;
+    if (this.strayKey(v, options)) return fallback;
     return readWord(this.cx, this.at(v.span), v, path, what, options) ?? fallback;
+  }
+
+  /**
+   * A bare word where a value goes that is no value here but a likely misspelling of a key of the block, or an
+   * argument of one of its calls: the grammar keeps a word on the same line as a value (only the compiler knows
+   * `none` is a value of `embed` and not a misspelled `norm`), so `embed 650  layrs 2 lstm(650)` and
+   * `epochs 3  lr 0.5` are caught here and reported as the unknown settings they are.
+   */
+  private strayKey(v: Value, options: readonly string[] = []): boolean {
+    if (this.stray || v.kind !== "Name" || options.includes(v.name) || didYouMean(v.name, options) !== undefined) return this.stray;
+    const { block, siblings } = this.cx.blockOf(this.stmt);
+    const keys = STATEMENT_KEYWORDS[block] ?? [];
+    const next = this.values[this.values.indexOf(v) + 1];
+    const home = block === EXPERIMENT_BLOCK ? undefined : this.cx.argumentHome(block, v.name, next, siblings);
+    if (!home && didYouMean(v.name, keys) === undefined) return false;
+    const at = this.at(v.span);
+    this.cx.report(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, v.name, keys) : Diag.unknownKey(at, block, v.name, keys, home));
+    return (this.stray = true);
   }
 
   /** `flag`, `flag true` or `flag false`. */
@@ -164,7 +214,7 @@ export class StatementReader {
 
   done(): void {
     const extra = this.values[this.index];
-    if (extra) this.cx.report(Diag.unexpectedValue(this.at(extra.span), this.stmt.key.name, this.shape));
+    if (extra && !this.strayKey(extra)) this.cx.report(Diag.unexpectedValue(this.at(extra.span), this.stmt.key.name, this.shape));
   }
 }
 

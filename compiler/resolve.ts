@@ -3,6 +3,7 @@
 import { parse, STATEMENT_KEYWORDS, EXPERIMENT_BLOCK, type Experiment, type SpecFile, type Statement } from "../grammar/index.js";
 import { Diag, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { CompilerHost, ReadResult } from "./host.js";
+import { argumentHome } from "./lower.js";
 import { SourceText } from "./source.js";
 
 /** A statement after inheritance: the values of the nearest spec that set them, and the merged nested block. */
@@ -171,7 +172,7 @@ export class Program {
     for (const st of statements) {
       const at: Loc = { file: path, span: st.key.span };
       if (!known.includes(st.key.name)) {
-        this.diagnostics.push(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, st.key.name, known) : Diag.unknownKey(at, block, st.key.name, known));
+        this.diagnostics.push(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, st.key.name, known) : Diag.unknownKey(at, block, st.key.name, known, argumentHome(block, st.key.name, st.values[0], statements.map((stmt) => ({ file: path, stmt })))));
         continue;
       }
       const first = seen.get(st.key.name);

@@ -14,15 +14,23 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The closest candidate within a third of the word's length (at least 1 edit, at most 3), if any. */
+/**
+ * The closest candidate within a third of the word's length (at least 1 edit, at most 3), if any. Between equally
+ * close candidates, one with the word's first letter wins (a first letter is rarely mistyped: `tr` is `tar`, not
+ * `ar`); then the first given.
+ */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   if (word.length > 64) return undefined;
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+  const w = word.toLowerCase();
   let best: string | undefined;
-  let bestDist = Infinity;
+  let bestScore = Infinity;
   for (const c of candidates) {
-    const dist = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (dist <= limit && dist < bestDist) [best, bestDist] = [c, dist];
+    const lc = c.toLowerCase();
+    const dist = editDistance(w, lc);
+    // Twice the distance, plus one for another first letter: the letter only breaks ties.
+    const score = 2 * dist + (lc[0] === w[0] ? 0 : 1);
+    if (dist <= limit && score < bestScore) [best, bestScore] = [c, score];
   }
   return best;
 }

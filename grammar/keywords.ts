@@ -1,8 +1,10 @@
 // Which words start a statement, per block. Statements need no separator
 // (`regularize { ar 5  tar 2 }`), so a bare word in value position ends the
-// statement exactly when it is a statement keyword of the enclosing block.
-// This table is syntax only; what each key means lives in compiler/schema.ts,
-// and a test keeps the two in step.
+// statement when it is a statement keyword of the enclosing block (or begins
+// a line: parser.ts). The compiler's unknown-key checks and their "did you
+// mean" suggestions read this same table. It is syntax only; what each key
+// means lives in compiler/lower.ts, and test/compiler/lower.test.ts keeps the
+// two in step.
 
 export const EXPERIMENT_BLOCK = "experiment";
 

@@ -3,10 +3,16 @@
 //   file       := experiment* EOF
 //   experiment := 'experiment' NAME ('extends' (STRING NAME? | NAME))? block
 //   block      := '{' statement* '}'
-//   statement  := NAME value* block?          -- a bare-word value may not be a statement keyword of this block
+//   statement  := NAME value* block?          -- a bare word that starts a statement is never a value (below)
 //   value      := NUMBER | STRING | list | NAME ('(' (arg (',' arg)* ','?)? ')')?
 //   list       := '[' (value (',' value)* ','?)? ']'
 //   arg        := (NAME '=')? value
+//
+// Statements need no separator, so the grammar decides where one ends: a NAME in value position starts the next
+// statement when it is a statement keyword of the enclosing block, or when it is the first token on its line and no
+// `(` follows it (a call). Keys are keys: a misspelled `embbed 200` on its own line is a statement that the
+// compiler reports as an unknown setting, not a value of the line before. Numbers, strings, lists and calls stay
+// values wherever they are, so a value may still continue on the next line (`layers\n  2 lstm(650)`).
 //
 // Syntax only: whether `dropout` may hold `zoneout`, or `lr` must be positive, is the compiler's business.
 import type { IToken, TokenType } from "chevrotain";
@@ -47,6 +53,8 @@ const join = (a: ast.Span, b: ast.Span): ast.Span => ({ start: a?.start ?? 0, en
 class RnnParser extends EmbeddedActionsParser {
   /** Owners of the enclosing blocks; the top decides which bare words end a statement. */
   private owners: string[] = [EXPERIMENT_BLOCK];
+  /** The tokens that are the first on their line (comments are not tokens). */
+  private lineFirst: ReadonlySet<IToken> = new Set();
 
   constructor() {
     super(t.allTokens, { recoveryEnabled: false, maxLookahead: 2 });
@@ -101,8 +109,8 @@ class RnnParser extends EmbeddedActionsParser {
     const key = this.ident(this.CONSUME(t.Identifier));
     const values: ast.Value[] = [];
     this.MANY({
-      // A bare word that is a statement keyword here starts the next statement (`ar 5  tar 2`).
-      GATE: () => this.LA(1).tokenType !== t.Identifier || !this.endsStatement(this.LA(1).image),
+      // A bare word that is a statement keyword here (`ar 5  tar 2`) or begins a line starts the next statement.
+      GATE: () => !this.startsStatement(),
       DEF: () => values.push(this.SUBRULE(this.value)),
     });
     let block: ast.Block | undefined;
@@ -166,8 +174,12 @@ class RnnParser extends EmbeddedActionsParser {
     return { kind: "List", items, span: join(spanOf(open), spanOf(close)) };
   });
 
-  private endsStatement(word: string): boolean {
-    return keywordsOf(this.owners[this.owners.length - 1] ?? EXPERIMENT_BLOCK).has(word);
+  /** Does the next token, in value position, begin a new statement? See the rule at the top of this file. */
+  private startsStatement(): boolean {
+    const next = this.LA(1);
+    if (next.tokenType !== t.Identifier) return false;
+    if (keywordsOf(this.owners[this.owners.length - 1] ?? EXPERIMENT_BLOCK).has(next.image)) return true;
+    return this.lineFirst.has(next) && this.LA(2).tokenType !== t.LParen; // `sgd(…)` on a line of its own is a value
   }
 
   private ident(tok: IToken): ast.Ident {
@@ -182,8 +194,9 @@ class RnnParser extends EmbeddedActionsParser {
     return { kind: "String", value: unescape(tok.image.slice(1, -1)), span: spanOf(tok) };
   }
 
-  begin(input: IToken[]): void {
+  begin(input: IToken[], lineFirst: ReadonlySet<IToken>): void {
     this.owners = [EXPERIMENT_BLOCK];
+    this.lineFirst = lineFirst;
     this.input = input;
   }
 }
@@ -232,7 +245,7 @@ export function parse(text: string): ParseResult {
   }
 
   const parser = (shared ??= new RnnParser());
-  parser.begin(tokens);
+  parser.begin(tokens, firstOnLine(text, tokens));
   const file = parser.file();
   const perr = parser.errors[0];
   if (perr) {
@@ -245,8 +258,21 @@ export function parse(text: string): ParseResult {
   return { file: { ...file, comments, span: { start: 0, end: text.length } }, errors: [] };
 }
 
+/** The tokens with a line break (`\n`, as SourceText counts lines) between them and the token before, in whitespace or a comment. */
+function firstOnLine(text: string, tokens: readonly IToken[]): Set<IToken> {
+  const out = new Set<IToken>();
+  let prevEnd = 0;
+  for (const tok of tokens) {
+    if (text.slice(prevEnd, tok.startOffset).includes("\n")) out.add(tok);
+    prevEnd = tok.startOffset + tok.image.length;
+  }
+  return out;
+}
+
 /** Pulls the expected token kinds out of chevrotain's message, in words. */
-function expectedOf(err: { message: string }): string[] {
+function expectedOf(err: { name: string; message: string }): string[] {
+  // Left over after the last experiment: only another experiment (or nothing) may follow.
+  if (err.name === "NotAllInputParsedException") return [label(t.Experiment), label(EOF)];
   const names = new Set<string>();
   for (const m of err.message.matchAll(/-->\s*(\w+)\s*<--|\[([A-Za-z, ]+)\]/g)) {
     for (const n of (m[1] ?? m[2] ?? "").split(/[ ,]+/)) {

@@ -22,6 +22,9 @@ export const RBracket = createToken({ name: "RBracket", pattern: /\]/ });
 export const Comma = createToken({ name: "Comma", pattern: /,/ });
 export const Equals = createToken({ name: "Equals", pattern: /=/ });
 
+/** The reserved words, for "did you mean 'experiment'?" on a misspelled one. */
+export const RESERVED_WORDS: readonly string[] = [Experiment, Extends].map((tt) => (tt.PATTERN as RegExp).source);
+
 export const allTokens: TokenType[] = [
   WhiteSpace, LineComment, BlockComment, UnterminatedComment, StringLiteral, UnterminatedString, NumberLiteral,
   Experiment, Extends, Identifier, LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Equals,

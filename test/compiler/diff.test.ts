@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { diff } from "../../compiler/cli/commands.js";
+import { irHash } from "../../compiler/codegen/index.js";
 import { compile } from "../../compiler/compile.js";
 import { fsHost } from "../../compiler/cli/fs-host.js";
+import { memoryHost } from "../../compiler/host.js";
 import { expectGolden } from "../golden.js";
 
 const DIR = "test/compiler/diff";
@@ -42,6 +44,35 @@ describe("rnnc diff", () => {
     const ba = JSON.parse(run(`${DIR}/changed.rnn`, `${DIR}/flat.rnn`, true).stdout) as { differences: { setting: string; kind: string }[] };
     const flip = { added: "removed", removed: "added", changed: "changed" } as Record<string, string>;
     expect(ba.differences.map((d) => [d.setting, d.kind]).sort()).toEqual(ab.differences.map((d) => [d.setting, flip[d.kind]]).sort());
+  });
+});
+
+describe("rnnc diff of two spellings of one meaning", () => {
+  const spec = (stats: string, extra = ""): string => `experiment bn {
+  data ptb_char { batch 32  bptt 16 }
+  model { layers lstm(64)  norm batch { stats ${stats} } }
+  dropout { ${extra} }
+}
+`;
+  const files = {
+    "implicit.rnn": spec("per_step"),
+    "explicit.rnn": spec("per_step(max_steps = 16)", "input 0 locked"),
+    "shorter.rnn": spec("per_step(max_steps = 8)"),
+  };
+  const mem = { ...ws, host: memoryHost(files) };
+  const irOf = (path: string) => compile(path, memoryHost(files)).document!.experiments[0]!;
+
+  it("`stats per_step` and `per_step(max_steps = 16)` at bptt 16: no difference, one irHash", () => {
+    const out = diff(mem, "implicit.rnn", "explicit.rnn", { json: false }, { color: false });
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toContain("no semantic difference");
+    expect(irHash(irOf("explicit.rnn"))).toBe(irHash(irOf("implicit.rnn")));
+  });
+
+  it("a T_max below the BPTT length is a difference", () => {
+    const out = diff(mem, "implicit.rnn", "shorter.rnn", { json: false }, { color: false });
+    expect(out.stdout).toMatch(/~ norm\s+.*stats = per_step, .*→ .*stats = per_step\(8\)/);
+    expect(irHash(irOf("shorter.rnn"))).not.toBe(irHash(irOf("implicit.rnn")));
   });
 });
 

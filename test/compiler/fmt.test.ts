@@ -43,6 +43,15 @@ describe("rnnc fmt", () => {
     if (!path.startsWith(DIR)) expect(meaning("x.rnn", once)).toEqual(meaning("x.rnn", text));
   });
 
+  it("keeps a block inline only when every statement starts on the line of `{`", () => {
+    // Joined onto one line, `embbed` (no key) would become a value of `layers`: the block stays expanded.
+    const text = "experiment x {\n  model { layers 2 lstm(200)\n    embbed 200 }\n}\n";
+    const once = formatted(text);
+    expect(once).toBe("experiment x {\n  model {\n    layers 2 lstm(200)\n    embbed 200\n  }\n}\n");
+    expect(parse(once).file!.experiments[0]!.body.statements[0]!.block!.statements.map((s) => s.key.name)).toEqual(["layers", "embbed"]);
+    expect(formatted("experiment x {\n  model { layers 2 lstm(200)  embed 200 }\n}\n")).toContain("model { layers 2 lstm(200)  embed 200 }");
+  });
+
   it("refuses text that does not parse, with located errors", () => {
     const r = format("experiment x { model { layers 2 lstm(650 } }");
     expect(r.ok).toBe(false);

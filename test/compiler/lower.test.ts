@@ -115,3 +115,68 @@ describe("lowering", () => {
     expect(e.origins["dropout.zoneout.hidden"]).toMatchObject({ file: "k.rnn" });
   });
 });
+
+describe("one meaning, one IR", () => {
+  // What codegen's irHash hashes: the IR without origins, source position and extends chain.
+  const semantic = (text: string): unknown => {
+    const { origins: _o, source: _s, extends: _x, ...rest } = only({ "a.rnn": text });
+    return rest;
+  };
+  const spec = (over: { data?: string; model?: string; dropout?: string; regularize?: string; train?: string }): string =>
+    `experiment a {
+      data ${over.data ?? "ptb { batch 20  bptt 16 }"}
+      model { ${over.model ?? "layers 2 lstm(32)"} }
+      dropout { ${over.dropout ?? ""} }
+      regularize { ${over.regularize ?? ""} }
+      train { ${over.train ?? ""} }
+    }`;
+  const BN = (stats: string): string => `layers 2 lstm(32)  norm batch { stats ${stats} }`;
+
+  it.each([
+    ["T_max at the BPTT length", { model: BN("per_step") }, { model: BN("per_step(max_steps = 16)") }],
+    ["T_max past the BPTT length (no step reaches it)", { model: BN("per_step") }, { model: BN("per_step(max_steps = 40)") }],
+    ["layer norm, which keeps no statistics", { model: "layers 2 lstm(32)  norm layer" }, { model: "layers 2 lstm(32)  norm layer { stats shared  momentum 0.2 }" }],
+    ["a mask mode at p = 0", { dropout: "" }, { dropout: "input 0 locked  output 0 locked  recurrent 0 per_step" }],
+    ["`between` with one layer", { model: "layers lstm(32)" }, { model: "layers lstm(32)", dropout: "between 0.5 locked" }],
+    ["the output of a regularizer at 0", { regularize: "" }, { regularize: "ar 0 raw  tar 0 dropped" }],
+    ["AR and TAR on the dropped or raw output without output dropout", { regularize: "ar 2  tar 1" }, { regularize: "ar 2 raw  tar 1 dropped" }],
+    ["a forget bias without LSTM cells", { model: "layers 2 gru(32)" }, { model: "layers 2 gru(32)  forget_bias 1" }],
+    ["the order of at_epochs", { train: "schedule at_epochs(epochs = [3, 8], by = 2)" }, { train: "schedule at_epochs(epochs = [8, 3], by = 2)" }],
+    ["at_epochs of no epoch", { train: "schedule constant" }, { train: "schedule at_epochs(epochs = [], by = 2)" }],
+    ["spelled-out defaults", { train: "optimizer adam  schedule plateau(divide = 4)  bptt variable" }, { train: "optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8)  schedule plateau(4, 0)  bptt variable(p = 0.95, std = 5)" }],
+    ["a text directory written three ways", { data: 'text "corpus"' }, { data: 'text "./corpus/"' }],
+    [
+      "a classifier's loss, BPTT policy, state and crop, and its embedding's initializer",
+      { data: "mnist { batch 16 }", model: "layers lstm(32)" },
+      { data: "mnist { batch 16  stateful true  random_crop }", model: "layers lstm(32)  embed_init xavier", train: "loss sum_steps  bptt variable" },
+    ],
+  ])("%s", (_what, a, b) => {
+    expect(semantic(spec(b))).toEqual(semantic(spec(a)));
+  });
+
+  it.each([
+    ["T_max below the BPTT length", { model: BN("per_step") }, { model: BN("per_step(max_steps = 8)") }],
+    ["T_max with a variable BPTT length", { model: BN("per_step(max_steps = 16)"), train: "bptt variable" }, { model: BN("per_step(max_steps = 40)"), train: "bptt variable" }],
+    ["a repeated epoch of at_epochs (it divides twice)", { train: "schedule at_epochs(epochs = [3], by = 2)" }, { train: "schedule at_epochs(epochs = [3, 3], by = 2)" }],
+    ["a mask mode at p > 0", { dropout: "input 0.5" }, { dropout: "input 0.5 locked" }],
+    ["AR on the raw or dropped output with output dropout", { dropout: "output 0.5", regularize: "ar 2" }, { dropout: "output 0.5", regularize: "ar 2 raw" }],
+    ["a decay after the last epoch (`rnnc run --epochs` may add epochs)", { train: "epochs 3" }, { train: "epochs 3  schedule decay(by = 2, after = 5)" }],
+  ])("keeps apart what differs: %s", (_what, a, b) => {
+    expect(semantic(spec(b))).not.toEqual(semantic(spec(a)));
+  });
+
+  it("keeps the order of at_epochs' origins with their epochs, and drops the origin of a value no longer written", () => {
+    const e = only({ "a.rnn": spec({ train: "schedule at_epochs(epochs = [8, 3], by = 2)", dropout: "input 0 locked" }) });
+    expect(e.train.schedule).toEqual({ kind: "at_epochs", epochs: [3, 8], by: 2 });
+    const col = (path: string): number | undefined => (e.origins[path] === "default" ? undefined : (e.origins[path] as { col: number }).col);
+    expect(col("train.schedule.epochs.0")! > col("train.schedule.epochs.1")!).toBe(true); // 3 was written after 8
+    expect(e.dropout.input).toEqual({ p: 0, mask: "per_step" });
+    expect(e.origins["dropout.input.mask"]).toBe("default");
+  });
+
+  it("still warns about what was written: `between` with one layer", () => {
+    const r = build({ "a.rnn": spec({ model: "layers lstm(32)", dropout: "between 0.5" }) });
+    expect(r.diagnostics.map((d) => d.code)).toContain("W0400");
+    expect(r.document!.experiments[0]!.dropout.between.p).toBe(0);
+  });
+});

@@ -11,7 +11,8 @@ import { decodeUtf8 } from "../../compiler/cli/fs-host.js";
 import { renderDiagnostics } from "../../compiler/cli/render.js";
 import { format } from "../../compiler/fmt.js";
 import { memoryHost, resolveRelative, type CompilerHost } from "../../compiler/host.js";
-import { MAX_NESTING, parse, STATEMENT_KEYWORDS } from "../../grammar/index.js";
+import { editDistance } from "../../compiler/suggest.js";
+import { EXPERIMENT_BLOCK, MAX_NESTING, parse, RESERVED_WORDS, STATEMENT_KEYWORDS } from "../../grammar/index.js";
 import { specFiles } from "../spec-files.js";
 
 const SEED = Number(process.env["FC_SEED"] ?? 20_240_611);
@@ -510,6 +511,78 @@ describe("minimal counterexamples found by these properties", () => {
     { what: "a lone surrogate inside a string", text: 'experiment a { data text "a\ud800b" }\n' },
   ])("fmt: $what", ({ text }) => {
     expect(checkFormat({ "x.rnn": text }, "x.rnn")).toBe(true);
+  });
+});
+
+describe("misspelled keys on their own line", () => {
+  // For every key K of every block: a one-edit misspelling of K, on its own line after another statement of the
+  // block (where it used to be read as that statement's values), is the unknown-setting diagnostic at exactly
+  // that word, suggesting K, and the only error. An experiment's own keys are blocks: E0205.
+  const HOSTS: Record<string, (line: string) => string> = {
+    experiment: (l) => `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  ${l}\n}\n`,
+    data: (l) => `experiment x {\n  data ptb {\n    batch 4\n    ${l}\n  }\n  model { layers 2 lstm(8) }\n}\n`,
+    model: (l) => `experiment x {\n  data ptb\n  model {\n    layers 2 lstm(8)\n    ${l}\n  }\n}\n`,
+    norm: (l) => `experiment x {\n  data ptb\n  model {\n    layers 2 lstm(8)\n    norm batch {\n      gamma 0.1\n      ${l}\n    }\n  }\n}\n`,
+    dropout: (l) => `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  dropout {\n    input 0.5 locked\n    ${l}\n  }\n}\n`,
+    regularize: (l) => `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  regularize {\n    ar 1\n    ${l}\n  }\n}\n`,
+    train: (l) => `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  train {\n    epochs 1\n    ${l}\n  }\n}\n`,
+  };
+  const PAIRS = Object.entries(STATEMENT_KEYWORDS).flatMap(([block, keys]) => keys.map((key) => ({ block, key })));
+  const VALUES = ["1", "0.5", "0.5 locked", "2 lstm(8)", "sgd(lr = 1)", "[input, cell]", "none", '"dir"', "{ }", ""];
+  const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+  /** Whether `word` is a misspelling of `key` that only `key` explains: no key itself, no other key as close. */
+  const onlyOf = (word: string, key: string, block: string): boolean =>
+    IDENT.test(word) && !RESERVED_WORDS.includes(word) && STATEMENT_KEYWORDS[block]!.every((k) => k === key ? k !== word : editDistance(word, k) > 1);
+
+  const check = (block: string, key: string, word: string, value: string): void => {
+    const line = value ? `${word} ${value}` : word;
+    const text = HOSTS[block]!(line);
+    const start = HOSTS[block]!("\u0001").indexOf("\u0001"); // where the host puts the line
+    const result = checkCompile({ "k.rnn": text }, "k.rnn");
+    const errors = result.diagnostics.filter((d) => d.severity === "error");
+    const expected = block === EXPERIMENT_BLOCK ? `unknown block '${word}'; did you mean '${key}'?` : `unknown setting '${word}' in ${block}; did you mean '${key}'?`;
+    expect(errors.map((d) => ({ code: d.code, message: d.message, span: d.span })), `${JSON.stringify(line)} in ${block}`).toEqual([
+      { code: block === EXPERIMENT_BLOCK ? "E0205" : "E0206", message: expected, span: { start, end: start + word.length } },
+    ]);
+  };
+
+  it("the host specs compile without errors, so the misspelling is the only one", () => {
+    for (const [block, host] of Object.entries(HOSTS)) {
+      const r = checkCompile({ "k.rnn": host("") }, "k.rnn");
+      expect(r.diagnostics.filter((d) => d.severity === "error"), block).toEqual([]);
+    }
+    expect(Object.keys(HOSTS).sort()).toEqual(Object.keys(STATEMENT_KEYWORDS).sort());
+  });
+
+  it("every deletion, doubling and swap of adjacent letters of every key", () => {
+    let n = 0;
+    for (const { block, key } of PAIRS) {
+      const edits = new Set<string>();
+      for (let i = 0; i < key.length; i++) {
+        edits.add(key.slice(0, i) + key.slice(i + 1));
+        edits.add(key.slice(0, i + 1) + key.slice(i));
+        if (i + 1 < key.length) edits.add(key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2));
+      }
+      for (const word of edits) if (onlyOf(word, key, block)) check(block, key, word, "1"), n++;
+    }
+    expect(n).toBeGreaterThan(PAIRS.length * 3);
+  });
+
+  it("random one-letter substitutions and insertions, with any value after them", () => {
+    const LETTER = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz_0123456789");
+    let checked = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...PAIRS), fc.boolean(), fc.nat(), LETTER, fc.constantFrom(...VALUES), ({ block, key }, insert, at, letter, value) => {
+        const i = at % (key.length + (insert ? 1 : 0));
+        const word = key.slice(0, i) + letter + key.slice(insert ? i : i + 1);
+        if (!onlyOf(word, key, block)) return;
+        checked++;
+        check(block, key, word, value);
+      }),
+      params(1500),
+    );
+    expect(checked).toBeGreaterThan(runs(1500) / 2);
   });
 });
 

@@ -74,7 +74,7 @@ describe("bad --set overrides", () => {
     const runs = fresh("runs");
     const r = await rnnc(["run", "examples/quickstart.rnn", "--set", "train.epoch=5", "--runs", runs]);
     expectExit(r, 1);
-    expect(r.stderr).toMatch(/^error\[E0206\]: unknown key 'epoch' in `train`$/m);
+    expect(r.stderr).toMatch(/^error\[E0206\]: unknown setting 'epoch' in train; did you mean 'epochs'\?$/m);
     // The code frame shows the argument as typed, the caret under the key: `--set:1:7` is the first --set, column 7.
     expect(r.stderr).toContain(" --> --set:1:7\n  |\n1 | train.epoch=5\n  |       ^^^^^\n");
     expect(r.stderr).toContain("did you mean 'epochs'?");
