@@ -62,12 +62,19 @@ export class DivergenceDetector {
   }
 
   /**
-   * True when the last training window was healthy. A mid-epoch checkpoint is written only then: weights in a run
-   * of windows above the limit may be the diverged ones the stop is about to report, and must not replace the last
-   * good checkpoint.
+   * True when the last training window was healthy. A mid-epoch checkpoint is considered only then: weights in a
+   * run of windows above the limit may be the diverged ones the stop is about to report.
    */
   get calm(): boolean {
     return this.above === 0;
+  }
+
+  /**
+   * May weights whose loss (measured on them, not before their last update) is `loss` replace the last good
+   * checkpoint? Finite, and not above the limit when the rule is on.
+   */
+  healthy(loss: number): boolean {
+    return Number.isFinite(loss) && (this.limit === null || loss <= this.limit);
   }
 
   /** One training window's mean loss per token (per sequence): a verdict when the run must stop. */
@@ -95,12 +102,13 @@ export class DivergenceDetector {
   }
 
   /**
-   * An epoch's weights are suspect when training ended in windows above the limit and validation is above it too:
-   * they are then neither checkpointed nor the best, and the coming windows decide (a healthy one resets the count,
-   * the `windows`-th above it stops the run), so a diverged epoch never replaces the last good checkpoint.
+   * An epoch's weights are suspect when their validation loss is above the limit (rule on): they are then neither
+   * checkpointed nor the best, and the coming windows decide (a healthy one resets the count, the `windows`-th above
+   * the limit stops the run). The training loss of an epoch's last window was measured before its update, so only
+   * validation judges the weights a checkpoint would hold: a diverged epoch never replaces the last good checkpoint.
    */
   suspect(validLoss: number): boolean {
-    return this.limit !== null && !this.calm && validLoss > this.limit;
+    return !this.healthy(validLoss);
   }
 }
 

@@ -636,6 +636,12 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
   const divergence = new DivergenceDetector(training.divergence ?? null, corpus.vocab);
   const stop = (v: DivergenceVerdict, window?: number): TrainingError =>
     stopRun(v, divergence, { epoch, window, windows: perEpoch, unit: "window" }, { metrics: metricsPath, last: lastPath }, "token");
+  // A window's loss is measured before its update, so the weights a mid-epoch checkpoint would hold have not been
+  // judged yet: probe them first, on the split's first window in evaluation mode (no dropout, no draw from the mask
+  // stream, so the run goes on exactly as without the probe; one forward pass per checkpoint), and keep the last good
+  // checkpoint when they are above the limit.
+  const probeIds = corpus.train.subarray(0, Math.min(corpus.train.length, data.batch * (data.bptt + 1)));
+  const healthyNow = async (): Promise<boolean> => divergence.calm && divergence.healthy((await evaluate(model, probeIds, data.batch, data.bptt, false)).loss);
   let interrupted = false;
   const onSigint = (): void => {
     if (interrupted) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
@@ -684,8 +690,8 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
           say(`saved ${lastPath} at epoch ${epoch}, window ${nextWindow}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
           return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, epochsBefore };
         }
-        // Not while windows run above the divergence limit: those weights may be the diverged ones.
-        if (performance.now() - lastSave > everyMs && nextWindow < perEpoch && divergence.calm) {
+        // Not while windows run above the divergence limit, nor of weights above it: those may be the diverged ones.
+        if (performance.now() - lastSave > everyMs && nextWindow < perEpoch && (await healthyNow())) {
           await save(lastPath);
           lastSave = performance.now();
           t0 = performance.now() - partial.seconds * 1000;
@@ -701,8 +707,8 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
       // epoch is checkpointed (or marked best), so the last checkpoint stays the last good one.
       const validVerdict = divergence.validation(valid.loss);
       if (validVerdict) throw stop(validVerdict);
-      // Above the limit at the end of windows above it: this epoch's weights are suspect, and are neither saved nor
-      // best; the next windows decide (a healthy one resets the count, the last one stops the run).
+      // Weights that validate above the divergence limit are neither saved nor best; the next windows decide (a
+      // healthy one resets the count, the last one stops the run).
       const suspect = divergence.suspect(valid.loss);
       const record: EpochRecord = { epoch, lr: schedule.lr, trainLoss, validLoss: valid.loss, tokPerSec, seconds: partial.seconds };
       const triggered = optimizer.maybeStartAveraging(valid.loss, history.map((h) => h.validLoss));
