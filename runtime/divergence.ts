@@ -124,14 +124,14 @@ const show = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 ? 
 
 /**
  * The first sentence of the stop message: what was seen, where, and against which limit. `where` is "at epoch 3,
- * window 7/100" or "after epoch 3"; `unit` is "token" or "image". A non-finite loss keeps the wording the NaN stop
+ * window 7/100" or "after epoch 3"; `unit` is "token" or "image", `step` "window" or "batch". A non-finite loss keeps the wording the NaN stop
  * always had.
  */
-export function describeVerdict(v: DivergenceVerdict, where: string, det: DivergenceDetector, unit: string): string {
+export function describeVerdict(v: DivergenceVerdict, where: string, det: DivergenceDetector, unit: string, step = "window"): string {
   const what = v.phase === "training" ? "the training loss" : "the validation loss";
   if (v.kind === "non_finite") return `${what} is ${v.loss} ${where}: stopped.`;
   const limit = `${show(v.limit!)} nats per ${unit} (ln ${det.outcomes} = ${show(det.uniform)}, a uniform guess, + margin ${det.spec!.margin})`;
-  const seen = v.phase === "training" ? `${v.windows} windows in a row above ${limit}; the last was ${show(v.loss)}` : `${show(v.loss)} nats per ${unit}, whose e^loss overflows, far above ${limit}`;
+  const seen = v.phase === "training" ? `${v.windows} ${v.windows === 1 ? step : step === "batch" ? "batches" : `${step}s`} in a row above ${limit}; the last was ${show(v.loss)}` : `${show(v.loss)} nats per ${unit}, whose e^loss overflows, far above ${limit}`;
   return `${what} diverged ${where}: ${seen}: stopped.`;
 }
 

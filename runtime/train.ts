@@ -166,7 +166,7 @@ export function stopRun(v: DivergenceVerdict, det: DivergenceDetector, at: { rea
   const position: Record<string, number> = at.window === undefined ? { epoch: at.epoch } : { epoch: at.epoch, [at.unit]: at.window };
   appendFileSync(files.metrics, JSON.stringify(verdictRecord(v, position)) + "\n");
   const off = v.kind === "above_uniform" ? " To let such a run go on regardless, set `divergence off` in its train block." : "";
-  return new TrainingError(`${describeVerdict(v, where, det, measure)} ${keptNote(files.last)}${off}`);
+  return new TrainingError(`${describeVerdict(v, where, det, measure, at.unit)} ${keptNote(files.last)}${off}`);
 }
 
 /** Where the last good checkpoint is, after a stop. --resume reruns the run's own code and settings, so it would

@@ -76,3 +76,28 @@ describe("a diverged but finite run", () => {
     expect(existsSync(join(dir, "last.ckpt"))).toBe(true);
   }, 120_000);
 });
+
+describe("the classifier loop (pMNIST, shrunk to seconds: batches of 4, an lstm(8))", () => {
+  // The data are MNIST's files under RNNC_DATA; every evaluation is cut to --limit-batches batches of 4 images.
+  const PMNIST = ["examples/cooijmans-2017/pmnist-lstm.rnn", "--backend", "wasm", "--set", "data.batch=4", "--set", "data.eval_batch=4", "--set", "data.test_batch=4", "--set", "model.layers=1 lstm(8)", "--set", "train.divergence=above_uniform(windows = 2)"];
+
+  it("stops the same way, against ln 10, counting batches; checkpoints from before are kept bit for bit", async () => {
+    const r = await rnnc(["run", ...PMNIST, ...DIVERGING, "--epochs", "1", "--limit-batches", "5", "--runs", runs.path]);
+    expectExit(r, 1);
+    expect(r.stderr).toMatch(/^rnnc run: the training loss diverged at epoch 1, batch 3\/5: 2 batches in a row above 3\.303 nats per image \(ln 10 = 2\.303, a uniform guess, \+ margin 1\); the last was .*: stopped\. No checkpoint had been written yet\./m);
+    expect(readMetrics(runDirOf(r)).at(-1)).toMatchObject({ event: "stopped", reason: "diverged", phase: "training", epoch: 1, batch: 3, windows: 2 });
+
+    // A healthy epoch (its own rate), then the same run resumed at lr 1e6.
+    const ok = await rnnc(["run", ...PMNIST, "--epochs", "1", "--limit-batches", "3", "--runs", runs.path]);
+    expectExit(ok, 0);
+    const dir = runDirOf(ok);
+    expect(checkpoints(dir)).toEqual(["best.ckpt", "last.ckpt"]);
+    const before = { last: readFileSync(join(dir, "last.ckpt")), best: readFileSync(join(dir, "best.ckpt")) };
+    const d = await node(RESUME_DIVERGING, [dir, "1e6", "2", "5"]);
+    expectExit(d, 1);
+    expect(d.stderr).toMatch(/^the training loss diverged at epoch 2, batch 3\/5: 2 batches in a row/m);
+    expect(d.stderr).toContain(`The last good checkpoint is ${join(dir, "last.ckpt")} (not overwritten).`);
+    expect(readFileSync(join(dir, "last.ckpt")).equals(before.last)).toBe(true);
+    expect(readFileSync(join(dir, "best.ckpt")).equals(before.best)).toBe(true);
+  }, 180_000);
+});

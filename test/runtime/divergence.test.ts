@@ -136,3 +136,14 @@ describe("what a stop says and records", () => {
     expect(JSON.parse(JSON.stringify(rec))).toEqual({ event: "stopped", reason: "non-finite loss", phase: "training", epoch: 2, window: 7, loss: "NaN", limit: null, windows: 1 });
   });
 });
+
+describe("the classifier's wording", () => {
+  it("counts batches and nats per image", () => {
+    const d = new DivergenceDetector({ margin: 1, windows: 2 }, 10);
+    d.window(6.5e5);
+    const v = d.window(6.54e5)!;
+    expect(describeVerdict(v, "at epoch 1, batch 3/5", d, "image", "batch")).toBe(
+      "the training loss diverged at epoch 1, batch 3/5: 2 batches in a row above 3.303 nats per image (ln 10 = 2.303, a uniform guess, + margin 1); the last was 6.54e+5: stopped.",
+    );
+  });
+});
