@@ -44,6 +44,8 @@ export const DEFAULTS = {
     ntasgd: { nonmono: 5 }, // awd-lstm-lm's default
   },
   variableBptt: { p: 0.95, std: 5 }, // awd-lstm-lm
+  /** Divergence stop: margin in nats over ln V and consecutive windows; measured to spare healthy runs (specs/language.md). */
+  divergence: { kind: "above_uniform", margin: 1, windows: 20 } as const,
   plateauPatience: 0,
   /** Refuse models whose estimated training memory exceeds this (about half of a 24 GiB machine). */
   maxMemoryBytes: 12 * 2 ** 30,

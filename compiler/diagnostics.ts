@@ -151,6 +151,8 @@ export const Diag = {
     make("W0404", "warning", at, "batch-norm statistics shared across time steps differ from Cooijmans et al. 2017, who keep them per step (§4)"),
   batchNormSmallBatch: (at: Loc, batch: number, minBatch: number, norm?: Loc) =>
     make("W0405", "warning", at, `batch norm of h_{t-1} U or c_t over a batch of ${batch}: statistics of so few examples make the normalization's gradient nearly singular, and through time it explodes (at init, a batch of 2 reached NaN and a batch of 3 gave gradients of 3e14)`, { hint: `use a batch of ${minBatch} or more, normalize only \`input\`, or use \`norm layer\``, related: noteAt(norm, "batch norm is set here") }),
+  divergenceOnOneWindow: (at: Loc) =>
+    make("W0406", "warning", at, "a divergence rule of one window stops a run at its first window above the limit, and healthy runs have such windows early on (measured: the 4th window of Zaremba et al.'s small PTB model, sgd at lr 1, is 3.4 nats above ln V; the 5th is back below it)", { hint: "count 2 or more windows (the default is 20), or use `divergence off`" }),
 
   // ── E05xx build: a valid spec that code generation cannot (yet) turn into training code ───────────────────
   notYetSupported: (at: Loc, feature: string) =>

@@ -100,6 +100,9 @@ export function settingsOf(e: ir.ExperimentIR): Map<string, Setting | null> {
   put("train.loss", t.loss, "train.loss");
   const { kind: bk, ...bArgs } = t.bptt;
   put("train.bptt", bk === "fixed" ? "fixed" : call(bk, bArgs), "train.bptt.kind");
+  // A run directory's ir.json from before the rule existed has no field: such runs stopped only on NaN, i.e. off.
+  const { kind: dk, ...dArgs } = t.divergence ?? ({ kind: "off" } as const);
+  put("train.divergence", dk === "off" ? "off" : call(dk, dArgs), "train.divergence.kind", "train.divergence.margin", "train.divergence.windows");
   return out;
 }
 

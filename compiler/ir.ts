@@ -2,7 +2,7 @@
 // `rnnc diff`. Every field is set (defaults included); `origins` says where each leaf value came from.
 // Documented in specs/ir.md. Bump IR_VERSION on any change of shape or meaning.
 
-export const IR_VERSION = 1;
+export const IR_VERSION = 2;
 
 export interface IRDocument {
   readonly irVersion: typeof IR_VERSION;
@@ -145,7 +145,16 @@ export interface TrainIR {
   readonly loss: "sum_steps" | "mean";
   /** Variable BPTT (Merity et al. 2018): length ~ N(bptt, std) w.p. p else N(bptt/2, std); lr scaled by len/bptt. */
   readonly bptt: { readonly kind: "fixed" } | { readonly kind: "variable"; readonly p: number; readonly std: number };
+  /** When a run counts as diverged and stops (specs/language.md, "Divergence"). */
+  readonly divergence: DivergenceIR;
 }
+
+/**
+ * above_uniform: stop once the training loss per token (per sequence for `classify`) exceeds ln V (ln classes), the
+ * loss of a uniform guess, by more than `margin` nats for `windows` consecutive windows; off: only a NaN or infinite
+ * loss stops the run.
+ */
+export type DivergenceIR = { readonly kind: "above_uniform"; readonly margin: number; readonly windows: number } | { readonly kind: "off" };
 
 export interface ResourcesIR {
   readonly parameters: number;

@@ -442,7 +442,34 @@ function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
     const s = readCall(cx, r.entry.file, v, "train.bptt", "BPTT policy", BPTT_POLICIES);
     if (s) bptt = { kind: s.callee, ...s.args } as ir.TrainIR["bptt"];
   });
-  return { epochs, optimizer, schedule, clip, seed, loss, bptt };
+  const divergence = lowerDivergence(cx, b.get("divergence"));
+  return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence };
+}
+
+/** `divergence above_uniform(margin = 1, windows = 20) | off` (specs/language.md, "Divergence"). */
+function lowerDivergence(cx: LowerContext, entry: REntry | undefined): ir.DivergenceIR {
+  const d = DEFAULTS.divergence;
+  if (!entry) return d;
+  const r = reader(cx, entry, "divergence above_uniform(margin = 1, windows = 20) | off");
+  const v = r.take();
+  r.done();
+  if (!v) {
+    cx.report(Diag.missingValue(r.keyLoc, "divergence", "divergence above_uniform(margin = 1, windows = 20)"));
+    return d;
+  }
+  const s = readCall(cx, entry.file, v, "train.divergence", "divergence rule", {
+    above_uniform: [
+      { name: "margin", check: c.positive("the divergence margin"), default: d.margin },
+      { name: "windows", check: c.positiveInt("the number of windows"), default: d.windows },
+    ],
+    off: [],
+  });
+  if (!s) return d;
+  if (s.callee === "off") return { kind: "off" };
+  const windows = s.args["windows"] as number;
+  // Healthy runs have single windows far above ln V early on (specs/language.md, "Divergence"): one is not enough.
+  if (windows === 1) cx.report(Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? s.loc));
+  return { kind: "above_uniform", margin: s.args["margin"] as number, windows };
 }
 
 // ── where a stray argument belongs ──────────────────────────────────────────────────────────────────────────

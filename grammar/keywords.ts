@@ -15,7 +15,7 @@ export const STATEMENT_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   norm: ["on", "gamma", "stats", "momentum", "epsilon"],
   dropout: ["input", "between", "output", "embedding", "recurrent", "weight", "zoneout"],
   regularize: ["ar", "tar", "weight_decay"],
-  train: ["epochs", "optimizer", "schedule", "clip", "seed", "loss", "bptt"],
+  train: ["epochs", "optimizer", "schedule", "clip", "seed", "loss", "bptt", "divergence"],
 };
 
 const ALL = new Set(Object.values(STATEMENT_KEYWORDS).flat());

@@ -4,7 +4,7 @@
 // validation accuracy picks the checkpoint whose test accuracy is reported. Checkpoints, exact resume (the epoch's
 // shuffle is a function of the seed and the epoch) and the NaN stop behave as in the language-model loop (train.ts).
 import * as tf from "@tensorflow/tfjs";
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { selectBackend } from "./backend.js";
 import { RunCheckpoints, type Checkpoint } from "./checkpoint.js";
@@ -19,7 +19,8 @@ import { Rng } from "./rng.js";
 import { scoped } from "./scoped.js";
 import { runLine } from "./summary.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
-import { applyUpdate, assertDeviceHealthy, checkpointPosition, openForEvaluation, restoreOptimizer, restoreParams, resumeRun, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
+import { DivergenceDetector, reportable, type DivergenceVerdict } from "./divergence.js";
+import { applyUpdate, assertDeviceHealthy, checkpointPosition, openForEvaluation, restoreOptimizer, restoreParams, resumeRun, stopRun, storeTensors, TrainingError, explainWasmAbort, releaseOwned, type Owned, type RunOptions, type TrainingSpec } from "./train.js";
 
 export interface ClassifierDataSpec {
   readonly dataset: "mnist" | "pmnist";
@@ -212,7 +213,10 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
     meta: { version: 1, experiment: exp.name, specHash: exp.spec.hash, epoch: atEpoch, nextBatch: atBatch, schedule, maskRng: maskRng.getState(), optimizerStep: optimizer.state().step, epochs: history, bestEpoch, partial },
     tensors: await storeTensors(params, optimizer),
   });
-  const keptNote = (): string => (existsSync(lastPath) ? `The last good checkpoint is ${lastPath} (not overwritten).` : "No checkpoint had been written yet.") + " Lower the learning rate or add clipping in the spec (or with --set) and start a new run.";
+  // The divergence stop, as in the language-model loop: here the uniform guess is ln 10 nats per image.
+  const divergence = new DivergenceDetector(training.divergence ?? null, MNIST_CLASSES);
+  const stop = (v: DivergenceVerdict, batch?: number): TrainingError =>
+    stopRun(v, divergence, { epoch, window: batch, windows: perEpoch, unit: "batch" }, { metrics: metricsPath, last: lastPath }, "image");
 
   let interrupted = false;
   const onSigint = (): void => {
@@ -244,9 +248,10 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
         }, (r) => [r.loss, r.right, ...r.grads]);
         const [l, ok] = await Promise.all([loss.data().then((d) => d[0]!), right.data().then((d) => d[0]!)]);
         tf.dispose([loss, right]);
-        if (!Number.isFinite(l)) {
+        const verdict = divergence.window(l); // l: the mean cross-entropy per image
+        if (verdict) {
           grads.forEach((g) => g.dispose());
-          throw new TrainingError(`the training loss is ${l} at epoch ${epoch}, batch ${nextBatch + 1}/${perEpoch}: stopped. ${keptNote()}`);
+          throw stop(verdict, nextBatch + 1);
         }
         await applyUpdate(optimizer, vars, decayed, grads, training, schedule.lr);
         partial = { nll: partial.nll + l * B, correct: partial.correct + ok, count: partial.count + B, seconds: (performance.now() - t0) / 1000 };
@@ -264,20 +269,25 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
         }
       }
       const valid = await evaluateClassifier(model, mnist.train, validIdx, data.evalBatch, perm, opts.limitBatches);
-      if (!Number.isFinite(valid.loss)) throw new TrainingError(`the validation loss is ${valid.loss} after epoch ${epoch}: stopped. ${keptNote()}`);
+      const validVerdict = divergence.validation(valid.loss);
+      if (validVerdict) throw stop(validVerdict);
+      const suspect = divergence.suspect(valid.loss); // weights of a diverging epoch: neither saved nor best (divergence.ts)
       const record: ClassifierEpoch = { epoch, lr: schedule.lr, trainLoss: partial.nll / partial.count, trainAccuracy: partial.correct / partial.count, validLoss: valid.loss, validAccuracy: valid.accuracy, seconds: partial.seconds };
       history.push(record);
       const best = bestEpoch === null ? null : history.find((h) => h.epoch === bestEpoch)!;
-      const improved = !best || valid.accuracy > best.validAccuracy || (valid.accuracy === best.validAccuracy && valid.loss < best.validLoss);
+      const improved = !suspect && reportable(valid.loss) && (!best || valid.accuracy > best.validAccuracy || (valid.accuracy === best.validAccuracy && valid.loss < best.validLoss));
       if (improved) bestEpoch = epoch;
       appendFileSync(metricsPath, JSON.stringify({ event: "epoch", ...record, best: improved }) + "\n");
       progress.finish(`epoch ${epoch}/${epochs}  lr ${schedule.lr.toPrecision(4)}  train ${pct(record.trainAccuracy)}  valid ${pct(valid.accuracy)} (loss ${valid.loss.toFixed(4)})${improved ? " *" : ""}  ${formatDuration(partial.seconds)}`);
       schedule = advanceSchedule(training.schedule, training.optimizer.lr, schedule, epoch + 1, valid.loss);
       partial = { nll: 0, correct: 0, count: 0, seconds: 0 };
       // Pointing at the start of the next epoch; a new best is saved with last.ckpt as one commit (checkpoint.ts).
-      const last = await checkpoint(epoch + 1, 0);
-      if (improved) ckpts.saveLastAndBest(last, last);
-      else ckpts.saveLast(last);
+      // Not of weights whose validation loss is above the divergence limit (such an epoch is never the best either).
+      if (!suspect) {
+        const last = await checkpoint(epoch + 1, 0);
+        if (improved) ckpts.saveLastAndBest(last, last);
+        else ckpts.saveLast(last);
+      }
     }
   } finally {
     process.off("SIGINT", onSigint);

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { selectBackend, type BackendChoice } from "./backend.js";
 import { CheckpointError, formatNote, readCheckpoint, removeStaleTempFiles, RunCheckpoints, type Checkpoint, type Resumed, type StoredTensor } from "./checkpoint.js";
 import { clipByGlobalNorm } from "./clip.js";
+import { describeVerdict, DivergenceDetector, perTokenLoss, reportable, verdictRecord, type DivergenceSpec, type DivergenceVerdict } from "./divergence.js";
 import { batchify, lmWindows, sliceRows, type Batched, type LmWindow } from "./data/batching.js";
 import { dataRoot } from "./data/locate.js";
 import { loadTextCorpus, type TextDataset } from "./data/text-corpus.js";
@@ -60,6 +61,11 @@ export interface TrainingSpec {
    * resumed run sees the same windows. Absent or null: every window is bptt long.
    */
   readonly variableBptt?: { readonly p: number; readonly std: number } | null;
+  /**
+   * Stop once the training loss per token stays above ln V + margin for `windows` consecutive windows
+   * (divergence.ts; specs/language.md, "Divergence"). Null or absent: off, and only a NaN or infinite loss stops.
+   */
+  readonly divergence?: DivergenceSpec | null;
 }
 
 /** What a generated module exports. */
@@ -148,6 +154,27 @@ export class TrainingError extends Error {
   override readonly name = "TrainingError";
   /** Its message is for the user as it stands: the CLI prints it without a stack trace. */
   readonly userFacing = true;
+}
+
+/**
+ * The one way a run stops on a NaN, an infinite or a diverged loss (both training loops): the reason goes to
+ * metrics.jsonl, and the error says what was seen, where, against which limit, and what to try. Nothing is saved on
+ * the way out, so the last checkpoint on disk stays the last good one.
+ */
+export function stopRun(v: DivergenceVerdict, det: DivergenceDetector, at: { readonly epoch: number; readonly window?: number; readonly windows?: number; readonly unit: "window" | "batch" }, files: { readonly metrics: string; readonly last: string }, measure: "token" | "image"): TrainingError {
+  const where = at.window === undefined ? `after epoch ${at.epoch}` : `at epoch ${at.epoch}, ${at.unit} ${at.window}/${at.windows}`;
+  const position: Record<string, number> = at.window === undefined ? { epoch: at.epoch } : { epoch: at.epoch, [at.unit]: at.window };
+  appendFileSync(files.metrics, JSON.stringify(verdictRecord(v, position)) + "\n");
+  const off = v.kind === "above_uniform" ? " To let such a run go on regardless, set `divergence off` in its train block." : "";
+  return new TrainingError(`${describeVerdict(v, where, det, measure, at.unit)} ${keptNote(files.last)}${off}`);
+}
+
+/** Where the last good checkpoint is, after a stop. --resume reruns the run's own code and settings, so it would
+ *  diverge again: the way on is a new run. */
+export function keptNote(lastPath: string): string {
+  return existsSync(lastPath)
+    ? `The last good checkpoint is ${lastPath} (not overwritten). Lower the learning rate or add clipping in the spec (or with --set) and start a new run.`
+    : "No checkpoint had been written yet. Lower the learning rate or add clipping in the spec (or with --set).";
 }
 
 /** Stops a run whose GPU rejected a kernel (webgpu.ts: such a kernel's output is garbage, and nothing throws). */
@@ -648,11 +675,16 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
     ckpts.saveLastAndBest(last, best);
   };
 
-  // --resume reruns the run's own code and settings, so it would diverge again: the way on is a new run.
-  const keptNote = (): string =>
-    existsSync(lastPath)
-      ? `The last good checkpoint is ${lastPath} (not overwritten). Lower the learning rate or add clipping in the spec (or with --set) and start a new run.`
-      : "No checkpoint had been written yet. Lower the learning rate or add clipping in the spec (or with --set).";
+  // The divergence stop: ln V + margin over consecutive windows (a resumed run starts counting afresh).
+  const divergence = new DivergenceDetector(training.divergence ?? null, corpus.vocab);
+  const stop = (v: DivergenceVerdict, window?: number): TrainingError =>
+    stopRun(v, divergence, { epoch, window, windows: perEpoch, unit: "window" }, { metrics: metricsPath, last: lastPath }, "token");
+  // A window's loss is measured before its update, so the weights a mid-epoch checkpoint would hold have not been
+  // judged yet: probe them first, on the split's first window in evaluation mode (no dropout, no draw from the mask
+  // stream, so the run goes on exactly as without the probe; one forward pass per checkpoint), and keep the last good
+  // checkpoint when they are above the limit.
+  const probeIds = corpus.train.subarray(0, Math.min(corpus.train.length, data.batch * (data.bptt + 1)));
+  const healthyNow = async (): Promise<boolean> => divergence.calm && divergence.healthy((await evaluate(model, probeIds, data.batch, data.bptt, false)).loss);
   let interrupted = false;
   const onSigint = (): void => {
     if (interrupted) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
@@ -675,9 +707,10 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
         // variable BPTT: a window's step is scaled by its length, so short and long windows weigh alike (awd-lstm-lm)
         const lr = training.variableBptt ? (schedule.lr * w.length) / data.bptt : schedule.lr;
         const { loss, next } = await trainer.step(sliceRows(train, w.start, w.length), sliceRows(train, w.start + 1, w.length), w.length, state, scale, lr);
-        if (!Number.isFinite(loss)) {
+        const verdict = divergence.window(perTokenLoss(loss, scale, w.length * data.batch));
+        if (verdict) {
           disposeState(next);
-          throw new TrainingError(`the training loss is ${loss} at epoch ${epoch}, window ${nextWindow + 1}/${perEpoch}: stopped. ` + keptNote());
+          throw stop(verdict, nextWindow + 1);
         }
         if (data.stateful) {
           disposeState(state);
@@ -700,7 +733,8 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
           say(`saved ${lastPath} at epoch ${epoch}, window ${nextWindow}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
           return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, epochsBefore };
         }
-        if (performance.now() - lastSave > everyMs && nextWindow < perEpoch) {
+        // Not while windows run above the divergence limit, nor of weights above it: those may be the diverged ones.
+        if (performance.now() - lastSave > everyMs && nextWindow < perEpoch && (await healthyNow())) {
           await saveLast();
           lastSave = performance.now();
           t0 = performance.now() - partial.seconds * 1000;
@@ -714,11 +748,16 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
       const valid = await optimizer.withAveraged(vars, () => evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches));
       // Finite training losses can still leave weights whose validation loss overflows: stop before such an
       // epoch is checkpointed (or marked best), so the last checkpoint stays the last good one.
-      if (!Number.isFinite(valid.loss)) throw new TrainingError(`the validation loss is ${valid.loss} after epoch ${epoch}: stopped. ${keptNote()}`);
+      const validVerdict = divergence.validation(valid.loss);
+      if (validVerdict) throw stop(validVerdict);
+      // Weights that validate above the divergence limit are neither saved nor best; the next windows decide (a
+      // healthy one resets the count, the last one stops the run).
+      const suspect = divergence.suspect(valid.loss);
       const record: EpochRecord = { epoch, lr: schedule.lr, trainLoss, validLoss: valid.loss, tokPerSec, seconds: partial.seconds };
       const triggered = optimizer.maybeStartAveraging(valid.loss, history.map((h) => h.validLoss));
       history.push(record);
-      const improved = bestEpoch === null || valid.loss < history.find((h) => h.epoch === bestEpoch)!.validLoss;
+      // A perplexity that overflows to Infinity (divergence off) is never the best.
+      const improved = !suspect && reportable(valid.loss) && (bestEpoch === null || valid.loss < history.find((h) => h.epoch === bestEpoch)!.validLoss);
       if (improved) bestEpoch = epoch;
       appendFileSync(metricsPath, JSON.stringify({ event: "epoch", ...record, validSeconds: (performance.now() - v0) / 1000, best: improved }) + "\n");
       progress.finish(
@@ -732,8 +771,9 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
       partial = { nll: 0, tokens: 0, seconds: 0 };
       disposeState(state);
       state = model.initialState(data.batch); // every epoch starts from a zero state, as Zaremba's reader does
-      // These checkpoints point at the start of the next epoch: resuming from one continues there.
-      await saveEpochEnd(improved);
+      // These checkpoints point at the start of the next epoch: resuming from one continues there. Not of weights
+      // whose validation loss is above the divergence limit (a suspect epoch is never the best either).
+      if (!suspect) await saveEpochEnd(improved);
       lastSave = performance.now();
     }
   } finally {

@@ -413,6 +413,8 @@ class Generator {
         w.writeLine(`loss: ${str(train.loss)}, // ${loss} ${this.at("train.loss")}`);
       }
       w.writeLine(`seed: ${train.seed}, // ${this.at("train.seed")}`);
+      const dv = train.divergence;
+      w.writeLine(`divergence: ${dv.kind === "off" ? "null" : `{ margin: ${num(dv.margin)}, windows: ${dv.windows} }`}, // ${dv.kind === "off" ? "off: only a NaN or infinite loss stops the run" : `stop once the loss stays above ln ${this.e.task.kind === "classify" ? "classes" : "V"} + margin for this many windows`} ${this.at("train.divergence.kind")}`);
       if (train.bptt.kind === "variable")
         w.writeLine(`variableBptt: { p: ${num(train.bptt.p)}, std: ${num(train.bptt.std)} }, // N(bptt, std) w.p. p, else N(bptt/2, std); lr × length/bptt (Merity et al. 2018) ${this.at("train.bptt.kind")}`);
       w.writeLine("},");

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { diff } from "../../compiler/cli/commands.js";
 import { irHash } from "../../compiler/codegen/index.js";
 import { compile } from "../../compiler/compile.js";
+import { diffExperiments, renderDiff } from "../../compiler/diff.js";
+import type { ExperimentIR } from "../../compiler/ir.js";
 import { fsHost } from "../../compiler/cli/fs-host.js";
 import { memoryHost } from "../../compiler/host.js";
 import { expectGolden } from "../golden.js";
@@ -73,6 +75,27 @@ describe("rnnc diff of two spellings of one meaning", () => {
     const out = diff(mem, "implicit.rnn", "shorter.rnn", { json: false }, { color: false });
     expect(out.stdout).toMatch(/~ norm\s+.*stats = per_step, .*→ .*stats = per_step\(8\)/);
     expect(irHash(irOf("shorter.rnn"))).not.toBe(irHash(irOf("implicit.rnn")));
+  });
+});
+
+describe("rnnc diff of the divergence rule", () => {
+  const irOf = (train: string) =>
+    compile("d.rnn", memoryHost({ "d.rnn": `experiment d { data ptb  model { layers lstm(10) }  train { ${train} } }` })).document!.experiments[0]!;
+
+  it("shows a changed rule with where it was set, and none for the default written out", () => {
+    const base = irOf("epochs 2");
+    expect(diffExperiments(base, irOf("epochs 2  divergence above_uniform(margin = 1, windows = 20)"))).toEqual([]);
+    const [off] = diffExperiments(base, irOf("epochs 2  divergence off"));
+    expect(off).toMatchObject({ setting: "train.divergence", kind: "changed", before: { value: "above_uniform(margin = 1, windows = 20)", origin: "default" }, after: { value: "off" } });
+    expect(renderDiff(base, irOf("divergence above_uniform(windows = 50)"), diffExperiments(base, irOf("divergence above_uniform(windows = 50)")))).toMatch(
+      /~ divergence\s+above_uniform\(margin = 1, windows = 20\) → above_uniform\(margin = 1, windows = 50\)\s+\(default → d.rnn:1\)/,
+    );
+  });
+
+  it("reads an IR from before the rule (a run directory's ir.json without the field) as off", () => {
+    const { divergence: _, ...old } = irOf("epochs 2").train;
+    const before = { ...irOf("epochs 2"), train: old } as unknown as ExperimentIR;
+    expect(diffExperiments(before, irOf("epochs 2")).map((d) => [d.setting, d.before?.value, d.after?.value])).toEqual([["train.divergence", "off", "above_uniform(margin = 1, windows = 20)"]]);
   });
 });
 

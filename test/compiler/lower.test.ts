@@ -97,6 +97,7 @@ describe("lowering", () => {
       input: "input 0.1", between: "between 0.1", output: "output 0.1", embedding: "embedding 0.1", recurrent: "recurrent 0.1", weight: "weight 0.1",
       zoneout: "zoneout 0.1", ar: "ar 1", tar: "tar 1", weight_decay: "weight_decay 0.1", epochs: "epochs 1", optimizer: "optimizer adam",
       schedule: "schedule plateau(divide = 4)", clip: "clip 1", loss: "loss sum_steps",
+      divergence: "divergence above_uniform(margin = 2, windows = 5)",
     };
     for (const keys of Object.values(STATEMENT_KEYWORDS)) for (const k of keys) expect(sample[k] ?? (k === "data" || k === "task" || k === "model" || k === "dropout" || k === "regularize" || k === "train" ? "block" : undefined), k).toBeDefined();
     const spec = `experiment k {
@@ -106,13 +107,54 @@ describe("lowering", () => {
               norm batch { on [input]  gamma 0.5  stats per_step  momentum 0.1  epsilon 0.001 } }
       dropout { input 0.1 locked  between 0.1  output 0.1  embedding 0.1  recurrent 0.1  weight 0.1  zoneout 0.1 }
       regularize { ar 1  tar 1  weight_decay 0.1 }
-      train { epochs 1  optimizer adam  schedule plateau(divide = 4)  clip 1  loss sum_steps  seed 2  bptt fixed }
+      train { epochs 1  optimizer adam  schedule plateau(divide = 4)  clip 1  loss sum_steps  seed 2  bptt fixed  divergence above_uniform(margin = 2, windows = 5) }
     }`;
     const r = build({ "k.rnn": spec });
     expect(r.diagnostics).toEqual([]);
     const e = r.document!.experiments[0]!;
     expect(e.origins["model.norm.epsilon"]).toMatchObject({ file: "k.rnn" });
     expect(e.origins["dropout.zoneout.hidden"]).toMatchObject({ file: "k.rnn" });
+    expect(e.train.divergence).toEqual({ kind: "above_uniform", margin: 2, windows: 5 });
+  });
+});
+
+describe("the divergence rule (specs/language.md, Divergence)", () => {
+  const withRule = (rule: string) => build({ "d.rnn": `experiment d { data ptb  model { layers lstm(10) }  train { ${rule} } }` });
+  const codes = (rule: string): string[] => withRule(rule).diagnostics.map((d) => d.code);
+
+  it("is on by default, from the defaults table", () => {
+    const e = only({ "a.rnn": "experiment a { data ptb  model { layers lstm(10) } }" });
+    expect(e.train.divergence).toEqual({ kind: "above_uniform", margin: 1, windows: 20 });
+    expect(e.origins["train.divergence.margin"]).toBe("default");
+  });
+
+  it("reads above_uniform with positional, named and defaulted arguments, and off", () => {
+    const ir = (rule: string) => withRule(rule).document!.experiments[0]!;
+    expect(ir("divergence above_uniform(2.5, 40)").train.divergence).toEqual({ kind: "above_uniform", margin: 2.5, windows: 40 });
+    expect(ir("divergence above_uniform(windows = 7)").train.divergence).toEqual({ kind: "above_uniform", margin: 1, windows: 7 });
+    expect(ir("divergence above_uniform").train.divergence).toEqual({ kind: "above_uniform", margin: 1, windows: 20 });
+    const off = ir("divergence off");
+    expect(off.train.divergence).toEqual({ kind: "off" });
+    expect(off.origins["train.divergence.kind"]).toMatchObject({ file: "d.rnn", line: 1 });
+  });
+
+  it("checks ranges, names and arguments with located errors", () => {
+    expect(codes("divergence above_uniform(margin = 0)")).toEqual(["E0314"]);
+    expect(codes("divergence above_uniform(margin = -1)")).toEqual(["E0314"]);
+    expect(codes("divergence above_uniform(windows = 0)")).toEqual(["E0302"]);
+    expect(codes("divergence above_uniform(windows = 2.5)")).toEqual(["E0302"]);
+    expect(codes("divergence above_unifrom")).toEqual(["E0304"]);
+    expect(codes("divergence above_uniform(margn = 2)")).toEqual(["E0305"]);
+    expect(codes("divergence")).toEqual(["E0317"]);
+    expect(codes("divergence off 3")).toEqual(["E0315"]);
+    expect(withRule("divergence above_uniform(margin = 0)").diagnostics[0]!.message).toBe("the divergence margin must be > 0, not 0");
+  });
+
+  it("warns (W0406) that one window stops healthy runs, and accepts two", () => {
+    const r = withRule("divergence above_uniform(margin = 3, windows = 1)");
+    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([["W0406", "warning"]]);
+    expect(r.document!.experiments[0]!.train.divergence).toEqual({ kind: "above_uniform", margin: 3, windows: 1 });
+    expect(codes("divergence above_uniform(margin = 3, windows = 2)")).toEqual([]);
   });
 });
 

@@ -24,6 +24,9 @@ const SMALL = [
   "--set", "model.layers=1 lstm(32)",
   "--set", "train.clip=none",
   "--set", "train.schedule=constant",
+  // The divergence rule (divergence.test.ts) would stop these runs earlier, on their huge finite losses: off, only a
+  // NaN or infinite loss stops a run, which is what this file checks.
+  "--set", "train.divergence=off",
   "--backend", "wasm",
 ];
 
@@ -67,10 +70,13 @@ describe("a NaN loss", () => {
     const meta = expectFinite(last);
     expect([meta.epoch, meta.nextWindow]).toEqual([epoch, 0]);
     expect(meta.epochs.map((e) => e.epoch)).toEqual(Array.from({ length: epoch - 1 }, (_, k) => k + 1));
-    expectFinite(join(dir, "best.ckpt"));
-    // No half-written checkpoint or temp file, and no final metrics.
-    expect(readdirSync(dir).filter((n) => n.includes("ckpt")).sort()).toEqual(["best.ckpt", "last.ckpt"]);
+    // best.ckpt holds only an epoch whose perplexity is finite: at this rate the validation losses are ~1e19 nats
+    // (e^loss = Infinity), so with the divergence rule off there may be none.
     const metrics = readMetrics(dir);
+    const anyBest = metrics.some((x) => x.event === "epoch" && x["best"] === true);
+    if (anyBest) expectFinite(join(dir, "best.ckpt"));
+    // No half-written checkpoint or temp file, and no final metrics.
+    expect(readdirSync(dir).filter((n) => n.includes("ckpt")).sort()).toEqual(anyBest ? ["best.ckpt", "last.ckpt"] : ["last.ckpt"]);
     expect(metrics.some((x) => x.event === "final")).toBe(false);
     expect(metrics.filter((x) => x.event === "epoch")).toHaveLength(epoch - 1);
   }, 120_000);
