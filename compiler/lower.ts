@@ -1,6 +1,6 @@
 // Phase 3: check a resolved experiment and lower it to the IR. Each block has one lowering function that
 // reads its statements through read.ts, fills what is unset from defaults.ts, and records origins.
-import type { Call, Value } from "../grammar/index.js";
+import { own, type Call, type Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
 import { Diag, type ArgumentHome, type Loc } from "./diagnostics.js";
 import { printValue } from "./fmt.js";
@@ -488,7 +488,7 @@ const CALL_STATEMENTS: Readonly<Record<string, Readonly<Record<string, Readonly<
  * (`optimizer adam` + `lr 0.5` → `optimizer adam(lr = 0.5)`).
  */
 export function argumentHome(block: string, name: string, value: Value | undefined, siblings: readonly Placed[]): ArgumentHome | undefined {
-  for (const [statement, calls] of Object.entries(CALL_STATEMENTS[block] ?? {})) {
+  for (const [statement, calls] of Object.entries(own(CALL_STATEMENTS, block) ?? {})) {
     const takers = Object.keys(calls).filter((callee) => calls[callee]!.some((p) => p.name === name));
     if (takers.length === 0) continue;
     const written = siblings.find((s) => s.stmt.key.name === statement);

@@ -1,6 +1,6 @@
 // Typed reading of statement values, with located diagnostics. Lowering uses these and nothing else to look
 // at values, so every value check (range, type, name, arguments) reads and reports the same way.
-import { EXPERIMENT_BLOCK, STATEMENT_KEYWORDS, type Call, type CallArg, type Span, type Statement, type Value } from "../grammar/index.js";
+import { EXPERIMENT_BLOCK, own, STATEMENT_KEYWORDS, type Call, type CallArg, type Span, type Statement, type Value } from "../grammar/index.js";
 import { Diag, type ArgumentHome, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { Origin } from "./ir.js";
 import type { RBlock, REntry } from "./resolve.js";
@@ -193,7 +193,7 @@ export class StatementReader {
   private strayKey(v: Value, options: readonly string[] = []): boolean {
     if (this.stray || v.kind !== "Name" || options.includes(v.name) || didYouMean(v.name, options) !== undefined) return this.stray;
     const { block, siblings } = this.cx.blockOf(this.stmt);
-    const keys = STATEMENT_KEYWORDS[block] ?? [];
+    const keys = own(STATEMENT_KEYWORDS, block) ?? [];
     const next = this.values[this.values.indexOf(v) + 1];
     const home = block === EXPERIMENT_BLOCK ? undefined : this.cx.argumentHome(block, v.name, next, siblings);
     if (!home && didYouMean(v.name, keys) === undefined) return false;
@@ -270,7 +270,7 @@ export function readCall(
     cx.report(Diag.typeMismatch(at(v.span), what, Object.keys(signatures).map((s) => `'${s}'`).join(" or "), describe(v)));
     return undefined;
   }
-  const params = signatures[callee.name];
+  const params = own(signatures, callee.name);
   if (!params) {
     cx.report(Diag.unknownName(at(callee.span), what, callee.name, Object.keys(signatures)));
     return undefined;

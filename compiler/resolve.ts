@@ -1,6 +1,6 @@
 // Phase 2: load files, validate keys, follow `extends`, and merge overrides block by block.
 // The result is one tree of statements per experiment, each remembering the file it came from.
-import { parse, STATEMENT_KEYWORDS, EXPERIMENT_BLOCK, type Experiment, type SpecFile, type Statement } from "../grammar/index.js";
+import { own, parse, STATEMENT_KEYWORDS, EXPERIMENT_BLOCK, type Experiment, type SpecFile, type Statement } from "../grammar/index.js";
 import { Diag, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { CompilerHost, ReadResult } from "./host.js";
 import { argumentHome } from "./lower.js";
@@ -167,7 +167,7 @@ export class Program {
   }
 
   private validateBlock(path: string, block: string, statements: readonly Statement[]): void {
-    const known = STATEMENT_KEYWORDS[block] ?? [];
+    const known = own(STATEMENT_KEYWORDS, block) ?? [];
     const seen = new Map<string, Statement>();
     for (const st of statements) {
       const at: Loc = { file: path, span: st.key.span };

@@ -20,9 +20,18 @@ export const STATEMENT_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
 
 const ALL = new Set(Object.values(STATEMENT_KEYWORDS).flat());
 
+/**
+ * `table[key]` when `key` is one of the table's own entries, else undefined. Every lookup by a word a user wrote goes
+ * through it: a plain object also answers `__proto__`, `constructor` or `toString` with Object.prototype's members,
+ * and a spec's `toString(8)` or `__proto__ { … }` must be an unknown name, not a crash.
+ */
+export function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** The statement keywords of the block owned by a statement with key `owner`. */
 export function keywordsOf(owner: string): ReadonlySet<string> {
-  const own = STATEMENT_KEYWORDS[owner];
+  const keys = own(STATEMENT_KEYWORDS, owner);
   // An unknown block (a misspelled `dropuot { … }`) still parses: any known key ends a statement there.
-  return own ? new Set(own) : ALL;
+  return keys ? new Set(keys) : ALL;
 }

@@ -502,6 +502,38 @@ describe("deep nesting", () => {
   });
 });
 
+describe("names that are Object.prototype's members", () => {
+  // A lookup table is a plain object: `toString`, `constructor` or `__proto__` written where a block, key, call,
+  // argument or value name goes must be an unknown name like any other, never a member of Object.prototype.
+  const MEMBERS = ["__proto__", "constructor", "toString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__lookupSetter__"];
+  const word = /[A-Za-z_][A-Za-z0-9_]*/g;
+
+  it("in place of any word of any spec: diagnostics, never a throw", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...CORPUS_PATHS), fc.nat(), fc.constantFrom(...MEMBERS), (path, k, member) => {
+        const text = CORPUS[path]!;
+        const words = [...text.matchAll(word)];
+        const w = words[k % words.length]!;
+        const files = { ...CORPUS, [path]: text.slice(0, w.index) + member + text.slice(w.index! + w[0].length) };
+        checkCompile(files, path);
+        format(files[path]!);
+      }),
+      params(3000),
+    );
+  });
+
+  it.each([
+    "experiment a {\n  __proto__ { x 1  y 2 }\n}\n",
+    "experiment a {\n  valueOf { x 1 }\n}\n",
+    "experiment a {\n  model { layers 1 toString(8) }\n}\n",
+    "experiment a {\n  train { optimizer constructor(lr = 1) }\n}\n",
+    "experiment a {\n  model { layers __proto__ }\n}\n",
+  ])("%j is an error located in its file", (text) => {
+    const r = checkCompile({ "x.rnn": text }, "x.rnn");
+    expect(r.diagnostics.some((d) => d.severity === "error")).toBe(true);
+  });
+});
+
 describe("minimal counterexamples found by these properties", () => {
   // Kept as plain cases so that they run on every seed.
   it.each([
