@@ -729,8 +729,11 @@ async function train(exp: Experiment, opts: RunOptions, owned: Owned): Promise<O
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (opts.stopAfterWindows !== undefined && windowsDone >= opts.stopAfterWindows) interrupted = true;
         if (interrupted) {
-          await saveLast();
-          say(`saved ${lastPath} at epoch ${epoch}, window ${nextWindow}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
+          // As for a mid-epoch save: weights above the divergence limit never replace the last good checkpoint.
+          if (await healthyNow()) {
+            await saveLast();
+            say(`saved ${lastPath} at epoch ${epoch}, window ${nextWindow}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
+          } else say(`not saved: the training loss is above the divergence limit at epoch ${epoch}, window ${nextWindow}/${perEpoch}; ${existsSync(lastPath) ? `${lastPath} is kept as it was` : "no checkpoint had been written yet"}`);
           return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric, optimalPerplexity: corpus.optimalPerplexity, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, epochsBefore };
         }
         // Not while windows run above the divergence limit, nor of weights above it: those may be the diverged ones.
