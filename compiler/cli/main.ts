@@ -1,24 +1,45 @@
 #!/usr/bin/env node
 // The entry point: parses arguments, runs one command, prints, exits. Nothing below this file prints.
 // Exit codes: 0 ok · 1 errors in the input · 2 usage · 3 internal error (reported in one line, no stack trace).
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check, diff, EXIT, fmt, irCommand, type Outcome, type Workspace } from "./commands.js";
 import { installCodeCache } from "./code-cache.js";
 import { displayPath, fsHost } from "./fs-host.js";
+import { InputError, reasonOf, realPath, writeFileAtomic } from "./fs.js";
 import { DEFAULTS } from "../defaults.js";
 import { VERSION } from "../version.js";
 
+/**
+ * Directories to the `.rnn` files under them. A folder reached twice (a symbolic link to an ancestor) is walked once,
+ * and an entry that cannot be inspected (a dangling link) is kept only if it is named like a spec, for the compiler
+ * to report as unreadable.
+ */
 function expand(paths: readonly string[]): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
+    const real = realPath(dir) ?? dir;
+    if (seen.has(real)) return;
+    seen.add(real);
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      throw new InputError(`cannot read the folder ${displayPath(dir)}: ${reasonOf(e)}`);
+    }
+    for (const name of names) {
       if (name.startsWith(".") || name === "node_modules") continue;
       const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
+      let isDir = false;
+      try {
+        isDir = statSync(p).isDirectory();
+      } catch {
+        // a dangling or looping link: a spec by its name is reported as unreadable, anything else is skipped
+      }
+      if (isDir) walk(p);
       else if (name.endsWith(".rnn")) out.push(displayPath(p));
     }
   };
@@ -38,13 +59,8 @@ function expand(paths: readonly string[]): string[] {
 const workspace: Workspace = {
   host: fsHost(),
   expand,
-  writeText(path, text) {
-    // Atomic: a crash mid-write never leaves a half-formatted spec.
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.rnnc-tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  },
+  // Atomic: a crash mid-write never leaves a half-formatted spec.
+  writeText: writeFileAtomic,
 };
 
 const color = (): boolean => Boolean(process.stderr.isTTY) && !process.env["NO_COLOR"];
@@ -62,7 +78,10 @@ function program(done: (o: Outcome) => void): Command {
     .version(VERSION)
     .exitOverride() // before the subcommands, which copy it: every usage error reaches the catch below
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    .hook("preAction", (_, action) => {
+      running = action.name();
+    });
   cmd
     .command("check")
     .description("check specs and report diagnostics with code frames")
@@ -140,6 +159,9 @@ function program(done: (o: Outcome) => void): Command {
   return cmd;
 }
 
+/** The subcommand being run, for the prefix of an InputError's message. */
+let running = "";
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -188,5 +210,7 @@ try {
     // --help and --version end here with exit code 0; every other commander error is a usage error.
     process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
   }
+  // A path that cannot be written or a damaged run directory: the user's to fix, said in one line.
+  if (e instanceof InputError) finish({ stdout: "", stderr: `rnnc${running ? ` ${running}` : ""}: ${e.message}\n`, exitCode: EXIT.inputError });
   internalError(e);
 }
