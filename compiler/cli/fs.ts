@@ -2,7 +2,7 @@
 // InputError that names the path and says why in words (exit 1 in main.ts), never an internal error, and nothing
 // here can loop. Messages of these errors are spelled only in this file.
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 
 /** An error in the user's input or environment (a path, a damaged run directory): main.ts prints it, exit 1. */
 export class InputError extends Error {
@@ -33,6 +33,12 @@ export function reasonOf(e: unknown): string {
   return (code && REASONS[code]) ?? (code ? `${code}` : String((e as Error)?.message ?? e));
 }
 
+/** An absolute path as the user would write it: relative to the working folder when inside it. */
+function shownPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
+}
+
 /** The first ancestor of `path` (itself included) that exists, and the folders below it that do not. */
 function existingAncestor(path: string): { existing: string; missing: string[] } {
   const missing: string[] = [];
@@ -43,7 +49,7 @@ function existingAncestor(path: string): { existing: string; missing: string[] }
       return { existing: p, missing: missing.reverse() };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT") throw new InputError(`cannot create the folder ${path}: ${code === "ENOTDIR" ? `${firstFile(p)} is a file, not a folder` : reasonOf(e)}`);
+      if (code !== "ENOENT") throw new InputError(`cannot create the folder ${path}: ${code === "ENOTDIR" ? `${shownPath(firstFile(p))} is a file, not a folder` : reasonOf(e)}`);
       const up = dirname(p);
       if (up === p) return { existing: p, missing: missing.reverse() };
       missing.push(p);
@@ -74,7 +80,7 @@ function firstFile(path: string): string {
  */
 export function makeDir(dir: string): string | null {
   const { existing, missing } = existingAncestor(dir);
-  const shown = (p: string): string => (p === resolve(dir) ? dir : p);
+  const shown = (p: string): string => (p === resolve(dir) ? dir : shownPath(p));
   if (!statSync(existing).isDirectory()) throw new InputError(`cannot create the folder ${dir}: ${shown(existing)} is a file, not a folder`);
   for (const m of missing) {
     try {
