@@ -102,6 +102,8 @@ export const Diag = {
     make("E0311", "error", at, `this model needs about ${estimate} for its parameters and training state, over the limit of ${limit}`, { hint: "shrink the model, or raise the limit with --max-memory" }),
   invalidSweep: (at: Loc, why: string) =>
     make("E0312", "error", at, `invalid sweep: ${why}`),
+  sweepInSet: (at: Loc, experiment: string, file: string, statement: string) =>
+    make("E0312", "error", at, "invalid sweep: --set takes one value, and a sweep makes one experiment per value", { hint: `sweep in a spec instead: \`experiment ${experiment}_sweep extends "${file}" ${experiment} { ${statement} }\`, then run that file (or FILE#${experiment}_sweep)` }),
   missingSetting: (at: Loc, what: string, example: string) =>
     make("E0313", "error", at, `the experiment sets no ${what}`, { hint: `add, for example, \`${example}\`` }),
   valueOutOfRange: (at: Loc, what: string, value: number, range: string) =>

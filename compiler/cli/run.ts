@@ -14,7 +14,7 @@ import type * as TsMorph from "ts-morph";
 import type { CompileOptions } from "../compile.js";
 import { VERSION } from "../version.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
-import { dirNameOf, experimentsToRun, isOutcome, prepare } from "./prepare.js";
+import { dirNameOf, experimentsToRun, fileOf, isOutcome, prepare } from "./prepare.js";
 import { InputError, makeDir, readBounded, realPath, reasonOf, removeQuietly, writeFile } from "./fs.js";
 import type { RenderOptions } from "./render.js";
 
@@ -274,7 +274,7 @@ async function callModule(runDir: string, options: Record<string, unknown>, comm
 
 export async function run(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
   const several = spec === undefined || flags.resume !== undefined || flags.set.length ? null : experimentsToRun(ws, spec, options);
-  if (several) return runEach(ws, spec!, several.names, flags, render, options);
+  if (several) return runEach(ws, fileOf(spec!), several.names, flags, render, options);
   let runDir: string;
   let specDir: string | undefined;
   let resume: string | undefined;

@@ -53,12 +53,14 @@ describe("a data set that is not there", () => {
     expect(existsSync(join(root, "ptb")) ? readdirSync(join(root, "ptb")) : []).toEqual([]);
   };
 
-  it("with --data: a clear error saying which folder and files, exit 1, no stack trace", async () => {
+  it("with --data: a clear error saying which folder and files, exit 1, no stack trace, no run directory left", async () => {
     const data = fresh("data");
-    const r = await rnnc(["run", "examples/zaremba-2014/small.rnn", "--data", data, "--epochs", "1", "--limit-batches", "1", "--runs", fresh("runs")]);
+    const runs = fresh("runs");
+    const r = await rnnc(["run", "examples/zaremba-2014/small.rnn", "--data", data, "--epochs", "1", "--limit-batches", "1", "--runs", runs]);
     expectExit(r, 1);
     expect(r.stdout).toBe("");
     expectMissingPtb(r.stderr, data);
+    expect(readdirSync(runs)).toEqual([]);
   });
 
   it("with RNNC_DATA: the same error names that folder", async () => {
@@ -134,5 +136,17 @@ describe("a training window too large for the wasm heap", () => {
     expect(r.stderr).toContain("rnnc run: the wasm backend ran out of memory (its heap is at most 4 GiB). This experiment trains on windows of batch 1000 × bptt 1000 through lstm(1024).");
     expect(r.stderr).toContain("--set data.batch=32");
     expect(r.stderr).not.toContain("internal error");
+  }, 120_000);
+});
+
+describe("rnnc run FILE#SWEEP", () => {
+  it("trains each point of that sweep in its own run directory, and not the file's other experiments", async () => {
+    const runs = fresh("runs");
+    const r = await rnnc(["run", "test/cli/fixtures/lr-sweep.rnn#lr_sweep", "--limit-batches", "2", "--backend", "wasm", "--threads", "1", "--runs", runs]);
+    expectExit(r, 0);
+    expect(r.stderr).toContain("test/cli/fixtures/lr-sweep.rnn: 2 experiments, trained in turn");
+    expect(readdirSync(runs).sort()).toEqual(["lr_sweep.lr=0.5", "lr_sweep.lr=1"]);
+    expect(r.stdout).toMatch(/^lr_sweep\[lr=0\.5\]: valid perplexity \d+\.\d\d {2}test perplexity \d+\.\d\d$/m);
+    expect(r.stdout).toMatch(/^lr_sweep\[lr=1\]: valid perplexity \d+\.\d\d {2}test perplexity \d+\.\d\d$/m);
   }, 120_000);
 });
