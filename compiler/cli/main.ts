@@ -9,7 +9,10 @@ import { check, diff, EXIT, fmt, irCommand, type Outcome, type Workspace } from 
 import { installCodeCache } from "./code-cache.js";
 import { displayPath, fsHost } from "./fs-host.js";
 import { InputError, reasonOf, realPath, writeFileAtomic } from "./fs.js";
+import { formatBytes } from "../checks.js";
+import type { CompileOptions } from "../compile.js";
 import { DEFAULTS } from "../defaults.js";
+import { memoryBudget } from "./memory.js";
 import { VERSION } from "../version.js";
 
 /**
@@ -71,8 +74,20 @@ function parseBytes(s: string): number {
   return Number(m[1]) * 1024 ** " kmgt".indexOf((m[2] || " ").toLowerCase());
 }
 
+const BACKENDS = ["auto", "wasm", "cpu", "tensorflow", "webgpu"];
+
+interface MemoryFlags {
+  readonly maxMemory?: number;
+  readonly backend: string;
+}
+
+/** The memory check of a compiling command: against --max-memory when given, else the backend's limit here. */
+const compileOptions = (o: MemoryFlags): CompileOptions => ({ maxMemoryBytes: o.maxMemory, memory: memoryBudget(o.backend) });
+
 function program(done: (o: Outcome) => void): Command {
-  const memory = new Option("--max-memory <size>", "refuse models whose training memory estimate exceeds this").argParser(parseBytes).default(DEFAULTS.maxMemoryBytes, "12GiB");
+  const memory = new Option("--max-memory <size>", `refuse models whose training memory estimate exceeds this, instead of the backend's limit (wasm: its 4 GiB heap; cpu, tensorflow: this machine's memory) or ${formatBytes(DEFAULTS.maxMemoryBytes)} if lower`).argParser(parseBytes);
+  // The backend whose memory the check assumes, for the commands that compile without training.
+  const checkBackend = new Option("--backend <name>", "the backend whose memory the check assumes (default: the one --backend auto picks on this machine)").choices(BACKENDS).default("auto");
   const cmd = new Command("rnnc")
     .description("Compile declarative recurrent-model specs (.rnn) to TypeScript training code.")
     .version(VERSION)
@@ -87,7 +102,8 @@ function program(done: (o: Outcome) => void): Command {
     .description("check specs and report diagnostics with code frames")
     .argument("<paths...>", ".rnn files or directories to search")
     .addOption(memory)
-    .action((paths: string[], o: { maxMemory: number }) => done(check(workspace, paths, { color: color() }, { maxMemoryBytes: o.maxMemory })));
+    .addOption(checkBackend)
+    .action((paths: string[], o: MemoryFlags) => done(check(workspace, paths, { color: color() }, compileOptions(o))));
   cmd
     .command("fmt")
     .description("rewrite specs in the canonical layout (comments are kept)")
@@ -99,7 +115,8 @@ function program(done: (o: Outcome) => void): Command {
     .description("print the resolved IR of a spec as JSON")
     .argument("<file>", "a .rnn file")
     .addOption(memory)
-    .action((file: string, o: { maxMemory: number }) => done(irCommand(workspace, displayPath(file), { color: color() }, { maxMemoryBytes: o.maxMemory })));
+    .addOption(checkBackend)
+    .action((file: string, o: MemoryFlags) => done(irCommand(workspace, displayPath(file), { color: color() }, compileOptions(o))));
   cmd
     .command("diff")
     .description("show the semantic difference of two resolved experiments (FILE, FILE#EXPERIMENT, or a run directory: then with its results)")
@@ -107,8 +124,9 @@ function program(done: (o: Outcome) => void): Command {
     .argument("<b>", "the second spec or run directory")
     .option("--json", "print the differences as JSON")
     .addOption(memory)
-    .action((a: string, b: string, o: { json?: boolean; maxMemory: number }) =>
-      done(diff(workspace, displayPath(a), displayPath(b), { json: Boolean(o.json) }, { color: color() }, { maxMemoryBytes: o.maxMemory })),
+    .addOption(checkBackend)
+    .action((a: string, b: string, o: { json?: boolean } & MemoryFlags) =>
+      done(diff(workspace, displayPath(a), displayPath(b), { json: Boolean(o.json) }, { color: color() }, compileOptions(o))),
     );
   cmd
     .command("build")
@@ -117,12 +135,13 @@ function program(done: (o: Outcome) => void): Command {
     .option("-o, --out <dir>", "write model.ts with a package.json and tsconfig.json to DIR, instead of printing it")
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .addOption(memory)
-    .action(async (spec: string, o: { out?: string; set: string[]; maxMemory: number }) => {
+    .addOption(checkBackend)
+    .action(async (spec: string, o: { out?: string; set: string[] } & MemoryFlags) => {
       // Loaded on demand: code generation pulls in ts-morph, prettier and TypeScript (~0.5 s even with the code
       // cache), which check, fmt, ir and diff never need.
       installCodeCache();
       const { build } = await import("./build.js");
-      done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, { maxMemoryBytes: o.maxMemory }));
+      done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, compileOptions(o)));
     });
   cmd
     .command("run")
@@ -133,15 +152,15 @@ function program(done: (o: Outcome) => void): Command {
     .option("--epochs <n>", "train for N epochs instead of the spec's", positiveInt)
     .option("--limit-batches <n>", "stop each epoch and each evaluation after N batches (quick runs)", positiveInt)
     .option("--train-batches <n>", "stop each epoch after N training batches, but evaluate on the whole sets (reduced budgets)", positiveInt)
-    .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow", "webgpu"]).default("auto"))
+    .addOption(new Option("--backend <name>", "tfjs backend (the memory check assumes it)").choices(BACKENDS).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
-    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data)")
+    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data; --resume: the run's)")
     .option("--runs <dir>", "where run directories go", "runs")
     .addOption(memory)
-    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; trainBatches?: number; backend: string; threads?: number; data?: string; runs: string; maxMemory: number }) => {
+    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; trainBatches?: number; backend: string; threads?: number; data?: string; runs: string; maxMemory?: number }) => {
       installCodeCache();
       const { run } = await import("./run.js");
-      done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, { maxMemoryBytes: o.maxMemory }));
+      done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, compileOptions(o)));
     });
   cmd
     .command("eval")
@@ -149,9 +168,9 @@ function program(done: (o: Outcome) => void): Command {
     .argument("<run_dir>", "a run directory (runs/EXPERIMENT/TIMESTAMP)")
     .option("--checkpoint <which>", "best, last, or a checkpoint file", "best")
     .option("--limit-batches <n>", "stop each evaluation after N batches (quick checks)", positiveInt)
-    .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow", "webgpu"]).default("auto"))
+    .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
-    .option("--data <dir>", "the data folder (default: the run's, else $RNNC_DATA, else ~/.cache/rnnc/data)")
+    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else the one the run recorded)")
     .action(async (runDir: string, o: { checkpoint: string; limitBatches?: number; backend: string; threads?: number; data?: string }) => {
       const { evaluateRun } = await import("./run.js");
       done(await evaluateRun(runDir, o));

@@ -310,6 +310,11 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     if (isOutcome(p)) return p;
     warnings = p.warnings;
     if (warnings) process.stderr.write(warnings);
+    // The guard checked the model against the backend auto picks here (tfjs-node, when installed). If only that
+    // backend can hold it, it is named: auto would otherwise fall back to wasm, should tfjs-node fail to load, and
+    // allocate towards a 4 GiB heap that cannot hold the model.
+    const wasm = options.memory?.others.find((o) => o.backend === "wasm");
+    if (backend === "auto" && options.memory?.backend === "tensorflow" && wasm && p.exp.resources.trainingBytes > wasm.limitBytes) backend = "tensorflow";
     const made = newRunDir(flags.runs, p.exp.name);
     runDir = made.dir;
     // A spec linked in from elsewhere reads its `text "path"` beside its real file, as its `extends` do.

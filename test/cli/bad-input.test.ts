@@ -358,6 +358,32 @@ describe("specs that are not files, and links", () => {
   });
 });
 
+describe("a model too large for the backend's memory", () => {
+  // ~8 GiB with Adam: within the 12 GiB default, over wasm's 4 GiB heap.
+  const BIG = "experiment big {\n  data ptb { batch 20  bptt 35 }\n  model { layers 1 lstm(7000) }\n  train { epochs 1  optimizer adam(lr = 0.001) }\n}\n";
+  beforeAll(() => writeFileSync(join(dir, "big.rnn"), BIG));
+
+  it("check --backend wasm: E0311 at the layer, naming the wasm heap, advising a computed size and not a smaller batch", async () => {
+    const r = await rnnc("check", "big.rnn", "--backend", "wasm");
+    expectLocated(r, "big.rnn", /E0311/);
+    expect(r.stderr).toMatch(/error\[E0311\]: .* over the 4\.0 GiB heap of the wasm backend/);
+    expect(r.stderr).toContain(" --> big.rnn:3:25\n");
+    expect(r.stderr).toMatch(/= help: .*so a smaller batch cannot help; to fit: `lstm\(\d+\)` instead of lstm\(7000\)/);
+  });
+
+  it("run --backend wasm: refused before a run directory is made or anything allocated", async () => {
+    const runs = join(dir, "big-runs");
+    const r = await rnnc("run", "big.rnn", "--backend", "wasm", "--runs", runs);
+    expectLocated(r, "big.rnn", /E0311/);
+    expect(r.stderr).not.toMatch(/run directory:|backend:/);
+    expect(existsSync(runs)).toBe(false);
+  });
+
+  it("--max-memory given replaces the backend's limit", async () => {
+    expectClean(await rnnc("check", "big.rnn", "--backend", "wasm", "--max-memory", "9GiB"), 0);
+  });
+});
+
 describe("usage errors: exit 2 with a message", () => {
   const USAGE: ReadonlyArray<readonly string[]> = [
     [],

@@ -129,7 +129,8 @@ describe("bad --resume", () => {
 describe("a training window too large for the wasm heap", () => {
   it("is reported as memory, with the sizes and the ways out, not as an internal error", async () => {
     // 1000 × 1000 tokens through lstm(1024): the input projection alone is 16 GB, past wasm32's 4 GiB at once.
-    // --max-memory lets it past the compiler's own estimate (E0311), which knows no backend.
+    // The memory guard (E0311) refuses it on wasm before anything is allocated; --max-memory, given, replaces the
+    // backend's limit and lets it through, so that the runtime's own report of an exhausted heap is exercised.
     const big = ["--set", "data.tokens=2000000", "--set", "data.batch=1000", "--set", "data.bptt=1000", "--set", "model.layers=1 lstm(1024)", "--max-memory", "100GiB"];
     const r = await rnnc(["run", "examples/quickstart.rnn", ...big, "--backend", "wasm", "--threads", "1", "--limit-batches", "1", "--runs", fresh("runs")]);
     expectExit(r, 1);
