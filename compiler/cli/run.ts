@@ -5,7 +5,7 @@
 // JavaScript), env.json, metrics.jsonl, last.ckpt and best.ckpt. `node_modules/rnnc` there links back to this
 // package, so the module's `import "rnnc/runtime"` resolves wherever the run directory lives.
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, rmdirSync, symlinkSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -192,6 +192,17 @@ function finishedEpochs(runDir: string): number {
   return n;
 }
 
+/** A checkpoint is a regular file: a folder fails to read, and a device (/dev/zero) would be read forever. */
+function requireCheckpointFile(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new InputError(`cannot read the checkpoint ${file}: ${reasonOf(e)}`);
+  }
+  if (!st.isFile()) throw new InputError(`${file} is not a checkpoint file: it is ${st.isDirectory() ? "a folder" : "not a regular file"}`);
+}
+
 /** Why a named checkpoint (best/last) of a run directory is not there, naming the files that are missing. */
 function missingCheckpoint(runDir: string, which: "best" | "last", command: string): string {
   const file = join(runDir, `${which}.ckpt`);
@@ -228,6 +239,7 @@ export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Out
     const why = named ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc eval") : `${file} does not exist`;
     return { stdout: "", stderr: `rnnc eval: ${why}\n`, exitCode: EXIT.inputError };
   }
+  requireCheckpointFile(file);
   const env = readRunSettings(runDir);
   return callModule(runDir, {
     runDir,
@@ -295,6 +307,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     if (!existsSync(join(runDir, "model.mjs")))
       return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
     if (!existsSync(resume)) return { stdout: "", stderr: `rnnc run: cannot resume: ${missingCheckpoint(runDir, "last", "rnnc run")}\n`, exitCode: EXIT.inputError };
+    requireCheckpointFile(resume);
     const env = readRunSettings(runDir);
     specDir = env.specDir;
     epochs ??= env.epochs;

@@ -32,7 +32,11 @@ const KILL_MS = 12_000;
  * after 60 s of them it reports a timeout ("Timeout calling onTaskUpdate") even when every test passed.
  */
 function spawnRnnc(args: readonly string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  return spawnRnncEnv(args, {});
+}
+
+function spawnRnncEnv(args: readonly string[], extra: NodeJS.ProcessEnv): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extra };
   delete env["RNNC_DEBUG"];
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -309,6 +313,12 @@ describe("rnnc build -o into places it cannot write: exit 1 naming the path, nev
     const r = await rnnc("build", SPEC, "-o", "/sys/rnnc-x");
     expectClean(r, 1);
     expect(r.stderr).toMatch(/^rnnc build: cannot create the folder \/sys\/rnnc-x: (permission denied|the operation is not permitted there|the file system is read-only)\n$/);
+  });
+
+  it.skipIf(!existsSync("/proc/self"))("RNNC_CACHE under /proc: the code cache is skipped, the build is not held up", async () => {
+    const r = await spawnRnncEnv(["build", SPEC], { RNNC_CACHE: "/proc/rnnc-cache" });
+    expectClean(r, 0);
+    expect(r.stdout).toContain("export");
   });
 
   it("--runs onto a file: refused before anything is trained", async () => {

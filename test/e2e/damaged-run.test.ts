@@ -2,7 +2,7 @@
 // and `rnnc diff` on a damaged one say which file is wrong and exit 1, never an internal error (exit 3). A run that
 // fails before it saves anything leaves no run directory. A run records the data folder it read, and eval and
 // --resume find the data there when neither --data nor RNNC_DATA says otherwise.
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,22 @@ describe("a damaged run directory: exit 1 naming the file", () => {
     expect(r.stderr).toContain("the checkpoint was removed; --checkpoint last evaluates the latest weights");
   }, 60_000);
 
+  it("a checkpoint that is a folder or a device: refused unread (/dev/zero would be read forever)", async () => {
+    for (const [file, what] of [[tmp.path, "a folder"], ["/dev/zero", "not a regular file"]] as const) {
+      if (!existsSync(file)) continue;
+      const r = await rnnc(["eval", dir, "--checkpoint", file], { killMs: 30_000 });
+      expectExit(r, 1);
+      expect(r.stderr).toBe(`rnnc eval: ${file} is not a checkpoint file: it is ${what}\n`);
+    }
+    const d = copy((d) => {
+      rmSync(join(d, "last.ckpt"));
+      mkdirSync(join(d, "last.ckpt"));
+    });
+    const r = await rnnc(["run", "--resume", d]);
+    expectExit(r, 1);
+    expect(r.stderr).toBe(`rnnc run: ${join(d, "last.ckpt")} is not a checkpoint file: it is a folder\n`);
+  }, 60_000);
+
   it("diff of a run whose ir.json or metrics.jsonl has another shape", async () => {
     const d = copy((d) => writeFileSync(join(d, "ir.json"), JSON.stringify({ name: "x", origins: {}, model: { layers: 3 }, train: {}, source: { file: "a.rnn" } })));
     let r = await rnnc(["diff", d, dir]);
@@ -90,6 +106,15 @@ describe("a run that fails before it saves anything leaves no run directory", ()
     expect(r.stderr).toMatch(/^rnnc run: removed \S+: the run stopped before it saved anything$/m);
     expect(existsSync(runs), "the runs folder it made is gone too").toBe(false);
   }, 60_000);
+
+  // Node's recursive mkdir loops forever under /proc; the data folder is made one level at a time instead.
+  it.skipIf(!existsSync("/proc/self"))("a data folder under /proc: an error at once, not a hang", async () => {
+    const runs = join(tmp.path, "runs-proc-data");
+    const r = await rnnc(["run", "examples/zaremba-2014/small.rnn", "--data", "/proc/rnnc-data", "--epochs", "1", "--limit-batches", "1", "--runs", runs], { killMs: 60_000 });
+    expectExit(r, 1);
+    expect(r.stderr).toContain("Cannot create /proc/rnnc-data/ptb to download into: ");
+    expect(existsSync(runs)).toBe(false);
+  }, 90_000);
 
   const hasTfjsNode = ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"].some((p) => {
     try {
