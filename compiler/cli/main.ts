@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The entry point: parses arguments, runs one command, prints, exits. Nothing below this file prints.
 // Exit codes: 0 ok · 1 errors in the input · 2 usage · 3 internal error (reported in one line, no stack trace).
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -36,14 +36,16 @@ function expand(paths: readonly string[]): string[] {
     for (const name of names) {
       if (name.startsWith(".") || name === "node_modules") continue;
       const p = join(dir, name);
-      let isDir = false;
+      let st: Stats | null = null;
       try {
-        isDir = statSync(p).isDirectory();
+        st = statSync(p);
       } catch {
         // a dangling or looping link: a spec by its name is reported as unreadable, anything else is skipped
       }
-      if (isDir) walk(p);
-      else if (name.endsWith(".rnn")) out.push(displayPath(p));
+      if (st?.isDirectory()) walk(p);
+      // Not a pipe or a device named like a spec: opening a pipe nobody writes to waits forever. Named on the
+      // command line, one is read (`rnnc check <(…)`).
+      else if (name.endsWith(".rnn") && (st === null || st.isFile())) out.push(displayPath(p));
     }
   };
   for (const p of paths) {
