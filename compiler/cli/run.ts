@@ -66,10 +66,14 @@ function newRunDir(runs: string, experiment: string): { dir: string; made: strin
   }
 }
 
-/** Whether a run folder holds anything a run saved: a metrics record or a checkpoint. */
-const savedAnything = (dir: string): boolean => ["metrics.jsonl", "last.ckpt", "best.ckpt"].some((f) => existsSync(join(dir, f)));
+/**
+ * Whether training began in a run folder: the runtime writes env.json once the backend runs and the data is loaded,
+ * just before the first window, and metrics and checkpoints after it. A run that failed before (missing data, a
+ * backend that is not installed) is removed; one that failed while training (a NaN) keeps its record.
+ */
+const trainingBegan = (dir: string): boolean => ["env.json", "metrics.jsonl", "last.ckpt", "best.ckpt"].some((f) => existsSync(join(dir, f)));
 
-/** Removes a run folder that saved nothing, and the folders made for it that are now empty. */
+/** Removes a run folder where training never began, and the folders made for it that are now empty. */
 function removeRunDir(made: readonly string[]): void {
   removeQuietly(made[made.length - 1]!);
   for (const p of [...made].reverse().slice(1)) {
@@ -344,12 +348,12 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
       writeFile(join(runDir, "run.json"), JSON.stringify(settings, null, 2) + "\n");
       process.stderr.write(`run directory: ${runDir}\n`);
       const outcome = await callModule(runDir, record, "rnnc run");
-      if (outcome.exitCode === EXIT.ok || savedAnything(runDir)) return outcome;
+      if (outcome.exitCode === EXIT.ok || trainingBegan(runDir)) return outcome;
       removeRunDir(made.made);
-      return { ...outcome, stderr: `${outcome.stderr}rnnc run: removed ${runDir}: the run stopped before it saved anything\n` };
+      return { ...outcome, stderr: `${outcome.stderr}rnnc run: removed ${runDir}: the run stopped before training began\n` };
     } catch (e) {
-      // Failed before training saved anything (the module, the backend, the data): leave no empty run behind.
-      if (!savedAnything(runDir)) removeRunDir(made.made);
+      // Failed before training began (the module, the backend, the data): leave no empty run behind.
+      if (!trainingBegan(runDir)) removeRunDir(made.made);
       throw e;
     }
   }

@@ -1,6 +1,6 @@
 // Run directories are files on disk that anyone may edit, truncate or half-delete: `rnnc eval`, `rnnc run --resume`
 // and `rnnc diff` on a damaged one say which file is wrong and exit 1, never an internal error (exit 3). A run that
-// fails before it saves anything leaves no run directory. A run records the data folder it read, and eval and
+// fails before training begins leaves no run directory. A run records the data folder it read, and eval and
 // --resume find the data there when neither --data nor RNNC_DATA says otherwise.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -97,13 +97,13 @@ describe("a damaged run directory: exit 1 naming the file", () => {
   }, 60_000);
 });
 
-describe("a run that fails before it saves anything leaves no run directory", () => {
+describe("a run that fails before training begins leaves no run directory", () => {
   it("missing data: the error, and the runs folder as it was", async () => {
     const runs = join(tmp.path, "runs-no-data");
     const r = await rnnc(["run", "examples/zaremba-2014/small.rnn", "--data", join(tmp.path, "no-data"), "--epochs", "1", "--limit-batches", "1", "--runs", runs]);
     expectExit(r, 1);
     expect(r.stderr).toMatch(/^rnnc run: Data set "ptb" is not complete\./m);
-    expect(r.stderr).toMatch(/^rnnc run: removed \S+: the run stopped before it saved anything$/m);
+    expect(r.stderr).toMatch(/^rnnc run: removed \S+: the run stopped before training began$/m);
     expect(existsSync(runs), "the runs folder it made is gone too").toBe(false);
   }, 60_000);
 
