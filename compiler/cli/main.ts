@@ -87,7 +87,7 @@ interface MemoryFlags {
 const compileOptions = (o: MemoryFlags): CompileOptions => ({ maxMemoryBytes: o.maxMemory, memory: memoryBudget(o.backend) });
 
 function program(done: (o: Outcome) => void): Command {
-  const memory = new Option("--max-memory <size>", `refuse models whose training memory estimate exceeds this, instead of the backend's limit (wasm: its 4 GiB heap; cpu, tensorflow: this machine's memory) or ${formatBytes(DEFAULTS.maxMemoryBytes)} if lower`).argParser(parseBytes);
+  const memory = new Option("--max-memory <size>", `refuse models whose training memory estimate exceeds this (default: the backend's memory, at most ${formatBytes(DEFAULTS.maxMemoryBytes)}: wasm's 4 GiB heap, this machine's memory for cpu and tensorflow)`).argParser(parseBytes);
   // The backend whose memory the check assumes, for the commands that compile without training.
   const checkBackend = new Option("--backend <name>", "the backend whose memory the check assumes (default: the one --backend auto picks on this machine)").choices(BACKENDS).default("auto");
   const cmd = new Command("rnnc")

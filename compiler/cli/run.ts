@@ -45,7 +45,7 @@ function timestamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-/** A new run folder, and the folders made for it (the outermost first), for removal should the run save nothing. */
+/** A new run folder, and the folders made for it (the outermost first), for removal should training never begin. */
 function newRunDir(runs: string, experiment: string): { dir: string; made: string[] } {
   const parent = join(runs, dirNameOf(experiment));
   const top = makeDir(parent);
