@@ -35,11 +35,6 @@ interface Segment {
 /** The name under which the `--set` arguments appear in diagnostics: `--> --set:2:7` is the second one, column 7. */
 export const SET_FILE = "--set";
 
-/**
- * `--set block.key=value …` as a spec of its own that extends the experiment: `train.epochs=5` becomes
- * `train { epochs 5 }`. It is compiled like any spec, so a bad key or value gets the usual diagnostic; `segments`
- * lets that diagnostic point at the argument the user typed instead of at the generated text.
- */
 /** One `--set` argument as a statement of the generated spec: where it stands there, and what it said. */
 interface SetEntry {
   readonly block: string;
@@ -49,6 +44,11 @@ interface SetEntry {
   readonly end: number;
 }
 
+/**
+ * `--set block.key=value …` as a spec of its own that extends the experiment: `train.epochs=5` becomes
+ * `train { epochs 5 }`. It is compiled like any spec, so a bad key or value gets the usual diagnostic; `segments`
+ * lets that diagnostic point at the argument the user typed instead of at the generated text.
+ */
 function overrideSpec(base: string, name: string, sets: readonly string[]): { text: string; args: string; segments: Segment[]; entries: SetEntry[] } | { error: string } {
   const byBlock = new Map<string, { stmt: string; from: Segment[]; block: string; key: string; value: string }[]>();
   let argAt = 0;
