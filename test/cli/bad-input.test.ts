@@ -282,6 +282,12 @@ describe("rnnc build -o into places it cannot write: exit 1 naming the path, nev
   const SPEC = join(ROOT, "examples/quickstart.rnn");
   beforeAll(() => writeFileSync(join(dir, "a-file"), "not a folder\n"));
 
+  it("sanity: -o into folders that do not exist yet makes them and writes the project", async () => {
+    const r = await rnnc("build", SPEC, "-o", "out/a/b");
+    expectClean(r, 0);
+    expect(readdirSync(join(dir, "out/a/b")).sort()).toEqual(["model.ts", "package.json", "tsconfig.json"]);
+  });
+
   it("-o onto an existing file: refused, the file untouched", async () => {
     const r = await rnnc("build", SPEC, "-o", "a-file");
     expectClean(r, 1);
