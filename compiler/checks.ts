@@ -1,7 +1,7 @@
 // Checks that relate several settings, each a small named function over the lowered experiment.
 // They report at the span of the setting that must change, with the other one as related information.
 import { DATASET_FACTS } from "./defaults.js";
-import { Diag, type Loc } from "./diagnostics.js";
+import { Diag, type Loc, type MemoryAdvice, type MemoryLimitSource } from "./diagnostics.js";
 import type * as ir from "./ir.js";
 import type { LowerContext } from "./read.js";
 import type { ResolvedExperiment } from "./resolve.js";
@@ -84,13 +84,106 @@ const tokensNeedEmbedding: Check = (cx, e, where) => {
 
 const CHECKS: readonly Check[] = [tokensNeedEmbedding, tieSizes, cellStateSites, normLength, batchNormBatch, taskFitsData, noEffect];
 
-export function checkExperiment(cx: LowerContext, e: ir.ExperimentIR, exp: ResolvedExperiment, options: { maxMemoryBytes: number }): void {
+/**
+ * The memory of the backend that will train, as the CLI finds it on this machine (cli/memory.ts): the compiler
+ * itself does no I/O. `limitBytes` null: not known before the backend starts (webgpu: the adapter's memory).
+ */
+export interface MemoryBudget {
+  /** wasm, cpu, tensorflow or webgpu: the one `--backend` names, or the one `auto` picks here. */
+  readonly backend: string;
+  readonly limitBytes: number | null;
+  /** Whether `auto` chose it (the message then says so). */
+  readonly auto: boolean;
+  /** Other backends and what they could hold, for the advice; `installed` false: it needs a package first. */
+  readonly others: readonly { readonly backend: string; readonly limitBytes: number; readonly installed: boolean }[];
+}
+
+export interface CheckOptions {
+  readonly maxMemoryBytes: number;
+  /** --max-memory was given: the user's figure replaces the backend's limit as well (an estimate can be wrong). */
+  readonly maxMemoryExplicit?: boolean;
+  readonly memory?: MemoryBudget;
+}
+
+export function checkExperiment(cx: LowerContext, e: ir.ExperimentIR, exp: ResolvedExperiment, options: CheckOptions): void {
   const fallback: Loc = { file: exp.file, span: exp.node.name.span };
   const where = (path: string): Loc | undefined => cx.locs.get(path);
   for (const check of CHECKS) check(cx, e, where, fallback);
-  if (e.resources.trainingBytes > options.maxMemoryBytes) {
-    cx.report(Diag.parameterMemoryExceeded(where("model.layers.0.hidden") ?? fallback, formatBytes(e.resources.trainingBytes), formatBytes(options.maxMemoryBytes)));
+  memoryGuard(cx, e, where, fallback, options);
+}
+
+/**
+ * The memory guard: the training estimate against the limit that binds (the backend's, unless --max-memory is given;
+ * never above the default). Its advice is computed from the same estimate: the widest layer that fits, SGD instead
+ * of an optimizer that keeps copies of the weights, a smaller batch only when the weights themselves fit, and a
+ * backend with room for it.
+ */
+function memoryGuard(cx: LowerContext, e: ir.ExperimentIR, where: (path: string) => Loc | undefined, fallback: Loc, options: CheckOptions): void {
+  const budget = options.memory;
+  const backendLimit = budget?.limitBytes ?? Infinity;
+  const limit = options.maxMemoryExplicit ? options.maxMemoryBytes : Math.min(options.maxMemoryBytes, backendLimit);
+  const need = e.resources.trainingBytes;
+  if (need <= limit) return;
+  const by: MemoryLimitSource = options.maxMemoryExplicit ? { kind: "flag" } : backendLimit < options.maxMemoryBytes ? { kind: "backend", backend: budget!.backend, auto: budget!.auto } : { kind: "default" };
+  const fits = (x: ir.ExperimentIR): boolean => estimateResources(x.data, x.task, x.model, x.train).trainingBytes <= limit;
+  const weights = weightBytes(e);
+  const advice: MemoryAdvice[] = [];
+
+  // The widest layers narrowed to the largest size that fits, with the embedding when it follows them: tied to the
+  // last layer, or not written (it is then as wide as the first layer).
+  const widest = Math.max(...e.model.layers.map((l) => l.hidden));
+  const embedFollows = e.model.embed === widest && ((e.model.tie && e.model.layers[e.model.layers.length - 1]!.hidden === widest) || (where("model.embed") === undefined && e.model.layers[0]!.hidden === widest));
+  const narrowed = (h: number): ir.ExperimentIR => {
+    const layers = e.model.layers.map((l) => (l.hidden === widest ? { ...l, hidden: h } : l));
+    const embed = embedFollows ? h : e.model.embed;
+    return { ...e, model: { ...e.model, layers, embed } };
+  };
+  const hidden = largest(widest - 1, (h) => fits(narrowed(h)));
+  const cell = e.model.layers.find((l) => l.hidden === widest)!.cell;
+  if (hidden !== null) advice.push({ kind: "hidden", cell, from: widest, to: hidden });
+
+  // SGD keeps no copy of the weights; Adam and RMSProp keep two (their moment estimates), momentum one.
+  const copies = optimizerCopies(e.train.optimizer);
+  if (copies > 0 && e.train.optimizer.kind !== "ntasgd") {
+    const sgd: ir.ExperimentIR = { ...e, train: { ...e.train, optimizer: { kind: "sgd", lr: e.train.optimizer.lr, momentum: 0 } } };
+    if (fits(sgd)) advice.push({ kind: "optimizer", optimizer: e.train.optimizer.kind, copies, saves: formatBytes(copies * 4 * e.resources.parameters) });
   }
+
+  // A smaller batch shrinks only the activations: advised only when the weights fit with room for some.
+  if (weights < limit) {
+    const batch = largest(e.data.batch - 1, (b) => fits({ ...e, data: { ...e.data, batch: b } }));
+    if (batch !== null) advice.push({ kind: "batch", to: batch });
+  }
+
+  // Another backend, where its limit (under the default) would hold the model.
+  if (!options.maxMemoryExplicit) for (const o of budget?.others ?? []) if (Math.min(o.limitBytes, options.maxMemoryBytes) >= need) advice.push({ kind: "backend", backend: o.backend, limit: formatBytes(o.limitBytes), installed: o.installed });
+
+  const widestAt = e.model.layers.findIndex((l) => l.hidden === widest);
+  const at = where(`model.layers.${widestAt}.hidden`) ?? where("model.layers.0.hidden") ?? fallback;
+  cx.report(Diag.parameterMemoryExceeded(at, formatBytes(need), formatBytes(limit), by, weights > limit ? formatBytes(weights) : null, advice));
+}
+
+/** The largest n in [1, hi] with ok(n), for ok monotone (true up to some n, false after); null if none. */
+function largest(hi: number, ok: (n: number) => boolean): number | null {
+  if (hi < 1 || !ok(1)) return null;
+  let lo = 1; // ok(lo) holds
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (ok(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Copies of the weights an optimizer keeps beside them (PyTorch's state: Adam's m and v, RMSProp's square average and
+ *  momentum buffer, SGD's momentum buffer, NT-ASGD's average). */
+function optimizerCopies(o: ir.OptimizerIR): number {
+  return { sgd: o.kind === "sgd" && o.momentum > 0 ? 1 : 0, adam: 2, rmsprop: 2, ntasgd: 1 }[o.kind];
+}
+
+/** The bytes of the weights with their gradients and optimizer state: what no batch size changes. */
+function weightBytes(e: ir.ExperimentIR): number {
+  return 4 * e.resources.parameters * (2 + optimizerCopies(e.train.optimizer));
 }
 
 const GATES: Readonly<Record<ir.CellKind, number>> = { lstm: 4, gru: 3, rnn: 1 };
@@ -117,10 +210,9 @@ export function estimateResources(data: ir.DataIR, task: ir.TaskIR, model: ir.Mo
   }
   const outputs = task.kind === "lm" ? vocab : (task.classes ?? 0);
   params += (model.tie ? 0 : input * outputs) + outputs;
-  const optimizerCopies = { sgd: train.optimizer.kind === "sgd" && train.optimizer.momentum > 0 ? 1 : 0, adam: 2, rmsprop: 2, ntasgd: 1 }[train.optimizer.kind];
   const stepsKept = data.bptt;
   const activations = data.batch * stepsKept * (perStep + (task.kind === "lm" ? 2 * outputs : 0));
-  return { parameters: params, trainingBytes: 4 * (params * (2 + optimizerCopies) + activations) };
+  return { parameters: params, trainingBytes: 4 * (params * (2 + optimizerCopies(train.optimizer)) + activations) };
 }
 
 export function formatBytes(n: number): string {

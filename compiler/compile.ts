@@ -1,5 +1,6 @@
 // The front-end pipeline: parse → resolve → check → IR. Pure: all reading goes through the host,
 // and the result carries its diagnostics instead of printing them.
+import type { CheckOptions, MemoryBudget } from "./checks.js";
 import { DEFAULTS } from "./defaults.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import type { CompilerHost } from "./host.js";
@@ -10,8 +11,10 @@ import type { SourceText } from "./source.js";
 import { findSweeps, sweepPoints } from "./sweep.js";
 
 export interface CompileOptions {
-  /** Refuse models whose estimated training memory is larger (bytes). */
+  /** Refuse models whose estimated training memory is larger (bytes); given, it replaces the backend's limit too. */
   readonly maxMemoryBytes?: number;
+  /** The memory of the backend that will train (the CLI finds it); without it, only the limit above applies. */
+  readonly memory?: MemoryBudget;
 }
 
 export interface CompileResult {
@@ -29,6 +32,7 @@ export function compile(path: string, host: CompilerHost, options: CompileOption
   const sources = new Map<string, SourceText>();
   for (const [p, f] of program.files) if (f) sources.set(p, f.source);
 
+  const checkOptions: CheckOptions = { maxMemoryBytes: options.maxMemoryBytes ?? DEFAULTS.maxMemoryBytes, maxMemoryExplicit: options.maxMemoryBytes !== undefined, memory: options.memory };
   const experiments: ExperimentIR[] = [];
   for (const exp of resolved) {
     const sweepDiags: Diagnostic[] = [];
@@ -36,7 +40,7 @@ export function compile(path: string, host: CompilerHost, options: CompileOption
     diagnostics.push(...sweepDiags);
     if (!points || hasErrors(sweepDiags)) continue;
     for (const point of points) {
-      const lowered = lowerExperiment(exp, sources, point.choice, point.variant, { maxMemoryBytes: options.maxMemoryBytes ?? DEFAULTS.maxMemoryBytes });
+      const lowered = lowerExperiment(exp, sources, point.choice, point.variant, checkOptions);
       diagnostics.push(...lowered.context.diagnostics);
       if (lowered.experiment) experiments.push(lowered.experiment);
     }

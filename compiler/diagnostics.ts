@@ -117,10 +117,12 @@ export const Diag = {
     make("E0309", "error", at, "per-step normalization statistics need a fixed sequence length, but BPTT length varies", { hint: "give the longest step explicitly: `stats per_step(max_steps = N)`; later steps reuse step N's statistics (Cooijmans et al. 2017, §4)" }),
   taskDataMismatch: (at: Loc, task: string, dataset: string, why: string) =>
     make("E0310", "error", at, `task ${q(task)} does not fit data set ${q(dataset)}: ${why}`),
-  parameterMemoryExceeded: (at: Loc, estimate: string, limit: string) =>
-    make("E0311", "error", at, `this model needs about ${estimate} for its parameters and training state, over the limit of ${limit}`, { hint: "shrink the model, or raise the limit with --max-memory" }),
+  parameterMemoryExceeded: (at: Loc, estimate: string, limit: string, by: MemoryLimitSource, weightsAlone: string | null, advice: readonly MemoryAdvice[]) =>
+    make("E0311", "error", at, `this model needs about ${estimate} for its parameters and training state, over ${limitText(limit, by)}`, { hint: memoryHint(weightsAlone, advice, by) }),
   invalidSweep: (at: Loc, why: string) =>
     make("E0312", "error", at, `invalid sweep: ${why}`),
+  sweepInSet: (at: Loc, experiment: string, file: string, statement: string) =>
+    make("E0312", "error", at, "invalid sweep: --set takes one value, and a sweep makes one experiment per value", { hint: `sweep in a spec instead: \`experiment ${experiment}_sweep extends "${file}" ${experiment} { ${statement} }\`, then run that file (or FILE#${experiment}_sweep)` }),
   missingSetting: (at: Loc, what: string, example: string) =>
     make("E0313", "error", at, `the experiment sets no ${what}`, { hint: `add, for example, \`${example}\`` }),
   valueOutOfRange: (at: Loc, what: string, value: number, range: string) =>
@@ -158,6 +160,43 @@ export const Diag = {
   notYetSupported: (at: Loc, feature: string) =>
     make("E0500", "error", at, `${feature} is not yet supported by \`rnnc build\``, { hint: "the spec is valid (`rnnc check` passes); its training code arrives in a later release" }),
 } as const;
+
+/** Which limit the memory guard applied (E0311). */
+export type MemoryLimitSource = { readonly kind: "flag" } | { readonly kind: "default" } | { readonly kind: "backend"; readonly backend: string; readonly auto: boolean };
+
+/** One computed way to make a model fit (E0311's help). */
+export type MemoryAdvice =
+  | { readonly kind: "hidden"; readonly cell: string; readonly from: number; readonly to: number }
+  | { readonly kind: "optimizer"; readonly optimizer: string; readonly copies: number; readonly saves: string }
+  | { readonly kind: "batch"; readonly to: number }
+  | { readonly kind: "backend"; readonly backend: string; readonly limit: string; readonly installed: boolean };
+
+const OPTIMIZER_NAMES: Readonly<Record<string, string>> = { adam: "Adam", rmsprop: "RMSProp", sgd: "SGD with momentum", ntasgd: "NT-ASGD" };
+
+function limitText(limit: string, by: MemoryLimitSource): string {
+  if (by.kind === "flag") return `the limit of ${limit} given with --max-memory`;
+  if (by.kind === "default") return `the default limit of ${limit}`;
+  const chosen = by.auto ? ` (the one --backend auto picks here)` : "";
+  return by.backend === "wasm" ? `the ${limit} heap of the wasm backend${chosen}, which wasm32 cannot exceed` : `the ${limit} of memory the ${by.backend} backend${chosen} has on this machine`;
+}
+
+function memoryHint(weightsAlone: string | null, advice: readonly MemoryAdvice[], by: MemoryLimitSource): string {
+  const ways = advice.map((a) => {
+    switch (a.kind) {
+      case "hidden":
+        return `\`${a.cell}(${a.to})\` instead of ${a.cell}(${a.from}), the widest that fits`;
+      case "optimizer":
+        return `\`optimizer sgd\`: ${OPTIMIZER_NAMES[a.optimizer] ?? a.optimizer} keeps ${a.copies === 1 ? "a copy" : `${a.copies} more copies`} of the weights (${a.saves})`;
+      case "batch":
+        return `\`batch ${a.to}\` or less`;
+      case "backend":
+        return `--backend ${a.backend} (${a.limit} here${a.installed ? "" : "; it needs `npm install @tensorflow/tfjs-node`"})`;
+    }
+  });
+  if (by.kind !== "backend") ways.push("a higher limit with --max-memory");
+  const lead = weightsAlone ? `the weights with their gradients and optimizer state alone need ${weightsAlone}, so a smaller batch cannot help; ` : "";
+  return `${lead}to fit: ${ways.length ? ways.join("; or ") : "a smaller model"}`;
+}
 
 export type DiagCode = ReturnType<(typeof Diag)[keyof typeof Diag]>["code"];
 

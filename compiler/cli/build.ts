@@ -4,13 +4,13 @@ import { commentText } from "../codegen/emit-text.js";
 import { standaloneFiles } from "../codegen/standalone.js";
 import type { CompileOptions, CompileResult } from "../compile.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
-import { dirNameOf, experimentsToRun, isOutcome, prepare } from "./prepare.js";
+import { dirNameOf, experimentsToRun, fileOf, isOutcome, prepare } from "./prepare.js";
 import type { RenderOptions } from "./render.js";
 
 /** `compiled`: the file's compile result, when buildEach has it (a sweep's file is compiled once, not per point). */
 export async function build(ws: Workspace, spec: string, opts: { out?: string; set: readonly string[] }, render: RenderOptions, options: CompileOptions, compiled?: CompileResult): Promise<Outcome> {
   const several = opts.set.length || compiled ? null : experimentsToRun(ws, spec, options);
-  if (several) return buildEach(ws, spec, several.names, opts.out, render, options, several.result);
+  if (several) return buildEach(ws, fileOf(spec), several.names, opts.out, render, options, several.result);
   const p = await prepare(ws, spec, opts.set, render, options, "build", compiled);
   if (isOutcome(p)) return p;
   if (opts.out === undefined) return { stdout: p.code, stderr: p.warnings, exitCode: EXIT.ok };

@@ -10,11 +10,12 @@
 // the file's path, size and mtime; V8 itself rejects stale data (flags, version), and then we write it again. Any
 // failure (read-only home, full disk) only costs the speed: the module is then compiled from source as usual.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { Script } from "node:vm";
+import { makeDir } from "./fs.js";
 
 /** The folder for rnnc's caches: the same per-user base as the runtime's data sets (runtime/data/locate.ts). */
 function cacheDir(): string {
@@ -68,7 +69,7 @@ export function installCodeCache(): void {
       // At exit, the data also holds the functions V8 compiled lazily while generating, which is most of the win.
       process.once("exit", () => {
         try {
-          mkdirSync(dir, { recursive: true });
+          makeDir(dir); // not Node's recursive mkdir, which loops forever where a folder refuses children (/proc)
           const tmp = `${file}.${process.pid}.tmp`;
           writeFileSync(tmp, script.createCachedData());
           renameSync(tmp, file); // atomic: a concurrent reader sees the old file or the whole new one

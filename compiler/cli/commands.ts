@@ -134,7 +134,8 @@ function pick(ws: Workspace, arg: string, render: RenderOptions, options: Compil
   const exps = result.document!.experiments;
   const exp = name === undefined ? (exps.length === 1 ? exps[0] : undefined) : exps.find((e) => e.name === name);
   if (!exp) {
-    const why = name === undefined ? `${file} defines ${exps.length} experiments; name one as ${file}#NAME` : `${file} has no experiment '${name}'`;
+    const points = name === undefined ? 0 : exps.filter((e) => e.variant && e.name.startsWith(`${name}[`)).length;
+    const why = name === undefined ? `${file} defines ${exps.length} experiments; name one as ${file}#NAME` : points ? `'${name}' is a sweep of ${points} experiments; diff compares one: name it as ${file}#NAME` : `${file} has no experiment '${name}'`;
     return { failure: { stdout: "", stderr: `rnnc diff: ${why}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage } };
   }
   return { exp };

@@ -1,6 +1,6 @@
 // The file-system compiler host: the only place the compiler's inputs touch the disk.
-import { readFileSync, statSync } from "node:fs";
-import { relative, resolve as resolvePath, sep } from "node:path";
+import { isAbsolute, relative, resolve as resolvePath, sep } from "node:path";
+import { isSymlink, readBounded, realPath } from "./fs.js";
 import { resolveRelative, type CompilerHost, type ReadResult } from "../host.js";
 
 /** Spec files larger than this are refused unread; no spec is anywhere near it. */
@@ -57,19 +57,27 @@ export function firstInvalidUtf8(b: Uint8Array): number {
 export function fsHost(cwd = process.cwd()): CompilerHost {
   return {
     readFile(path) {
-      const abs = resolvePath(cwd, path);
-      try {
-        const st = statSync(abs);
-        if (st.isDirectory()) return { ok: false, kind: "unreadable", reason: "it is a directory" };
-        if (st.size > MAX_SPEC_BYTES) return { ok: false, kind: "unreadable", reason: `it is ${st.size} bytes; specs are limited to ${MAX_SPEC_BYTES}` };
-        return decodeUtf8(readFileSync(abs));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        return code === "ENOENT" ? { ok: false, kind: "missing", reason: "no such file" } : { ok: false, kind: "unreadable", reason: code ?? "unreadable" };
-      }
+      const read = readBounded(resolvePath(cwd, path), MAX_SPEC_BYTES);
+      if (read.ok) return decodeUtf8(read.bytes);
+      return read.missing ? { ok: false, kind: "missing", reason: "no such file" } : { ok: false, kind: "unreadable", reason: read.reason.replace(/the limit is/, "specs are limited to") };
     },
-    resolve: resolveRelative,
+    resolve: (from, relative) => resolveRelative(realFrom(from, cwd), relative),
   };
+}
+
+/**
+ * The file that a relative `extends` is resolved against: the spec itself, or, when the spec is a symbolic link, the
+ * file it links to. A spec linked in from elsewhere keeps finding its bases beside its real self, as it does when
+ * run where it lives. The result is shown as a path from `cwd` (absolute when outside it).
+ */
+function realFrom(from: string, cwd: string): string {
+  const abs = resolvePath(cwd, from);
+  if (!isSymlink(abs)) return from;
+  const real = realPath(abs);
+  if (real === null) return from;
+  const base = realPath(cwd) ?? cwd;
+  const rel = relative(base, real);
+  return (rel.startsWith("..") || isAbsolute(rel) ? real : rel).split(sep).join("/");
 }
 
 /** A path as the user would write it from `cwd`: relative when inside, with `/` separators. */

@@ -1,25 +1,51 @@
 #!/usr/bin/env node
 // The entry point: parses arguments, runs one command, prints, exits. Nothing below this file prints.
 // Exit codes: 0 ok · 1 errors in the input · 2 usage · 3 internal error (reported in one line, no stack trace).
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { check, diff, EXIT, fmt, irCommand, type Outcome, type Workspace } from "./commands.js";
 import { installCodeCache } from "./code-cache.js";
 import { displayPath, fsHost } from "./fs-host.js";
+import { InputError, reasonOf, realPath, writeFileAtomic } from "./fs.js";
+import { formatBytes } from "../checks.js";
+import type { CompileOptions } from "../compile.js";
 import { DEFAULTS } from "../defaults.js";
+import { memoryBudget } from "./memory.js";
 import { VERSION } from "../version.js";
 
+/**
+ * Directories to the `.rnn` files under them. A folder reached twice (a symbolic link to an ancestor) is walked once,
+ * and an entry that cannot be inspected (a dangling link) is kept only if it is named like a spec, for the compiler
+ * to report as unreadable.
+ */
 function expand(paths: readonly string[]): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
+    const real = realPath(dir) ?? dir;
+    if (seen.has(real)) return;
+    seen.add(real);
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      throw new InputError(`cannot read the folder ${displayPath(dir)}: ${reasonOf(e)}`);
+    }
+    for (const name of names) {
       if (name.startsWith(".") || name === "node_modules") continue;
       const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (name.endsWith(".rnn")) out.push(displayPath(p));
+      let st: Stats | null = null;
+      try {
+        st = statSync(p);
+      } catch {
+        // a dangling or looping link: a spec by its name is reported as unreadable, anything else is skipped
+      }
+      if (st?.isDirectory()) walk(p);
+      // Not a pipe or a device named like a spec: opening a pipe nobody writes to waits forever. Named on the
+      // command line, one is read (`rnnc check <(…)`).
+      else if (name.endsWith(".rnn") && (st === null || st.isFile())) out.push(displayPath(p));
     }
   };
   for (const p of paths) {
@@ -38,13 +64,8 @@ function expand(paths: readonly string[]): string[] {
 const workspace: Workspace = {
   host: fsHost(),
   expand,
-  writeText(path, text) {
-    // Atomic: a crash mid-write never leaves a half-formatted spec.
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.rnnc-tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  },
+  // Atomic: a crash mid-write never leaves a half-formatted spec.
+  writeText: writeFileAtomic,
 };
 
 const color = (): boolean => Boolean(process.stderr.isTTY) && !process.env["NO_COLOR"];
@@ -55,20 +76,36 @@ function parseBytes(s: string): number {
   return Number(m[1]) * 1024 ** " kmgt".indexOf((m[2] || " ").toLowerCase());
 }
 
+const BACKENDS = ["auto", "wasm", "cpu", "tensorflow", "webgpu"];
+
+interface MemoryFlags {
+  readonly maxMemory?: number;
+  readonly backend: string;
+}
+
+/** The memory check of a compiling command: against --max-memory when given, else the backend's limit here. */
+const compileOptions = (o: MemoryFlags): CompileOptions => ({ maxMemoryBytes: o.maxMemory, memory: memoryBudget(o.backend) });
+
 function program(done: (o: Outcome) => void): Command {
-  const memory = new Option("--max-memory <size>", "refuse models whose training memory estimate exceeds this").argParser(parseBytes).default(DEFAULTS.maxMemoryBytes, "12GiB");
+  const memory = new Option("--max-memory <size>", `refuse models whose training memory estimate exceeds this (default: the backend's memory, at most ${formatBytes(DEFAULTS.maxMemoryBytes)}: wasm's 4 GiB heap, this machine's memory for cpu and tensorflow)`).argParser(parseBytes);
+  // The backend whose memory the check assumes, for the commands that compile without training.
+  const checkBackend = new Option("--backend <name>", "the backend whose memory the check assumes (default: the one --backend auto picks on this machine)").choices(BACKENDS).default("auto");
   const cmd = new Command("rnnc")
     .description("Compile declarative recurrent-model specs (.rnn) to TypeScript training code.")
     .version(VERSION)
     .exitOverride() // before the subcommands, which copy it: every usage error reaches the catch below
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    .hook("preAction", (_, action) => {
+      running = action.name();
+    });
   cmd
     .command("check")
     .description("check specs and report diagnostics with code frames")
     .argument("<paths...>", ".rnn files or directories to search")
     .addOption(memory)
-    .action((paths: string[], o: { maxMemory: number }) => done(check(workspace, paths, { color: color() }, { maxMemoryBytes: o.maxMemory })));
+    .addOption(checkBackend)
+    .action((paths: string[], o: MemoryFlags) => done(check(workspace, paths, { color: color() }, compileOptions(o))));
   cmd
     .command("fmt")
     .description("rewrite specs in the canonical layout (comments are kept)")
@@ -80,7 +117,8 @@ function program(done: (o: Outcome) => void): Command {
     .description("print the resolved IR of a spec as JSON")
     .argument("<file>", "a .rnn file")
     .addOption(memory)
-    .action((file: string, o: { maxMemory: number }) => done(irCommand(workspace, displayPath(file), { color: color() }, { maxMemoryBytes: o.maxMemory })));
+    .addOption(checkBackend)
+    .action((file: string, o: MemoryFlags) => done(irCommand(workspace, displayPath(file), { color: color() }, compileOptions(o))));
   cmd
     .command("diff")
     .description("show the semantic difference of two resolved experiments (FILE, FILE#EXPERIMENT, or a run directory: then with its results)")
@@ -88,8 +126,9 @@ function program(done: (o: Outcome) => void): Command {
     .argument("<b>", "the second spec or run directory")
     .option("--json", "print the differences as JSON")
     .addOption(memory)
-    .action((a: string, b: string, o: { json?: boolean; maxMemory: number }) =>
-      done(diff(workspace, displayPath(a), displayPath(b), { json: Boolean(o.json) }, { color: color() }, { maxMemoryBytes: o.maxMemory })),
+    .addOption(checkBackend)
+    .action((a: string, b: string, o: { json?: boolean } & MemoryFlags) =>
+      done(diff(workspace, displayPath(a), displayPath(b), { json: Boolean(o.json) }, { color: color() }, compileOptions(o))),
     );
   cmd
     .command("build")
@@ -98,12 +137,13 @@ function program(done: (o: Outcome) => void): Command {
     .option("-o, --out <dir>", "write model.ts with a package.json and tsconfig.json to DIR, instead of printing it")
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .addOption(memory)
-    .action(async (spec: string, o: { out?: string; set: string[]; maxMemory: number }) => {
+    .addOption(checkBackend)
+    .action(async (spec: string, o: { out?: string; set: string[] } & MemoryFlags) => {
       // Loaded on demand: code generation pulls in ts-morph, prettier and TypeScript (~0.5 s even with the code
       // cache), which check, fmt, ir and diff never need.
       installCodeCache();
       const { build } = await import("./build.js");
-      done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, { maxMemoryBytes: o.maxMemory }));
+      done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, compileOptions(o)));
     });
   cmd
     .command("run")
@@ -114,15 +154,15 @@ function program(done: (o: Outcome) => void): Command {
     .option("--epochs <n>", "train for N epochs instead of the spec's", positiveInt)
     .option("--limit-batches <n>", "stop each epoch and each evaluation after N batches (quick runs)", positiveInt)
     .option("--train-batches <n>", "stop each epoch after N training batches, but evaluate on the whole sets (reduced budgets)", positiveInt)
-    .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow", "webgpu"]).default("auto"))
+    .addOption(new Option("--backend <name>", "tfjs backend (the memory check assumes it)").choices(BACKENDS).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
-    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data)")
+    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data; --resume: the run's)")
     .option("--runs <dir>", "where run directories go", "runs")
     .addOption(memory)
-    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; trainBatches?: number; backend: string; threads?: number; data?: string; runs: string; maxMemory: number }) => {
+    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; trainBatches?: number; backend: string; threads?: number; data?: string; runs: string; maxMemory?: number }) => {
       installCodeCache();
       const { run } = await import("./run.js");
-      done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, { maxMemoryBytes: o.maxMemory }));
+      done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, compileOptions(o)));
     });
   cmd
     .command("eval")
@@ -130,15 +170,18 @@ function program(done: (o: Outcome) => void): Command {
     .argument("<run_dir>", "a run directory (runs/EXPERIMENT/TIMESTAMP)")
     .option("--checkpoint <which>", "best, last, or a checkpoint file", "best")
     .option("--limit-batches <n>", "stop each evaluation after N batches (quick checks)", positiveInt)
-    .addOption(new Option("--backend <name>", "tfjs backend").choices(["auto", "wasm", "cpu", "tensorflow", "webgpu"]).default("auto"))
+    .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
-    .option("--data <dir>", "the data folder (default: the run's, else $RNNC_DATA, else ~/.cache/rnnc/data)")
+    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else the one the run recorded)")
     .action(async (runDir: string, o: { checkpoint: string; limitBatches?: number; backend: string; threads?: number; data?: string }) => {
       const { evaluateRun } = await import("./run.js");
       done(await evaluateRun(runDir, o));
     });
   return cmd;
 }
+
+/** The subcommand being run, for the prefix of an InputError's message. */
+let running = "";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -188,5 +231,7 @@ try {
     // --help and --version end here with exit code 0; every other commander error is a usage error.
     process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
   }
+  // A path that cannot be written or a damaged run directory: the user's to fix, said in one line.
+  if (e instanceof InputError) finish({ stdout: "", stderr: `rnnc${running ? ` ${running}` : ""}: ${e.message}\n`, exitCode: EXIT.inputError });
   internalError(e);
 }

@@ -4,10 +4,11 @@ import { rnnString } from "../codegen/emit-text.js";
 import { generate } from "../codegen/generate.js";
 import { buildDiagnostics } from "../codegen/support.js";
 import { compile, type CompileOptions, type CompileResult } from "../compile.js";
-import { hasErrors, sortDiagnostics, type Diagnostic, type Loc } from "../diagnostics.js";
+import { Diag, hasErrors, sortDiagnostics, type Diagnostic, type Loc } from "../diagnostics.js";
 import { dirname, type CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
 import { SourceText } from "../source.js";
+import { parse, type Statement, type Value } from "../../grammar/index.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { renderDiagnostics, type RenderOptions } from "./render.js";
 
@@ -35,13 +36,22 @@ interface Segment {
 /** The name under which the `--set` arguments appear in diagnostics: `--> --set:2:7` is the second one, column 7. */
 export const SET_FILE = "--set";
 
+/** One `--set` argument as a statement of the generated spec: where it stands there, and what it said. */
+interface SetEntry {
+  readonly block: string;
+  readonly key: string;
+  readonly value: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 /**
  * `--set block.key=value …` as a spec of its own that extends the experiment: `train.epochs=5` becomes
  * `train { epochs 5 }`. It is compiled like any spec, so a bad key or value gets the usual diagnostic; `segments`
  * lets that diagnostic point at the argument the user typed instead of at the generated text.
  */
-function overrideSpec(base: string, name: string, sets: readonly string[]): { text: string; args: string; segments: Segment[] } | { error: string } {
-  const byBlock = new Map<string, { stmt: string; from: Segment[] }[]>();
+function overrideSpec(base: string, name: string, sets: readonly string[]): { text: string; args: string; segments: Segment[]; entries: SetEntry[] } | { error: string } {
+  const byBlock = new Map<string, { stmt: string; from: Segment[]; block: string; key: string; value: string }[]>();
   let argAt = 0;
   const args: string[] = [];
   for (const s of sets) {
@@ -52,17 +62,19 @@ function overrideSpec(base: string, name: string, sets: readonly string[]): { te
     // Offsets below are relative to the statement; they become absolute once its place in the text is known.
     // `task.kind=classify` is the statement `task classify`; `train.epochs=5` is `epochs 5` inside `train { }`.
     const entry = block === "task"
-      ? { stmt: `task ${value}`, from: [{ spec: 0, arg: argAt, length: 4 }, { spec: 5, arg: argAt + block.length + key.length + 2, length: value.length }] }
-      : { stmt: `${key} ${value}`, from: [{ spec: 0, arg: argAt + block.length + 1, length: key.length + 1 + value.length }] };
+      ? { stmt: `task ${value}`, from: [{ spec: 0, arg: argAt, length: 4 }, { spec: 5, arg: argAt + block.length + key.length + 2, length: value.length }], block, key, value }
+      : { stmt: `${key} ${value}`, from: [{ spec: 0, arg: argAt + block.length + 1, length: key.length + 1 + value.length }], block, key, value };
     byBlock.set(block, block === "task" ? [entry] : [...(byBlock.get(block) ?? []), entry]);
     args.push(arg);
     argAt += arg.length + 1;
   }
   let text = `// rnnc --set overrides\nexperiment ${name} extends ${rnnString(base.split("/").pop()!)} ${name} {\n`;
   const segments: Segment[] = [];
-  const put = (indent: string, e: { stmt: string; from: Segment[] }): void => {
+  const entries: SetEntry[] = [];
+  const put = (indent: string, e: { stmt: string; from: Segment[]; block: string; key: string; value: string }): void => {
     const at = text.length + indent.length;
     segments.push(...e.from.map((g) => ({ ...g, spec: at + g.spec })));
+    entries.push({ block: e.block, key: e.key, value: e.value, start: at, end: at + e.stmt.length });
     text += `${indent}${e.stmt}\n`;
   };
   for (const [block, entries] of byBlock) {
@@ -73,7 +85,7 @@ function overrideSpec(base: string, name: string, sets: readonly string[]): { te
       text += "  }\n";
     }
   }
-  return { text: text + "}\n", args: args.join("\n"), segments: segments.sort((x, y) => x.spec - y.spec) };
+  return { text: text + "}\n", args: args.join("\n"), segments: segments.sort((x, y) => x.spec - y.spec), entries };
 }
 
 /**
@@ -99,6 +111,41 @@ function onArguments(ds: readonly Diagnostic[], specFile: string, segments: read
   return ds.map((d) => ({ ...move(d), related: d.related.map(move) }));
 }
 
+/**
+ * `sweep(…)` in a `--set` value: refused, located on the argument. A sweep makes several experiments, and one run of
+ * `--set` trains one (it trained only the first value, silently); the hint writes the spec that sweeps instead.
+ */
+function sweepsInOverrides(text: string, file: string, experiment: string, specFile: string, entries: readonly SetEntry[]): Diagnostic[] {
+  const parsed = parse(text);
+  if (!parsed.file) return [];
+  const found: Diagnostic[] = [];
+  const visit = (v: Value): void => {
+    if (v.kind === "Call") {
+      if (v.callee.name === "sweep") {
+        const e = entries.find((x) => x.start <= v.span.start && v.span.start < x.end);
+        const stmt = e ? (e.block === "task" ? `task ${e.value}` : `${e.block} { ${e.key} ${e.value} }`) : "…";
+        found.push(Diag.sweepInSet({ file, span: v.span }, experiment, specFile.split("/").pop() ?? specFile, stmt));
+        return;
+      }
+      for (const a of v.args) visit(a.value);
+    } else if (v.kind === "List") v.items.forEach(visit);
+  };
+  const walk = (statements: readonly Statement[]): void => {
+    for (const st of statements) {
+      st.values.forEach(visit);
+      if (st.block) walk(st.block.statements);
+    }
+  };
+  for (const e of parsed.file.experiments) walk(e.body.statements);
+  return found;
+}
+
+/** A spec argument without its `#NAME`. */
+export const fileOf = (specArg: string): string => (specArg.lastIndexOf("#") > 0 ? specArg.slice(0, specArg.lastIndexOf("#")) : specArg);
+
+/** The points of sweep `name` in a document (its variants `name[key=value]`), in spec order. */
+export const sweepPointsOf = (exps: readonly ExperimentIR[], name: string): ExperimentIR[] => exps.filter((e) => e.variant && e.name.startsWith(`${name}[`));
+
 function overlay(host: CompilerHost, path: string, text: string): CompilerHost {
   return { resolve: host.resolve, readFile: (p) => (p === path ? { ok: true, text } : host.readFile(p)) };
 }
@@ -116,6 +163,8 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
   const exps = result.document.experiments;
   const exp0 = wanted === undefined ? (exps.length === 1 ? exps[0] : undefined) : exps.find((e) => e.name === wanted);
   if (!exp0) {
+    const points = wanted === undefined ? [] : sweepPointsOf(exps, wanted);
+    if (points.length && sets.length) return { stdout: "", stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep ${wanted} (its ${points.length} points)\n`, exitCode: EXIT.usage };
     const why = wanted === undefined ? `${specFile} defines ${exps.length} experiments; name one as ${specFile}#NAME` : `${specFile} has no experiment '${wanted}'`;
     return { stdout: "", stderr: `rnnc ${command}: ${why}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage };
   }
@@ -129,6 +178,8 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
     const setFile = `${dirname(specFile)}/--set.rnn`;
     const overridden = compile(setFile, overlay(ws.host, setFile, spec.text), options);
     toArguments = (ds) => onArguments(ds, setFile, spec.segments);
+    const sweeps = sweepsInOverrides(spec.text, setFile, exp.name, specFile, spec.entries);
+    if (sweeps.length) return fail({ diagnostics: toArguments(sweeps), sources: new Map([[SET_FILE, new SourceText(SET_FILE, spec.args)]]) }, render);
     result = { ...overridden, diagnostics: toArguments(overridden.diagnostics), sources: new Map([...overridden.sources, [SET_FILE, new SourceText(SET_FILE, spec.args)]]) };
     if (!result.document) return fail(result, render);
     exp = result.document.experiments[0]!;
@@ -141,15 +192,23 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
 }
 
 /**
- * The experiments of a file named without `#NAME` that defines several (a sweep, or a file of variants), for
- * `rnnc build` and `rnnc run` to take in turn; null for one experiment, a `#NAME`, or a file that does not compile
- * (prepare then reports it).
+ * The experiments of a file named without `#NAME` that defines several (a sweep, or a file of variants), or the points
+ * of the sweep that `FILE#NAME` names, for `rnnc build` and `rnnc run` to take in turn; null for one experiment, a
+ * `#NAME` of one, or a file that does not compile (prepare then reports it).
  */
 export function experimentsToRun(ws: Workspace, specArg: string, options: CompileOptions): { names: string[]; result: CompileResult } | null {
-  if (specArg.lastIndexOf("#") > 0) return null;
-  const result = compile(specArg, ws.host, options);
+  const hash = specArg.lastIndexOf("#");
+  const [file, wanted] = hash > 0 ? [specArg.slice(0, hash), specArg.slice(hash + 1)] : [specArg, undefined];
+  const result = compile(file, ws.host, options);
   const doc = result.document;
-  return doc && doc.experiments.length > 1 ? { names: doc.experiments.map((e) => e.name), result } : null;
+  if (!doc) return null;
+  // `FILE#NAME` of a sweep (not of one of its points): the sweep's points, as the file alone gives every experiment.
+  if (wanted !== undefined) {
+    if (doc.experiments.some((e) => e.name === wanted)) return null;
+    const points = sweepPointsOf(doc.experiments, wanted);
+    return points.length ? { names: points.map((e) => e.name), result } : null;
+  }
+  return doc.experiments.length > 1 ? { names: doc.experiments.map((e) => e.name), result } : null;
 }
 
 /** A directory name for an experiment (sweep variants are named like `ar_sweep[ar=2]`). */

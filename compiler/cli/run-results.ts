@@ -1,6 +1,7 @@
 // `rnnc diff` of run directories: what each run was, from its ir.json (the experiment as resolved for that run, with
 // its --set overrides), and how it went, from its metrics.jsonl. Read through the workspace's host, so the same
 // code runs on the real file system and on the tests' fake one.
+import { settingsOf } from "../diff.js";
 import type { CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
 
@@ -31,10 +32,16 @@ export function readRun(host: CompilerHost, dir: string): RunRecord | string | n
   } catch (e) {
     return `${dir}/ir.json is not valid JSON (${(e as Error).message})`;
   }
-  if (typeof exp !== "object" || exp === null || typeof exp.name !== "string" || typeof exp.origins !== "object" || !exp.model || !exp.train)
+  if (typeof exp !== "object" || exp === null || typeof exp.name !== "string" || typeof exp.origins !== "object" || !exp.model || !exp.train || typeof exp.source?.file !== "string")
     return `${dir}/ir.json is not an experiment's IR`;
   const metrics = host.readFile(`${dir}/metrics.jsonl`);
-  return { dir, exp, results: resultsOf(exp, metrics.ok ? metrics.text : "") };
+  try {
+    // What diff reads of the IR, read once here: a file edited into another shape is reported, not a crash later.
+    settingsOf(exp);
+    return { dir, exp, results: resultsOf(exp, metrics.ok ? metrics.text : "") };
+  } catch (e) {
+    return `${dir}/ir.json is not an experiment's IR (${(e as Error).message})`;
+  }
 }
 
 /** The figures of a run's metrics.jsonl; lines that do not parse (a kill mid-write) are skipped. */
@@ -52,6 +59,7 @@ export function resultsOf(exp: ExperimentIR, metricsText: string): RunResults {
     } catch {
       continue;
     }
+    if (typeof m !== "object" || m === null) continue; // `null`, a number: not a record
     const num = (k: string): number | null => (typeof m[k] === "number" ? (m[k] as number) : null);
     if (m["event"] === "epoch") {
       const valid = metric === "accuracy" ? num("validAccuracy") : num("validLoss");

@@ -4,7 +4,9 @@
 // runs/<experiment>/<timestamp>/ holds spec.rnn (the spec as given), ir.json, model.ts, model.mjs (its
 // JavaScript), env.json, metrics.jsonl, last.ckpt and best.ckpt. `node_modules/rnnc` there links back to this
 // package, so the module's `import "rnnc/runtime"` resolves wherever the run directory lives.
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, mkdirSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
@@ -12,7 +14,8 @@ import type * as TsMorph from "ts-morph";
 import type { CompileOptions } from "../compile.js";
 import { VERSION } from "../version.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
-import { dirNameOf, experimentsToRun, isOutcome, prepare } from "./prepare.js";
+import { dirNameOf, experimentsToRun, fileOf, isOutcome, prepare } from "./prepare.js";
+import { InputError, makeDir, readBounded, realPath, reasonOf, removeQuietly, writeFile } from "./fs.js";
 import type { RenderOptions } from "./render.js";
 
 export interface RunFlags {
@@ -42,24 +45,85 @@ function timestamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-function newRunDir(runs: string, experiment: string): string {
-  const base = join(runs, dirNameOf(experiment), timestamp());
-  let dir = base;
-  for (let k = 2; existsSync(dir); k++) dir = `${base}-${k}`;
-  mkdirSync(dir, { recursive: true });
-  return dir;
+/** A new run folder, and the folders made for it (the outermost first), for removal should training never begin. */
+function newRunDir(runs: string, experiment: string): { dir: string; made: string[] } {
+  const parent = join(runs, dirNameOf(experiment));
+  const top = makeDir(parent);
+  const made: string[] = [];
+  if (top !== null) for (let p = resolve(parent); ; p = resolve(p, "..")) {
+    made.unshift(p);
+    if (p === top || p === resolve(p, "..")) break;
+  }
+  const base = join(parent, timestamp());
+  for (let k = 1; ; k++) {
+    const dir = k === 1 ? base : `${base}-${k}`;
+    try {
+      mkdirSync(dir); // not recursive: EEXIST tells that another run took this name in the same second
+      return { dir, made: [...made, resolve(dir)] };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new InputError(`cannot create the run folder ${dir}: ${reasonOf(e)}`);
+    }
+  }
 }
+
+/**
+ * Whether training began in a run folder: the runtime writes env.json once the backend runs and the data is loaded,
+ * just before the first window, and metrics and checkpoints after it. A run that failed before (missing data, a
+ * backend that is not installed) is removed; one that failed while training (a NaN) keeps its record.
+ */
+const trainingBegan = (dir: string): boolean => ["env.json", "metrics.jsonl", "last.ckpt", "best.ckpt"].some((f) => existsSync(join(dir, f)));
+
+/** Removes a run folder where training never began, and the folders made for it that are now empty. */
+function removeRunDir(made: readonly string[]): void {
+  removeQuietly(made[made.length - 1]!);
+  for (const p of [...made].reverse().slice(1)) {
+    try {
+      rmdirSync(p); // only if empty: another run may have put its own folder there meanwhile
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
+ * The data folder a run reads, resolved as the runtime resolves it (runtime/data/locate.ts, dataRoot): --data, else
+ * RNNC_DATA, else the per-user cache. Recorded in run.json so that `eval` and `--resume` find the same data.
+ */
+function dataFolder(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return resolve(explicit);
+  if (env["RNNC_DATA"]) return resolve(env["RNNC_DATA"]);
+  return resolve(env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "rnnc", "data");
+}
+
+/** The data folder of a resume or an evaluation: --data, else RNNC_DATA (the runtime reads it), else the run's own. */
+const dataFolderAgain = (explicit: string | undefined, recorded: string | undefined): string | undefined =>
+  explicit ? resolve(explicit) : process.env["RNNC_DATA"] ? undefined : recorded;
+
+const sha256 = (text: string | Buffer): string => createHash("sha256").update(text).digest("hex");
 
 /** model.ts → model.mjs: types erased, nothing else changed (no bundling, no down-levelling). */
 function transpile(code: string): string {
   return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, sourceMap: false } }).outputText;
 }
 
+/** node_modules/rnnc in the run folder, linking back to this package (replaced if it points elsewhere). */
 function linkRuntime(runDir: string): void {
   const link = join(runDir, "node_modules", "rnnc");
-  if (existsSync(link)) return;
-  mkdirSync(join(runDir, "node_modules"), { recursive: true });
-  symlinkSync(resolve(PACKAGE_ROOT), link, "dir");
+  const target = resolve(PACKAGE_ROOT);
+  try {
+    if (lstatSync(link).isSymbolicLink() && realPath(link) === realPath(target)) return;
+    if (!lstatSync(link).isSymbolicLink()) return; // a real folder someone put there: theirs to keep
+    unlinkSync(link); // dangling, or another install of rnnc: the run's code needs this one
+  } catch {
+    // not there yet
+  }
+  try {
+    makeDir(join(runDir, "node_modules"));
+    symlinkSync(target, link, "dir");
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`cannot link the runtime into ${link}: ${reasonOf(e)}`);
+  }
 }
 
 /** The flags of a run directory that a resume or an evaluation reuses, from its run.json. */
@@ -70,12 +134,91 @@ interface RunSettings {
   readonly trainBatches?: number;
   readonly backend?: string;
   readonly threads?: number;
+  /** The data folder the run read (resolved when it started). */
   readonly data?: string;
+  /** The SHA-256 of model.mjs as rnnc run wrote it: a failure of a module edited since is not rnnc's bug. */
+  readonly modelSha256?: string;
 }
 
+const BACKENDS = ["auto", "wasm", "cpu", "tensorflow", "webgpu"];
+
+/**
+ * run.json, checked field by field: it is a file on disk that anyone may have edited or truncated. Missing (a run
+ * from before it existed): no settings. Anything else wrong is an InputError naming the file and the field.
+ */
 function readRunSettings(runDir: string): RunSettings {
   const file = join(runDir, "run.json");
-  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RunSettings) : {};
+  const read = readBounded(file, 2 ** 20);
+  if (!read.ok) {
+    if (read.missing) return {};
+    throw new InputError(`cannot read ${file}: ${read.reason}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(read.bytes.toString("utf8"));
+  } catch (e) {
+    throw new InputError(`${file} is damaged: it is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InputError(`${file} is damaged: it is not a JSON object`);
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  const field = (key: keyof RunSettings, ok: (x: unknown) => boolean, what: string): void => {
+    const x = o[key];
+    if (x === undefined || x === null) return;
+    if (!ok(x)) throw new InputError(`${file} is damaged: "${key}" must be ${what}, not ${JSON.stringify(x)}`);
+    out[key] = x;
+  };
+  const positiveInt = (x: unknown): boolean => Number.isInteger(x) && (x as number) > 0;
+  const text = (x: unknown): boolean => typeof x === "string" && x !== "";
+  field("specDir", text, "a folder");
+  field("epochs", positiveInt, "a positive integer");
+  field("limitBatches", positiveInt, "a positive integer");
+  field("trainBatches", positiveInt, "a positive integer");
+  field("threads", positiveInt, "a positive integer");
+  field("backend", (x) => BACKENDS.includes(x as string), `one of ${BACKENDS.join(", ")}`);
+  field("data", text, "a folder");
+  field("modelSha256", (x) => typeof x === "string" && /^[0-9a-f]{64}$/.test(x), "a SHA-256 in hex");
+  return out as RunSettings;
+}
+
+/** How many epochs a run's metrics.jsonl records as finished (0 when it has none); damaged lines are skipped. */
+function finishedEpochs(runDir: string): number {
+  const read = readBounded(join(runDir, "metrics.jsonl"), 256 * 2 ** 20);
+  if (!read.ok) return 0;
+  let n = 0;
+  for (const line of read.bytes.toString("utf8").split("\n")) {
+    try {
+      if ((JSON.parse(line) as { event?: unknown }).event === "epoch") n++;
+    } catch {
+      // a line cut by a kill
+    }
+  }
+  return n;
+}
+
+/** A checkpoint is a regular file: a folder fails to read, and a device (/dev/zero) would be read forever. */
+function requireCheckpointFile(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new InputError(`cannot read the checkpoint ${file}: ${reasonOf(e)}`);
+  }
+  if (!st.isFile()) throw new InputError(`${file} is not a checkpoint file: it is ${st.isDirectory() ? "a folder" : "not a regular file"}`);
+}
+
+/** Why a named checkpoint (best/last) of a run directory is not there, naming the files that are missing. */
+function missingCheckpoint(runDir: string, which: "best" | "last", command: string): string {
+  const file = join(runDir, `${which}.ckpt`);
+  const other = join(runDir, `${which === "best" ? "last" : "best"}.ckpt`);
+  const epochs = finishedEpochs(runDir);
+  if (epochs > 0) {
+    const also = existsSync(other) ? (which === "best" ? "; --checkpoint last evaluates the latest weights" : "") : `; ${other} is missing too`;
+    return `${file} is missing, though ${join(runDir, "metrics.jsonl")} records ${epochs} finished epoch${epochs === 1 ? "" : "s"}: the checkpoint was removed${also}`;
+  }
+  if (which === "best" && existsSync(other)) return `${file} does not exist (no epoch has finished yet; --checkpoint last evaluates the latest weights)`;
+  if (existsSync(other)) return `${file} does not exist`;
+  return `${runDir} holds no checkpoint: ${file} and ${other} are missing${command === "rnnc run" ? "; the run stopped before it saved one, so start it again from its spec" : ""}`;
 }
 
 export interface EvalFlags {
@@ -97,39 +240,57 @@ export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Out
   const named = flags.checkpoint === "best" || flags.checkpoint === "last";
   const file = named ? join(runDir, `${flags.checkpoint}.ckpt`) : flags.checkpoint;
   if (!existsSync(file)) {
-    const why = flags.checkpoint === "best" ? " (no epoch has finished yet; --checkpoint last evaluates the latest weights)" : "";
-    return { stdout: "", stderr: `rnnc eval: ${file} does not exist${why}\n`, exitCode: EXIT.inputError };
+    const why = named ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc eval") : `${file} does not exist`;
+    return { stdout: "", stderr: `rnnc eval: ${why}\n`, exitCode: EXIT.inputError };
   }
+  requireCheckpointFile(file);
   const env = readRunSettings(runDir);
   return callModule(runDir, {
     runDir,
     evaluate: file,
     backend: flags.backend === "auto" && env.backend !== undefined ? env.backend : flags.backend,
     threads: flags.threads ?? env.threads,
-    dataDir: flags.data === undefined ? env.data : resolve(flags.data),
+    dataDir: dataFolderAgain(flags.data, env.data),
     specDir: env.specDir,
     // A run made with --limit-batches reported figures over that many batches: evaluate the same by default.
     limitBatches: flags.limitBatches ?? env.limitBatches,
-  }, "rnnc eval");
+  }, "rnnc eval", env.modelSha256);
 }
 
-/** Import a run directory's generated module and call its run() (training, or with `evaluate`, an evaluation). */
-async function callModule(runDir: string, options: Record<string, unknown>, command: string): Promise<Outcome> {
+/**
+ * Import a run directory's generated module and call its run() (training, or with `evaluate`, an evaluation).
+ * A module that does not load, or is not rnnc's, is a damaged run directory (exit 1, naming the file); so is any
+ * failure of a module edited since `rnnc run` wrote it (`sha`, from run.json, tells).
+ */
+async function callModule(runDir: string, options: Record<string, unknown>, command: string, sha?: string): Promise<Outcome> {
   linkRuntime(runDir);
-  const mod = (await import(pathToFileURL(resolve(runDir, "model.mjs")).href)) as GeneratedModule;
+  const file = join(runDir, "model.mjs");
+  const read = readBounded(file, 64 * 2 ** 20);
+  if (!read.ok) throw new InputError(`cannot read ${file}: ${read.reason}`);
+  const edited = sha !== undefined && sha256(read.bytes) !== sha;
+  const damaged = (e: unknown): InputError =>
+    new InputError(`${file} ${edited ? "was changed after rnnc run wrote it, and" : "is damaged:"} it fails: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
+  let mod: Partial<GeneratedModule>;
+  try {
+    mod = (await import(pathToFileURL(resolve(file)).href)) as Partial<GeneratedModule>;
+  } catch (e) {
+    throw damaged(e);
+  }
+  if (typeof mod.run !== "function") throw new InputError(`${file} is not a module rnnc generated: it exports no run()`);
   try {
     const result = await mod.run(options);
     return { stdout: result.summary + "\n", stderr: "", exitCode: result.status === "interrupted" ? 130 : EXIT.ok };
   } catch (e) {
     // The runtime marks errors whose message is for the user (missing data, a NaN loss, a bad checkpoint).
     if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `${command}: ${(e as Error).message}\n`, exitCode: EXIT.inputError };
+    if (edited) throw damaged(e);
     throw e;
   }
 }
 
 export async function run(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
   const several = spec === undefined || flags.resume !== undefined || flags.set.length ? null : experimentsToRun(ws, spec, options);
-  if (several) return runEach(ws, spec!, several.names, flags, render, options);
+  if (several) return runEach(ws, fileOf(spec!), several.names, flags, render, options);
   let runDir: string;
   let specDir: string | undefined;
   let resume: string | undefined;
@@ -142,12 +303,15 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
   let backend = flags.backend;
   let threads = flags.threads;
   let dataDir = flags.data === undefined ? undefined : resolve(flags.data);
+  let sha: string | undefined;
   if (flags.resume !== undefined) {
     if (spec !== undefined || flags.set.length) return { stdout: "", stderr: "rnnc run: --resume continues a run with its own generated code; give no SPEC or --set with it\n", exitCode: EXIT.usage };
     runDir = flags.resume;
     resume = join(runDir, "last.ckpt");
-    if (!existsSync(join(runDir, "model.mjs")) || !existsSync(resume))
+    if (!existsSync(join(runDir, "model.mjs")))
       return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
+    if (!existsSync(resume)) return { stdout: "", stderr: `rnnc run: cannot resume: ${missingCheckpoint(runDir, "last", "rnnc run")}\n`, exitCode: EXIT.inputError };
+    requireCheckpointFile(resume);
     const env = readRunSettings(runDir);
     specDir = env.specDir;
     epochs ??= env.epochs;
@@ -155,24 +319,45 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     trainBatches ??= env.trainBatches;
     if (backend === "auto" && env.backend !== undefined) backend = env.backend;
     threads ??= env.threads;
-    dataDir ??= env.data;
+    dataDir = dataFolderAgain(flags.data, env.data);
+    sha = env.modelSha256;
   } else {
     if (spec === undefined) return { stdout: "", stderr: "rnnc run: give a SPEC, or --resume RUN_DIR\n", exitCode: EXIT.usage };
     const p = await prepare(ws, spec, flags.set, render, options, "run");
     if (isOutcome(p)) return p;
     warnings = p.warnings;
     if (warnings) process.stderr.write(warnings);
-    runDir = newRunDir(flags.runs, p.exp.name);
-    specDir = resolve(p.specFile, "..");
-    const text = ws.host.readFile(p.specFile);
-    writeFileSync(join(runDir, "spec.rnn"), text.ok ? text.text : "");
-    writeFileSync(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
-    writeFileSync(join(runDir, "model.ts"), p.code);
-    writeFileSync(join(runDir, "model.mjs"), transpile(p.code));
-    writeFileSync(join(runDir, "run.json"), JSON.stringify({ spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, trainBatches, backend, threads, data: dataDir }, null, 2) + "\n");
-    process.stderr.write(`run directory: ${runDir}\n`);
+    // The guard checked the model against the backend auto picks here (tfjs-node, when installed). If only that
+    // backend can hold it, it is named: auto would otherwise fall back to wasm, should tfjs-node fail to load, and
+    // allocate towards a 4 GiB heap that cannot hold the model.
+    const wasm = options.memory?.others.find((o) => o.backend === "wasm");
+    if (backend === "auto" && options.memory?.backend === "tensorflow" && wasm && p.exp.resources.trainingBytes > wasm.limitBytes) backend = "tensorflow";
+    const made = newRunDir(flags.runs, p.exp.name);
+    runDir = made.dir;
+    // A spec linked in from elsewhere reads its `text "path"` beside its real file, as its `extends` do.
+    specDir = resolve(realPath(p.specFile) ?? p.specFile, "..");
+    const record = { runDir, backend, threads, dataDir, specDir, epochs, limitBatches, trainBatches, resume, record: { rnnc: VERSION, argv: process.argv.slice(2) } };
+    try {
+      const text = ws.host.readFile(p.specFile);
+      const mjs = transpile(p.code);
+      writeFile(join(runDir, "spec.rnn"), text.ok ? text.text : "");
+      writeFile(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
+      writeFile(join(runDir, "model.ts"), p.code);
+      writeFile(join(runDir, "model.mjs"), mjs);
+      const settings = { spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, trainBatches, backend, threads, data: dataFolder(flags.data), modelSha256: sha256(mjs) };
+      writeFile(join(runDir, "run.json"), JSON.stringify(settings, null, 2) + "\n");
+      process.stderr.write(`run directory: ${runDir}\n`);
+      const outcome = await callModule(runDir, record, "rnnc run");
+      if (outcome.exitCode === EXIT.ok || trainingBegan(runDir)) return outcome;
+      removeRunDir(made.made);
+      return { ...outcome, stderr: `${outcome.stderr}rnnc run: removed ${runDir}: the run stopped before training began\n` };
+    } catch (e) {
+      // Failed before training began (the module, the backend, the data): leave no empty run behind.
+      if (!trainingBegan(runDir)) removeRunDir(made.made);
+      throw e;
+    }
   }
-  return callModule(runDir, { runDir, backend, threads, dataDir, specDir, epochs, limitBatches, trainBatches, resume, record: { rnnc: VERSION, argv: process.argv.slice(2) } }, "rnnc run");
+  return callModule(runDir, { runDir, backend, threads, dataDir, specDir, epochs, limitBatches, trainBatches, resume, record: { rnnc: VERSION, argv: process.argv.slice(2) } }, "rnnc run", sha);
 }
 
 /**

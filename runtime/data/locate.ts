@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, rmdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { DataError } from "./data-error.js";
 import { DATASET_FILES, type DatasetId, type DatasetSpec, type FileSpec, type SplitOf } from "./dataset-files.js";
 import { DEFAULT_IDLE_TIMEOUT_MS, downloadVerified } from "./download.js";
@@ -76,7 +76,7 @@ export async function ensureFiles(spec: DatasetSpec, root: string, opts: EnsureO
     const mirror = opts.mirror ?? (env["RNNC_DATA_MIRROR"] || undefined);
     let created: string | undefined;
     try {
-      created = await mkdir(folder, { recursive: true });
+      created = await makeFolder(folder);
     } catch (err) {
       const why = `Cannot create ${folder} to download into: ${(err as Error).message}`;
       throw new DataError(`${missingReport(spec, folder, found)}${why}\n${FIX}`, { cause: err });
@@ -102,6 +102,22 @@ export async function ensureFiles(spec: DatasetSpec, root: string, opts: EnsureO
     }
   }
   return Object.fromEntries(found.map((f) => [f.split, f.path]));
+}
+
+/**
+ * `mkdir -p`, one level at a time; returns the first folder it made, as `mkdir(…, { recursive: true })` does. Node's
+ * recursive mkdir loops forever where a folder exists but refuses children with ENOENT (/proc: it makes the parent,
+ * gets EEXIST, retries the child): `--data /proc/x` hung. Here that ENOENT is an error.
+ */
+async function makeFolder(folder: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let p = folder; ; p = dirname(p)) {
+    const there = await stat(p).then(() => true, (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? false : Promise.reject(e)));
+    if (there || dirname(p) === p) break;
+    missing.unshift(p);
+  }
+  for (const p of missing) await mkdir(p).catch((e: NodeJS.ErrnoException) => (e.code === "EEXIST" ? undefined : Promise.reject(e)));
+  return missing[0];
 }
 
 /**

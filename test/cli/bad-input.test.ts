@@ -1,7 +1,7 @@
 // The built binary on hostile input: every bad file gets exit code 1 and a located diagnostic with a code,
 // never a stack trace, and quickly; usage mistakes get exit code 2 and a message; `--help` works everywhere.
 import { execSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -32,7 +32,11 @@ const KILL_MS = 12_000;
  * after 60 s of them it reports a timeout ("Timeout calling onTaskUpdate") even when every test passed.
  */
 function spawnRnnc(args: readonly string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  return spawnRnncEnv(args, {});
+}
+
+function spawnRnncEnv(args: readonly string[], extra: NodeJS.ProcessEnv): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extra };
   delete env["RNNC_DEBUG"];
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -271,6 +275,129 @@ describe("many experiments and long extends chains", () => {
     const r = await rnnc("check", "chain.rnn");
     expect([0, 1], (r.stdout + r.stderr).slice(0, 2000)).toContain(r.status);
     expectClean(r, r.status ?? -1);
+  });
+});
+
+describe("rnnc build -o into places it cannot write: exit 1 naming the path, never a hang or an internal error", () => {
+  const SPEC = join(ROOT, "examples/quickstart.rnn");
+  beforeAll(() => writeFileSync(join(dir, "a-file"), "not a folder\n"));
+
+  it("sanity: -o into folders that do not exist yet makes them and writes the project", async () => {
+    const r = await rnnc("build", SPEC, "-o", "out/a/b");
+    expectClean(r, 0);
+    expect(readdirSync(join(dir, "out/a/b")).sort()).toEqual(["model.ts", "package.json", "tsconfig.json"]);
+  });
+
+  it("-o onto an existing file: refused, the file untouched", async () => {
+    const r = await rnnc("build", SPEC, "-o", "a-file");
+    expectClean(r, 1);
+    expect(r.stderr).toBe("rnnc build: cannot create the folder a-file: a-file is a file, not a folder\n");
+    expect(readFileSync(join(dir, "a-file"), "utf8")).toBe("not a folder\n");
+  });
+
+  it("-o below a file (/dev/null/x)", async () => {
+    const r = await rnnc("build", SPEC, "-o", "/dev/null/x");
+    expectClean(r, 1);
+    expect(r.stderr).toBe("rnnc build: cannot create the folder /dev/null/x: /dev/null is a file, not a folder\n");
+  });
+
+  // Node's recursive mkdirSync loops forever on /proc (ENOENT for the child, EEXIST for the parent): it hung for
+  // minutes. KILL_MS bounds the run, so a hang fails here as a signal.
+  it.skipIf(!existsSync("/proc/self"))("-o into /proc: refused at once", async () => {
+    for (const out of ["/proc/rnnc-x", "/proc/self/rnnc-x/y"]) {
+      const r = await rnnc("build", SPEC, "-o", out);
+      expectClean(r, 1);
+      expect(r.stderr).toMatch(new RegExp(`^rnnc build: cannot create the folder /proc/\\S+: the file system there does not allow new folders\n$`));
+    }
+    const r = await rnnc("build", SPEC, "-o", "/proc");
+    expectClean(r, 1);
+    expect(r.stderr).toMatch(/^rnnc build: cannot write \/proc\/model\.ts: /);
+  });
+
+  // A read-only place that stays read-only for root too (chmod does not stop root): sysfs.
+  it.skipIf(!existsSync("/sys/kernel"))("-o into a read-only place", async () => {
+    const r = await rnnc("build", SPEC, "-o", "/sys/rnnc-x");
+    expectClean(r, 1);
+    expect(r.stderr).toMatch(/^rnnc build: cannot create the folder \/sys\/rnnc-x: (permission denied|the operation is not permitted there|the file system is read-only)\n$/);
+  });
+
+  it.skipIf(!existsSync("/proc/self"))("RNNC_CACHE under /proc: the code cache is skipped, the build is not held up", async () => {
+    const r = await spawnRnncEnv(["build", SPEC], { RNNC_CACHE: "/proc/rnnc-cache" });
+    expectClean(r, 0);
+    expect(r.stdout).toContain("export");
+  });
+
+  it("--runs onto a file: refused before anything is trained", async () => {
+    const r = await rnnc("run", SPEC, "--runs", "a-file", "--epochs", "1", "--limit-batches", "1");
+    expectClean(r, 1);
+    expect(r.stderr).toContain("rnnc run: cannot create the folder a-file/quickstart: a-file is a file, not a folder");
+    expect(r.stderr).not.toMatch(/run directory:|backend:/);
+  });
+});
+
+describe("specs that are not files, and links", () => {
+  it.each(["/dev/zero", "/dev/urandom"].filter((d) => existsSync(d)))("check %s: refused unread (it never ends), exit 1", async (device) => {
+    const r = await rnnc("check", device);
+    expectClean(r, 1);
+    expect(r.stderr).toContain(`error[E0208]: cannot read '${device}': it is not a regular file`);
+  });
+
+  it("a folder with a link to its own parent and dangling or looping links: each spec once, no hang, exit 1", async () => {
+    mkdirSync(join(dir, "links", "sub"), { recursive: true });
+    writeFileSync(join(dir, "links", "sub", "ok.rnn"), VALID);
+    symlinkSync("..", join(dir, "links", "sub", "up"));
+    symlinkSync("nowhere.rnn", join(dir, "links", "dangling.rnn"));
+    symlinkSync("loop-b.rnn", join(dir, "links", "loop-a.rnn"));
+    symlinkSync("loop-a.rnn", join(dir, "links", "loop-b.rnn"));
+    execSync(`mkfifo ${JSON.stringify(join(dir, "links", "pipe.rnn"))}`); // nobody writes to it: opening it would wait forever
+    const r = await rnnc("check", "links");
+    expectClean(r, 1);
+    expect(r.stdout.match(/^ok {4}links\/sub\/ok\.rnn$/gm)).toHaveLength(1);
+    expect(r.stderr).toContain("error[E0208]: cannot read 'links/dangling.rnn': no such file");
+    expect(r.stderr).toContain("error[E0208]: cannot read 'links/loop-a.rnn': too many symbolic links (a link loop?)");
+  });
+
+  it("a symlinked spec resolves its relative extends beside the real file, not beside the link", async () => {
+    mkdirSync(join(dir, "real", "bases"), { recursive: true });
+    mkdirSync(join(dir, "elsewhere"));
+    writeFileSync(join(dir, "real", "bases", "base.rnn"), VALID.replace("experiment ok", "experiment base"));
+    writeFileSync(join(dir, "real", "child.rnn"), 'experiment child extends "bases/base.rnn" { train { epochs 2 } }\n');
+    symlinkSync(join(dir, "real", "child.rnn"), join(dir, "elsewhere", "child.rnn"));
+    const r = await rnnc("ir", "elsewhere/child.rnn");
+    expectClean(r, 0);
+    const ir = JSON.parse(r.stdout) as { experiments: { extends: string[]; train: { epochs: number } }[] };
+    expect(ir.experiments[0]!.extends).toEqual(["real/bases/base.rnn:base"]);
+    expect(ir.experiments[0]!.train.epochs).toBe(2);
+    // A file of the same name beside the link is not the one meant.
+    mkdirSync(join(dir, "elsewhere", "bases"));
+    writeFileSync(join(dir, "elsewhere", "bases", "base.rnn"), "experiment decoy { data nowhere }\n");
+    expectClean(await rnnc("check", "elsewhere/child.rnn"), 0);
+  });
+});
+
+describe("a model too large for the backend's memory", () => {
+  // ~8 GiB with Adam: within the 12 GiB default, over wasm's 4 GiB heap.
+  const BIG = "experiment big {\n  data ptb { batch 20  bptt 35 }\n  model { layers 1 lstm(7000) }\n  train { epochs 1  optimizer adam(lr = 0.001) }\n}\n";
+  beforeAll(() => writeFileSync(join(dir, "big.rnn"), BIG));
+
+  it("check --backend wasm: E0311 at the layer, naming the wasm heap, advising a computed size and not a smaller batch", async () => {
+    const r = await rnnc("check", "big.rnn", "--backend", "wasm");
+    expectLocated(r, "big.rnn", /E0311/);
+    expect(r.stderr).toMatch(/error\[E0311\]: .* over the 4\.0 GiB heap of the wasm backend/);
+    expect(r.stderr).toContain(" --> big.rnn:3:25\n");
+    expect(r.stderr).toMatch(/= help: .*so a smaller batch cannot help; to fit: `lstm\(\d+\)` instead of lstm\(7000\)/);
+  });
+
+  it("run --backend wasm: refused before a run directory is made or anything allocated", async () => {
+    const runs = join(dir, "big-runs");
+    const r = await rnnc("run", "big.rnn", "--backend", "wasm", "--runs", runs);
+    expectLocated(r, "big.rnn", /E0311/);
+    expect(r.stderr).not.toMatch(/run directory:|backend:/);
+    expect(existsSync(runs)).toBe(false);
+  });
+
+  it("--max-memory given replaces the backend's limit", async () => {
+    expectClean(await rnnc("check", "big.rnn", "--backend", "wasm", "--max-memory", "9GiB"), 0);
   });
 });
 

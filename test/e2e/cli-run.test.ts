@@ -53,12 +53,14 @@ describe("a data set that is not there", () => {
     expect(existsSync(join(root, "ptb")) ? readdirSync(join(root, "ptb")) : []).toEqual([]);
   };
 
-  it("with --data: a clear error saying which folder and files, exit 1, no stack trace", async () => {
+  it("with --data: a clear error saying which folder and files, exit 1, no stack trace, no run directory left", async () => {
     const data = fresh("data");
-    const r = await rnnc(["run", "examples/zaremba-2014/small.rnn", "--data", data, "--epochs", "1", "--limit-batches", "1", "--runs", fresh("runs")]);
+    const runs = fresh("runs");
+    const r = await rnnc(["run", "examples/zaremba-2014/small.rnn", "--data", data, "--epochs", "1", "--limit-batches", "1", "--runs", runs]);
     expectExit(r, 1);
     expect(r.stdout).toBe("");
     expectMissingPtb(r.stderr, data);
+    expect(readdirSync(runs)).toEqual([]);
   });
 
   it("with RNNC_DATA: the same error names that folder", async () => {
@@ -127,12 +129,25 @@ describe("bad --resume", () => {
 describe("a training window too large for the wasm heap", () => {
   it("is reported as memory, with the sizes and the ways out, not as an internal error", async () => {
     // 1000 × 1000 tokens through lstm(1024): the input projection alone is 16 GB, past wasm32's 4 GiB at once.
-    // --max-memory lets it past the compiler's own estimate (E0311), which knows no backend.
+    // The memory guard (E0311) refuses it on wasm before anything is allocated; --max-memory, given, replaces the
+    // backend's limit and lets it through, so that the runtime's own report of an exhausted heap is exercised.
     const big = ["--set", "data.tokens=2000000", "--set", "data.batch=1000", "--set", "data.bptt=1000", "--set", "model.layers=1 lstm(1024)", "--max-memory", "100GiB"];
     const r = await rnnc(["run", "examples/quickstart.rnn", ...big, "--backend", "wasm", "--threads", "1", "--limit-batches", "1", "--runs", fresh("runs")]);
     expectExit(r, 1);
     expect(r.stderr).toContain("rnnc run: the wasm backend ran out of memory (its heap is at most 4 GiB). This experiment trains on windows of batch 1000 × bptt 1000 through lstm(1024).");
     expect(r.stderr).toContain("--set data.batch=32");
     expect(r.stderr).not.toContain("internal error");
+  }, 120_000);
+});
+
+describe("rnnc run FILE#SWEEP", () => {
+  it("trains each point of that sweep in its own run directory, and not the file's other experiments", async () => {
+    const runs = fresh("runs");
+    const r = await rnnc(["run", "test/cli/fixtures/lr-sweep.rnn#lr_sweep", "--limit-batches", "2", "--backend", "wasm", "--threads", "1", "--runs", runs]);
+    expectExit(r, 0);
+    expect(r.stderr).toContain("test/cli/fixtures/lr-sweep.rnn: 2 experiments, trained in turn");
+    expect(readdirSync(runs).sort()).toEqual(["lr_sweep.lr=0.5", "lr_sweep.lr=1"]);
+    expect(r.stdout).toMatch(/^lr_sweep\[lr=0\.5\]: valid perplexity \d+\.\d\d {2}test perplexity \d+\.\d\d$/m);
+    expect(r.stdout).toMatch(/^lr_sweep\[lr=1\]: valid perplexity \d+\.\d\d {2}test perplexity \d+\.\d\d$/m);
   }, 120_000);
 });

@@ -1,0 +1,199 @@
+// The CLI's writes and its reads of what earlier runs wrote, made safe for hostile paths: every failure becomes an
+// InputError that names the path and says why in words (exit 1 in main.ts), never an internal error, and nothing
+// here can loop. Messages of these errors are spelled only in this file.
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+
+/** An error in the user's input or environment (a path, a damaged run directory): main.ts prints it, exit 1. */
+export class InputError extends Error {
+  override readonly name = "InputError";
+  readonly userFacing = true;
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or folder",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder",
+  EACCES: "permission denied",
+  EPERM: "the operation is not permitted there",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is exceeded",
+  EEXIST: "it exists already",
+  ENAMETOOLONG: "the path is too long",
+  ELOOP: "too many symbolic links (a link loop?)",
+  EBUSY: "it is busy",
+  EMFILE: "too many open files",
+  EINVAL: "the file system does not accept it",
+};
+
+/** A file-system error in words: "permission denied", "the file system is read-only", … */
+export function reasonOf(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return (code && REASONS[code]) ?? (code ? `${code}` : String((e as Error)?.message ?? e));
+}
+
+/** An absolute path as the user would write it: relative to the working folder when inside it. */
+function shownPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
+}
+
+/** The first ancestor of `path` (itself included) that exists, and the folders below it that do not. */
+function existingAncestor(path: string): { existing: string; missing: string[] } {
+  const missing: string[] = [];
+  let p = resolve(path);
+  for (;;) {
+    try {
+      statSync(p);
+      return { existing: p, missing: missing.reverse() };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT") throw new InputError(`cannot create the folder ${path}: ${code === "ENOTDIR" ? `${shownPath(firstFile(p))} is a file, not a folder` : reasonOf(e)}`);
+      const up = dirname(p);
+      if (up === p) return { existing: p, missing: missing.reverse() };
+      missing.push(p);
+      p = up;
+    }
+  }
+}
+
+/** The first component of `path` that exists and is not a folder (for ENOTDIR). */
+function firstFile(path: string): string {
+  const parts = resolve(path).split("/");
+  for (let i = 2; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join("/");
+    try {
+      if (!statSync(p).isDirectory()) return p;
+    } catch {
+      break;
+    }
+  }
+  return path;
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's own recursive mkdirSync loops forever where a folder exists but refuses
+ * children with ENOENT (it then creates the parent, gets EEXIST, and retries the child: `-o /proc/x` hung for
+ * minutes); here each level is made once, and a refusal is an InputError naming the folder. Returns the first
+ * folder it created (null when `dir` existed), so that a caller can remove what it made.
+ */
+export function makeDir(dir: string): string | null {
+  const { existing, missing } = existingAncestor(dir);
+  const shown = (p: string): string => (p === resolve(dir) ? dir : shownPath(p));
+  if (!statSync(existing).isDirectory()) throw new InputError(`cannot create the folder ${dir}: ${shown(existing)} is a file, not a folder`);
+  for (const m of missing) {
+    try {
+      mkdirSync(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST" && statSync(m).isDirectory()) continue; // made meanwhile
+      // ENOENT under a folder that exists: a pseudo file system (/proc, /sys) that allows no new folders.
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new InputError(`cannot create the folder ${shown(m)}: ${code === "ENOENT" ? "the file system there does not allow new folders" : reasonOf(e)}`);
+    }
+  }
+  return missing[0] ?? null;
+}
+
+/** `dir` must be a folder or not exist yet (it is then created): `-o FILE` is refused before anything is written. */
+export function requireFolder(dir: string, what: string): void {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    makeDir(dir);
+    return;
+  }
+  if (!st.isDirectory()) throw new InputError(`${what} ${dir} is a file, not a folder`);
+}
+
+/** Writes a file atomically (a temporary file renamed over it): a crash never leaves half a file. */
+export function writeFileAtomic(path: string, text: string): void {
+  makeDir(dirname(path));
+  const tmp = `${path}.rnnc-tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // it was never made
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot write ${path}: ${code === "ENOENT" ? "the file system there does not allow new files" : reasonOf(e)}`);
+  }
+}
+
+/** Writes a file in place (inside a folder this run has just made); a failure is an InputError naming it. */
+export function writeFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new InputError(`cannot write ${path}: ${reasonOf(e)}`);
+  }
+}
+
+export type ReadOutcome = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly missing: boolean; readonly reason: string };
+
+/**
+ * Reads at most `maxBytes` of a regular file or a pipe (`<(…)`), never a device: /dev/zero or /dev/urandom would be
+ * read forever, and a /proc file reports size 0 while it has content, so the size is enforced while reading.
+ */
+export function readBounded(path: string, maxBytes: number): ReadOutcome {
+  let fd: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return { ok: false, missing: false, reason: "it is a directory" };
+    if (!st.isFile() && !st.isFIFO()) return { ok: false, missing: false, reason: "it is not a regular file" };
+    if (st.size > maxBytes) return { ok: false, missing: false, reason: `it is ${st.size} bytes; the limit is ${maxBytes}` };
+    fd = openSync(path, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { ok: false, missing: code === "ENOENT", reason: code === "ENOENT" ? "no such file" : reasonOf(e) };
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const size = fstatSync(fd).size;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(Math.max(size - total, 64 * 1024), maxBytes + 1 - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > maxBytes) return { ok: false, missing: false, reason: `it is over ${maxBytes} bytes; the limit is ${maxBytes}` };
+    }
+    return { ok: true, bytes: Buffer.concat(chunks) };
+  } catch (e) {
+    return { ok: false, missing: false, reason: reasonOf(e) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The real path of a file, or null when it has none (missing, a loop). */
+export function realPath(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+export function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a folder this process made; a failure to remove is not worth an error of its own. */
+export function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // left behind; the error that made us remove it is the one to report
+  }
+}
