@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The entry point: parses arguments, runs one command, prints, exits. Nothing below this file prints.
 // Exit codes: 0 ok · 1 errors in the input · 2 usage · 3 internal error (reported in one line, no stack trace).
+//
+// `runCli(argv, io)` is the same program in-process (the fuzz test runs thousands of cases through it, ~100× cheaper
+// than a process each): it returns the exit code and writes through `io`. Only the process-level part at the end
+// (crash handlers, process.exit) is the binary's own.
 import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -49,19 +53,28 @@ const workspace: Workspace = {
 
 const color = (): boolean => Boolean(process.stderr.isTTY) && !process.env["NO_COLOR"];
 
+/** Where the program's text goes: the process's stdout and stderr for the binary, buffers for runCli's callers. */
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Colored diagnostics (the binary: when stderr is a terminal and NO_COLOR is unset). */
+  readonly color: boolean;
+}
+
 function parseBytes(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
   if (!m) throw new InvalidArgumentError(`expected a size such as 8GiB or 512MiB`);
   return Number(m[1]) * 1024 ** " kmgt".indexOf((m[2] || " ").toLowerCase());
 }
 
-function program(done: (o: Outcome) => void): Command {
+function program(done: (o: Outcome) => void, io: CliIO): Command {
+  const color = (): boolean => io.color;
   const memory = new Option("--max-memory <size>", "refuse models whose training memory estimate exceeds this").argParser(parseBytes).default(DEFAULTS.maxMemoryBytes, "12GiB");
   const cmd = new Command("rnnc")
     .description("Compile declarative recurrent-model specs (.rnn) to TypeScript training code.")
     .version(VERSION)
     .exitOverride() // before the subcommands, which copy it: every usage error reaches the catch below
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .configureOutput({ writeErr: (s) => io.stderr(s), writeOut: (s) => io.stdout(s) })
     .showHelpAfterError("(run with --help for usage)");
   cmd
     .command("check")
@@ -150,11 +163,31 @@ function positiveInt(s: string): number {
   return n;
 }
 
-function finish(o: Outcome): never {
-  if (o.stderr) process.stderr.write(o.stderr);
-  if (o.stdout) process.stdout.write(o.stdout);
-  process.exitCode = o.exitCode;
-  return process.exit(o.exitCode);
+/**
+ * Runs one command line (without `node rnnc`) and returns its exit code; what it prints goes to `io`, the
+ * diagnostics (stderr) before the result (stdout). An exception that escapes is an internal error (exit 3 in the
+ * binary); the caller decides what to do with it.
+ */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let outcome: Outcome | undefined;
+  const cmd = program((o) => {
+    outcome = o;
+  }, io);
+  if (argv.length === 0) {
+    cmd.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await cmd.parseAsync([...argv], { from: "user" });
+  } catch (e) {
+    // --help and --version end here with exit code 0; every other commander error is a usage error.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw e;
+  }
+  if (!outcome) return EXIT.ok; // no command ran (nothing to do), as when the process simply ends
+  if (outcome.stderr) io.stderr(outcome.stderr);
+  if (outcome.stdout) io.stdout(outcome.stdout);
+  return outcome.exitCode;
 }
 
 function internalError(e: unknown): never {
@@ -173,20 +206,20 @@ function internalError(e: unknown): never {
   process.exit(3);
 }
 
-process.on("uncaughtException", internalError);
-process.on("unhandledRejection", internalError);
+/**
+ * A program that embeds the CLI (the fuzz test's worker) sets this global before importing this module, to get
+ * runCli without the process-level part below. Unset, as in bin/rnnc.js, importing the module runs the program.
+ */
+export const EMBEDDED = Symbol.for("rnnc.cli.embedded");
 
-try {
-  const cmd = program(finish);
-  if (process.argv.length <= 2) {
-    cmd.outputHelp({ error: true });
-    process.exit(EXIT.usage);
+if (!(globalThis as Record<symbol, unknown>)[EMBEDDED]) {
+  process.on("uncaughtException", internalError);
+  process.on("unhandledRejection", internalError);
+  try {
+    const code = await runCli(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), color: color() });
+    process.exitCode = code;
+    process.exit(code);
+  } catch (e) {
+    internalError(e);
   }
-  await cmd.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    // --help and --version end here with exit code 0; every other commander error is a usage error.
-    process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
-  }
-  internalError(e);
 }
