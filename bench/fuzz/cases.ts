@@ -357,7 +357,7 @@ function setArg(r: Rng): string {
 }
 
 // ── random flags and paths ─────────────────────────────────────────────────────────────────────────────────────
-const FLAGS = ["--bogus", "-x", "--", "-", "--json", "--check", "--check=yes", "--json=1", "--help", "-h", "--version", "-V", "--max-memory", "--set", "-o", "--out", "--resume", "--epochs", "-o=", "--no-color", "-oo"];
+const FLAGS = ["--bogus", "-x", "--", "-", "--json", "--check", "--check=yes", "--json=1", "--help", "-h", "--version", "-V", "--max-memory", "--set", "-o", "--out", "--resume", "--epochs", "-o=", "--no-color", "-oo"]; // -oo: -o with the value "o"
 const MEMORY = ["", "lots", "-1", "0", "1e999", "99999999999TiB", "NaN", "1.5GiB", "8gb", "1 kb", "12GiB", "0.0000001", "9".repeat(400), "1k", "1kib", "0b"];
 
 function oddPath(r: Rng, corpus: Corpus): string {
@@ -454,11 +454,17 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     const cmd = r.pick(["check", "fmt", "ir", "diff", "diff", "build", "bogus", "", "help", "run"]);
     // `run` only as a usage error (a SPEC and --set given with --resume), so that it stops before training.
     if (cmd === "run") return { ...c, family: "argv", command: "usage", argv: ["run", oddPath(r, corpus), "--resume", `${SCRATCH}/run`, "--set", "train.epochs=1"] };
-    const argv: string[] = cmd ? [cmd] : [];
+    // Groups: a flag and its value stay together, so that `-o` never takes a path meant as a positional (`-o ""`
+    // would write /model.ts). A value-less `-o` goes last.
+    const groups: string[][] = [];
     const positionals = cmd === "diff" ? 2 : cmd === "ir" || cmd === "build" ? 1 : 1 + r.int(3);
-    for (let k = 0; k < positionals; k++) argv.push(r.chance(0.3) && cmd === "diff" ? r.pick([`${SCRATCH}/run`, `${SCRATCH}/run/`]) : oddPath(r, corpus));
-    if (r.chance(0.7)) argv.splice(1 + r.int(argv.length), 0, ...flagWithValue(r, corpus));
-    if (r.chance(0.3)) argv.splice(1 + r.int(argv.length), 0, ...flagWithValue(r, corpus));
+    for (let k = 0; k < positionals; k++) groups.push([r.chance(0.3) && cmd === "diff" ? r.pick([`${SCRATCH}/run`, `${SCRATCH}/run/`]) : oddPath(r, corpus)]);
+    for (let k = r.chance(0.7) ? 1 + r.int(2) : 0; k > 0; k--) {
+      const g = flagWithValue(r, corpus);
+      if (g.length === 1 && (g[0] === "-o" || g[0] === "--out")) groups.push(g);
+      else groups.splice(r.int(groups.length + 1), 0, g);
+    }
+    const argv = [...(cmd ? [cmd] : []), ...groups.flat()];
     const command = ["check", "fmt", "ir", "diff", "build"].includes(cmd) ? cmd : "usage";
     return { ...c, family: "argv", command, argv };
   }

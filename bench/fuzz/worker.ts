@@ -8,7 +8,7 @@
 // recorded; text written straight to process.stdout/stderr is captured with the rest. A hang or a crash of this
 // process is seen by the driver, which kills it and records the case.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CliIO } from "../../compiler/cli/main.js";
@@ -91,22 +91,32 @@ function materialize(ws: string, c: FuzzCase): void {
   for (const l of c.symlinks) symlinkSync(l.target, join(ws, l.path));
 }
 
-/** Removes what the case made and puts back any corpus file it changed (`fmt` of a folder rewrites them). */
-function cleanUp(ws: string, c: FuzzCase, corpus: Record<string, string>): void {
-  for (const f of c.files) rmSync(join(ws, f.path), { force: true, recursive: true });
-  rmSync(join(ws, SCRATCH), { force: true, recursive: true });
-  if (c.argv.includes("fmt")) {
-    for (const [p, text] of Object.entries(corpus)) {
-      let now: string | undefined;
-      try {
-        now = readFileSync(join(ws, p), "utf8");
-      } catch {
-        now = undefined;
-      }
-      if (now !== text) {
-        rmSync(join(ws, p), { force: true, recursive: true });
-        writeFileSync(join(ws, p), text);
-      }
+/**
+ * Removes everything in the workspace that is not a corpus file (what the case made, what `-o` wrote wherever it
+ * pointed), and puts back any corpus file the case changed (`fmt` of a folder rewrites them).
+ */
+function cleanUp(ws: string, corpus: Record<string, string>, formatted: boolean): void {
+  const dirs = new Set(Object.keys(corpus).flatMap((f) => f.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+  const sweep = (dir: string): void => {
+    for (const name of readdirSync(join(ws, dir))) {
+      const p = dir ? `${dir}/${name}` : name;
+      const st = lstatSync(join(ws, p));
+      if (st.isDirectory() && dirs.has(p)) sweep(p);
+      else if (!st.isFile() || !(p in corpus)) rmSync(join(ws, p), { recursive: true, force: true });
+    }
+  };
+  sweep("");
+  if (!formatted) return; // only fmt rewrites files that already exist
+  for (const [p, text] of Object.entries(corpus)) {
+    let now: string | undefined;
+    try {
+      now = readFileSync(join(ws, p), "utf8");
+    } catch {
+      now = undefined;
+    }
+    if (now !== text) {
+      mkdirSync(dirname(join(ws, p)), { recursive: true });
+      writeFileSync(join(ws, p), text);
     }
   }
 }
@@ -126,13 +136,13 @@ async function runCase(runCli: RunCli, ws: string, c: FuzzCase, init: WorkerInit
     }
     let bin: RunOutput | undefined;
     if (withBinary) {
-      cleanUp(ws, c, init.corpus);
+      cleanUp(ws, init.corpus, c.argv.includes("fmt") || Boolean(c.roundtrip));
       materialize(ws, c);
       bin = binary(c.argv, ws, init.binaryTimeoutMs);
     }
     return { inProcess: out, ...(bin ? { binary: bin } : {}), ...(roundtrip ? { roundtrip } : {}) };
   } finally {
-    cleanUp(ws, c, init.corpus);
+    cleanUp(ws, init.corpus, c.argv.includes("fmt") || Boolean(c.roundtrip));
   }
 }
 

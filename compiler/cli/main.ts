@@ -5,7 +5,7 @@
 // `runCli(argv, io)` is the same program in-process (the fuzz test runs thousands of cases through it, ~100× cheaper
 // than a process each): it returns the exit code and writes through `io`. Only the process-level part at the end
 // (crash handlers, process.exit) is the binary's own.
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -17,12 +17,21 @@ import { VERSION } from "../version.js";
 
 function expand(paths: readonly string[]): string[] {
   const out: string[] = [];
+  const seen = new Set<string>(); // real paths of the folders walked: a link to a folder above is not a loop
   const walk = (dir: string): void => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const name of readdirSync(dir).sort()) {
       if (name.startsWith(".") || name === "node_modules") continue;
       const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
+      let isDir = false;
+      try {
+        isDir = statSync(p).isDirectory();
+      } catch {
+        // A dangling or looping link: a `.rnn` one is reported by the compiler as a file it cannot read.
+      }
+      if (isDir) walk(p);
       else if (name.endsWith(".rnn")) out.push(displayPath(p));
     }
   };
@@ -39,15 +48,37 @@ function expand(paths: readonly string[]): string[] {
   return out;
 }
 
+/** A file that could not be written (`-o` onto a file, through a dangling link): an input error, not a crash. */
+class WriteFailure extends Error {}
+
+const WRITE_ERRORS: Readonly<Record<string, string>> = {
+  EEXIST: "a file is in the way of a folder",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder",
+  ENOENT: "a part of the path does not exist (a dangling link?)",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  ENOSPC: "the disk is full",
+  ENAMETOOLONG: "the name is too long",
+  ELOOP: "too many levels of symbolic links",
+};
+
 const workspace: Workspace = {
   host: fsHost(),
   expand,
   writeText(path, text) {
     // Atomic: a crash mid-write never leaves a half-formatted spec.
-    mkdirSync(dirname(path), { recursive: true });
     const tmp = `${path}.rnnc-tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(tmp, text);
+      renameSync(tmp, path);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      const code = (e as NodeJS.ErrnoException).code ?? "";
+      throw new WriteFailure(`cannot write ${path}: ${WRITE_ERRORS[code] ?? (e as Error).message}${code ? ` (${code})` : ""}`);
+    }
   },
 };
 
@@ -182,6 +213,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (e) {
     // --help and --version end here with exit code 0; every other commander error is a usage error.
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (e instanceof WriteFailure) {
+      io.stderr(`rnnc ${cmd.args[0] ?? argv[0]}: ${e.message}\n`);
+      return EXIT.inputError;
+    }
     throw e;
   }
   if (!outcome) return EXIT.ok; // no command ran (nothing to do), as when the process simply ends
