@@ -75,7 +75,11 @@ const workspace: Workspace = {
       writeFileSync(tmp, text);
       renameSync(tmp, path);
     } catch (e) {
-      rmSync(tmp, { force: true });
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing was written there (the folder could not be made)
+      }
       const code = (e as NodeJS.ErrnoException).code ?? "";
       throw new WriteFailure(`cannot write ${path}: ${WRITE_ERRORS[code] ?? (e as Error).message}${code ? ` (${code})` : ""}`);
     }
