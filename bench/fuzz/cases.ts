@@ -33,6 +33,11 @@ export interface FuzzCase {
   readonly files: CaseFile[];
   readonly dirs: string[];
   readonly symlinks: { readonly path: string; readonly target: string }[];
+  /**
+   * Named pipes (hand-made cases only: reading one blocks until the time limit, so the generator does not make
+   * them, or 10 000 cases would spend most of their time waiting).
+   */
+  readonly fifos?: string[];
   /** The arguments after `rnnc`. */
   readonly argv: string[];
   /** For `fmt FILE` on one spec: also check that the result is a fixed point and means the same (see oracle.ts). */

@@ -89,6 +89,10 @@ function materialize(ws: string, c: FuzzCase): void {
     writeFileSync(join(ws, f.path), f.base64 !== undefined ? Buffer.from(f.base64, "base64") : (f.text ?? ""));
   }
   for (const l of c.symlinks) symlinkSync(l.target, join(ws, l.path));
+  for (const f of c.fifos ?? []) {
+    const r = spawnSync("mkfifo", [join(ws, f)]);
+    if (r.status !== 0) throw new Error(`mkfifo ${f} failed: ${r.stderr?.toString() ?? r.error}`);
+  }
 }
 
 /**
