@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The entry point: parses arguments, runs one command, prints, exits. Nothing below this file prints.
 // Exit codes: 0 ok · 1 errors in the input · 2 usage · 3 internal error (reported in one line, no stack trace).
+//
+// `runCli(argv, io)` is the same program in-process (the fuzz test runs thousands of cases through it, ~100× cheaper
+// than a process each): it returns the exit code and writes through `io`. Only the process-level part at the end
+// (crash handlers, process.exit) is the binary's own.
 import { readdirSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -86,7 +90,16 @@ interface MemoryFlags {
 /** The memory check of a compiling command: against --max-memory when given, else the backend's limit here. */
 const compileOptions = (o: MemoryFlags): CompileOptions => ({ maxMemoryBytes: o.maxMemory, memory: memoryBudget(o.backend) });
 
-function program(done: (o: Outcome) => void): Command {
+/** Where the program's text goes: the process's stdout and stderr for the binary, buffers for runCli's callers. */
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Colored diagnostics (the binary: when stderr is a terminal and NO_COLOR is unset). */
+  readonly color: boolean;
+}
+
+function program(done: (o: Outcome) => void, io: CliIO): Command {
+  const color = (): boolean => io.color;
   const memory = new Option("--max-memory <size>", `refuse models whose training memory estimate exceeds this (default: the backend's memory, at most ${formatBytes(DEFAULTS.maxMemoryBytes)}: wasm's 4 GiB heap, this machine's memory for cpu and tensorflow)`).argParser(parseBytes);
   // The backend whose memory the check assumes, for the commands that compile without training.
   const checkBackend = new Option("--backend <name>", "the backend whose memory the check assumes (default: the one --backend auto picks on this machine)").choices(BACKENDS).default("auto");
@@ -94,7 +107,7 @@ function program(done: (o: Outcome) => void): Command {
     .description("Compile declarative recurrent-model specs (.rnn) to TypeScript training code.")
     .version(VERSION)
     .exitOverride() // before the subcommands, which copy it: every usage error reaches the catch below
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .configureOutput({ writeErr: (s) => io.stderr(s), writeOut: (s) => io.stdout(s) })
     .showHelpAfterError("(run with --help for usage)")
     .hook("preAction", (_, action) => {
       running = action.name();
@@ -193,11 +206,37 @@ function positiveInt(s: string): number {
   return n;
 }
 
-function finish(o: Outcome): never {
-  if (o.stderr) process.stderr.write(o.stderr);
-  if (o.stdout) process.stdout.write(o.stdout);
-  process.exitCode = o.exitCode;
-  return process.exit(o.exitCode);
+/**
+ * Runs one command line (without `node rnnc`) and returns its exit code; what it prints goes to `io`, the
+ * diagnostics (stderr) before the result (stdout). An exception that escapes is an internal error (exit 3 in the
+ * binary); the caller decides what to do with it.
+ */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let outcome: Outcome | undefined;
+  running = "";
+  const cmd = program((o) => {
+    outcome = o;
+  }, io);
+  if (argv.length === 0) {
+    cmd.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await cmd.parseAsync([...argv], { from: "user" });
+  } catch (e) {
+    // --help and --version end here with exit code 0; every other commander error is a usage error.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    // A path that cannot be written or a damaged run directory: the user's to fix, said in one line.
+    if (e instanceof InputError) {
+      io.stderr(`rnnc${running ? ` ${running}` : ""}: ${e.message}\n`);
+      return EXIT.inputError;
+    }
+    throw e;
+  }
+  if (!outcome) return EXIT.ok; // no command ran (nothing to do), as when the process simply ends
+  if (outcome.stderr) io.stderr(outcome.stderr);
+  if (outcome.stdout) io.stdout(outcome.stdout);
+  return outcome.exitCode;
 }
 
 function internalError(e: unknown): never {
@@ -216,22 +255,20 @@ function internalError(e: unknown): never {
   process.exit(3);
 }
 
-process.on("uncaughtException", internalError);
-process.on("unhandledRejection", internalError);
+/**
+ * A program that embeds the CLI (the fuzz test's worker) sets this global before importing this module, to get
+ * runCli without the process-level part below. Unset, as in bin/rnnc.js, importing the module runs the program.
+ */
+export const EMBEDDED = Symbol.for("rnnc.cli.embedded");
 
-try {
-  const cmd = program(finish);
-  if (process.argv.length <= 2) {
-    cmd.outputHelp({ error: true });
-    process.exit(EXIT.usage);
+if (!(globalThis as Record<symbol, unknown>)[EMBEDDED]) {
+  process.on("uncaughtException", internalError);
+  process.on("unhandledRejection", internalError);
+  try {
+    const code = await runCli(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), color: color() });
+    process.exitCode = code;
+    process.exit(code);
+  } catch (e) {
+    internalError(e);
   }
-  await cmd.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    // --help and --version end here with exit code 0; every other commander error is a usage error.
-    process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
-  }
-  // A path that cannot be written or a damaged run directory: the user's to fix, said in one line.
-  if (e instanceof InputError) finish({ stdout: "", stderr: `rnnc${running ? ` ${running}` : ""}: ${e.message}\n`, exitCode: EXIT.inputError });
-  internalError(e);
 }
