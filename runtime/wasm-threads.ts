@@ -42,7 +42,8 @@ export async function initThreadedWasm(threads: number): Promise<number> {
     let path = files.get(blob);
     if (!path) {
       const text = sources.get(blob)!;
-      path = join(dir, `script${count++}.js`);
+      // .cjs: the script is CommonJS (it calls require), whatever package.json a folder above the temp dir holds.
+      path = join(dir, `script${count++}.cjs`);
       writeFileSync(path, text.startsWith(FACTORY_PREFIX) ? BUNDLE_NAMES + text : text); // (3)
       files.set(blob, path);
     }
