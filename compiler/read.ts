@@ -10,8 +10,10 @@ import { didYouMean } from "./suggest.js";
 export type Check = (n: number, at: Loc) => Diagnostic | undefined;
 
 export const checks = {
-  positiveInt: (what: string): Check => (n, at) => (Number.isInteger(n) && n > 0 ? undefined : Diag.notPositiveInteger(at, what, n)),
-  nonNegativeInt: (what: string): Check => (n, at) => (Number.isInteger(n) && n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, "an integer ≥ 0")),
+  // Integers past 2^53 are not exact in a double (`epochs 99999999999999999999` would read as 1e20): out of range.
+  positiveInt: (what: string): Check => (n, at) =>
+    Number.isInteger(n) && n > 0 ? (n <= Number.MAX_SAFE_INTEGER ? undefined : Diag.valueOutOfRange(at, what, n, `an integer from 1 to ${Number.MAX_SAFE_INTEGER}`)) : Diag.notPositiveInteger(at, what, n),
+  nonNegativeInt: (what: string): Check => (n, at) => (Number.isSafeInteger(n) && n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, `an integer from 0 to ${Number.MAX_SAFE_INTEGER}`)),
   probability: (what: string): Check => (n, at) => (n >= 0 && n < 1 ? undefined : Diag.probabilityOutOfRange(at, what, n)),
   positive: (what: string): Check => (n, at) => (n > 0 ? undefined : Diag.valueOutOfRange(at, what, n, "> 0")),
   nonNegative: (what: string): Check => (n, at) => (n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, "≥ 0")),

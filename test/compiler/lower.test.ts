@@ -222,3 +222,20 @@ describe("one meaning, one IR", () => {
     expect(r.document!.experiments[0]!.dropout.between.p).toBe(0);
   });
 });
+
+describe("integers a double cannot hold exactly", () => {
+  it.each([
+    ["train { epochs 99999999999999999999 }", /the number of epochs must be an integer from 1 to 9007199254740991/],
+    ["train { seed 1e300 }", /the seed must be an integer from 0 to 9007199254740991/],
+    ["model { layers lstm(9007199254740992) }", /the hidden size must be an integer from 1 to 9007199254740991/],
+  ])("%s is out of range (E0314), not a value rounded to a neighbour", (block, message) => {
+    const r = build({ "a.rnn": `experiment a { data ptb  ${block.startsWith("model") ? block : `model { layers lstm(10) }  ${block}`} }` });
+    const errors = r.diagnostics.filter((d) => d.severity === "error");
+    expect(errors.map((d) => d.code)).toEqual(["E0314"]);
+    expect(errors[0]!.message).toMatch(message);
+  });
+
+  it("2^53 − 1 itself is still an integer", () => {
+    expect(only({ "a.rnn": "experiment a { data ptb  model { layers lstm(10) }  train { seed 9007199254740991 } }" }).train.seed).toBe(9007199254740991);
+  });
+});
