@@ -108,7 +108,9 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
     .description("Compile declarative recurrent-model specs (.rnn) to TypeScript training code.")
     .version(VERSION)
     .exitOverride() // before the subcommands, which copy it: every usage error reaches the catch below
-    .configureOutput({ writeErr: (s) => io.stderr(s), writeOut: (s) => io.stdout(s) })
+    // commander's errors quote what the user typed (`unknown option '--\u202ex'`): each of their lines is shown
+    // through terminalText. A newline a user typed still breaks such a line; it cannot be told from commander's own.
+    .configureOutput({ writeErr: (s) => io.stderr(s), writeOut: (s) => io.stdout(s), outputError: (s, write) => write(s.split("\n").map(terminalText).join("\n")) })
     .showHelpAfterError("(run with --help for usage)")
     .hook("preAction", (_, action) => {
       running = action.name();

@@ -143,6 +143,18 @@ describe("user text in terminal lines (fuzz: a path holding a newline split E020
     expect(r.stdout).toBe("FAIL  a\\nb.rnn  (1 error)\n\nchecked 1 file, 0 experiments: 1 error, 0 warnings\n");
   });
 
+  it("usage messages quoting an experiment name, a --set argument or an unknown option show control and bidi characters escaped", () => {
+    const name = rnnc("build", "ok.rnn#a\u2028b");
+    expect(name.status, name.stderr).toBe(2);
+    expect(name.stderr).toBe("rnnc build: ok.rnn has no experiment 'a\\u2028b'\n  experiments: ok\n");
+    const set = rnnc("build", "ok.rnn", "--set", "x\u202e\x1b");
+    expect(set.status, set.stderr).toBe(2);
+    expect(set.stderr).toMatch(/^rnnc build: --set "x\\u202e\\u001b": expected BLOCK\.KEY=VALUE/);
+    const option = rnnc("check", "--bogus\u2066", "ok.rnn");
+    expect(option.status, option.stderr).toBe(2);
+    expect(option.stderr).toMatch(/^error: unknown option '--bogus\\u2066'\n/);
+  });
+
   it("a CLI message naming a path with U+2028 and a bidi override shows them escaped; ordinary Unicode is kept", () => {
     const r = rnnc("build", "ok.rnn", "-o", "a-file/é\u2028\u202e");
     expect(r.status, r.stderr).toBe(1);

@@ -55,6 +55,8 @@ function reproducers(ir: string): FuzzCase[] {
     given("a path holding a newline", ["check", "a\nb.rnn"]),
     given("a path holding U+2028 and a bidi override", ["fmt", "a\u2028b\u202e.rnn"]),
     given("-o holding a carriage return and ESC", ["build", OK.path, "-o", `${OK.path}/x\r\x1b[2J`], [OK]),
+    given("a --set argument holding U+2028 (prepare.ts)", ["build", OK.path, "--set", "experiment.x= \u2028 "], [OK]),
+    given("an unknown option holding a bidi isolate (commander's message)", ["check", "--bogus\u2066", OK.path], [OK]),
     given("a spec line holding U+2029 and a bidi override", ["check", `${SCRATCH}/p.rnn`], spec("experiment a {\u2029 /*\u202e*/ @ }\n")),
     // compiler/cli/fs.ts, readBounded: a named pipe nobody writes to was waited on forever
     { ...given("a named pipe (readBounded)", ["check", `${SCRATCH}/pipe.rnn`]), fifos: [`${SCRATCH}/pipe.rnn`] },
