@@ -3,6 +3,7 @@
 //   E01xx syntax · E02xx resolve (files, extends, keys) · E03xx check (values, compatibility) · W04xx warnings ·
 //   E05xx build (code generation).
 import { RESERVED_WORDS, type Span } from "../grammar/index.js";
+import { terminalText } from "./terminal-text.js";
 
 export type Severity = "error" | "warning";
 
@@ -40,8 +41,13 @@ export interface ArgumentHome {
   readonly at?: Loc;
 }
 
+/**
+ * Every diagnostic is made here, so every user text in a message, a hint or a note (a path, a name, a value) passes
+ * through terminalText: a message is one terminal line whatever the user wrote (`rnnc check $'a\nb.rnn'`).
+ */
 function make(code: string, severity: Severity, at: Loc, message: string, extra: { related?: Related[]; hint?: string } = {}): Diagnostic {
-  return { code, severity, file: at.file, span: at.span, message, related: extra.related ?? [], ...(extra.hint ? { hint: extra.hint } : {}) };
+  const related = (extra.related ?? []).map((r) => ({ ...r, message: terminalText(r.message) }));
+  return { code, severity, file: at.file, span: at.span, message: terminalText(message), related, ...(extra.hint ? { hint: terminalText(extra.hint) } : {}) };
 }
 
 /** `unknown X 'k'; did you mean 'key'?`, or without a near key, the message with `otherwise` as its hint. */
@@ -51,7 +57,7 @@ const withSuggestion = (code: string, at: Loc, message: string, suggestion: stri
 export const Diag = {
   // ── E01xx syntax ────────────────────────────────────────────────────────────────────────────────────────
   unexpectedCharacter: (at: Loc, ch: string) =>
-    make("E0100", "error", at, `unexpected character ${JSON.stringify(ch)}`),
+    make("E0100", "error", at, `unexpected character ${JSON.stringify(ch)}`), // make() escapes what JSON leaves (U+2028, bidi)
   unterminatedString: (at: Loc) =>
     make("E0101", "error", at, "unterminated string", { hint: 'close it with \'"\' on the same line' }),
   unterminatedComment: (at: Loc) =>

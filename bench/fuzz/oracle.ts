@@ -41,6 +41,12 @@ export const NODE_ERROR = /^(?:Uncaught )?(?:[A-Z][A-Za-z]*)?Error(?: \[[A-Z_]+\
 const HEADER = /^(error|warning)\[([A-Z]\d{4})\]: ([^\n]*)$/;
 const LOCATED = /^ *--> [^\n]+:\d+:\d+$/;
 const NAMED = /^ *--> [^\n]+$/;
+/**
+ * What no line of stderr may hold raw (without color, as the fuzz runs): a line terminator other than \n, a control
+ * character (ESC included), a bidi or invisible character. User text reaches the terminal through terminalText
+ * (compiler/terminal-text.ts), which escapes them.
+ */
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/;
 
 /** A message without what changes from case to case: paths, numbers, quoted text. */
 export function normalize(s: string): string {
@@ -72,6 +78,8 @@ function checkOutput(r: RunOutput, where: string, command: string, out: Failure[
   else if (NODE_ERROR.test(text) && r.code !== 3) out.push({ class: `${where}: a Node error in the output: ${normalize(NODE_ERROR.exec(text)![0])}`, detail: text.slice(0, 4000) });
   if (r.exception || r.code === null || r.code === 3) return;
 
+  const raw = RAW_CONTROL.exec(r.stderr);
+  if (raw) out.push({ class: `${where}: a raw U+${raw[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} in stderr`, detail: r.stderr.slice(Math.max(0, raw.index - 200), raw.index + 200) });
   const lines = r.stderr.split("\n");
   let errors = 0;
   lines.forEach((line, i) => {

@@ -6,6 +6,7 @@ import type { CompileOptions, CompileResult } from "../compile.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { dirNameOf, experimentsToRun, fileOf, isOutcome, prepare } from "./prepare.js";
 import type { RenderOptions } from "./render.js";
+import { terminalText } from "../terminal-text.js";
 
 /** `compiled`: the file's compile result, when buildEach has it (a sweep's file is compiled once, not per point). */
 export async function build(ws: Workspace, spec: string, opts: { out?: string; set: readonly string[] }, render: RenderOptions, options: CompileOptions, compiled?: CompileResult): Promise<Outcome> {
@@ -16,7 +17,7 @@ export async function build(ws: Workspace, spec: string, opts: { out?: string; s
   if (opts.out === undefined) return { stdout: p.code, stderr: p.warnings, exitCode: EXIT.ok };
   const files: Record<string, string> = { "model.ts": p.code, ...standaloneFiles(p.exp.name) };
   for (const [name, text] of Object.entries(files)) ws.writeText(`${opts.out}/${name}`, text);
-  return { stdout: `wrote ${Object.keys(files).map((f) => `${opts.out}/${f}`).join(", ")}\n`, stderr: p.warnings, exitCode: EXIT.ok };
+  return { stdout: `wrote ${Object.keys(files).map((f) => terminalText(`${opts.out}/${f}`)).join(", ")}\n`, stderr: p.warnings, exitCode: EXIT.ok };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
 import { formatBytes } from "../checks.js";
 import { SourceText } from "../source.js";
+import { terminalText } from "../terminal-text.js";
 import { readFailure } from "../resolve.js";
 import { renderDiagnostics, type RenderOptions } from "./render.js";
 import { readRun, renderResults, type RunRecord } from "./run-results.js";
@@ -57,9 +58,9 @@ export function check(ws: Workspace, paths: readonly string[], render: RenderOpt
     const own = r.diagnostics.filter((d) => d.severity === "error");
     if (r.document) {
       experiments += r.document.experiments.length;
-      lines.push(`ok    ${file}`);
+      lines.push(`ok    ${terminalText(file)}`);
       for (const e of r.document.experiments) lines.push(`        ${describe(e)}`);
-    } else lines.push(`FAIL  ${file}  (${plural(own.length, "error")})`);
+    } else lines.push(`FAIL  ${terminalText(file)}  (${plural(own.length, "error")})`);
   }
   const ds = sortDiagnostics(all);
   const rendered = ds.length ? renderDiagnostics(ds, sources, render) + "\n\n" : "";
@@ -96,11 +97,11 @@ export function fmt(ws: Workspace, paths: readonly string[], opts: { check: bool
   const ds = sortDiagnostics(errs);
   const stderr = ds.length ? renderDiagnostics(ds, sources, render) + "\n" : "";
   if (opts.check) {
-    const out = changed.map((f) => `would reformat ${f}`).join("\n");
+    const out = changed.map((f) => `would reformat ${terminalText(f)}`).join("\n");
     const fine = files.length - changed.length - new Set(ds.map((d) => d.file)).size;
     return { stdout: (out ? out + "\n" : "") + (fine > 0 ? `${plural(fine, "file")} already formatted\n` : ""), stderr, exitCode: changed.length || ds.length ? EXIT.inputError : EXIT.ok };
   }
-  const out = changed.map((f) => `formatted ${f}`).join("\n");
+  const out = changed.map((f) => `formatted ${terminalText(f)}`).join("\n");
   return { stdout: (out ? out + "\n" : "") + `${plural(changed.length, "file")} reformatted, ${plural(files.length - changed.length - new Set(ds.map((d) => d.file)).size, "file")} unchanged\n`, stderr, exitCode: ds.length ? EXIT.inputError : EXIT.ok };
 }
 
@@ -125,7 +126,7 @@ export function irCommand(ws: Workspace, file: string, render: RenderOptions, op
  */
 function pick(ws: Workspace, arg: string, render: RenderOptions, options: CompileOptions): { exp?: ExperimentIR; run?: RunRecord; failure?: Outcome } {
   const run = arg.endsWith(".rnn") || arg.includes("#") ? null : readRun(ws.host, arg.replace(/\/+$/, ""));
-  if (typeof run === "string") return { failure: { stdout: "", stderr: `rnnc diff: ${run}\n`, exitCode: EXIT.inputError } };
+  if (typeof run === "string") return { failure: { stdout: "", stderr: `rnnc diff: ${terminalText(run)}\n`, exitCode: EXIT.inputError } };
   if (run) return { exp: run.exp, run };
   const hash = arg.lastIndexOf("#");
   const [file, name] = hash > 0 ? [arg.slice(0, hash), arg.slice(hash + 1)] : [arg, undefined];
@@ -136,7 +137,7 @@ function pick(ws: Workspace, arg: string, render: RenderOptions, options: Compil
   if (!exp) {
     const points = name === undefined ? 0 : exps.filter((e) => e.variant && e.name.startsWith(`${name}[`)).length;
     const why = name === undefined ? `${file} defines ${exps.length} experiments; name one as ${file}#NAME` : points ? `'${name}' is a sweep of ${points} experiments; diff compares one: name it as ${file}#NAME` : `${file} has no experiment '${name}'`;
-    return { failure: { stdout: "", stderr: `rnnc diff: ${why}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage } };
+    return { failure: { stdout: "", stderr: `rnnc diff: ${terminalText(why)}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage } };
   }
   return { exp };
 }
@@ -153,7 +154,7 @@ export function diff(ws: Workspace, a: string, b: string, opts: { json: boolean 
     const side = (e: ExperimentIR, r?: RunRecord) => ({ file: e.source.file, experiment: e.name, ...(r ? { run: r.dir } : {}) });
     return { stdout: JSON.stringify({ a: side(left.exp!, left.run), b: side(right.exp!, right.run), equal: entries.length === 0, differences: entries, ...(results ? { results } : {}) }, null, 2) + "\n", stderr: "", exitCode: EXIT.ok };
   }
-  const label = (e: ExperimentIR, r?: RunRecord): string => (r ? `${r.dir} (${e.source.file})` : e.source.file);
+  const label = (e: ExperimentIR, r?: RunRecord): string => terminalText(r ? `${r.dir} (${e.source.file})` : e.source.file);
   const text = renderDiff(left.exp!, right.exp!, entries, [label(left.exp!, left.run), label(right.exp!, right.run)]);
   return { stdout: text + (results ? renderResults(results.a, results.b) : ""), stderr: "", exitCode: EXIT.ok };
 }

@@ -17,6 +17,7 @@ import { formatBytes } from "../checks.js";
 import type { CompileOptions } from "../compile.js";
 import { DEFAULTS } from "../defaults.js";
 import { memoryBudget } from "./memory.js";
+import { terminalText } from "../terminal-text.js";
 import { VERSION } from "../version.js";
 
 /**
@@ -107,7 +108,9 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
     .description("Compile declarative recurrent-model specs (.rnn) to TypeScript training code.")
     .version(VERSION)
     .exitOverride() // before the subcommands, which copy it: every usage error reaches the catch below
-    .configureOutput({ writeErr: (s) => io.stderr(s), writeOut: (s) => io.stdout(s) })
+    // commander's errors quote what the user typed (`unknown option '--\u202ex'`): each of their lines is shown
+    // through terminalText. A newline a user typed still breaks such a line; it cannot be told from commander's own.
+    .configureOutput({ writeErr: (s) => io.stderr(s), writeOut: (s) => io.stdout(s), outputError: (s, write) => write(s.split("\n").map(terminalText).join("\n")) })
     .showHelpAfterError("(run with --help for usage)")
     .hook("preAction", (_, action) => {
       running = action.name();
@@ -147,7 +150,7 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
     .command("build")
     .description("generate the TypeScript training code of an experiment (FILE or FILE#EXPERIMENT)")
     .argument("<spec>", "a .rnn file")
-    .option("-o, --out <dir>", "write model.ts with a package.json and tsconfig.json to DIR, instead of printing it")
+    .option("-o, --out <dir>", "write model.ts with a package.json and tsconfig.json to DIR, instead of printing it", nonEmptyPath)
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .addOption(memory)
     .addOption(checkBackend)
@@ -162,15 +165,15 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
     .command("run")
     .description("build an experiment and train it; progress on stderr, the final valid and test metric last on stdout")
     .argument("[spec]", "a .rnn file (FILE or FILE#EXPERIMENT)")
-    .option("--resume <run_dir>", "continue a run from its last checkpoint, with its own generated code")
+    .option("--resume <run_dir>", "continue a run from its last checkpoint, with its own generated code", nonEmptyPath)
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .option("--epochs <n>", "train for N epochs instead of the spec's", positiveInt)
     .option("--limit-batches <n>", "stop each epoch and each evaluation after N batches (quick runs)", positiveInt)
     .option("--train-batches <n>", "stop each epoch after N training batches, but evaluate on the whole sets (reduced budgets)", positiveInt)
     .addOption(new Option("--backend <name>", "tfjs backend (the memory check assumes it)").choices(BACKENDS).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
-    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data; --resume: the run's)")
-    .option("--runs <dir>", "where run directories go", "runs")
+    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data; --resume: the run's)", nonEmptyPath)
+    .option("--runs <dir>", "where run directories go", nonEmptyPath, "runs")
     .addOption(memory)
     .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; trainBatches?: number; backend: string; threads?: number; data?: string; runs: string; maxMemory?: number }) => {
       installCodeCache();
@@ -181,11 +184,11 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
     .command("eval")
     .description("evaluate a run's checkpoint on the validation and test sets, as the end of `rnnc run` does; nothing is written")
     .argument("<run_dir>", "a run directory (runs/EXPERIMENT/TIMESTAMP)")
-    .option("--checkpoint <which>", "best, last, or a checkpoint file", "best")
+    .option("--checkpoint <which>", "best, last, or a checkpoint file", nonEmptyPath, "best")
     .option("--limit-batches <n>", "stop each evaluation after N batches (quick checks)", positiveInt)
     .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
-    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else the one the run recorded)")
+    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else the one the run recorded)", nonEmptyPath)
     .action(async (runDir: string, o: { checkpoint: string; limitBatches?: number; backend: string; threads?: number; data?: string }) => {
       const { evaluateRun } = await import("./run.js");
       done(await evaluateRun(runDir, o));
@@ -198,6 +201,15 @@ let running = "";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/**
+ * A folder or file option (-o, --runs, --data, --resume, --checkpoint): an empty one is a usage error, not the
+ * current folder or the root (`-o ""` wrote /model.ts: the output path is `${out}/model.ts`).
+ */
+function nonEmptyPath(s: string): string {
+  if (s === "") throw new InvalidArgumentError("expected a path, not an empty string");
+  return s;
 }
 
 function positiveInt(s: string): number {
@@ -228,7 +240,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     // A path that cannot be written or a damaged run directory: the user's to fix, said in one line.
     if (e instanceof InputError) {
-      io.stderr(`rnnc${running ? ` ${running}` : ""}: ${e.message}\n`);
+      io.stderr(`rnnc${running ? ` ${running}` : ""}: ${terminalText(e.message)}\n`); // its paths are the user's text
       return EXIT.inputError;
     }
     throw e;

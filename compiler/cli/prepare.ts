@@ -11,6 +11,7 @@ import { SourceText } from "../source.js";
 import { parse, type Statement, type Value } from "../../grammar/index.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { renderDiagnostics, type RenderOptions } from "./render.js";
+import { terminalText } from "../terminal-text.js";
 
 export interface Prepared {
   readonly exp: ExperimentIR;
@@ -164,16 +165,16 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
   const exp0 = wanted === undefined ? (exps.length === 1 ? exps[0] : undefined) : exps.find((e) => e.name === wanted);
   if (!exp0) {
     const points = wanted === undefined ? [] : sweepPointsOf(exps, wanted);
-    if (points.length && sets.length) return { stdout: "", stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep ${wanted} (its ${points.length} points)\n`, exitCode: EXIT.usage };
+    if (points.length && sets.length) return { stdout: "", stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep ${terminalText(wanted!)} (its ${points.length} points)\n`, exitCode: EXIT.usage };
     const why = wanted === undefined ? `${specFile} defines ${exps.length} experiments; name one as ${specFile}#NAME` : `${specFile} has no experiment '${wanted}'`;
-    return { stdout: "", stderr: `rnnc ${command}: ${why}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage };
+    return { stdout: "", stderr: `rnnc ${command}: ${terminalText(why)}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage };
   }
   let exp = exp0;
   let toArguments = (ds: readonly Diagnostic[]): readonly Diagnostic[] => ds;
   if (sets.length) {
     if (exp.variant) return { stdout: "", stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep variant ${exp.name}\n`, exitCode: EXIT.usage };
     const spec = overrideSpec(specFile, exp.name, sets);
-    if ("error" in spec) return { stdout: "", stderr: `rnnc ${command}: ${spec.error}\n`, exitCode: EXIT.usage };
+    if ("error" in spec) return { stdout: "", stderr: `rnnc ${command}: ${terminalText(spec.error)}\n`, exitCode: EXIT.usage };
     // A file beside the spec, so that its `extends` finds the spec; diagnostics are then moved onto the arguments.
     const setFile = `${dirname(specFile)}/--set.rnn`;
     const overridden = compile(setFile, overlay(ws.host, setFile, spec.text), options);

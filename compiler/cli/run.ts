@@ -16,6 +16,7 @@ import { VERSION } from "../version.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { dirNameOf, experimentsToRun, fileOf, isOutcome, prepare } from "./prepare.js";
 import { InputError, makeDir, readBounded, realPath, reasonOf, removeQuietly, writeFile } from "./fs.js";
+import { terminalText } from "../terminal-text.js";
 import type { RenderOptions } from "./render.js";
 
 export interface RunFlags {
@@ -236,12 +237,12 @@ export interface EvalFlags {
  * Nothing is trained, and nothing in the run directory is written.
  */
 export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Outcome> {
-  if (!existsSync(join(runDir, "model.mjs"))) return { stdout: "", stderr: `rnnc eval: ${runDir} is not a run directory (it has no model.mjs)\n`, exitCode: EXIT.inputError };
+  if (!existsSync(join(runDir, "model.mjs"))) return { stdout: "", stderr: `rnnc eval: ${terminalText(runDir)} is not a run directory (it has no model.mjs)\n`, exitCode: EXIT.inputError };
   const named = flags.checkpoint === "best" || flags.checkpoint === "last";
   const file = named ? join(runDir, `${flags.checkpoint}.ckpt`) : flags.checkpoint;
   if (!existsSync(file)) {
     const why = named ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc eval") : `${file} does not exist`;
-    return { stdout: "", stderr: `rnnc eval: ${why}\n`, exitCode: EXIT.inputError };
+    return { stdout: "", stderr: `rnnc eval: ${terminalText(why)}\n`, exitCode: EXIT.inputError };
   }
   requireCheckpointFile(file);
   const env = readRunSettings(runDir);
@@ -282,7 +283,7 @@ async function callModule(runDir: string, options: Record<string, unknown>, comm
     return { stdout: result.summary + "\n", stderr: "", exitCode: result.status === "interrupted" ? 130 : EXIT.ok };
   } catch (e) {
     // The runtime marks errors whose message is for the user (missing data, a NaN loss, a bad checkpoint).
-    if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `${command}: ${(e as Error).message}\n`, exitCode: EXIT.inputError };
+    if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `${command}: ${terminalText((e as Error).message)}\n`, exitCode: EXIT.inputError };
     if (edited) throw damaged(e);
     throw e;
   }
@@ -309,8 +310,8 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     runDir = flags.resume;
     resume = join(runDir, "last.ckpt");
     if (!existsSync(join(runDir, "model.mjs")))
-      return { stdout: "", stderr: `rnnc run: ${runDir} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
-    if (!existsSync(resume)) return { stdout: "", stderr: `rnnc run: cannot resume: ${missingCheckpoint(runDir, "last", "rnnc run")}\n`, exitCode: EXIT.inputError };
+      return { stdout: "", stderr: `rnnc run: ${terminalText(runDir)} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
+    if (!existsSync(resume)) return { stdout: "", stderr: `rnnc run: cannot resume: ${terminalText(missingCheckpoint(runDir, "last", "rnnc run"))}\n`, exitCode: EXIT.inputError };
     requireCheckpointFile(resume);
     const env = readRunSettings(runDir);
     specDir = env.specDir;
@@ -346,11 +347,11 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
       writeFile(join(runDir, "model.mjs"), mjs);
       const settings = { spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, trainBatches, backend, threads, data: dataFolder(flags.data), modelSha256: sha256(mjs) };
       writeFile(join(runDir, "run.json"), JSON.stringify(settings, null, 2) + "\n");
-      process.stderr.write(`run directory: ${runDir}\n`);
+      process.stderr.write(`run directory: ${terminalText(runDir)}\n`);
       const outcome = await callModule(runDir, record, "rnnc run");
       if (outcome.exitCode === EXIT.ok || trainingBegan(runDir)) return outcome;
       removeRunDir(made.made);
-      return { ...outcome, stderr: `${outcome.stderr}rnnc run: removed ${runDir}: the run stopped before training began\n` };
+      return { ...outcome, stderr: `${outcome.stderr}rnnc run: removed ${terminalText(runDir)}: the run stopped before training began\n` };
     } catch (e) {
       // Failed before training began (the module, the backend, the data): leave no empty run behind.
       if (!trainingBegan(runDir)) removeRunDir(made.made);
@@ -365,7 +366,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
  * summary line per experiment. A failed experiment stops the sweep (its error is the outcome); an interrupt too.
  */
 async function runEach(ws: Workspace, file: string, names: readonly string[], flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
-  process.stderr.write(`${file}: ${names.length} experiments, trained in turn\n`);
+  process.stderr.write(`${terminalText(file)}: ${names.length} experiments, trained in turn\n`);
   let stdout = "";
   for (const name of names) {
     process.stderr.write(`\n== ${name}\n`);

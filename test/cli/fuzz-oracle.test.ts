@@ -45,8 +45,11 @@ describe("oracle", () => {
     expect(classes("check", run({ code: 0, stderr: LOCATED_ERROR }))).toEqual(["in-process: an error reported, but exit 0"]);
   });
 
-  it("reads a header holding U+2028/U+2029 (a line end for JavaScript's `.`, not for a terminal)", () => {
-    expect(classes("check", run({ code: 1, stderr: 'error[E0100]: unexpected character "\u2029"\n  --> a.rnn:71:1\n' }))).toEqual([]);
+  it("flags a raw line terminator, control or bidi character in stderr (terminalText escapes them), and reads the header around it", () => {
+    expect(classes("check", run({ code: 1, stderr: 'error[E0100]: unexpected character "\\u2029"\n  --> a.rnn:71:1\n' }))).toEqual([]);
+    expect(classes("check", run({ code: 1, stderr: 'error[E0100]: unexpected character "\u2029"\n  --> a.rnn:71:1\n' }))).toEqual(["in-process: a raw U+2029 in stderr"]);
+    expect(classes("check", run({ code: 1, stderr: "error[E0208]: cannot read 'a\rb\u202e.rnn': no such file\n  --> a\rb\u202e.rnn\n" }))).toEqual(["in-process: a raw U+000D in stderr"]);
+    expect(classes("check", run({ code: 1, stderr: "rnnc check: \x1b[2Jcleared\n" }))).toEqual(["in-process: a raw U+001B in stderr"]);
   });
 
   it("flags an in-process run and a binary run of one case that disagree, and a binary failure on its own", () => {
