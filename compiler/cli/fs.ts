@@ -3,7 +3,7 @@
 // here can loop or wait without end. Every fs call here that can fail on a user's path has its error turned into
 // words naming that path. Messages of these errors are spelled only in this file; main.ts shows them through
 // terminalText (a path may hold a newline).
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 
 /** An error in the user's input or environment (a path, a damaged run directory): main.ts prints it, exit 1. */
@@ -140,13 +140,32 @@ export function requireFolder(dir: string, what: string): void {
   if (!st.isDirectory()) throw new InputError(`${what} ${dir} is a file, not a folder`);
 }
 
-/** Writes a file atomically (a temporary file renamed over it): a crash never leaves half a file. */
+/**
+ * Writes a file atomically (a temporary file renamed over it): a crash never leaves half a file. An existing file is
+ * replaced where it really lives, keeping its mode: `rnnc fmt link.rnn` formats the spec the link points at (a file
+ * renamed over the link would leave that spec as it was, and its relative `extends` would then resolve from the
+ * link's folder); a file nobody may write (mode a-w) is refused rather than replaced; a pipe or device is refused
+ * rather than turned into a regular file.
+ */
 export function writeFileAtomic(path: string, text: string): void {
-  makeDir(dirname(path));
-  const tmp = `${path}.rnnc-tmp-${process.pid}`;
+  const real = realPath(path);
+  const dangling = real === null ? danglingLink(path) : null;
+  if (dangling) throw new InputError(`cannot write ${shownPath(path)}: ${dangling}`);
+  const target = real ?? path;
+  let existing: Stats | null = null;
+  try {
+    existing = statSync(target);
+  } catch {
+    // a new file
+  }
+  if (existing && !existing.isFile()) throw new InputError(`cannot write ${shownPath(path)}: it is not a regular file (a folder, a pipe or a device)`);
+  if (existing && (existing.mode & 0o222) === 0) throw new InputError(`cannot write ${shownPath(path)}: the file is read-only (make it writable first: chmod u+w)`);
+  makeDir(dirname(target));
+  const tmp = `${target}.rnnc-tmp-${process.pid}`;
   try {
     writeFileSync(tmp, text);
-    renameSync(tmp, path);
+    if (existing) chmodSync(tmp, existing.mode & 0o7777);
+    renameSync(tmp, target);
   } catch (e) {
     try {
       unlinkSync(tmp);

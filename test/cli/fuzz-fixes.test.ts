@@ -3,7 +3,7 @@
 // error (exit 3), a hang, a write to the wrong place, or a message broken across lines. What bad-input.test.ts
 // already covers (check over a folder of broken links, -o onto a file, -o into new folders) is not repeated here.
 import { execSync, spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -159,5 +159,40 @@ describe("user text in terminal lines (fuzz: a path holding a newline split E020
     const r = rnnc("build", "ok.rnn", "-o", "a-file/é\u2028\u202e");
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toBe("rnnc build: cannot create the folder a-file/é\\u2028\\u202e: a-file is a file, not a folder\n");
+  });
+});
+
+describe("rnnc fmt writes the spec where it lives, as it was allowed to be written", () => {
+  const MESSY = 'experiment   a extends "../ok.rnn" {\n  train {   epochs 2 }\n}\n';
+  const TIDY = 'experiment a extends "../ok.rnn" {\n  train { epochs 2 }\n}\n';
+
+  it("through a symbolic link: formats the file it points at and leaves the link a link", () => {
+    mkdirSync(join(dir, "real"), { recursive: true });
+    writeFileSync(join(dir, "real", "x.rnn"), MESSY);
+    symlinkSync("real/x.rnn", join(dir, "fmt-link.rnn"));
+    const r = rnnc("fmt", "fmt-link.rnn");
+    expect(r.status).toBe(0);
+    expect(lstatSync(join(dir, "fmt-link.rnn")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, "real", "x.rnn"), "utf8")).toBe(TIDY);
+    // the relative extends still resolves: from the real file's folder, as before
+    expect(rnnc("check", "fmt-link.rnn").status).toBe(0);
+  });
+
+  it("a read-only spec (no write bit for anyone) is refused, exit 1, and left as it was", () => {
+    writeFileSync(join(dir, "ro.rnn"), "experiment   b {}\n");
+    chmodSync(join(dir, "ro.rnn"), 0o444);
+    const r = rnnc("fmt", "ro.rnn");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("rnnc fmt: cannot write ro.rnn: the file is read-only (make it writable first: chmod u+w)\n");
+    expect(readFileSync(join(dir, "ro.rnn"), "utf8")).toBe("experiment   b {}\n");
+    expect(statSync(join(dir, "ro.rnn")).mode & 0o777).toBe(0o444);
+  });
+
+  it("keeps the file's mode", () => {
+    writeFileSync(join(dir, "mode.rnn"), "experiment   c {}\n");
+    chmodSync(join(dir, "mode.rnn"), 0o640);
+    expect(rnnc("fmt", "mode.rnn").status).toBe(0);
+    expect(readFileSync(join(dir, "mode.rnn"), "utf8")).toBe("experiment c {}\n");
+    expect(statSync(join(dir, "mode.rnn")).mode & 0o777).toBe(0o640);
   });
 });
