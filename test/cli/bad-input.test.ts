@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { prng } from "../../bench/fuzz/cases.js"; // seeded (mulberry32): the random files are the same on every run
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = join(ROOT, "bin/rnnc.js");
@@ -80,17 +81,6 @@ function expectLocated(r: Run, file: string, code: RegExp = /E0\d{3}/): void {
   expect(out, "a located diagnostic").toMatch(new RegExp(`--> ${escape(file)}:\\d+:\\d+`));
 }
 
-/** A seeded PRNG (mulberry32), so the random files are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(seed: number, n: number, pick: (r: number) => number): Buffer {
   const next = prng(seed);
