@@ -26,3 +26,12 @@ const SHORT: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t"
 export function terminalText(text: string): string {
   return text.replace(UNSAFE, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/**
+ * A message of several lines that rnnc composed (a data set's missing files, one a line), with user text inside: each
+ * line as terminalText, the message's own line breaks kept. A line break inside the user's text breaks its line, but
+ * nothing else it holds can move the cursor, recolour or reorder what follows.
+ */
+export function terminalLines(text: string): string {
+  return text.split("\n").map(terminalText).join("\n");
+}

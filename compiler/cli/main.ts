@@ -17,7 +17,7 @@ import { formatBytes } from "../checks.js";
 import type { CompileOptions } from "../compile.js";
 import { DEFAULTS } from "../defaults.js";
 import { memoryBudget } from "./memory.js";
-import { terminalText } from "../terminal-text.js";
+import { terminalLines, terminalText } from "../terminal-text.js";
 import { VERSION } from "../version.js";
 
 /**
@@ -240,7 +240,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     // A path that cannot be written or a damaged run directory: the user's to fix, said in one line.
     if (e instanceof InputError) {
-      io.stderr(`rnnc${running ? ` ${running}` : ""}: ${terminalText(e.message)}\n`); // its paths are the user's text
+      io.stderr(`rnnc${running ? ` ${running}` : ""}: ${terminalLines(e.message)}\n`); // its paths are the user's text; its own lines kept
       return EXIT.inputError;
     }
     throw e;

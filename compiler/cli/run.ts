@@ -16,7 +16,7 @@ import { VERSION } from "../version.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { dirNameOf, experimentsToRun, fileOf, isOutcome, prepare } from "./prepare.js";
 import { InputError, makeDir, readBounded, realPath, reasonOf, removeQuietly, writeFile } from "./fs.js";
-import { terminalText } from "../terminal-text.js";
+import { terminalLines, terminalText } from "../terminal-text.js";
 import type { RenderOptions } from "./render.js";
 
 export interface RunFlags {
@@ -283,7 +283,7 @@ async function callModule(runDir: string, options: Record<string, unknown>, comm
     return { stdout: result.summary + "\n", stderr: "", exitCode: result.status === "interrupted" ? 130 : EXIT.ok };
   } catch (e) {
     // The runtime marks errors whose message is for the user (missing data, a NaN loss, a bad checkpoint).
-    if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `${command}: ${terminalText((e as Error).message)}\n`, exitCode: EXIT.inputError };
+    if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `${command}: ${terminalLines((e as Error).message)}\n`, exitCode: EXIT.inputError };
     if (edited) throw damaged(e);
     throw e;
   }
