@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { renderDiagnostics } from "../../compiler/cli/render.js";
 import { compile } from "../../compiler/compile.js";
 import { memoryHost } from "../../compiler/host.js";
-import { terminalText } from "../../compiler/terminal-text.js";
+import { terminalLines, terminalText } from "../../compiler/terminal-text.js";
 
 const SEED = Number(process.env["FC_SEED"] ?? 20_261_203);
 
@@ -84,5 +84,12 @@ describe("a rendered diagnostic about a file with any name", () => {
       "1 | experiment a { /*\\u202e*/ \\u2028 @ }",
       "  |                           ^^^^^^",
     ]);
+  });
+});
+
+describe("terminalLines", () => {
+  it("keeps the lines rnnc composed and escapes what is inside each", () => {
+    expect(terminalLines("Data set is not complete\n  a\u2028b.txt  missing\n  c\u001b[2J.txt  missing")).toBe("Data set is not complete\n  a\\u2028b.txt  missing\n  c\\u001b[2J.txt  missing");
+    expect(terminalLines("one line")).toBe(terminalText("one line"));
   });
 });
