@@ -262,8 +262,11 @@ async function trainClassifier(exp: ClassifierExperiment, opts: RunOptions, owne
         await new Promise<void>((resolve) => setImmediate(resolve)); // let a pending Ctrl-C reach onSigint
         if (opts.stopAfterWindows !== undefined && windowsDone >= opts.stopAfterWindows) interrupted = true;
         if (interrupted) {
-          ckpts.saveLast(await checkpoint(epoch, nextBatch));
-          say(`saved ${lastPath} at epoch ${epoch}, batch ${nextBatch}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
+          // Not while batches run above the divergence limit: those weights may be the diverged ones (train.ts).
+          if (divergence.calm) {
+            ckpts.saveLast(await checkpoint(epoch, nextBatch));
+            say(`saved ${lastPath} at epoch ${epoch}, batch ${nextBatch}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
+          } else say(`not saved: the training loss is above the divergence limit at epoch ${epoch}, batch ${nextBatch}/${perEpoch}; the last good checkpoint is kept as it was`);
           const summary = `interrupted; the run continues with: rnnc run --resume ${opts.runDir}`;
           return { status: "interrupted", epochs: history, bestEpoch, valid: null, test: null, metric: "accuracy", lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, summary };
         }
