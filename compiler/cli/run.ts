@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import type * as TsMorph from "ts-morph";
@@ -100,6 +100,9 @@ function dataFolder(explicit: string | undefined, env: NodeJS.ProcessEnv = proce
 const dataFolderAgain = (explicit: string | undefined, recorded: string | undefined): string | undefined =>
   explicit ? resolve(explicit) : process.env["RNNC_DATA"] ? undefined : recorded;
 
+/** A folder as run.json stores it: relative to the run directory (readRunSettings resolves it back). */
+const fromRunDir = (runDir: string, folder: string): string => relative(resolve(runDir), folder) || ".";
+
 const sha256 = (text: string | Buffer): string => createHash("sha256").update(text).digest("hex");
 
 /** model.ts → model.mjs: types erased, nothing else changed (no bundling, no down-levelling). */
@@ -179,6 +182,9 @@ function readRunSettings(runDir: string): RunSettings {
   field("backend", (x) => BACKENDS.includes(x as string), `one of ${BACKENDS.join(", ")}`);
   field("data", text, "a folder");
   field("modelSha256", (x) => typeof x === "string" && /^[0-9a-f]{64}$/.test(x), "a SHA-256 in hex");
+  // Folders are stored relative to the run directory (a run directory moves with its repository, or to another
+  // machine); an absolute one, as older runs wrote, resolves to itself.
+  for (const key of ["specDir", "data"] as const) if (typeof out[key] === "string") out[key] = resolve(runDir, out[key] as string);
   return out as RunSettings;
 }
 
@@ -345,7 +351,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
       writeFile(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
       writeFile(join(runDir, "model.ts"), p.code);
       writeFile(join(runDir, "model.mjs"), mjs);
-      const settings = { spec: p.specFile, experiment: p.exp.name, specDir, set: flags.set, epochs, limitBatches, trainBatches, backend, threads, data: dataFolder(flags.data), modelSha256: sha256(mjs) };
+      const settings = { spec: p.specFile, experiment: p.exp.name, specDir: fromRunDir(runDir, specDir), set: flags.set, epochs, limitBatches, trainBatches, backend, threads, data: fromRunDir(runDir, dataFolder(flags.data)), modelSha256: sha256(mjs) };
       writeFile(join(runDir, "run.json"), JSON.stringify(settings, null, 2) + "\n");
       process.stderr.write(`run directory: ${terminalText(runDir)}\n`);
       const outcome = await callModule(runDir, record, "rnnc run");

@@ -4,7 +4,7 @@
 // --resume find the data there when neither --data nor RNNC_DATA says otherwise.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectExit, lastLine, requireBuild, rnnc, ROOT, runDirOf, tempDir, type Result } from "./cli.js";
 
@@ -144,7 +144,10 @@ describe.skipIf(!existsSync(join(data, "ptb", "ptb.train.txt")))("the data folde
     const r = await rnnc(["run", ...tiny, "--runs", join(tmp.path, "runs-ptb")], { env: { RNNC_DATA: data } });
     expectExit(r, 0);
     const d = runDirOf(r);
-    expect((JSON.parse(readFileSync(join(d, "run.json"), "utf8")) as { data: string }).data).toBe(data);
+    // Stored relative to the run directory, so that a run directory means the same on another machine.
+    const stored = (JSON.parse(readFileSync(join(d, "run.json"), "utf8")) as { data: string }).data;
+    expect(isAbsolute(stored)).toBe(false);
+    expect(resolve(d, stored)).toBe(resolve(data));
     const ev = await rnnc(["eval", d], { env: noCache });
     expectExit(ev, 0);
     expect(lastLine(ev.stdout)).toBe(lastLine(r.stdout));
