@@ -65,6 +65,11 @@ export class RecurrentLayer {
     return { h: tf.zeros([batch, this.hidden]), c: this.math.hasCell ? tf.zeros([batch, this.hidden]) : null };
   }
 
+  /** The state a sequence starts from: the layer decides it (zeros today; learned initial states would live here). */
+  initialState(batch: number): LayerState {
+    return this.zeroState(batch);
+  }
+
   private sequenceNorm(training: boolean): SequenceNorm | null {
     if (!this.norm) return null;
     const { opts, input, recurrent, cell } = this.norm;
