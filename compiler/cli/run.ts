@@ -36,7 +36,7 @@ interface GeneratedModule {
   run(options: Record<string, unknown>): Promise<{ status: string; summary: string }>;
 }
 
-// require(), not import: see codegen/generate.ts. main.ts installs the code cache (code-cache.ts) before this loads.
+// require(), not import: see codegen/emit/ts-morph.ts. main.ts installs the code cache (code-cache.ts) before this loads.
 const { ts } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
