@@ -56,7 +56,7 @@ describe("code generation over the examples", () => {
     expect(a).toMatch(/^import \{[^}]*\} from "rnnc\/runtime";$/m);
     expect(a.match(/from "/g)?.length, "one import, of the runtime's public name").toBe(1);
     // The emitters declare what they write: every imported name is used below the import (a missing one fails the
-    // type-check below), and every runtime name the code uses is one the table knows.
+    // type-check below), and every imported name is one the runtime-exports table knows.
     const [, list, body] = /^import \{([^}]*)\} from "rnnc\/runtime";\n([\s\S]*)$/m.exec(a)!;
     const imported = list!.split(",").map((n) => n.trim().replace(/^type /, "")).filter(Boolean);
     expect(imported.length).toBeGreaterThan(5);
