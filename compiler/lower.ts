@@ -2,7 +2,7 @@
 // reads its statements through read.ts, fills what is unset from defaults.ts, and records origins.
 import { own, type Call, type Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
-import { Diag, type ArgumentHome, type Loc } from "./diagnostics.js";
+import { Diag, type ArgumentHome, type Loc, type NoEffectReason } from "./diagnostics.js";
 import { printValue } from "./fmt.js";
 import type * as ir from "./ir.js";
 import { DATASETS } from "./ir.js";
@@ -42,9 +42,9 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   const b = entry.block ?? new Map<string, REntry>();
   const num = (key: string, path: string, what: string, check: Check, fallback: number): number => readNumberKey(cx, b, key, path, what, check, fallback);
   const flag = (key: string, path: string, fallback: boolean): boolean => readKey(cx, b, key, `${key} [true | false]`, (r) => r.flag(path)) ?? fallback;
-  const only = (key: string, applies: boolean, why: string): void => {
+  const only = (key: string, applies: boolean, why: NoEffectReason): void => {
     const e = b.get(key);
-    if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, `'${key}'`, why));
+    if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, key, why));
   };
 
   const batch = num("batch", "data.batch", "the batch size", c.positiveInt("the batch size"), DEFAULTS.data.batch);
@@ -52,13 +52,13 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   const testBatch = num("test_batch", "data.testBatch", "the test batch size", c.positiveInt("the test batch size"), DEFAULTS.data.testBatch);
   let bptt = num("bptt", "data.bptt", "the BPTT length", c.positiveInt("the BPTT length"), DEFAULTS.data.bptt);
   if (facts.length !== null) {
-    only("bptt", false, `${dataset} sequences are always ${facts.length} steps long`);
+    only("bptt", false, { kind: "fixedLength", dataset, length: facts.length });
     bptt = facts.length;
   }
   const stateful = flag("stateful", "data.stateful", facts.task === "lm" && DEFAULTS.data.stateful);
-  only("stateful", facts.task === "lm", "classification sequences are independent");
+  only("stateful", facts.task === "lm", { kind: "independentSequences" });
   const randomCrop = flag("random_crop", "data.randomCrop", DEFAULTS.data.randomCrop);
-  only("random_crop", facts.task === "lm", "it applies to language-model streams");
+  only("random_crop", facts.task === "lm", { kind: "languageModelStreams" });
 
   let level = facts.level;
   const levelEntry = b.get("level");
@@ -66,13 +66,13 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
     const r = reader(cx, levelEntry, "level word | char");
     level = r.word("data.level", "text level", ["word", "char"] as const) ?? level;
     r.done();
-    only("level", dataset === "text", `${dataset} has a fixed level`);
+    only("level", dataset === "text", { kind: "fixedLevel", dataset });
     if (dataset !== "text") level = facts.level;
   }
   const isSynthetic = dataset === "synthetic";
-  for (const k of ["vocab", "order", "tokens"]) only(k, isSynthetic, "it describes the synthetic corpus");
-  only("seed", isSynthetic, "it seeds the synthetic corpus; the training seed is `train { seed N }`");
-  only("permutation_seed", dataset === "pmnist", "only pmnist permutes pixels");
+  for (const k of ["vocab", "order", "tokens"]) only(k, isSynthetic, { kind: "syntheticCorpus" });
+  only("seed", isSynthetic, { kind: "syntheticSeed" });
+  only("permutation_seed", dataset === "pmnist", { kind: "pmnistOnly" });
   const synthetic = isSynthetic
     ? {
         order: num("order", "data.synthetic.order", "the Markov order", c.positiveInt("the Markov order"), DEFAULTS.synthetic.order),
@@ -253,7 +253,7 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
   if (kind === "layer") {
     for (const k of ["stats", "momentum"]) {
       const e = b.get(k);
-      if (e) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, `'${k}'`, "layer norm keeps no statistics"));
+      if (e) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, k, { kind: "layerNormStatistics" }));
     }
   }
   return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon };
@@ -569,7 +569,7 @@ export function lowerExperiment(
     resources,
     origins: {},
   };
-  checkExperiment(cx, experiment, exp, options);
+  runRules(experiment, cx.locs, { file: exp.file, span: exp.node.name.span }, options, (d) => cx.report(d));
   const canon = canonical(experiment, cx.origins);
   return { experiment: { ...canon, origins: completeOrigins(canon, cx.origins) }, context: cx };
 }
@@ -712,4 +712,4 @@ function completeOrigins(e: ir.ExperimentIR, set: Record<string, ir.Origin>): Re
 
 // ── checks that relate several settings ─────────────────────────────────────────────────────────────────────
 
-import { checkExperiment, estimateResources } from "./checks.js";
+import { estimateResources, runRules } from "./checks/index.js";
