@@ -104,7 +104,7 @@ const INITS: Readonly<Record<string, readonly Param[]>> = {
   xavier: [],
 };
 
-function lowerCell(cx: LowerContext, file: string, v: Value, path: string): ir.LayerIR | undefined {
+function lowerCell(cx: LowerContext, file: string, v: Value, path: string): ir.LayerSpecIR | undefined {
   // rnn(H, tanh): the activation is a word, so it is read here rather than as a numeric parameter.
   const val = cx.value(v);
   let activation: "tanh" | "relu" | null = null;
@@ -130,7 +130,7 @@ function lowerCell(cx: LowerContext, file: string, v: Value, path: string): ir.L
   return { cell, hidden: shape.args["hidden"] as number, activation: cell === "rnn" ? activation ?? "tanh" : null };
 }
 
-function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir.LayerIR[] | undefined {
+function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir.LayerSpecIR[] | undefined {
   if (!entry) {
     cx.report(Diag.missingSetting(expLoc, "layers", "model { layers 2 lstm(650) }"));
     return undefined;
@@ -169,7 +169,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
     r.done();
   }
   const layers = cells.map((v, i) => lowerCell(cx, entry.file, v, `model.layers.${i}`));
-  return layers.every((l) => l !== undefined) ? (layers as ir.LayerIR[]) : undefined;
+  return layers.every((l) => l !== undefined) ? (layers as ir.LayerSpecIR[]) : undefined;
 }
 
 function lowerInit(cx: LowerContext, entry: REntry | undefined, path: string, fallback: ir.InitIR): ir.InitIR {
@@ -259,7 +259,7 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
   return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon };
 }
 
-function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc, data: ir.DataIR | undefined): Omit<ir.ModelIR, "embed"> & { embed: number | null | undefined } | undefined {
+function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc, data: ir.DataIR | undefined): Omit<ir.ModelIR, "embed" | "layers"> & { embed: number | null | undefined; layers: readonly ir.LayerSpecIR[] } | undefined {
   const b = entry?.block ?? new Map<string, REntry>();
   const layers = lowerLayers(cx, b.get("layers"), entry ? { file: entry.file, span: entry.stmt.key.span } : expLoc);
   let embed: number | null | undefined = undefined; // undefined: not written, decided once the task is known
@@ -552,10 +552,10 @@ export function lowerExperiment(
   // An LM embeds tokens (by default as wide as the first layer); pixel classification feeds raw values.
   const tokenInput = data.level !== "pixel";
   const embed = model.embed === undefined ? (tokenInput ? model.layers[0]!.hidden : null) : model.embed;
-  const full: ir.ModelIR = { ...model, embed: tokenInput ? embed : null };
+  const full = { ...model, embed: tokenInput ? embed : null };
   const resources = estimateResources(data, task, full, train);
   const pos = sources.get(exp.file)?.position(exp.node.span.start) ?? { line: 1 };
-  const experiment: ir.ExperimentIR = {
+  const experiment = planLayers({
     name: variant ? `${exp.name}[${Object.entries(variant).map(([k, v]) => `${k.split(".").pop()}=${v}`).join(",")}]` : exp.name,
     variant,
     source: { file: exp.file, line: pos.line },
@@ -568,9 +568,10 @@ export function lowerExperiment(
     train,
     resources,
     origins: {},
-  };
+  });
   runRules(experiment, cx.locs, { file: exp.file, span: exp.node.name.span }, options, (d) => cx.report(d));
-  const canon = canonical(experiment, cx.origins);
+  // Each layer's sites, decided again on the canonical form (a T_max at the BPTT length is null there).
+  const canon = planLayers(canonical(experiment, cx.origins));
   return { experiment: { ...canon, origins: completeOrigins(canon, cx.origins) }, context: cx };
 }
 
@@ -699,6 +700,7 @@ function completeOrigins(e: ir.ExperimentIR, set: Record<string, ir.Origin>): Re
       const here = set[`${path}.kind`] ?? set[path] ?? (path === "model.layers" ? set["model.layers.length"] : undefined) ?? inherited;
       let any = false;
       for (const k in v) {
+        if (k === "sites" && /^model\.layers\.\d+$/.test(path)) continue; // derived (layer-plan.ts): no origin of its own
         any = true;
         walk((v as Record<string, unknown>)[k], `${path}.${k}`, here);
       }
@@ -713,3 +715,4 @@ function completeOrigins(e: ir.ExperimentIR, set: Record<string, ir.Origin>): Re
 // ── checks that relate several settings ─────────────────────────────────────────────────────────────────────
 
 import { estimateResources, runRules } from "./checks/index.js";
+import { planLayers } from "./layer-plan.js";

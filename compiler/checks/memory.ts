@@ -87,7 +87,7 @@ const GATES: Readonly<Record<ir.CellKind, number>> = { lstm: 4, gru: 3, rnn: 1 }
  * Parameters, and the float32 memory of training: parameters, gradients, optimizer state, and the activations
  * one BPTT window keeps for the backward pass (gates, states and logits per step). Decided before allocation.
  */
-export function estimateResources(data: ir.DataIR, task: ir.TaskIR, model: ir.ModelIR, train: ir.TrainIR): ir.ResourcesIR {
+export function estimateResources(data: ir.DataIR, task: ir.TaskIR, model: Pick<ir.ModelIR, "embed" | "norm" | "tie"> & { readonly layers: readonly ir.LayerSpecIR[] }, train: ir.TrainIR): ir.ResourcesIR {
   const vocab = data.vocab ?? 0;
   let params = 0;
   let input = model.embed ?? 1;
