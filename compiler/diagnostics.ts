@@ -132,8 +132,8 @@ export const Diag = {
     make("E0312", "error", at, "invalid sweep: --set takes one value, and a sweep makes one experiment per value", { hint: `sweep in a spec instead: \`experiment ${experiment}_sweep extends "${file}" ${experiment} { ${statement} }\`, then run that file (or FILE#${experiment}_sweep)` }),
   missingSetting: (at: Loc, what: string, example: string) =>
     make("E0313", "error", at, `the experiment sets no ${what}`, { hint: `add, for example, \`${example}\`` }),
-  valueOutOfRange: (at: Loc, what: string, value: number, range: string) =>
-    make("E0314", "error", at, `${what} must be ${range}, not ${value}`),
+  valueOutOfRange: (at: Loc, what: string, value: number, range: ValueRange) =>
+    make("E0314", "error", at, `${what} must be ${rangeText(range)}, not ${value}`),
   unexpectedValue: (at: Loc, key: string, shape: string) =>
     make("E0315", "error", at, `unexpected value after ${q(key)}`, { hint: `write it as \`${shape}\`` }),
   unexpectedBlock: (at: Loc, key: string) =>
@@ -180,6 +180,29 @@ const CELL_STATE_SITES: Readonly<Record<CellStateSite, { what: string; fix: stri
   zoneout: { what: "zoneout of `cell`", fix: "" },
   norm: { what: "normalization of `cell`", fix: "; write `on [input, recurrent]`" },
 };
+
+/** The values a number may take (E0314). */
+export type ValueRange =
+  | { readonly kind: "atMost"; readonly max: number }
+  | { readonly kind: "between"; readonly min: number; readonly max: number }
+  | { readonly kind: "integerFrom"; readonly min: number; readonly max: number }
+  | { readonly kind: "greaterThan"; readonly min: number }
+  | { readonly kind: "atLeast"; readonly min: number };
+
+function rangeText(r: ValueRange): string {
+  switch (r.kind) {
+    case "atMost":
+      return `at most ${r.max}`;
+    case "between":
+      return `between ${r.min} and ${r.max}`;
+    case "integerFrom":
+      return `an integer from ${r.min} to ${r.max}`;
+    case "greaterThan":
+      return `> ${r.min}`;
+    case "atLeast":
+      return `≥ ${r.min}`;
+  }
+}
 
 /** Why a sweep is refused (E0312). */
 export type SweepProblem =

@@ -152,7 +152,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
     r.done();
     if (count === undefined) return undefined;
     if (count > 64) {
-      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", count, "at most 64"));
+      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", count, { kind: "atMost", max: 64 }));
       return undefined;
     }
     cells = Array<Value>(count).fill(cell);
@@ -161,7 +161,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
     r.done();
     cells = [...first.items];
     if (cells.length === 0 || cells.length > 64) {
-      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", cells.length, "between 1 and 64"));
+      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", cells.length, { kind: "between", min: 1, max: 64 }));
       return undefined;
     }
   } else {

@@ -60,5 +60,7 @@ describe("typed reasons (the wording lives in compiler/diagnostics.ts)", () => {
       "E0308 normalization of `cell` cannot apply to a GRU cell: a GRU has no cell state c_t; write `on [input, recurrent]`",
     ]);
     expect(messages("experiment s { data ptb { batch sweep(sweep(1, 2)) }  model { layers lstm(10) } }")).toEqual(["E0312 invalid sweep: a sweep cannot contain another sweep"]);
+    expect(messages("experiment v { data ptb  model { layers lstm(10) }  train { divergence above_uniform(margin = 0) } }")).toEqual([expect.stringMatching(/^E0314 .* must be > 0, not 0$/)]);
+    expect(messages("experiment v { data ptb  model { layers 65 lstm(10) } }")).toEqual(["E0314 the number of layers must be at most 64, not 65"]);
   });
 });
