@@ -5,6 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../../compiler/checks/index.js";
+import { rule } from "../../compiler/checks/rule.js";
+import { Diag, type DiagCode } from "../../compiler/diagnostics.js";
 import { compile } from "../../compiler/compile.js";
 import { memoryHost } from "../../compiler/host.js";
 
@@ -25,6 +27,20 @@ describe("the rules", () => {
         expect(cases.some((f) => f.startsWith(`${code}-`)), `${r.name}: a golden case for ${code}`).toBe(true);
       }
     }
+  });
+
+  it("report only the codes they declare, and a code is one of the catalog's (checked by `npm run typecheck`)", () => {
+    const probe = rule({
+      name: "probe",
+      codes: ["E0319"],
+      run(_e, where, report) {
+        // @ts-expect-error W0400 is not among the codes this rule declares
+        report(Diag.betweenWithOneLayer(where.experiment));
+      },
+    });
+    // @ts-expect-error not a code of the catalog
+    const unknown: DiagCode = "E9999";
+    expect([probe.codes, unknown]).toEqual([["E0319"], "E9999"]);
   });
 
   it("include the support check, so compile() (and with it `rnnc check`) refuses what cannot be built yet", () => {
