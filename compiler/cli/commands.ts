@@ -5,7 +5,7 @@ import { diffExperiments, renderDiff } from "../diff.js";
 import { format } from "../fmt.js";
 import type { CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
-import { formatBytes } from "../checks.js";
+import { formatBytes } from "../checks/index.js";
 import { SourceText } from "../source.js";
 import { terminalText } from "../terminal-text.js";
 import { readFailure } from "../resolve.js";

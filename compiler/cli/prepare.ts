@@ -2,9 +2,8 @@
 // experiment, refuse what code generation cannot do yet, and generate. Shared by `rnnc build` and `rnnc run`.
 import { rnnString } from "../codegen/emit-text.js";
 import { generate } from "../codegen/generate.js";
-import { buildDiagnostics } from "../codegen/support.js";
 import { compile, type CompileOptions, type CompileResult } from "../compile.js";
-import { Diag, hasErrors, sortDiagnostics, type Diagnostic, type Loc } from "../diagnostics.js";
+import { Diag, sortDiagnostics, type Diagnostic, type Loc } from "../diagnostics.js";
 import { dirname, type CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
 import { SourceText } from "../source.js";
@@ -198,8 +197,6 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
     if (!result.document) return fail(result, render);
     exp = result.document.experiments[0]!;
   }
-  const refused = toArguments(buildDiagnostics(exp, result.sources));
-  if (hasErrors(refused)) return fail({ diagnostics: [...result.diagnostics, ...refused], sources: result.sources }, render);
   const code = await generate(exp, { specPath: specFile });
   const warnings = result.diagnostics.length ? renderDiagnostics(result.diagnostics, result.sources, render) + "\n" : "";
   return { exp, code, result, specFile, warnings };

@@ -29,7 +29,10 @@ export interface GenerateOptions {
 /** SHA-256 of the IR without origins: formatting, comments and inheritance paths do not change it. */
 export function irHash(e: ExperimentIR): string {
   const { origins: _o, source: _s, extends: _x, ...semantic } = e;
-  return createHash("sha256").update(JSON.stringify(semantic)).digest("hex");
+  // Each layer's `sites` is derived from the rest (compiler/layer-plan.ts): it adds no meaning, so it stays out of
+  // the hash, and runs recorded before the plan existed keep theirs.
+  const model = { ...semantic.model, layers: semantic.model.layers.map(({ sites: _p, ...layer }) => layer) };
+  return createHash("sha256").update(JSON.stringify({ ...semantic, model })).digest("hex");
 }
 
 export async function generate(e: ExperimentIR, opts: GenerateOptions): Promise<string> {

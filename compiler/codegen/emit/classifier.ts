@@ -9,7 +9,6 @@ import { emitVerticalSite } from "./vertical-dropout.js";
 export function emitClassifier(x: EmitContext, sf: SourceFile): void {
   x.use("SequenceClassifier", "ClassifierSetup", "RecurrentLayer", "SoftmaxOutput", "Tensor3D", "Tensor2D", "StepContext", "lastStep");
   const m = x.e.model;
-  const d = x.e.dropout;
   const layers = m.layers;
   const L = layers.length;
   const describe = layers.map((l) => `${c(l.cell)}(${l.hidden})`).join(" → ");
@@ -56,13 +55,13 @@ export function emitClassifier(x: EmitContext, sf: SourceFile): void {
           }
           // Each layer decides the state its sequences start from; the noise, when set, is added to it.
           const start = (n: number): string => (noise > 0 ? `initialState(this.layer${n}.initialState(B), ${num(noise)}, ctx)` : `this.layer${n}.initialState(B)`);
-          emitVerticalSite(x, w, "input", d.input, "let x", "pixels", "pixels → layer 1");
+          emitVerticalSite(x, w, "input", layers[0]!.sites.dropoutBefore, "let x", "pixels", "pixels → layer 1");
           layers.forEach((l, k) => {
             const n = k + 1;
             w.writeLine(`const l${n} = this.layer${n}.forward(x, ${start(n)}, ctx); // y: [T, B, ${l.hidden}]`);
-            if (n < L) emitVerticalSite(x, w, "between", d.between, "x", `l${n}.y`, `layer ${n} → layer ${n + 1}`);
+            if (n < L) emitVerticalSite(x, w, "between", layers[n]!.sites.dropoutBefore, "x", `l${n}.y`, `layer ${n} → layer ${n + 1}`);
           });
-          emitVerticalSite(x, w, "output", d.output, "const hidden", `l${L}.y`, `layer ${L} → read-out`);
+          emitVerticalSite(x, w, "output", layers[L - 1]!.sites.dropoutAfter, "const hidden", `l${L}.y`, `layer ${L} → read-out`);
           w.writeLine("return lastStep(hidden); // h_T: the class is read from the last hidden state (§5.1)");
         },
       },

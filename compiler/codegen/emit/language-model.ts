@@ -69,16 +69,15 @@ function constructorBody(x: EmitContext, w: CodeBlockWriter): void {
 
 function forwardBody(x: EmitContext, w: CodeBlockWriter): void {
   const { layers } = x.e.model;
-  const d = x.e.dropout;
   const L = layers.length;
   emitVerticalPreamble(x, w);
   w.writeLine(`const embedded = this.embedding.forward(tokens, ctx); // [T, B, ${x.embed}]`);
-  emitVerticalSite(x, w, "input", d.input, "let x", "embedded", "embedding → layer 1");
+  emitVerticalSite(x, w, "input", layers[0]!.sites.dropoutBefore, "let x", "embedded", "embedding → layer 1");
   layers.forEach((l, k) => {
     const n = k + 1;
     w.writeLine(`const l${n} = this.layer${n}.forward(x, state[${k}]!, ctx); // y: [T, B, ${l.hidden}]`);
-    if (n < L) emitVerticalSite(x, w, "between", d.between, "x", `l${n}.y`, `layer ${n} → layer ${n + 1}`);
+    if (n < L) emitVerticalSite(x, w, "between", layers[n]!.sites.dropoutBefore, "x", `l${n}.y`, `layer ${n} → layer ${n + 1}`);
   });
-  emitVerticalSite(x, w, "output", d.output, "const hidden", `l${L}.y`, `layer ${L} → softmax`);
+  emitVerticalSite(x, w, "output", layers[L - 1]!.sites.dropoutAfter, "const hidden", `l${L}.y`, `layer ${L} → softmax`);
   w.writeLine(`return { hidden, raw: l${L}.y, state: [${layers.map((_, k) => `l${k + 1}.state`).join(", ")}] };`);
 }

@@ -18,23 +18,22 @@ export function emitRecurrentLayer(x: EmitContext, w: CodeBlockWriter, l: LayerI
   w.writeLine(`this.layer${k + 1} = new RecurrentLayer(params, "layer${k + 1}", ${str(l.cell)}, ${input}, ${l.hidden}, { ${options.join(", ")} });`);
 }
 
-/** The recurrent sites of a layer as RecurrentLayer options, each with a comment on what it touches. */
+/** The recurrent sites the IR's layer plan gives this layer, as RecurrentLayer options, each with a comment. */
 function recurrentSites(x: EmitContext, w: CodeBlockWriter, l: LayerIR): string[] {
-  const d = x.e.dropout;
+  const { recurrentDropout: rd, weightDrop: wd, zoneout: z } = l.sites;
   const opts: string[] = [];
-  if (d.recurrent.p > 0) {
-    const how = d.recurrent.mode === "variational" ? "one mask on h_{t-1}, shared by every step (Gal & Ghahramani 2016)" : "a fresh mask on h_{t-1} at every step (destructive: Zaremba et al. 2014, §3.2)";
-    w.writeLine(`//   dropout recurrent ${num(d.recurrent.p)} ${c(d.recurrent.mode)} ${x.at("dropout.recurrent.p", "dropout.recurrent.mode")}: ${how}, where h_{t-1} enters U`);
-    opts.push(`recurrentDropout: { p: ${num(d.recurrent.p)}, mode: ${str(d.recurrent.mode)} }`);
+  if (rd) {
+    const how = rd.mode === "variational" ? "one mask on h_{t-1}, shared by every step (Gal & Ghahramani 2016)" : "a fresh mask on h_{t-1} at every step (destructive: Zaremba et al. 2014, §3.2)";
+    w.writeLine(`//   dropout recurrent ${num(rd.p)} ${c(rd.mode)} ${x.at("dropout.recurrent.p", "dropout.recurrent.mode")}: ${how}, where h_{t-1} enters U`);
+    opts.push(`recurrentDropout: { p: ${num(rd.p)}, mode: ${str(rd.mode)} }`);
   }
-  if (d.weight.p > 0) {
-    w.writeLine(`//   dropout weight ${num(d.weight.p)} ${x.at("dropout.weight.p")}: DropConnect on U, one mask per window (Merity et al. 2018)`);
-    opts.push(`weightDrop: ${num(d.weight.p)}`);
+  if (wd) {
+    w.writeLine(`//   dropout weight ${num(wd.p)} ${x.at("dropout.weight.p")}: DropConnect on U, one mask per window (Merity et al. 2018)`);
+    opts.push(`weightDrop: ${num(wd.p)}`);
   }
-  const zc = l.cell === "lstm" ? d.zoneout.cell : 0;
-  if (d.zoneout.hidden > 0 || zc > 0) {
-    w.writeLine(`//   zoneout ${x.at("dropout.zoneout.hidden", "dropout.zoneout.cell")}: units of h${zc > 0 ? " and c" : ""} keep their previous value (Krueger et al. 2017); the expectation at evaluation`);
-    opts.push(`zoneout: { hidden: ${num(d.zoneout.hidden)}, cell: ${num(zc)} }`);
+  if (z) {
+    w.writeLine(`//   zoneout ${x.at("dropout.zoneout.hidden", "dropout.zoneout.cell")}: units of h${z.cell > 0 ? " and c" : ""} keep their previous value (Krueger et al. 2017); the expectation at evaluation`);
+    opts.push(`zoneout: { hidden: ${num(z.hidden)}, cell: ${num(z.cell)} }`);
   }
   const norm = normOption(x, w, l);
   if (norm) opts.push(norm);
@@ -44,13 +43,12 @@ function recurrentSites(x: EmitContext, w: CodeBlockWriter, l: LayerIR): string[
 /** Batch or layer normalization inside the cell, as the `norm` option; null without it. */
 function normOption(x: EmitContext, w: CodeBlockWriter, l: LayerIR): string | null {
   const n = x.e.model.norm;
-  if (!n) return null;
-  const slots = n.kind === "layer" ? 1 : n.stats === "shared" ? 1 : (n.maxSteps ?? x.e.data.bptt);
+  const plan = l.sites.norm;
+  if (!n || !plan) return null;
   const what =
     n.kind === "batch"
-      ? `batch norm of ${n.sites.map(c).join(", ")}: statistics ${n.stats === "per_step" ? `per time step, T_max ${slots}` : "shared across time"}, population average at rate ${num(n.momentum)} (Cooijmans et al. 2017, eq. 6–8)`
+      ? `batch norm of ${n.sites.map(c).join(", ")}: statistics ${n.stats === "per_step" ? `per time step, T_max ${plan.slots}` : "shared across time"}, population average at rate ${num(n.momentum)} (Cooijmans et al. 2017, eq. 6–8)`
       : `layer norm of ${n.sites.map(c).join(", ")} over each example's units (Ba et al. 2016, eq. 20–22)`;
   w.writeLine(`//   norm ${x.at("model.norm.kind", "model.norm.sites", "model.norm.gamma", "model.norm.stats")}: ${what}; γ starts at ${num(n.gamma)}`);
-  const sites = n.sites.filter((s) => s !== "cell" || l.cell === "lstm");
-  return `norm: { kind: ${str(n.kind)}, sites: [${sites.map(str).join(", ")}], gamma: ${num(n.gamma)}, epsilon: ${num(n.epsilon)}, momentum: ${num(n.momentum)}, slots: ${slots} }`;
+  return `norm: { kind: ${str(n.kind)}, sites: [${plan.sites.map(str).join(", ")}], gamma: ${num(n.gamma)}, epsilon: ${num(n.epsilon)}, momentum: ${num(n.momentum)}, slots: ${plan.slots} }`;
 }

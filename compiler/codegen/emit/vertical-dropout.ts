@@ -1,12 +1,15 @@
 // A vertical dropout site (Zaremba et al. 2014, §3.2): a mask on a layer's input sequence x_t, never on h_{t-1}.
 import type { CodeBlockWriter } from "ts-morph";
-import type { VerticalSiteIR } from "../../ir.js";
+import type { MaskMode } from "../../ir.js";
 import { stringLiteral as str } from "../emit-text.js";
 import { num, type EmitContext } from "./context.js";
 
-/** `decl target = ctx.dropout(from, p, mask)` with a comment on what it drops, or a plain assignment at p = 0. */
-export function emitVerticalSite(x: EmitContext, w: CodeBlockWriter, name: "input" | "between" | "output", s: VerticalSiteIR, decl: string, from: string, what: string): void {
-  if (s.p === 0) {
+/**
+ * `decl target = ctx.dropout(from, p, mask)` with a comment on what it drops, or a plain assignment where the layer
+ * plan has no mask (`s` null: the layer's `sites.dropoutBefore` or `dropoutAfter`).
+ */
+export function emitVerticalSite(x: EmitContext, w: CodeBlockWriter, name: "input" | "between" | "output", s: { readonly p: number; readonly mask: MaskMode } | null, decl: string, from: string, what: string): void {
+  if (!s) {
     w.writeLine(`${decl} = ${from}; // no ${name} dropout`);
     return;
   }
