@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint, RunCheckpoints } from "../../runtime/checkpoint.js";
+import { readCheckpoint, RunCheckpoints } from "../../runtime/train/checkpoint.js";
 import { node, requireBuild, ROOT, tempDir } from "./cli.js";
 
 const WRITER = join(ROOT, "test/e2e/fixtures/checkpoint-writer.mjs");

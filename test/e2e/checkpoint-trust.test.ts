@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { flipBytes, tensorBytes, toFormatOne } from "../runtime/checkpoint-files.js";
 import { cloneRunDir, expectExit, lastLine, readMetrics, requireBuild, rnnc, runDirOf, tempDir, type Result } from "./cli.js";
 

@@ -15,7 +15,7 @@ const ROUNDED_PRODUCTS = { env: { RNNC_GEMM: "xnnpack" } };
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { expectExit, readMetrics, requireBuild, rnnc, runDirOf, tempDir } from "./cli.js";
 
 const SMALL = [

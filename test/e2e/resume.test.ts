@@ -10,8 +10,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
-import { Rng } from "../../runtime/rng.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
+import { Rng } from "../../runtime/base/rng.js";
 import { cloneRunDir, expectExit, expectSameWeights, lastLine, node, readMetrics, requireBuild, rnnc, ROOT, runDirOf, start, tempDir, trajectory, type Result } from "./cli.js";
 
 // 24 000 tokens → 19 200 for training → batch 8 × bptt 16: 150 windows an epoch (a train record at window 100).
