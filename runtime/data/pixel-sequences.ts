@@ -10,17 +10,17 @@ export function pixelPermutation(seed: number): Int32Array {
 }
 
 /**
- * Images `indices` of a split as a [784, B, 1] sequence batch, pixels scaled to [0, 1], step t reading pixel
- * perm[t] (scanline order without a permutation), and their labels.
+ * Images `indices` of a split as a [pixels, B, 1] sequence batch (784 for MNIST), pixels scaled to [0, 1], step t
+ * reading pixel perm[t] (scanline order without a permutation), and their labels.
  */
-export function pixelBatch(split: MnistSplit, indices: ArrayLike<number>, perm: Int32Array | null): { pixels: tf.Tensor3D; labels: tf.Tensor1D } {
+export function pixelBatch(split: MnistSplit, indices: ArrayLike<number>, perm: Int32Array | null, pixels = MNIST_PIXELS): { pixels: tf.Tensor3D; labels: tf.Tensor1D } {
   const B = indices.length;
-  const out = new Float32Array(MNIST_PIXELS * B);
+  const out = new Float32Array(pixels * B);
   const labels = new Int32Array(B);
   for (let b = 0; b < B; b++) {
-    const img = indices[b]! * MNIST_PIXELS;
+    const img = indices[b]! * pixels;
     labels[b] = split.labels[indices[b]!]!;
-    for (let t = 0; t < MNIST_PIXELS; t++) out[t * B + b] = split.images[img + (perm ? perm[t]! : t)]! / 255;
+    for (let t = 0; t < pixels; t++) out[t * B + b] = split.images[img + (perm ? perm[t]! : t)]! / 255;
   }
-  return { pixels: tf.tensor3d(out, [MNIST_PIXELS, B, 1]), labels: tf.tensor1d(labels, "int32") };
+  return { pixels: tf.tensor3d(out, [pixels, B, 1]), labels: tf.tensor1d(labels, "int32") };
 }

@@ -110,9 +110,17 @@ export class Optimizer {
    * whether it fired now.
    */
   maybeStartAveraging(loss: number, previous: readonly number[]): boolean {
+    return this.maybeStartAveragingWhen(previous.length, (k) => loss > Math.min(...previous.slice(0, k)));
+  }
+
+  /**
+   * The same trigger on any task's validation criterion (a classifier's accuracy, a language model's loss): after
+   * `previous` earlier epochs, `worseThanBestOf(k)` says whether this epoch is worse than the best of the first k.
+   */
+  maybeStartAveragingWhen(previous: number, worseThanBestOf: (k: number) => boolean): boolean {
     const s = this.spec;
-    if (s.kind !== "ntasgd" || this.averagingSince !== null || previous.length <= s.nonmono) return false;
-    if (!(loss > Math.min(...previous.slice(0, previous.length - s.nonmono)))) return false;
+    if (s.kind !== "ntasgd" || this.averagingSince !== null || previous <= s.nonmono) return false;
+    if (!worseThanBestOf(previous - s.nonmono)) return false;
     this.averagingSince = this.step;
     return true;
   }
