@@ -61,8 +61,18 @@ export class RecurrentLayer {
     this.norm = opts.norm ? normParams(store, name, opts.norm, GH, hidden, this.math.hasCell) : null;
   }
 
+  /** h = 0 and, for the LSTM, c = 0: [B, H] each. */
   zeroState(batch: number): LayerState {
     return { h: tf.zeros([batch, this.hidden]), c: this.math.hasCell ? tf.zeros([batch, this.hidden]) : null };
+  }
+
+  /**
+   * The state a sequence starts from, [B, H] each: today zeros, as zeroState. Callers that start a sequence ask the
+   * layer, so that a learned initial state (Cooijmans et al. 2017, §2.1: "the initial states h0 and c0 are model
+   * parameters") is a change inside the layer alone.
+   */
+  initialState(batch: number): LayerState {
+    return this.zeroState(batch);
   }
 
   private sequenceNorm(training: boolean): SequenceNorm | null {

@@ -35,7 +35,7 @@ class TinyClassifier implements SequenceClassifier {
     this.output = new SoftmaxOutput(params, "output", H, classes, { init: init.uniform(0.5) });
   }
   forward(pixels: tf.Tensor3D, ctx: StepContext): tf.Tensor2D {
-    return lastStep(this.layer.forward(pixels, this.layer.zeroState(pixels.shape[1]), ctx).y);
+    return lastStep(this.layer.forward(pixels, this.layer.initialState(pixels.shape[1]), ctx).y);
   }
 }
 
