@@ -1,4 +1,4 @@
-// rnnc/runtime: the public surface that generated training code imports. One paper concept per file; this
+// rnnc/runtime: the public surface that generated training code imports (the layers behind it: README.md); this
 // module only re-exports. Generated code imports nothing else (not tfjs directly, not the compiler).
 export type { Scalar, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
 export { selectBackend, BACKEND_CHOICES, BackendError, type BackendChoice, type BackendInfo } from "./accel/backend.js";
@@ -8,7 +8,8 @@ export { ParameterStore } from "./model/parameters.js";
 export { Embedding } from "./model/embedding.js";
 export { RecurrentLayer, type CellKind, type LayerState, type RecurrentLayerOptions } from "./model/recurrent-layer.js";
 export { SoftmaxOutput, type LossScale } from "./model/softmax-loss.js";
-export { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "./model/language-model.js";
+export { StepContext } from "./model/step-context.js";
+export type { LanguageModel, ModelOutput, ModelSetup } from "./model/language-model.js";
 export { activationRegularization, temporalActivationRegularization, sumScalars } from "./model/activation-regularization.js";
 export type { RecurrentDropout, RecurrentDropoutMode } from "./model/recurrent-dropout.js";
 export type { MaskMode } from "./model/dropout.js";

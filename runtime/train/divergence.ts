@@ -3,8 +3,8 @@
 // per prediction, and an untrained model starts there. Training that stays above ln V + margin for `windows`
 // consecutive windows has lost everything it learnt and more: its learning rate is too high or its gradients
 // unbounded, and going on only burns time (a finite but diverged run used to end with "test perplexity Infinity").
-// A NaN or infinite loss is divergence at once. Both training loops (train.ts, train-classifier.ts) ask this one
-// detector and stop through one path (train.ts `stopRun`).
+// A NaN or infinite loss is divergence at once. The training driver (driver.ts) asks this one detector for every
+// task and stops through one path (errors.ts `stopRun`).
 
 /** The rule a generated module passes (`training.divergence`); null: off. */
 export interface DivergenceSpec {

@@ -14,7 +14,7 @@ export class TrainingError extends Error {
 }
 
 /**
- * The one way a run stops on a NaN, an infinite or a diverged loss (both training loops): the reason goes to
+ * The one way a run stops on a NaN, an infinite or a diverged loss (every task, through driver.ts): the reason goes to
  * metrics.jsonl, and the error says what was seen, where, against which limit, and what to try. Nothing is saved on
  * the way out, so the last checkpoint on disk stays the last good one.
  */

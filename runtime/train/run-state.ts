@@ -88,7 +88,7 @@ export async function openForEvaluation<M extends { experiment: string; bestEpoc
 /**
  * The start of a resumed run, before anything is written: `file` and the run's best checkpoint verified (a damaged
  * one is refused, and nothing in the run directory changes), an interrupted save finished or dropped, the
- * notes for the user printed. Shared by both training loops.
+ * notes for the user printed. Part of the driver (driver.ts), for every task.
  */
 export function resumeRun<M extends { experiment: string; bestEpoch: number | null }>(ckpts: RunCheckpoints, file: string, experiment: string, say: (line: string) => void): Resumed<M> {
   let r: Resumed<M>;

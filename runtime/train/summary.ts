@@ -15,7 +15,7 @@ export function runLine(r: { epochs: readonly { seconds: number }[]; epochsBefor
   return `${n} epoch${n === 1 ? "" : "s"}${r.epochsBefore === 0 ? " " : ""}${time} on ${r.backend}; best epoch ${r.bestEpoch ?? "-"}`;
 }
 
-/** What a language-model run's summary reads of its result (train.ts's RunResult has these fields). */
+/** What a language-model run's summary reads of its result (RunResult in train.ts has these fields). */
 export interface LmSummaryInput {
   readonly status: "done" | "interrupted";
   readonly runDir: string;

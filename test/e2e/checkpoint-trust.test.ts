@@ -22,7 +22,7 @@ const ARGS = ["run", "examples/quickstart.rnn", "--set", "data.tokens=24000", "-
 const tmp = tempDir("ckpt-trust");
 let a: Result;
 let dirA = "";
-/** The uninterrupted run's checkpoint steps, in order (runtime/checkpoint.ts's trace). */
+/** The uninterrupted run's checkpoint steps, in order (runtime/train/checkpoint.ts's trace). */
 let steps: string[] = [];
 
 beforeAll(async () => {

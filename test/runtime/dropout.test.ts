@@ -98,7 +98,7 @@ describe("dropout masks (cpu)", () => {
     expect(Array.from(first!)).toEqual(Array.from(a!));
     expect(countDiffering(a!, c!)).toBeGreaterThan(0.25 * a!.length);
     expect(countDiffering(first!, second!)).toBeGreaterThan(0.25 * a!.length);
-    // A resumed run restores the mask stream through getState/setState (runtime/train/train.ts checkpoints): any state must
+    // A resumed run restores the mask stream through getState/setState (runtime/train/driver.ts checkpoints): any state must
     // round-trip and continue the exact same stream.
     for (let seed = 0; seed < 20; seed++) {
       const r = new Rng(seed);

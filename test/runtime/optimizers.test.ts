@@ -8,7 +8,7 @@
 // gradients, so a changed lr applies to the whole buffer (TF's MomentumOptimizer would differ here).
 // Clipping (runtime/train/clip.ts, Pascanu et al. 2013; torch.nn.utils.clip_grad_norm_): ‖g‖ > max scales every gradient
 // by max/‖g‖; otherwise they are left untouched.
-// Weight decay lives in runtime/train/train.ts, not in the Optimizer: after clipping, g ← g + λ·θ (torch.optim's weight_decay, an
+// Weight decay lives in runtime/train/step.ts, not in the Optimizer: after clipping, g ← g + λ·θ (torch.optim's weight_decay, an
 // L2 term in the gradient, not AdamW's decoupled decay), so the decay term is not clipped. Checked through
 // runExperiment on a tiny synthetic corpus, one training window, reading the parameters back from the checkpoint.
 // Tolerances: float32 updates vs float64 reference over ≤ 4 steps of size up to ~1 (float32 ulp ~1e-7 each):
@@ -151,7 +151,7 @@ describe("global-norm clipping (runtime/train/clip.ts)", () => {
   });
 });
 
-// Weight decay and clipping as runtime/train/train.ts applies them, observed through one training window of a real run.
+// Weight decay and clipping as runtime/train/step.ts applies them, observed through one training window of a real run.
 const CLIP = 0.01, WD = 0.1;
 let uid = 0; // tfjs variable names are global to the engine: each run builds its model under a fresh prefix
 
@@ -184,7 +184,7 @@ async function oneWindow(optimizer: OptimizerSpec, clip: number | null, weightDe
     training: { epochs: 1, optimizer, schedule: { kind: "constant" }, clip, weightDecay, loss: "sum_steps", seed: 11 },
     createModel: (setup: ModelSetup) => (built = new TinyLm(setup.params, setup.vocab, prefix)),
   };
-  // θ₀: the same seed gives the same initial weights (runtime/train/train.ts draws them from new Rng(seed) first)
+  // θ₀: the same seed gives the same initial weights (runtime/train/driver.ts draws them from new Rng(seed) first)
   const initial = new TinyLm(new ParameterStore(new Rng(11)), 6, `${prefix}.init`);
   const runDir = join(dir, prefix);
   await runExperiment(exp, { runDir, backend: "cpu", epochs: 1, limitBatches: 1, progress: { write: () => {}, isTTY: false } });
@@ -197,7 +197,7 @@ async function oneWindow(optimizer: OptimizerSpec, clip: number | null, weightDe
   return out;
 }
 
-describe("weight decay and clipping in the training step (runtime/train/train.ts, one window)", () => {
+describe("weight decay and clipping in the training step (runtime/train/step.ts, one window)", () => {
   let dir = "";
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "rnnc-opt-")); });
   afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -231,7 +231,7 @@ describe("weight decay and clipping in the training step (runtime/train/train.ts
   });
 });
 
-describe("--limit-batches and --train-batches (runtime/train/train.ts)", () => {
+describe("--limit-batches and --train-batches (runtime/train/lm-task.ts)", () => {
   let dir = "";
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "rnnc-limit-")); });
   afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -267,7 +267,7 @@ describe("--limit-batches and --train-batches (runtime/train/train.ts)", () => {
   });
 });
 
-describe("the training step leaves no tensor behind (runtime/train/train.ts createTrainer)", () => {
+describe("the training step leaves no tensor behind (runtime/train/lm-task.ts createTrainer)", () => {
   // A leaked intermediate per step is invisible in a short test run but fills the 4 GiB wasm heap within an
   // epoch of a real one: weight decay's λθ once did exactly that.
   it.each([
