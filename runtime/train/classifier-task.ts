@@ -141,6 +141,9 @@ function classifierTask(exp: ClassifierExperiment, sets: LabelledSequences, mode
   const perEpoch = trainLimit !== undefined ? Math.min(trainLimit, full) : full;
   let partial = { nll: 0, correct: 0, count: 0 };
   const evaluateOn = (s: LabelledSequences["valid"], batch: number): Promise<ClassifierEval> => evaluateClassifier(model, s.split, s.indices, batch, sets.perm, opts.limitBatches, sets.pixels);
+  // The divergence probe: the first training batch's images in evaluation mode (no dropout, no noise on h_0, no draw
+  // from the mask stream, population statistics), so the run goes on exactly as without it.
+  const probeIdx = Int32Array.from({ length: Math.min(data.batch, sets.trainCount) }, (_, i) => i);
   return {
     unit: "batch",
     positionKey: "nextBatch",
@@ -186,6 +189,7 @@ function classifierTask(exp: ClassifierExperiment, sets: LabelledSequences, mode
     dispose: () => {},
     validate: () => evaluateOn(sets.valid, data.evalBatch),
     test: () => evaluateOn(sets.test, data.testBatch),
+    probe: async () => (await evaluateClassifier(model, sets.train, probeIdx, data.batch, sets.perm, undefined, sets.pixels)).loss,
     record: (epoch, lr, valid, seconds) => ({ epoch, lr, trainLoss: partial.nll / partial.count, trainAccuracy: partial.correct / partial.count, validLoss: valid.loss, validAccuracy: valid.accuracy, seconds }),
     better: (a, b) => a.validAccuracy > b.validAccuracy || (a.validAccuracy === b.validAccuracy && a.validLoss < b.validLoss),
     epochLine: (r, improved) => `train ${pct(r.trainAccuracy)}  valid ${pct(r.validAccuracy)} (loss ${r.validLoss.toFixed(4)})${improved ? " *" : ""}  ${formatDuration(r.seconds)}`,
