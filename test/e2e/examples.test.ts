@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsHost } from "../../compiler/cli/fs-host.js";
 import { compile } from "../../compiler/compile.js";
 import { DATASET_FILES, type DatasetId } from "../../runtime/data/dataset-files.js";
-import { Rng } from "../../runtime/rng.js";
+import { Rng } from "../../runtime/base/rng.js";
 import { expectExit, KILL_MS, readMetrics, requireBuild, rnnc, ROOT, tempDir } from "./cli.js";
 
 const data = resolve(ROOT, process.env["RNNC_DATA"] ?? "../shared/data");
