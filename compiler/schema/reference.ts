@@ -8,7 +8,9 @@ export const REFERENCE_END = (block: BlockName): string => `<!-- /settings:${blo
 
 const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
-const number = (n: number): string => (Math.abs(n) >= 10_000 ? n.toLocaleString("en-US").replace(/,/g, " ") : String(n));
+/** 200 000 and 1e-5, as the prose of the reference writes numbers. */
+const number = (n: number): string =>
+  Math.abs(n) >= 10_000 ? n.toLocaleString("en-US").replace(/,/g, " ") : n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential().replace("e+", "e") : String(n);
 
 function param(p: ParamDecl): string {
   const d = p.default === undefined ? "" : ` = ${number(p.default)}`;
@@ -23,6 +25,7 @@ export function variantsText(v: Variants): string {
 
 /** The value column: the shape of the value, as a user writes it. */
 function valueText(s: Setting): string {
+  if (s.valueText !== undefined) return s.valueText;
   switch (s.shape.kind) {
     case "number":
       return s.shape.range.text;
@@ -34,7 +37,8 @@ function valueText(s: Setting): string {
       return variantsText(s.shape.variants);
     case "block":
     case "custom":
-      return `\`${s.syntax.slice(s.key.length + 1)}\``;
+      // `layers N CELL  or  layers [CELL, …]` → `N CELL` or `[CELL, …]`
+      return `\`${s.syntax.slice(s.key.length + 1).replace(`  or  ${s.key} `, "` or `")}\``;
   }
 }
 

@@ -64,6 +64,8 @@ export interface Setting {
   readonly what: string;
   /** The default, or a function of the data set or norm kind; "required" when a spec must write it. */
   readonly default: DefaultValue | ((c: DefaultContext) => DefaultValue) | "required";
+  /** The value column of the reference, where the shape alone would not say it. */
+  readonly valueText?: string;
   /** The default as the reference writes it, where the value alone would not say it. */
   readonly defaultText?: string;
   /** One line: what the setting does. */
@@ -209,7 +211,7 @@ export const SETTINGS: readonly Setting[] = [
   // norm
   { block: "norm", key: "on", shape: CUSTOM, syntax: "on [input, recurrent, cell]", what: "normalization site", default: ["input", "recurrent", "cell"] as unknown as DefaultValue, defaultText: "all three", meaning: "which sites: W_x·x, W_h·h, c_t before tanh", paper: "Cooijmans et al. 2017 eq. 6–8", path: "model.norm.sites" },
   { block: "norm", key: "gamma", shape: num(range.positive), syntax: "gamma N", what: "the initial γ", default: (c) => (c.norm === "layer" ? 1.0 : 0.1), defaultText: "batch 0.1, layer 1.0", meaning: "initial γ; 0.1 keeps the gates out of saturation", paper: "Cooijmans et al. 2017 §4", path: "model.norm.gamma" },
-  { block: "norm", key: "stats", shape: call(NORM_STATS, "stats per_step"), syntax: "stats per_step | per_step(max_steps = N) | shared", what: "statistics mode", default: "per_step", meaning: "batch norm: statistics per time step; steps beyond T_max reuse T_max's. `shared` is the known bug of many ports, allowed for ablations with a warning", only: "batch norm", path: "model.norm.stats" },
+  { block: "norm", key: "stats", shape: call(NORM_STATS, "stats per_step"), syntax: "stats per_step | per_step(max_steps = N) | shared", valueText: "`per_step` | `per_step(max_steps = N)` | `shared`", what: "statistics mode", default: "per_step", meaning: "batch norm: statistics per time step; steps beyond T_max reuse T_max's. `shared` is the known bug of many ports, allowed for ablations with a warning", only: "batch norm", path: "model.norm.stats" },
   // Cooijmans et al. 2017 §4 keep population statistics as moving averages; 0.05 is this compiler's rate.
   { block: "norm", key: "momentum", shape: num(range.probability), syntax: "momentum N", what: "the population-statistics rate", default: (c) => (c.norm === "layer" ? 0 : 0.05), defaultText: "0.05", meaning: "batch norm: moving-average rate of the population statistics", only: "batch norm", path: "model.norm.momentum" },
   { block: "norm", key: "epsilon", shape: num(range.positive), syntax: "epsilon N", what: "ε", default: 1e-5, meaning: "added to the variance before its square root", path: "model.norm.epsilon" },
