@@ -68,6 +68,8 @@ export interface Setting {
   readonly valueText?: string;
   /** The default as the reference writes it, where the value alone would not say it. */
   readonly defaultText?: string;
+  /** The value at which the setting does nothing (`tie false`, `weight_decay 0`): `rnnc diff` shows it as absent. */
+  readonly neutral?: DefaultValue;
   /** One line: what the setting does. */
   readonly meaning: string;
   /** The paper (name, year, section) that motivates it. */
@@ -195,7 +197,7 @@ export const SETTINGS: readonly Setting[] = [
   { block: "data", key: "tokens", shape: num(range.positiveInt), syntax: "tokens N", what: "the corpus size", default: 200_000, meaning: "size of the synthetic corpus in tokens", only: "`synthetic`", path: "data.synthetic.tokens" },
   { block: "data", key: "seed", shape: num(range.nonNegativeInt), syntax: "seed N", what: "the corpus seed", default: 1, meaning: "seed of the synthetic corpus (the training seed is `train { seed N }`)", only: "`synthetic`", path: "data.synthetic.seed" },
   { block: "data", key: "permutation_seed", shape: num(range.nonNegativeInt), syntax: "permutation_seed N", what: "the permutation seed", default: 0, meaning: "seed of the fixed pixel permutation", only: "`pmnist`", path: "data.permutationSeed" },
-  { block: "data", key: "random_crop", shape: FLAG, syntax: "random_crop [true | false]", what: "'random_crop'", default: false, meaning: "start each epoch at a random offset", paper: "Cooijmans et al. 2017 §5.2 (PTB-char)", only: "language models", path: "data.randomCrop" },
+  { block: "data", key: "random_crop", shape: FLAG, neutral: false, syntax: "random_crop [true | false]", what: "'random_crop'", default: false, meaning: "start each epoch at a random offset", paper: "Cooijmans et al. 2017 §5.2 (PTB-char)", only: "language models", path: "data.randomCrop" },
 
   // model
   { block: "model", key: "embed", shape: CUSTOM, syntax: "embed N | none", what: "the embedding size", default: null, defaultText: "first layer's width", meaning: "embedding size; `none` feeds raw values", path: "model.embed" },
@@ -204,9 +206,9 @@ export const SETTINGS: readonly Setting[] = [
   { block: "model", key: "recurrent_init", shape: call(INITS, "recurrent_init uniform(0.1)"), syntax: "recurrent_init uniform(0.1) | inv_sqrt_hidden | normal(0.01) | orthogonal | identity | xavier", what: "initializer", default: null, defaultText: "same as `init`", meaning: "W_hh", path: "model.recurrentInit.kind" },
   { block: "model", key: "embed_init", shape: call(INITS, "embed_init uniform(0.1)"), syntax: "embed_init uniform(0.1) | inv_sqrt_hidden | normal(0.01) | orthogonal | identity | xavier", what: "initializer", default: null, defaultText: "same as `init`", meaning: "the embedding", path: "model.embedInit.kind" },
   { block: "model", key: "forget_bias", shape: num(range.any), syntax: "forget_bias N", what: "the forget-gate bias", default: 0, meaning: "initial forget-gate bias of LSTMs", only: "LSTM layers", path: "model.forgetBias", emit: { piece: "RecurrentLayer", option: "forgetBias" } },
-  { block: "model", key: "tie", shape: FLAG, syntax: "tie [true | false]", what: "'tie'", default: false, meaning: "share the embedding with the softmax (needs `embed` = last layer's width)", paper: "Press & Wolf 2017; Inan et al. 2017", path: "model.tie" },
+  { block: "model", key: "tie", shape: FLAG, neutral: false, syntax: "tie [true | false]", what: "'tie'", default: false, meaning: "share the embedding with the softmax (needs `embed` = last layer's width)", paper: "Press & Wolf 2017; Inan et al. 2017", path: "model.tie" },
   { block: "model", key: "norm", shape: CUSTOM, syntax: "norm batch | layer | none { … }", what: "normalization", default: null, defaultText: "none", meaning: "recurrent batch or layer normalization (below)", paper: "Cooijmans et al. 2017; Ba et al. 2016", path: "model.norm.kind", opens: "norm" },
-  { block: "model", key: "initial_state_noise", shape: num(range.nonNegative), syntax: "initial_state_noise N", what: "the initial-state noise", default: 0, meaning: "std of Gaussian noise on h₀", paper: "Cooijmans et al. 2017 §5.1 (in-order MNIST)", path: "model.initialStateNoise" },
+  { block: "model", key: "initial_state_noise", shape: num(range.nonNegative), neutral: 0, syntax: "initial_state_noise N", what: "the initial-state noise", default: 0, meaning: "std of Gaussian noise on h₀", paper: "Cooijmans et al. 2017 §5.1 (in-order MNIST)", path: "model.initialStateNoise" },
 
   // norm
   { block: "norm", key: "on", shape: CUSTOM, syntax: "on [input, recurrent, cell]", what: "normalization site", default: ["input", "recurrent", "cell"] as unknown as DefaultValue, defaultText: "all three", meaning: "which sites: W_x·x, W_h·h, c_t before tanh", paper: "Cooijmans et al. 2017 eq. 6–8", path: "model.norm.sites" },
@@ -220,15 +222,15 @@ export const SETTINGS: readonly Setting[] = [
   { block: "dropout", key: "input", shape: CUSTOM, syntax: `input ${V}`, what: "input dropout", default: 0, meaning: "embedding → layer 1", paper: "Zaremba et al. 2014 §3", path: "dropout.input.p" },
   { block: "dropout", key: "between", shape: CUSTOM, syntax: `between ${V}`, what: "between dropout", default: 0, meaning: "layer l → layer l+1", paper: "Zaremba et al. 2014 §3", path: "dropout.between.p" },
   { block: "dropout", key: "output", shape: CUSTOM, syntax: `output ${V}`, what: "output dropout", default: 0, meaning: "last layer → softmax", paper: "Zaremba et al. 2014 §3", path: "dropout.output.p" },
-  { block: "dropout", key: "embedding", shape: num(range.probability), syntax: "embedding P", what: "embedding dropout", default: 0, meaning: "whole word types: rows of the embedding matrix", paper: "Gal & Ghahramani 2016 §4.2", path: "dropout.embedding.p" },
+  { block: "dropout", key: "embedding", shape: num(range.probability), neutral: 0, syntax: "embedding P", what: "embedding dropout", default: 0, meaning: "whole word types: rows of the embedding matrix", paper: "Gal & Ghahramani 2016 §4.2", path: "dropout.embedding.p" },
   { block: "dropout", key: "recurrent", shape: CUSTOM, syntax: "recurrent P [variational | per_step]", what: "recurrent dropout", default: 0, meaning: "a mask on h_{t-1}: one per sequence (`variational`, default) or a fresh one each step (`per_step`, warned)", paper: "Gal & Ghahramani 2016", path: "dropout.recurrent.p" },
-  { block: "dropout", key: "weight", shape: num(range.probability), syntax: "weight P", what: "weight dropout", default: 0, meaning: "DropConnect on W_hh, one mask per batch (AWD-LSTM weight drop)", paper: "Merity et al. 2018 §2", path: "dropout.weight.p" },
+  { block: "dropout", key: "weight", shape: num(range.probability), neutral: 0, syntax: "weight P", what: "weight dropout", default: 0, meaning: "DropConnect on W_hh, one mask per batch (AWD-LSTM weight drop)", paper: "Merity et al. 2018 §2", path: "dropout.weight.p" },
   { block: "dropout", key: "zoneout", shape: CUSTOM, syntax: "zoneout [cell P] [hidden P]", what: "zoneout", default: 0, meaning: "keep units of c and/or h at their previous values; `zoneout P` sets both", paper: "Krueger et al. 2017", path: "dropout.zoneout.cell" },
 
   // regularize
   { block: "regularize", key: "ar", shape: CUSTOM, syntax: "ar α [dropped | raw]", what: "the AR coefficient", default: 0, defaultText: "0, dropped", meaning: "α·mean((m ⊙ h_t)²) on the last layer's dropped output", paper: "Merity et al. 2017 eq. 1", path: "regularize.ar.alpha" },
   { block: "regularize", key: "tar", shape: CUSTOM, syntax: "tar β [dropped | raw]", what: "the TAR coefficient", default: 0, defaultText: "0, raw", meaning: "β·mean((h_t − h_{t+1})²) on the last layer's raw output", paper: "Merity et al. 2017 eq. 2", path: "regularize.tar.beta" },
-  { block: "regularize", key: "weight_decay", shape: num(range.nonNegative), syntax: "weight_decay λ", what: "the weight decay", default: 0, meaning: "L2 on the weights", path: "regularize.weightDecay" },
+  { block: "regularize", key: "weight_decay", shape: num(range.nonNegative), neutral: 0, syntax: "weight_decay λ", what: "the weight decay", default: 0, meaning: "L2 on the weights", path: "regularize.weightDecay" },
 
   // train
   { block: "train", key: "epochs", shape: num(range.positiveInt), syntax: "epochs N", what: "the number of epochs", default: 10, meaning: "passes over the training data", path: "train.epochs" },
