@@ -245,14 +245,21 @@ export const SETTINGS: readonly Setting[] = [
 
 // ── derived tables ──────────────────────────────────────────────────────────────────────────────────────────
 
-/** The settings of one block, in declaration order. */
-export function settingsOf(block: BlockName): readonly Setting[] {
-  return SETTINGS.filter((s) => s.block === block);
+const BY_BLOCK = new Map<BlockName, Setting[]>();
+const BY_ID = new Map<string, Setting>();
+for (const s of SETTINGS) {
+  BY_BLOCK.set(s.block, [...(BY_BLOCK.get(s.block) ?? []), s]);
+  BY_ID.set(`${s.block}.${s.key}`, s);
 }
 
-/** The setting `key` of `block`; a typo here is a bug, so it throws. */
+/** The settings of one block, in declaration order. */
+export function settingsOf(block: BlockName): readonly Setting[] {
+  return BY_BLOCK.get(block) ?? [];
+}
+
+/** The setting `key` of `block` (looked up once per statement of every experiment: a map). A typo here is a bug. */
 export function setting(block: BlockName, key: string): Setting {
-  const s = SETTINGS.find((x) => x.block === block && x.key === key);
+  const s = BY_ID.get(`${block}.${key}`);
   if (!s) throw new Error(`no setting ${block}.${key} in the schema`);
   return s;
 }
