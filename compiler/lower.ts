@@ -32,6 +32,21 @@ function simpleSettings(cx: LowerContext, block: BlockName, b: RBlock, dc: Defau
   };
 }
 
+/**
+ * Every simple setting of `block` that fills a field of the IR object at `prefix` directly (`model.forgetBias` for
+ * `model`), read by its declaration and defaulted: the fields a block's assembly need not name one by one, so a new
+ * simple setting reaches the IR from its declaration alone (new fields come after the ones the assembly places).
+ */
+function simpleFields(cx: LowerContext, block: BlockName, prefix: string, b: RBlock, dc: DefaultContext = {}): Record<string, unknown> {
+  const get = simpleSettings(cx, block, b, dc);
+  const out: Record<string, unknown> = {};
+  for (const s of settingsOf(block)) {
+    const field = s.path?.startsWith(`${prefix}.`) ? s.path.slice(prefix.length + 1) : undefined;
+    if (field && !field.includes(".") && (s.shape.kind === "number" || s.shape.kind === "flag" || s.shape.kind === "word")) out[field] = get(s.key);
+  }
+  return out;
+}
+
 /** Warns that the statement `key` of `b`, when written, has no effect (`why`) unless `applies`. */
 const noEffectUnless = (cx: LowerContext, b: RBlock) => (key: string, applies: boolean, why: string): void => {
   const e = b.get(key);
@@ -194,7 +209,6 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
   head.done();
   if (!kind || kind === "none") return null;
   const b = entry.block ?? new Map<string, REntry>();
-  const get = simpleSettings(cx, "norm", b, { norm: kind });
   let sites: ir.NormSite[] = [...NORM_SITES];
   const on = b.get("on");
   if (on) {
@@ -210,9 +224,7 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
       cx.origin("model.norm.sites", r.at(v!.span));
     }
   }
-  const gamma = get<number>("gamma");
-  const epsilon = get<number>("epsilon");
-  const momentum = get<number>("momentum");
+  const { gamma, momentum, epsilon, ...more } = simpleFields(cx, "norm", "model.norm", b, { norm: kind }) as Pick<ir.NormIR, "gamma" | "momentum" | "epsilon">;
   let stats: ir.NormIR["stats"] = "per_step";
   let maxSteps: number | null = null;
   const shape = readCallSetting(cx, b, setting("norm", "stats"));
@@ -223,12 +235,12 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
   }
   const only = noEffectUnless(cx, b);
   for (const k of ["stats", "momentum"]) only(k, kind !== "layer", "layer norm keeps no statistics");
-  return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon };
+  return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon, ...more };
 }
 
 function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): Omit<ir.ModelIR, "embed"> & { embed: number | null | undefined } | undefined {
   const b = entry?.block ?? new Map<string, REntry>();
-  const get = simpleSettings(cx, "model", b);
+  const { forgetBias, tie, ...more } = simpleFields(cx, "model", "model", b) as Pick<ir.ModelIR, "forgetBias" | "tie">;
   const layers = lowerLayers(cx, b.get("layers"), entry ? { file: entry.file, span: entry.stmt.key.span } : expLoc);
   let embed: number | null | undefined = undefined; // undefined: not written, decided once the task is known
   const em = b.get("embed");
@@ -246,12 +258,9 @@ function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): O
   const init = lowerInit(cx, b, "init", DEFAULTS.model.init);
   const recurrentInit = lowerInit(cx, b, "recurrent_init", init);
   const embedInit = lowerInit(cx, b, "embed_init", init);
-  const forgetBias = get<number>("forget_bias");
-  const initialStateNoise = get<number>("initial_state_noise");
-  const tie = get<boolean>("tie");
   const norm = lowerNorm(cx, b.get("norm"));
   if (!layers) return undefined;
-  return { embed, layers, init, recurrentInit, embedInit, forgetBias, tie, norm, initialStateNoise };
+  return { embed, layers, init, recurrentInit, embedInit, forgetBias, tie, norm, ...(more as Pick<ir.ModelIR, "initialStateNoise">) };
 }
 
 // ── dropout ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -343,10 +352,7 @@ function lowerRegularize(cx: LowerContext, entry: REntry | undefined): ir.Regula
 
 function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const b = entry?.block ?? new Map<string, REntry>();
-  const get = simpleSettings(cx, "train", b);
-  const epochs = get<number>("epochs");
-  const seed = get<number>("seed");
-  const loss = get<ir.TrainIR["loss"]>("loss");
+  const { epochs, seed, loss, ...more } = simpleFields(cx, "train", "train", b) as Pick<ir.TrainIR, "epochs" | "seed" | "loss">;
   let clip: number | null = DEFAULTS.train.clip;
   const ce = b.get("clip");
   if (ce) {
@@ -371,7 +377,7 @@ function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const divergence = asIR<ir.DivergenceIR>("divergence", DEFAULTS.divergence);
   // Healthy runs have single windows far above ln V early on (specs/language.md, "Divergence"): one is not enough.
   if (divergence.kind === "above_uniform" && divergence.windows === 1) cx.report(Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? cx.locs.get("train.divergence.kind")!));
-  return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence };
+  return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence, ...more };
 }
 
 // ── where a stray argument belongs ──────────────────────────────────────────────────────────────────────────
