@@ -235,7 +235,7 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
   }
   const only = noEffectUnless(cx, b);
   for (const k of ["stats", "momentum"]) only(k, kind !== "layer", "layer norm keeps no statistics");
-  return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon, ...more };
+  return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon, ...(more as Omit<ir.NormIR, "kind" | "sites" | "gamma" | "stats" | "maxSteps" | "momentum" | "epsilon">) };
 }
 
 function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): Omit<ir.ModelIR, "embed"> & { embed: number | null | undefined } | undefined {
@@ -260,7 +260,7 @@ function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): O
   const embedInit = lowerInit(cx, b, "embed_init", init);
   const norm = lowerNorm(cx, b.get("norm"));
   if (!layers) return undefined;
-  return { embed, layers, init, recurrentInit, embedInit, forgetBias, tie, norm, ...(more as Pick<ir.ModelIR, "initialStateNoise">) };
+  return { embed, layers, init, recurrentInit, embedInit, forgetBias, tie, norm, ...(more as Omit<ir.ModelIR, "embed" | "layers" | "init" | "recurrentInit" | "embedInit" | "forgetBias" | "tie" | "norm">) };
 }
 
 // ── dropout ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -377,7 +377,7 @@ function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const divergence = asIR<ir.DivergenceIR>("divergence", DEFAULTS.divergence);
   // Healthy runs have single windows far above ln V early on (specs/language.md, "Divergence"): one is not enough.
   if (divergence.kind === "above_uniform" && divergence.windows === 1) cx.report(Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? cx.locs.get("train.divergence.kind")!));
-  return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence, ...more };
+  return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence, ...(more as Omit<ir.TrainIR, "epochs" | "optimizer" | "schedule" | "clip" | "seed" | "loss" | "bptt" | "divergence">) };
 }
 
 // ── where a stray argument belongs ──────────────────────────────────────────────────────────────────────────
