@@ -98,6 +98,19 @@ describe("schema", () => {
     }
   });
 
+  it("an argument of any declared call, written as a key of its block, is sent to the statement that takes it", () => {
+    // `train { windows 5 }` → "'windows' is an argument of `divergence`": the call tables are the schema's.
+    for (const s of SETTINGS) {
+      const variants = s.shape.kind === "call" || s.shape.kind === "custom" ? s.shape.variants : undefined;
+      for (const p of Object.values(variants ?? {}).flat()) {
+        if (STATEMENT_KEYWORDS[s.block].includes(p.name)) continue; // a key of the block itself (`epochs`)
+        const r = compile("a.rnn", memoryHost({ "a.rnn": specWith(s, `${p.name} 1`) }));
+        const d = r.diagnostics.find((x) => x.code === "E0206");
+        expect(d?.hint, `${s.block}: ${p.name}`).toMatch(/is an argument of `\w+`/);
+      }
+    }
+  });
+
   it("a misspelled key of any block is suggested from the schema", () => {
     for (const s of SETTINGS.filter((x) => x.block !== "experiment" && x.key.length >= 5)) {
       const typo = s.key.slice(0, -1) + "q"; // one substitution
