@@ -1,73 +1,76 @@
-// The one table of defaults. Every spec is resolved against it; the IR marks these values' origin "default".
-// Data set facts (vocabulary, classes, sequence length) live here too, because checks and estimates need them.
-import type { Dataset, DropoutIR, RegularizeIR } from "./ir.js";
+// The defaults every spec is resolved against, read off the schema's declarations (compiler/schema/settings.ts):
+// no value is spelled here except the compiler's own limits. The IR marks these values' origin "default".
+import type { Dataset, DropoutIR, RegularizeIR } from "./schema/ir.js";
+import { BPTT_POLICIES, DATASET_FACTS, defaultOf, DIVERGENCE_RULES, OPTIMIZERS, SCHEDULES, setting, type BlockName, type DefaultContext, type Variants } from "./schema/index.js";
+
+export { DATASET_FACTS, type DatasetFacts } from "./schema/datasets.js";
+
+const num = (block: BlockName, key: string, c?: DefaultContext): number => defaultOf(setting(block, key), c) as number;
+const bool = (block: BlockName, key: string): boolean => defaultOf(setting(block, key)) as boolean;
+/** The default arguments of a call variant, by name. */
+const args = (v: Variants, callee: string): Record<string, number> => Object.fromEntries(v[callee]!.filter((p) => p.default !== undefined).map((p) => [p.name, p.default!]));
+
+const O = <K extends string>(callee: K, names: readonly string[]): Record<string, number> => {
+  const a = args(OPTIMIZERS, callee);
+  return Object.fromEntries(names.map((n) => [n, a[n]!]));
+};
 
 export const DEFAULTS = {
-  data: { batch: 20, bptt: 35, evalBatch: 10, testBatch: 1, stateful: true, randomCrop: false },
-  synthetic: { vocab: 32, order: 2, tokens: 200_000, seed: 1 },
-  task: "lm" as const,
+  data: {
+    batch: num("data", "batch"),
+    bptt: num("data", "bptt"),
+    evalBatch: num("data", "eval_batch"),
+    testBatch: num("data", "test_batch"),
+    stateful: defaultOf(setting("data", "stateful"), { facts: DATASET_FACTS.ptb }) as boolean,
+    randomCrop: bool("data", "random_crop"),
+  },
+  synthetic: { vocab: num("data", "vocab"), order: num("data", "order"), tokens: num("data", "tokens"), seed: num("data", "seed") },
+  task: defaultOf(setting("experiment", "task")) as "lm",
   model: {
-    init: { kind: "uniform", scale: 0.1 } as const,
-    forgetBias: 0,
-    tie: false,
-    initialStateNoise: 0,
+    init: defaultOf(setting("model", "init")) as { readonly kind: "uniform"; readonly scale: number },
+    forgetBias: num("model", "forget_bias"),
+    tie: bool("model", "tie"),
+    initialStateNoise: num("model", "initial_state_noise"),
   },
   norm: {
-    batch: { gamma: 0.1, momentum: 0.05, epsilon: 1e-5 }, // Cooijmans et al. 2017 §4: γ₀ = 0.1; population rate 0.05
-    layer: { gamma: 1.0, momentum: 0, epsilon: 1e-5 }, // Ba et al. 2016
+    batch: { gamma: num("norm", "gamma", { norm: "batch" }), momentum: num("norm", "momentum", { norm: "batch" }), epsilon: num("norm", "epsilon", { norm: "batch" }) },
+    layer: { gamma: num("norm", "gamma", { norm: "layer" }), momentum: num("norm", "momentum", { norm: "layer" }), epsilon: num("norm", "epsilon", { norm: "layer" }) },
   },
   dropout: {
-    input: { p: 0, mask: "per_step" },
-    between: { p: 0, mask: "per_step" },
-    output: { p: 0, mask: "per_step" },
-    embedding: { p: 0 },
-    recurrent: { p: 0, mode: "variational" },
-    weight: { p: 0 },
-    zoneout: { cell: 0, hidden: 0 },
-  } satisfies DropoutIR,
+    input: { p: num("dropout", "input"), mask: "per_step" },
+    between: { p: num("dropout", "between"), mask: "per_step" },
+    output: { p: num("dropout", "output"), mask: "per_step" },
+    embedding: { p: num("dropout", "embedding") },
+    recurrent: { p: num("dropout", "recurrent"), mode: "variational" },
+    weight: { p: num("dropout", "weight") },
+    zoneout: { cell: num("dropout", "zoneout"), hidden: num("dropout", "zoneout") },
+  } satisfies DropoutIR as DropoutIR,
   regularize: {
-    ar: { alpha: 0, on: "dropped" }, // Merity et al. 2017: AR on the dropped output …
-    tar: { beta: 0, on: "raw" }, // … TAR on the raw output
-    weightDecay: 0,
-  } satisfies RegularizeIR,
+    ar: { alpha: num("regularize", "ar"), on: "dropped" }, // Merity et al. 2017: AR on the dropped output …
+    tar: { beta: num("regularize", "tar"), on: "raw" }, // … TAR on the raw output
+    weightDecay: num("regularize", "weight_decay"),
+  } satisfies RegularizeIR as RegularizeIR,
   train: {
-    epochs: 10,
-    optimizer: { kind: "sgd", lr: 1, momentum: 0 } as const,
-    clip: null,
-    seed: 0,
-    loss: "mean" as const,
+    epochs: num("train", "epochs"),
+    optimizer: defaultOf(setting("train", "optimizer")) as { readonly kind: "sgd"; readonly lr: number; readonly momentum: number },
+    clip: defaultOf(setting("train", "clip")) as number | null,
+    seed: num("train", "seed"),
+    loss: defaultOf(setting("train", "loss")) as "mean" | "sum_steps",
   },
   optimizers: {
-    sgd: { momentum: 0 },
-    adam: { lr: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-    rmsprop: { lr: 0.001, decay: 0.9, momentum: 0, epsilon: 1e-8 },
-    ntasgd: { nonmono: 5 }, // awd-lstm-lm's default
+    sgd: O("sgd", ["momentum"]),
+    adam: O("adam", ["lr", "beta1", "beta2", "epsilon"]),
+    rmsprop: O("rmsprop", ["lr", "decay", "momentum", "epsilon"]),
+    ntasgd: O("ntasgd", ["nonmono"]),
   },
-  variableBptt: { p: 0.95, std: 5 }, // awd-lstm-lm
+  variableBptt: args(BPTT_POLICIES, "variable") as { readonly p: number; readonly std: number },
   /** Divergence stop: margin in nats over ln V and consecutive windows; measured to spare healthy runs (specs/language.md). */
-  divergence: { kind: "above_uniform", margin: 1, windows: 20 } as const,
-  plateauPatience: 0,
+  divergence: { kind: "above_uniform", ...args(DIVERGENCE_RULES, "above_uniform") } as { readonly kind: "above_uniform"; readonly margin: number; readonly windows: number },
+  plateauPatience: args(SCHEDULES, "plateau")["patience"]!,
   /** Refuse models whose estimated training memory exceeds this (about half of a 24 GiB machine). */
   maxMemoryBytes: 12 * 2 ** 30,
   maxSweepVariants: 64,
 } as const;
 
-export interface DatasetFacts {
-  readonly level: "word" | "char" | "pixel";
-  readonly vocab: number | null;
-  readonly task: "lm" | "classify";
-  readonly classes: number | null;
-  /** Fixed sequence length (pixel MNIST: 28×28). */
-  readonly length: number | null;
-}
-
-export const DATASET_FACTS: Readonly<Record<Dataset, DatasetFacts>> = {
-  ptb: { level: "word", vocab: 10_000, task: "lm", classes: null, length: null },
-  ptb_char: { level: "char", vocab: 50, task: "lm", classes: null, length: null },
-  wikitext2: { level: "word", vocab: 33_278, task: "lm", classes: null, length: null },
-  text8: { level: "char", vocab: 27, task: "lm", classes: null, length: null },
-  mnist: { level: "pixel", vocab: null, task: "classify", classes: 10, length: 784 },
-  pmnist: { level: "pixel", vocab: null, task: "classify", classes: 10, length: 784 },
-  synthetic: { level: "word", vocab: null, task: "lm", classes: null, length: null },
-  text: { level: "word", vocab: null, task: "lm", classes: null, length: null },
-};
+/** The data sets, for callers that list them. */
+export type { Dataset };

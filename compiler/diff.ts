@@ -3,6 +3,7 @@
 // with no effect (a site at p = 0, a regularizer at 0) counts as absent. Formatting, comments and the
 // `extends` path that produced a value never show up; where each value came from does.
 import type * as ir from "./ir.js";
+import { EXPERIMENT_BLOCK, settingsOf as settingsOfBlock, type BlockName, type IRPath, type Setting as Declared } from "./schema/index.js";
 
 export interface Setting {
   readonly value: string;
@@ -33,76 +34,97 @@ function layersText(layers: readonly ir.LayerIR[]): string {
   return texts.every((t) => t === texts[0]) ? `${layers.length} × ${texts[0]}` : `[${texts.join(", ")}]`;
 }
 
+/** One line of `rnnc diff`: its name, its value (null: absent, no effect) and the IR paths whose origin it shows. */
+interface Line {
+  readonly name: string;
+  readonly value: string | null;
+  readonly paths: readonly IRPath[];
+}
+
+type SettingId = `${BlockName}.${string}`;
+
+const line = (name: string, value: string | null, ...paths: IRPath[]): Line => ({ name, value, paths });
+const vertical = (e: ir.ExperimentIR, site: "input" | "between" | "output"): Line => {
+  const d = e.dropout[site];
+  const applies = d.p > 0 && (site !== "between" || e.model.layers.length > 1);
+  return line(`dropout.${site}`, applies ? `${fmtNum(d.p)} ${d.mask}` : null, `dropout.${site}.p`, `dropout.${site}.mask`);
+};
+const callText = (v: { readonly kind: string }, bare: string): string => {
+  const { kind, ...args } = v;
+  return kind === bare ? bare : call(kind, args);
+};
+/** `recurrent_init` and `embed_init` are listed only where they differ from `init`: a change of it shows once. */
+const initUnlessSame = (e: ir.ExperimentIR, name: string, i: ir.InitIR, path: IRPath, applies = true): Line =>
+  line(name, !applies || initText(i) === initText(e.model.init) ? null : initText(i), path);
+
+/**
+ * The settings whose diff line is not their plain value: composite values, settings shown together (the synthetic
+ * corpus, the norm), and the lines of the data head. A setting mapped to [] shows within another's line.
+ */
+const SPECIAL: Readonly<Partial<Record<SettingId, (e: ir.ExperimentIR) => readonly Line[]>>> = {
+  "experiment.data": (e) => [line("data.dataset", e.data.dataset, "data.dataset"), line("data.path", e.data.path, "data.path")],
+  "experiment.task": (e) => [line("task", e.task.kind, "task.kind")],
+  "data.order": (e) => [line("data.synthetic", e.data.synthetic ? call("markov", e.data.synthetic) : null, "data.synthetic.order", "data.synthetic.tokens", "data.synthetic.seed")],
+  "data.tokens": () => [],
+  "data.seed": () => [],
+  "model.embed": (e) => [line("model.embed", e.model.embed === null ? null : String(e.model.embed), "model.embed")],
+  "model.layers": (e) => [line("model.layers", layersText(e.model.layers), ...e.model.layers.flatMap((_, i) => [`model.layers.${i}.hidden`, `model.layers.${i}.cell`] as const), "model.layers.length")],
+  "model.init": (e) => [line("model.init", initText(e.model.init), "model.init.kind")],
+  "model.recurrent_init": (e) => [initUnlessSame(e, "model.recurrent_init", e.model.recurrentInit, "model.recurrentInit.kind")],
+  "model.embed_init": (e) => [initUnlessSame(e, "model.embed_init", e.model.embedInit, "model.embedInit.kind", e.model.embed !== null)],
+  "model.norm": (e) => {
+    const n = e.model.norm;
+    if (!n) return [line("model.norm", null)];
+    const extra = n.kind === "batch" ? `, stats = ${n.stats}${n.maxSteps ? `(${n.maxSteps})` : ""}, momentum = ${fmtNum(n.momentum)}` : "";
+    return [line("model.norm", `${n.kind}(on = [${n.sites.join(", ")}], gamma = ${fmtNum(n.gamma)}${extra}, epsilon = ${fmtNum(n.epsilon)})`, "model.norm.kind", "model.norm.gamma", "model.norm.sites")];
+  },
+  "dropout.input": (e) => [vertical(e, "input")],
+  "dropout.between": (e) => [vertical(e, "between")],
+  "dropout.output": (e) => [vertical(e, "output")],
+  "dropout.recurrent": (e) => [line("dropout.recurrent", e.dropout.recurrent.p > 0 ? `${fmtNum(e.dropout.recurrent.p)} ${e.dropout.recurrent.mode}` : null, "dropout.recurrent.p", "dropout.recurrent.mode")],
+  "dropout.zoneout": (e) => (["cell", "hidden"] as const).map((part) => line(`dropout.zoneout.${part}`, e.dropout.zoneout[part] > 0 ? fmtNum(e.dropout.zoneout[part]) : null, `dropout.zoneout.${part}`)),
+  "regularize.ar": (e) => [line("regularize.ar", e.regularize.ar.alpha > 0 ? `α = ${fmtNum(e.regularize.ar.alpha)} on ${e.regularize.ar.on}` : null, "regularize.ar.alpha", "regularize.ar.on")],
+  "regularize.tar": (e) => [line("regularize.tar", e.regularize.tar.beta > 0 ? `β = ${fmtNum(e.regularize.tar.beta)} on ${e.regularize.tar.on}` : null, "regularize.tar.beta", "regularize.tar.on")],
+  "train.optimizer": (e) => [line("train.optimizer", callText(e.train.optimizer, ""), "train.optimizer.kind", "train.optimizer.lr")],
+  "train.schedule": (e) => [line("train.schedule", callText(e.train.schedule, "constant"), "train.schedule.kind")],
+  "train.clip": (e) => [line("train.clip", e.train.clip === null ? "none" : fmtNum(e.train.clip), "train.clip")],
+  "train.bptt": (e) => [line("train.bptt", callText(e.train.bptt, "fixed"), "train.bptt.kind")],
+  // A run directory's ir.json from before the rule existed has no field: such runs stopped only on NaN, i.e. off.
+  "train.divergence": (e) => [line("train.divergence", callText(e.train.divergence ?? { kind: "off" }, "off"), "train.divergence.kind", "train.divergence.margin", "train.divergence.windows")],
+};
+
+/** Where a plain setting applies at all; elsewhere its line is absent (the IR keeps its default there). */
+const APPLIES: Readonly<Partial<Record<SettingId, (e: ir.ExperimentIR) => boolean>>> = {
+  "data.level": (e) => e.data.dataset === "text",
+  "data.vocab": (e) => e.data.dataset === "synthetic",
+  "data.stateful": (e) => e.task.kind === "lm",
+  "model.forget_bias": (e) => e.model.layers.some((l) => l.cell === "lstm"),
+  "dropout.embedding": (e) => e.model.embed !== null,
+};
+
+/** A plain setting's line: its value at its IR path, absent where it is null, neutral or does not apply. */
+function plain(e: ir.ExperimentIR, s: Declared): Line {
+  const path = s.path!;
+  const v = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | null | undefined)?.[k], e);
+  const name = `${s.block}.${s.key}`;
+  const absent = v === null || v === undefined || v === s.neutral || APPLIES[name as SettingId]?.(e) === false;
+  return line(name, absent ? null : typeof v === "number" ? (Number.isInteger(v) ? String(v) : fmtNum(v)) : String(v), path);
+}
+
+/** Every setting of the schema, each block's statements followed by the block they open (the order of a spec). */
+function linesOf(e: ir.ExperimentIR, block: BlockName = EXPERIMENT_BLOCK): Line[] {
+  return settingsOfBlock(block).flatMap((s) => {
+    const special = SPECIAL[`${s.block}.${s.key}`];
+    const own = special ? special(e) : s.path && s.block !== "norm" ? [plain(e, s)] : [];
+    return s.opens ? [...own, ...linesOf(e, s.opens)] : own;
+  });
+}
+
 /** The settings of an experiment, each with the origin of the leaf that decides it. Absent = no effect. */
 export function settingsOf(e: ir.ExperimentIR): Map<string, Setting | null> {
   const out = new Map<string, Setting | null>(); // every name, in one fixed order; null = absent
-  const o = (...paths: string[]): ir.Origin => paths.map((p) => e.origins[p]).find((x) => x !== undefined && x !== "default") ?? "default";
-  const put = (name: string, value: string | null, ...paths: string[]): void => {
-    out.set(name, value === null ? null : { value, origin: o(...paths) });
-  };
-  const d = e.data;
-  put("data.dataset", d.dataset, "data.dataset");
-  put("data.path", d.path, "data.path");
-  put("data.level", d.dataset === "text" ? d.level : null, "data.level");
-  put("data.vocab", d.dataset === "synthetic" && d.vocab !== null ? String(d.vocab) : null, "data.vocab");
-  put("data.synthetic", d.synthetic ? call("markov", d.synthetic) : null, "data.synthetic.order", "data.synthetic.tokens", "data.synthetic.seed");
-  put("data.batch", String(d.batch), "data.batch");
-  put("data.eval_batch", String(d.evalBatch), "data.evalBatch");
-  put("data.test_batch", String(d.testBatch), "data.testBatch");
-  put("data.bptt", String(d.bptt), "data.bptt");
-  put("data.stateful", e.task.kind === "lm" ? String(d.stateful) : null, "data.stateful");
-  put("data.random_crop", d.randomCrop ? "true" : null, "data.randomCrop");
-  put("data.permutation_seed", d.permutationSeed === null ? null : String(d.permutationSeed), "data.permutationSeed");
-  put("task", e.task.kind, "task.kind");
-
-  const m = e.model;
-  put("model.embed", m.embed === null ? null : String(m.embed), "model.embed");
-  put("model.layers", layersText(m.layers), ...m.layers.flatMap((_, i) => [`model.layers.${i}.hidden`, `model.layers.${i}.cell`]), "model.layers.length");
-  put("model.init", initText(m.init), "model.init.kind");
-  // Listed only where they differ from `init`: otherwise they are `init`, and a change of it shows once.
-  const sameAsInit = (i: ir.InitIR): boolean => initText(i) === initText(m.init);
-  put("model.recurrent_init", sameAsInit(m.recurrentInit) ? null : initText(m.recurrentInit), "model.recurrentInit.kind");
-  put("model.embed_init", m.embed === null || sameAsInit(m.embedInit) ? null : initText(m.embedInit), "model.embedInit.kind");
-  put("model.forget_bias", m.layers.some((l) => l.cell === "lstm") ? fmtNum(m.forgetBias) : null, "model.forgetBias");
-  put("model.tie", m.tie ? "true" : null, "model.tie");
-  put("model.initial_state_noise", m.initialStateNoise > 0 ? fmtNum(m.initialStateNoise) : null, "model.initialStateNoise");
-  put("model.norm", null);
-  if (m.norm) {
-    const n = m.norm;
-    const extra = n.kind === "batch" ? `, stats = ${n.stats}${n.maxSteps ? `(${n.maxSteps})` : ""}, momentum = ${fmtNum(n.momentum)}` : "";
-    put("model.norm", `${n.kind}(on = [${n.sites.join(", ")}], gamma = ${fmtNum(n.gamma)}${extra}, epsilon = ${fmtNum(n.epsilon)})`, "model.norm.kind", "model.norm.gamma", "model.norm.sites");
-  }
-
-  const dr = e.dropout;
-  for (const site of ["input", "between", "output"] as const) {
-    const applies = dr[site].p > 0 && (site !== "between" || m.layers.length > 1);
-    put(`dropout.${site}`, applies ? `${fmtNum(dr[site].p)} ${dr[site].mask}` : null, `dropout.${site}.p`, `dropout.${site}.mask`);
-  }
-  put("dropout.embedding", dr.embedding.p > 0 && m.embed !== null ? fmtNum(dr.embedding.p) : null, "dropout.embedding.p");
-  put("dropout.recurrent", dr.recurrent.p > 0 ? `${fmtNum(dr.recurrent.p)} ${dr.recurrent.mode}` : null, "dropout.recurrent.p", "dropout.recurrent.mode");
-  put("dropout.weight", dr.weight.p > 0 ? fmtNum(dr.weight.p) : null, "dropout.weight.p");
-  put("dropout.zoneout.cell", dr.zoneout.cell > 0 ? fmtNum(dr.zoneout.cell) : null, "dropout.zoneout.cell");
-  put("dropout.zoneout.hidden", dr.zoneout.hidden > 0 ? fmtNum(dr.zoneout.hidden) : null, "dropout.zoneout.hidden");
-
-  const r = e.regularize;
-  put("regularize.ar", r.ar.alpha > 0 ? `α = ${fmtNum(r.ar.alpha)} on ${r.ar.on}` : null, "regularize.ar.alpha", "regularize.ar.on");
-  put("regularize.tar", r.tar.beta > 0 ? `β = ${fmtNum(r.tar.beta)} on ${r.tar.on}` : null, "regularize.tar.beta", "regularize.tar.on");
-  put("regularize.weight_decay", r.weightDecay > 0 ? fmtNum(r.weightDecay) : null, "regularize.weightDecay");
-
-  const t = e.train;
-  put("train.epochs", String(t.epochs), "train.epochs");
-  const { kind: opt, ...optArgs } = t.optimizer;
-  put("train.optimizer", call(opt, optArgs), "train.optimizer.kind", "train.optimizer.lr");
-  const { kind: sched, ...schedArgs } = t.schedule;
-  put("train.schedule", sched === "constant" ? "constant" : call(sched, schedArgs), "train.schedule.kind");
-  put("train.clip", t.clip === null ? "none" : fmtNum(t.clip), "train.clip");
-  put("train.seed", String(t.seed), "train.seed");
-  put("train.loss", t.loss, "train.loss");
-  const { kind: bk, ...bArgs } = t.bptt;
-  put("train.bptt", bk === "fixed" ? "fixed" : call(bk, bArgs), "train.bptt.kind");
-  // A run directory's ir.json from before the rule existed has no field: such runs stopped only on NaN, i.e. off.
-  const { kind: dk, ...dArgs } = t.divergence ?? ({ kind: "off" } as const);
-  put("train.divergence", dk === "off" ? "off" : call(dk, dArgs), "train.divergence.kind", "train.divergence.margin", "train.divergence.windows");
+  const o = (paths: readonly IRPath[]): ir.Origin => paths.map((p) => e.origins[p]).find((x) => x !== undefined && x !== "default") ?? "default";
+  for (const l of linesOf(e)) out.set(l.name, l.value === null ? null : { value: l.value, origin: o(l.paths) });
   return out;
 }
 

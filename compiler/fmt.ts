@@ -7,6 +7,7 @@
 //   - a comment stays before or after the statement it was written with.
 import { parse, type Block, type Comment, type Experiment, type SpecFile, type Statement, type Value } from "../grammar/index.js";
 import type { SyntaxError } from "../grammar/index.js";
+import { VOCABULARY } from "./schema/index.js";
 
 const WIDTH = 100;
 const INDENT = "  ";
@@ -14,7 +15,7 @@ const INDENT = "  ";
 export type FormatResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly SyntaxError[] };
 
 export function format(text: string): FormatResult {
-  const parsed = parse(text);
+  const parsed = parse(text, VOCABULARY);
   if (!parsed.file) return { ok: false, errors: parsed.errors };
   return { ok: true, text: new Printer(text, parsed.file).print() };
 }

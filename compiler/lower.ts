@@ -1,13 +1,15 @@
-// Phase 3: check a resolved experiment and lower it to the IR. Each block has one lowering function that
-// reads its statements through read.ts, fills what is unset from defaults.ts, and records origins.
+// Phase 3: lower a resolved experiment to the IR. Simple settings are read, range-checked and defaulted by their
+// declarations in the schema (compiler/schema/settings.ts); what is left here is per-block assembly: the values with
+// a grammar of their own (`layers 2 lstm(650)`, `zoneout cell P hidden P`), the IR objects built from calls, and the
+// notes on settings that have no effect where they are written.
 import { own, type Call, type Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
 import { Diag, type ArgumentHome, type Loc, type NoEffectReason } from "./diagnostics.js";
 import { printValue } from "./fmt.js";
 import type * as ir from "./ir.js";
-import { DATASETS } from "./ir.js";
-import { checks as c, LowerContext, readCall, readKey, readNumberKey, StatementReader, type Check, type Param, type Placed } from "./read.js";
+import { checks as c, LowerContext, readCall, readCallSetting, readSetting, StatementReader, type Placed } from "./read.js";
 import type { RBlock, REntry, ResolvedExperiment } from "./resolve.js";
+import { BLOCKS, CELLS, DATASETS, defaultOf, setting, settingsOf, type BlockName, type DefaultContext, type IRPath, type Variants } from "./schema/index.js";
 import type { SourceText } from "./source.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -19,15 +21,48 @@ export interface Lowered {
 
 const reader = (cx: LowerContext, e: REntry, shape: string) => new StatementReader(cx, e, shape);
 
+/**
+ * A block's simple settings, read by their declarations: `get(key)` is the value written, or the declared default
+ * (in context `dc`: the data set, the kind of norm) when it is unset or was refused (reported).
+ */
+function simpleSettings(cx: LowerContext, block: BlockName, b: RBlock, dc: DefaultContext = {}) {
+  return <T extends number | boolean | string>(key: string, context: DefaultContext = dc): T => {
+    const s = setting(block, key);
+    return (readSetting(cx, b, s) ?? defaultOf(s, context)) as T;
+  };
+}
+
+/**
+ * Every simple setting of `block` that fills a field of the IR object at `prefix` directly (`model.forgetBias` for
+ * `model`), read by its declaration and defaulted: the fields a block's assembly need not name one by one, so a new
+ * simple setting reaches the IR from its declaration alone (new fields come after the ones the assembly places).
+ */
+function simpleFields(cx: LowerContext, block: BlockName, prefix: string, b: RBlock, dc: DefaultContext = {}): Record<string, unknown> {
+  const get = simpleSettings(cx, block, b, dc);
+  const out: Record<string, unknown> = {};
+  for (const s of settingsOf(block)) {
+    const field = s.path?.startsWith(`${prefix}.`) ? s.path.slice(prefix.length + 1) : undefined;
+    if (field && !field.includes(".") && (s.shape.kind === "number" || s.shape.kind === "flag" || s.shape.kind === "word")) out[field] = get(s.key);
+  }
+  return out;
+}
+
+/** Warns that the statement `key` of `b`, when written, has no effect (`why`) unless `applies`. */
+const noEffectUnless = (cx: LowerContext, b: RBlock) => (key: string, applies: boolean, why: NoEffectReason): void => {
+  const e = b.get(key);
+  if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, key, why));
+};
+
 // ── data ────────────────────────────────────────────────────────────────────────────────────────────────────
 
 function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir.DataIR | undefined {
+  const decl = setting("experiment", "data");
   if (!entry) {
-    cx.report(Diag.missingSetting(expLoc, "data set", "data ptb { batch 20  bptt 35 }"));
+    cx.report(Diag.missingSetting(expLoc, decl.what, "data ptb { batch 20  bptt 35 }"));
     return undefined;
   }
-  const head = reader(cx, entry, 'data NAME ["path"] { … }');
-  const dataset = head.word("data.dataset", "data set", DATASETS);
+  const head = reader(cx, entry, decl.syntax);
+  const dataset = head.word("data.dataset", decl.what, DATASETS);
   let path: string | null = null;
   if (dataset === "text") {
     const v = head.take();
@@ -40,32 +75,24 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   if (!dataset) return undefined;
   const facts = DATASET_FACTS[dataset];
   const b = entry.block ?? new Map<string, REntry>();
-  const num = (key: string, path: string, what: string, check: Check, fallback: number): number => readNumberKey(cx, b, key, path, what, check, fallback);
-  const flag = (key: string, path: string, fallback: boolean): boolean => readKey(cx, b, key, `${key} [true | false]`, (r) => r.flag(path)) ?? fallback;
-  const only = (key: string, applies: boolean, why: NoEffectReason): void => {
-    const e = b.get(key);
-    if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, key, why));
-  };
+  const get = simpleSettings(cx, "data", b, { facts });
+  const only = noEffectUnless(cx, b);
 
-  const batch = num("batch", "data.batch", "the batch size", c.positiveInt("the batch size"), DEFAULTS.data.batch);
-  const evalBatch = num("eval_batch", "data.evalBatch", "the evaluation batch size", c.positiveInt("the evaluation batch size"), DEFAULTS.data.evalBatch);
-  const testBatch = num("test_batch", "data.testBatch", "the test batch size", c.positiveInt("the test batch size"), DEFAULTS.data.testBatch);
-  let bptt = num("bptt", "data.bptt", "the BPTT length", c.positiveInt("the BPTT length"), DEFAULTS.data.bptt);
+  const batch = get<number>("batch");
+  const evalBatch = get<number>("eval_batch");
+  const testBatch = get<number>("test_batch");
+  let bptt = get<number>("bptt", {});
   if (facts.length !== null) {
     only("bptt", false, { kind: "fixedLength", dataset, length: facts.length });
     bptt = facts.length;
   }
-  const stateful = flag("stateful", "data.stateful", facts.task === "lm" && DEFAULTS.data.stateful);
+  const stateful = get<boolean>("stateful");
   only("stateful", facts.task === "lm", { kind: "independentSequences" });
-  const randomCrop = flag("random_crop", "data.randomCrop", DEFAULTS.data.randomCrop);
+  const randomCrop = get<boolean>("random_crop");
   only("random_crop", facts.task === "lm", { kind: "languageModelStreams" });
-
   let level = facts.level;
-  const levelEntry = b.get("level");
-  if (levelEntry) {
-    const r = reader(cx, levelEntry, "level word | char");
-    level = r.word("data.level", "text level", ["word", "char"] as const) ?? level;
-    r.done();
+  if (b.has("level")) {
+    level = get<"word" | "char">("level");
     only("level", dataset === "text", { kind: "fixedLevel", dataset });
     if (dataset !== "text") level = facts.level;
   }
@@ -73,38 +100,16 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   for (const k of ["vocab", "order", "tokens"]) only(k, isSynthetic, { kind: "syntheticCorpus" });
   only("seed", isSynthetic, { kind: "syntheticSeed" });
   only("permutation_seed", dataset === "pmnist", { kind: "pmnistOnly" });
-  const synthetic = isSynthetic
-    ? {
-        order: num("order", "data.synthetic.order", "the Markov order", c.positiveInt("the Markov order"), DEFAULTS.synthetic.order),
-        tokens: num("tokens", "data.synthetic.tokens", "the corpus size", c.positiveInt("the corpus size"), DEFAULTS.synthetic.tokens),
-        seed: num("seed", "data.synthetic.seed", "the corpus seed", c.nonNegativeInt("the corpus seed"), DEFAULTS.synthetic.seed),
-      }
-    : null;
-  const vocab = isSynthetic
-    ? num("vocab", "data.vocab", "the vocabulary size", c.atLeast("the vocabulary size", 2), DEFAULTS.synthetic.vocab)
-    : facts.vocab;
-  const permutationSeed = dataset === "pmnist" ? num("permutation_seed", "data.permutationSeed", "the permutation seed", c.nonNegativeInt("the permutation seed"), 0) : null;
+  // The settings of one data set are read only for it: a synthetic corpus's `seed` is no error on PTB, only a note.
+  const synthetic = isSynthetic ? { order: get<number>("order"), tokens: get<number>("tokens"), seed: get<number>("seed") } : null;
+  const vocab = isSynthetic ? get<number>("vocab") : facts.vocab;
+  const permutationSeed = dataset === "pmnist" ? get<number>("permutation_seed") : null;
   return { dataset, path, level, vocab, batch, evalBatch, testBatch, bptt, stateful, randomCrop, permutationSeed, synthetic };
 }
 
 // ── model ───────────────────────────────────────────────────────────────────────────────────────────────────
 
-const CELLS: Readonly<Record<string, readonly Param[]>> = {
-  lstm: [{ name: "hidden", check: c.positiveInt("the hidden size") }],
-  gru: [{ name: "hidden", check: c.positiveInt("the hidden size") }],
-  rnn: [{ name: "hidden", check: c.positiveInt("the hidden size") }],
-};
-
-const INITS: Readonly<Record<string, readonly Param[]>> = {
-  uniform: [{ name: "scale", check: c.positive("the init scale") }],
-  inv_sqrt_hidden: [],
-  normal: [{ name: "std", check: c.positive("the init std") }],
-  orthogonal: [{ name: "gain", check: c.positive("the orthogonal gain"), default: 1 }],
-  identity: [{ name: "scale", check: c.positive("the identity scale"), default: 1 }],
-  xavier: [],
-};
-
-function lowerCell(cx: LowerContext, file: string, v: Value, path: string): ir.LayerSpecIR | undefined {
+function lowerCell(cx: LowerContext, file: string, v: Value, path: `model.layers.${number}`): ir.LayerSpecIR | undefined {
   // rnn(H, tanh): the activation is a word, so it is read here rather than as a numeric parameter.
   const val = cx.value(v);
   let activation: "tanh" | "relu" | null = null;
@@ -131,11 +136,12 @@ function lowerCell(cx: LowerContext, file: string, v: Value, path: string): ir.L
 }
 
 function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir.LayerSpecIR[] | undefined {
+  const decl = setting("model", "layers");
   if (!entry) {
     cx.report(Diag.missingSetting(expLoc, "layers", "model { layers 2 lstm(650) }"));
     return undefined;
   }
-  const r = reader(cx, entry, "layers N CELL  or  layers [CELL, CELL, …]");
+  const r = reader(cx, entry, decl.syntax);
   const first = r.peek();
   if (!first) {
     cx.report(Diag.missingValue(r.keyLoc, "layers", "layers 2 lstm(650)"));
@@ -143,7 +149,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
   }
   let cells: Value[];
   if (first.kind === "Number") {
-    const count = r.number("model.layers.length", "the number of layers", c.positiveInt("the number of layers"));
+    const count = r.number("model.layers.length", decl.what, c.positiveInt(decl.what));
     const cell = r.take();
     if (!cell) {
       cx.report(Diag.missingValue(r.keyLoc, "layers", "layers 2 lstm(650)"));
@@ -152,7 +158,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
     r.done();
     if (count === undefined) return undefined;
     if (count > 64) {
-      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", count, { kind: "atMost", max: 64 }));
+      cx.report(Diag.valueOutOfRange(r.at(first.span), decl.what, count, { kind: "atMost", max: 64 }));
       return undefined;
     }
     cells = Array<Value>(count).fill(cell);
@@ -161,7 +167,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
     r.done();
     cells = [...first.items];
     if (cells.length === 0 || cells.length > 64) {
-      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", cells.length, { kind: "between", min: 1, max: 64 }));
+      cx.report(Diag.valueOutOfRange(r.at(first.span), decl.what, cells.length, { kind: "between", min: 1, max: 64 }));
       return undefined;
     }
   } else {
@@ -172,16 +178,9 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
   return layers.every((l) => l !== undefined) ? (layers as ir.LayerSpecIR[]) : undefined;
 }
 
-function lowerInit(cx: LowerContext, entry: REntry | undefined, path: string, fallback: ir.InitIR): ir.InitIR {
-  if (!entry) return fallback;
-  const r = reader(cx, entry, `${entry.key} uniform(0.1) | inv_sqrt_hidden | normal(0.01) | orthogonal | identity | xavier`);
-  const v = r.take();
-  r.done();
-  if (!v) {
-    cx.report(Diag.missingValue(r.keyLoc, entry.key, `${entry.key} uniform(0.1)`));
-    return fallback;
-  }
-  const shape = readCall(cx, entry.file, v, path, "initializer", INITS);
+/** `init`, `recurrent_init` or `embed_init`: an initializer call, as the IR names it. */
+function lowerInit(cx: LowerContext, b: RBlock, key: "init" | "recurrent_init" | "embed_init", fallback: ir.InitIR): ir.InitIR {
+  const shape = readCallSetting(cx, b, setting("model", key));
   if (!shape) return fallback;
   const a = shape.args as Record<string, number>;
   switch (shape.callee) {
@@ -202,121 +201,101 @@ function lowerInit(cx: LowerContext, entry: REntry | undefined, path: string, fa
 
 const NORM_SITES = ["input", "recurrent", "cell"] as const;
 
-const STATS: Readonly<Record<string, readonly Param[]>> = {
-  per_step: [{ name: "max_steps", check: c.positiveInt("max_steps"), default: 0 }],
-  shared: [],
-};
-
 function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | null {
   if (!entry) return null;
-  const head = reader(cx, entry, "norm batch | layer | none { … }");
-  const kind = head.word("model.norm.kind", "normalization", ["batch", "layer", "none"] as const);
+  const decl = setting("model", "norm");
+  const head = reader(cx, entry, decl.syntax);
+  const kind = head.word("model.norm.kind", decl.what, ["batch", "layer", "none"] as const);
   head.done();
   if (!kind || kind === "none") return null;
   const b = entry.block ?? new Map<string, REntry>();
-  const d = DEFAULTS.norm[kind];
   let sites: ir.NormSite[] = [...NORM_SITES];
   const on = b.get("on");
   if (on) {
-    const r = reader(cx, on, "on [input, recurrent, cell]");
+    const onDecl = setting("norm", "on");
+    const r = reader(cx, on, onDecl.syntax);
     const v = r.take();
     r.done();
     const items = v?.kind === "List" ? v.items : v ? [v] : [];
-    const read = items.map((it, i) => (it.kind === "Name" && (NORM_SITES as readonly string[]).includes(it.name) ? it.name : (cx.report(Diag.unknownName(r.at(it.span), "normalization site", it.kind === "Name" ? it.name : "?", NORM_SITES)), undefined)) as ir.NormSite | undefined);
-    if (items.length === 0) cx.report(Diag.missingValue(r.keyLoc, "on", "on [input, recurrent, cell]"));
+    const read = items.map((it, i) => (it.kind === "Name" && (NORM_SITES as readonly string[]).includes(it.name) ? it.name : (cx.report(Diag.unknownName(r.at(it.span), onDecl.what, it.kind === "Name" ? it.name : "?", NORM_SITES)), undefined)) as ir.NormSite | undefined);
+    if (items.length === 0) cx.report(Diag.missingValue(r.keyLoc, "on", onDecl.syntax));
     if (read.every((s) => s !== undefined) && items.length > 0) {
       sites = NORM_SITES.filter((s) => read.includes(s));
       cx.origin("model.norm.sites", r.at(v!.span));
     }
   }
-  const num = (key: string, what: string, check: Check, fallback: number): number => readNumberKey(cx, b, key, `model.norm.${key}`, what, check, fallback);
-  const gamma = num("gamma", "the initial γ", c.positive("the initial γ"), d.gamma);
-  const epsilon = num("epsilon", "ε", c.positive("ε"), d.epsilon);
-  const momentum = num("momentum", "the population-statistics rate", c.probability("the population-statistics rate"), d.momentum);
+  const { gamma, momentum, epsilon, ...more } = simpleFields(cx, "norm", "model.norm", b, { norm: kind }) as Pick<ir.NormIR, "gamma" | "momentum" | "epsilon">;
   let stats: ir.NormIR["stats"] = "per_step";
   let maxSteps: number | null = null;
-  const st = b.get("stats");
-  if (st) {
-    const r = reader(cx, st, "stats per_step | per_step(max_steps = N) | shared");
-    const v = r.take();
-    r.done();
-    if (!v) cx.report(Diag.missingValue(r.keyLoc, "stats", "stats per_step"));
-    else {
-      const shape = readCall(cx, st.file, v, "model.norm.stats", "statistics mode", STATS);
-      if (shape) {
-        stats = shape.callee as ir.NormIR["stats"];
-        maxSteps = shape.args["max_steps"] ? (shape.args["max_steps"] as number) : null;
-        if (stats === "shared" && kind === "batch") cx.report(Diag.sharedNormStatistics(r.at(v.span)));
-      }
-    }
+  const shape = readCallSetting(cx, b, setting("norm", "stats"));
+  if (shape) {
+    stats = shape.callee as ir.NormIR["stats"];
+    maxSteps = shape.args["max_steps"] ? (shape.args["max_steps"] as number) : null;
+    if (stats === "shared" && kind === "batch") cx.report(Diag.sharedNormStatistics(shape.loc));
   }
-  if (kind === "layer") {
-    for (const k of ["stats", "momentum"]) {
-      const e = b.get(k);
-      if (e) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, k, { kind: "layerNormStatistics" }));
-    }
-  }
-  return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon };
+  const only = noEffectUnless(cx, b);
+  for (const k of ["stats", "momentum"]) only(k, kind !== "layer", { kind: "layerNormStatistics" });
+  return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon, ...(more as Omit<ir.NormIR, "kind" | "sites" | "gamma" | "stats" | "maxSteps" | "momentum" | "epsilon">) };
 }
 
-function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc, data: ir.DataIR | undefined): Omit<ir.ModelIR, "embed" | "layers"> & { embed: number | null | undefined; layers: readonly ir.LayerSpecIR[] } | undefined {
+function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): (Omit<ir.ModelIR, "embed" | "layers"> & { embed: number | null | undefined; layers: readonly ir.LayerSpecIR[] }) | undefined {
   const b = entry?.block ?? new Map<string, REntry>();
+  const { forgetBias, tie, ...more } = simpleFields(cx, "model", "model", b) as Pick<ir.ModelIR, "forgetBias" | "tie">;
   const layers = lowerLayers(cx, b.get("layers"), entry ? { file: entry.file, span: entry.stmt.key.span } : expLoc);
   let embed: number | null | undefined = undefined; // undefined: not written, decided once the task is known
   const em = b.get("embed");
   if (em) {
-    const r = reader(cx, em, "embed N | none");
+    const decl = setting("model", "embed");
+    const r = reader(cx, em, decl.syntax);
     const v = r.peek();
     if (v?.kind === "Name" && v.name === "none") {
       r.take();
       embed = null;
       cx.origin("model.embed", r.at(v.span));
-    } else embed = r.number("model.embed", "the embedding size", c.positiveInt("the embedding size")) ?? undefined;
+    } else embed = r.number("model.embed", decl.what, c.positiveInt(decl.what)) ?? undefined;
     r.done();
   }
-  const init = lowerInit(cx, b.get("init"), "model.init", DEFAULTS.model.init);
-  const recurrentInit = lowerInit(cx, b.get("recurrent_init"), "model.recurrentInit", init);
-  const embedInit = lowerInit(cx, b.get("embed_init"), "model.embedInit", init);
-  const num = (key: string, path: string, what: string, check: Check, fallback: number): number => readNumberKey(cx, b, key, path, what, check, fallback);
-  const forgetBias = num("forget_bias", "model.forgetBias", "the forget-gate bias", c.any(), DEFAULTS.model.forgetBias);
-  const initialStateNoise = num("initial_state_noise", "model.initialStateNoise", "the initial-state noise", c.nonNegative("the initial-state noise"), DEFAULTS.model.initialStateNoise);
-  const tie = readKey(cx, b, "tie", "tie [true | false]", (r) => r.flag("model.tie")) ?? DEFAULTS.model.tie;
+  const init = lowerInit(cx, b, "init", DEFAULTS.model.init);
+  const recurrentInit = lowerInit(cx, b, "recurrent_init", init);
+  const embedInit = lowerInit(cx, b, "embed_init", init);
   const norm = lowerNorm(cx, b.get("norm"));
-  void data;
   if (!layers) return undefined;
-  return { embed, layers, init, recurrentInit, embedInit, forgetBias, tie, norm, initialStateNoise };
+  return { embed, layers, init, recurrentInit, embedInit, forgetBias, tie, norm, ...(more as Omit<ir.ModelIR, "embed" | "layers" | "init" | "recurrentInit" | "embedInit" | "forgetBias" | "tie" | "norm">) };
 }
 
 // ── dropout ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 function lowerDropout(cx: LowerContext, entry: REntry | undefined): ir.DropoutIR {
   const b = entry?.block ?? new Map<string, REntry>();
+  const get = simpleSettings(cx, "dropout", b);
   const out: Mutable<ir.DropoutIR> = { ...DEFAULTS.dropout };
-  const prob = (r: StatementReader, path: string, what: string): number => r.number(path, what, c.probability(what)) ?? 0;
+  const prob = (r: StatementReader, path: IRPath, what: string): number => r.number(path, what, c.probability(what)) ?? 0;
   for (const site of ["input", "between", "output"] as const) {
     const e = b.get(site);
     if (!e) continue;
-    const r = reader(cx, e, `${site} P [per_step | locked]`);
-    const p = prob(r, `dropout.${site}.p`, `${site} dropout`);
+    const decl = setting("dropout", site);
+    const r = reader(cx, e, decl.syntax);
+    const p = prob(r, `dropout.${site}.p`, decl.what);
     const mask = r.optionalWord(`dropout.${site}.mask`, "mask mode", ["per_step", "locked"] as const, "per_step");
     r.done();
     out[site] = { p, mask };
   }
-  out.embedding = { p: readKey(cx, b, "embedding", "embedding P", (r) => prob(r, "dropout.embedding.p", "embedding dropout")) ?? 0 };
+  out.embedding = { p: get<number>("embedding") };
   const rec = b.get("recurrent");
   if (rec) {
-    const r = reader(cx, rec, "recurrent P [variational | per_step]");
-    const p = prob(r, "dropout.recurrent.p", "recurrent dropout");
+    const decl = setting("dropout", "recurrent");
+    const r = reader(cx, rec, decl.syntax);
+    const p = prob(r, "dropout.recurrent.p", decl.what);
     const mode = r.optionalWord("dropout.recurrent.mode", "recurrent dropout mode", ["variational", "per_step"] as const, "variational");
     r.done();
     out.recurrent = { p, mode };
     if (mode === "per_step" && p > 0) cx.report(Diag.perStepRecurrentDropout(r.loc));
   }
-  out.weight = { p: readKey(cx, b, "weight", "weight P", (r) => prob(r, "dropout.weight.p", "weight dropout")) ?? 0 };
+  out.weight = { p: get<number>("weight") };
   const z = b.get("zoneout");
   if (z) {
     // zoneout P  |  zoneout cell P hidden P  (either part may be left out)
-    const r = reader(cx, z, "zoneout [cell P] [hidden P]");
+    const r = reader(cx, z, setting("dropout", "zoneout").syntax);
     const zo = { cell: 0, hidden: 0 };
     if (r.peek()?.kind === "Number") {
       const p = prob(r, "dropout.zoneout.cell", "zoneout");
@@ -324,12 +303,14 @@ function lowerDropout(cx: LowerContext, entry: REntry | undefined): ir.DropoutIR
       cx.origin("dropout.zoneout.hidden", r.at(r.values[0]!.span));
     } else {
       while (r.peek()?.kind === "Name") {
-        const part = r.word("dropout.zoneout.part", "zoneout part", ["cell", "hidden"] as const);
+        // The part's word records no origin of its own: the origin of each part is its probability's.
+        const part = r.word("dropout.zoneout.part" as IRPath, "zoneout part", ["cell", "hidden"] as const);
         if (!part) break;
         zo[part] = prob(r, `dropout.zoneout.${part}`, `zoneout of ${part}`);
       }
       if (r.values.length === 0) cx.report(Diag.missingValue(r.keyLoc, "zoneout", "zoneout cell 0.5 hidden 0.05"));
       delete cx.origins["dropout.zoneout.part"];
+      cx.locs.delete("dropout.zoneout.part");
     }
     r.done();
     out.zoneout = zo;
@@ -341,146 +322,70 @@ function lowerDropout(cx: LowerContext, entry: REntry | undefined): ir.DropoutIR
 
 function lowerRegularize(cx: LowerContext, entry: REntry | undefined): ir.RegularizeIR {
   const b = entry?.block ?? new Map<string, REntry>();
+  const get = simpleSettings(cx, "regularize", b);
   const out: Mutable<ir.RegularizeIR> = { ...DEFAULTS.regularize };
-  const zeroWarn = (r: StatementReader, value: number, name: string): void => {
-    const raw = r.stmt.values[0];
-    if (value === 0 && raw && !cx.fromSweep(raw)) cx.report(Diag.regularizerAtZero(r.loc, name));
+  /** A regularizer written at 0 (not a swept 0, which is a baseline) does nothing: warned. */
+  const zeroWarn = (e: REntry, value: number, name: string): void => {
+    const raw = e.stmt.values[0];
+    if (value === 0 && raw && !cx.fromSweep(raw)) cx.report(Diag.regularizerAtZero({ file: e.file, span: e.stmt.span }, name));
   };
   for (const [key, coef, fallbackOn] of [["ar", "alpha", "dropped"], ["tar", "beta", "raw"]] as const) {
     const e = b.get(key);
     if (!e) continue;
-    const r = reader(cx, e, `${key} ${coef === "alpha" ? "α" : "β"} [dropped | raw]`);
-    const v = r.number(`regularize.${key}.${coef}`, `the ${key.toUpperCase()} coefficient`, c.nonNegative(`the ${key.toUpperCase()} coefficient`)) ?? 0;
-    const on = r.optionalWord(`regularize.${key}.on`, "regularized output", ["dropped", "raw"] as const, fallbackOn);
+    const decl = setting("regularize", key);
+    const r = reader(cx, e, decl.syntax);
+    const v = r.number(`regularize.${key}.${coef}` as IRPath, decl.what, c.nonNegative(decl.what)) ?? 0;
+    const on = r.optionalWord(`regularize.${key}.on` as IRPath, "regularized output", ["dropped", "raw"] as const, fallbackOn);
     r.done();
-    zeroWarn(r, v, key);
+    zeroWarn(e, v, key);
     out[key] = (key === "ar" ? { alpha: v, on } : { beta: v, on }) as never;
   }
   const wd = b.get("weight_decay");
   if (wd) {
-    const r = reader(cx, wd, "weight_decay λ");
-    out.weightDecay = r.number("regularize.weightDecay", "the weight decay", c.nonNegative("the weight decay")) ?? 0;
-    r.done();
-    zeroWarn(r, out.weightDecay, "weight_decay");
+    out.weightDecay = get<number>("weight_decay");
+    zeroWarn(wd, out.weightDecay, "weight_decay");
   }
   return out;
 }
 
 // ── train ───────────────────────────────────────────────────────────────────────────────────────────────────
 
-const O = DEFAULTS.optimizers;
-const OPTIMIZERS: Readonly<Record<string, readonly Param[]>> = {
-  sgd: [{ name: "lr", check: c.learningRate() }, { name: "momentum", check: c.probability("momentum"), default: O.sgd.momentum }],
-  adam: [
-    { name: "lr", check: c.learningRate(), default: O.adam.lr },
-    { name: "beta1", check: c.probability("beta1"), default: O.adam.beta1 },
-    { name: "beta2", check: c.probability("beta2"), default: O.adam.beta2 },
-    { name: "epsilon", check: c.positive("epsilon"), default: O.adam.epsilon },
-  ],
-  rmsprop: [
-    { name: "lr", check: c.learningRate(), default: O.rmsprop.lr },
-    { name: "momentum", check: c.probability("momentum"), default: O.rmsprop.momentum },
-    { name: "decay", check: c.probability("decay"), default: O.rmsprop.decay },
-    { name: "epsilon", check: c.positive("epsilon"), default: O.rmsprop.epsilon },
-  ],
-  ntasgd: [{ name: "lr", check: c.learningRate() }, { name: "nonmono", check: c.positiveInt("nonmono"), default: O.ntasgd.nonmono }],
-};
-
-const SCHEDULES: Readonly<Record<string, readonly Param[]>> = {
-  constant: [],
-  decay: [{ name: "by", check: c.greaterThan("the decay divisor", 1) }, { name: "after", check: c.nonNegativeInt("the epoch to start after") }],
-  plateau: [{ name: "divide", check: c.greaterThan("the plateau divisor", 1) }, { name: "patience", check: c.nonNegativeInt("patience"), default: DEFAULTS.plateauPatience }],
-  at_epochs: [{ name: "epochs", check: c.positiveInt("an epoch"), list: true }, { name: "by", check: c.greaterThan("the divisor", 1) }],
-};
-
-const BPTT_POLICIES: Readonly<Record<string, readonly Param[]>> = {
-  fixed: [],
-  variable: [
-    { name: "p", check: c.probability("p"), default: DEFAULTS.variableBptt.p },
-    { name: "std", check: c.nonNegative("std"), default: DEFAULTS.variableBptt.std },
-  ],
-};
-
 function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const b = entry?.block ?? new Map<string, REntry>();
-  const d = DEFAULTS.train;
-  const single = (key: string, shape: string, read: (r: StatementReader) => void): void => void readKey(cx, b, key, shape, read);
-  let epochs: number = d.epochs;
-  single("epochs", "epochs N", (r) => (epochs = r.number("train.epochs", "the number of epochs", c.positiveInt("the number of epochs")) ?? epochs));
-  let seed: number = d.seed;
-  single("seed", "seed N", (r) => (seed = r.number("train.seed", "the seed", c.nonNegativeInt("the seed")) ?? seed));
-  let clip: number | null = d.clip;
-  single("clip", "clip N | none", (r) => {
+  const { epochs, seed, loss, ...more } = simpleFields(cx, "train", "train", b) as Pick<ir.TrainIR, "epochs" | "seed" | "loss">;
+  let clip: number | null = DEFAULTS.train.clip;
+  const ce = b.get("clip");
+  if (ce) {
+    const decl = setting("train", "clip");
+    const r = reader(cx, ce, decl.syntax);
     const v = r.peek();
     if (v?.kind === "Name" && v.name === "none") {
       r.take();
       cx.origin("train.clip", r.at(v.span));
       clip = null;
-    } else clip = r.number("train.clip", "the clipping norm", c.positive("the clipping norm")) ?? clip;
-  });
-  let loss: ir.TrainIR["loss"] = d.loss;
-  single("loss", "loss mean | sum_steps", (r) => (loss = r.word("train.loss", "loss convention", ["mean", "sum_steps"] as const) ?? loss));
-
-  let optimizer: ir.OptimizerIR = d.optimizer;
-  single("optimizer", "optimizer sgd(lr = 1) | adam(…) | rmsprop(…) | ntasgd(…)", (r) => {
-    const v = r.take();
-    if (!v) return cx.report(Diag.missingValue(r.keyLoc, "optimizer", "optimizer sgd(lr = 1)"));
-    const s = readCall(cx, r.entry.file, v, "train.optimizer", "optimizer", OPTIMIZERS);
-    if (s) optimizer = { kind: s.callee, ...s.args } as ir.OptimizerIR;
-  });
-  let schedule: ir.ScheduleIR = { kind: "constant" };
-  single("schedule", "schedule decay(by, after) | plateau(divide) | at_epochs([…], by) | constant", (r) => {
-    const v = r.take();
-    if (!v) return cx.report(Diag.missingValue(r.keyLoc, "schedule", "schedule decay(by = 2, after = 4)"));
-    const s = readCall(cx, r.entry.file, v, "train.schedule", "schedule", SCHEDULES);
-    if (s) schedule = { kind: s.callee, ...s.args } as ir.ScheduleIR;
-  });
-  let bptt: ir.TrainIR["bptt"] = { kind: "fixed" };
-  single("bptt", "bptt fixed | variable(p = 0.95, std = 5)", (r) => {
-    const v = r.take();
-    if (!v) return cx.report(Diag.missingValue(r.keyLoc, "bptt", "bptt variable(p = 0.95, std = 5)"));
-    const s = readCall(cx, r.entry.file, v, "train.bptt", "BPTT policy", BPTT_POLICIES);
-    if (s) bptt = { kind: s.callee, ...s.args } as ir.TrainIR["bptt"];
-  });
-  const divergence = lowerDivergence(cx, b.get("divergence"));
-  return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence };
-}
-
-/** `divergence above_uniform(margin = 1, windows = 20) | off` (specs/language.md, "Divergence"). */
-function lowerDivergence(cx: LowerContext, entry: REntry | undefined): ir.DivergenceIR {
-  const d = DEFAULTS.divergence;
-  if (!entry) return d;
-  const r = reader(cx, entry, "divergence above_uniform(margin = 1, windows = 20) | off");
-  const v = r.take();
-  r.done();
-  if (!v) {
-    cx.report(Diag.missingValue(r.keyLoc, "divergence", "divergence above_uniform(margin = 1, windows = 20)"));
-    return d;
+    } else clip = r.number("train.clip", decl.what, c.positive(decl.what)) ?? clip;
+    r.done();
   }
-  const s = readCall(cx, entry.file, v, "train.divergence", "divergence rule", {
-    above_uniform: [
-      { name: "margin", check: c.positive("the divergence margin"), default: d.margin },
-      { name: "windows", check: c.positiveInt("the number of windows"), default: d.windows },
-    ],
-    off: [],
-  });
-  if (!s) return d;
-  if (s.callee === "off") return { kind: "off" };
-  const windows = s.args["windows"] as number;
+  // A call's IR object is its callee as `kind` and its arguments in parameter order.
+  const asIR = <T>(key: string, fallback: T): T => {
+    const s = readCallSetting(cx, b, setting("train", key));
+    return s ? ({ kind: s.callee, ...s.args } as T) : fallback;
+  };
+  const optimizer = asIR<ir.OptimizerIR>("optimizer", DEFAULTS.train.optimizer);
+  const schedule = asIR<ir.ScheduleIR>("schedule", { kind: "constant" });
+  const bptt = asIR<ir.TrainIR["bptt"]>("bptt", { kind: "fixed" });
+  const divergence = asIR<ir.DivergenceIR>("divergence", DEFAULTS.divergence);
   // Healthy runs have single windows far above ln V early on (specs/language.md, "Divergence"): one is not enough.
-  if (windows === 1) cx.report(Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? s.loc));
-  return { kind: "above_uniform", margin: s.args["margin"] as number, windows };
+  if (divergence.kind === "above_uniform" && divergence.windows === 1) cx.report(Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? cx.locs.get("train.divergence.kind")!));
+  return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence, ...(more as Omit<ir.TrainIR, "epochs" | "optimizer" | "schedule" | "clip" | "seed" | "loss" | "bptt" | "divergence">) };
 }
 
 // ── where a stray argument belongs ──────────────────────────────────────────────────────────────────────────
 
-/** The call-shaped statements of each block and the calls they take: the tables the lowering reads them with. */
-const CALL_STATEMENTS: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, readonly Param[]>>>>>> = {
-  model: { layers: CELLS, init: INITS, recurrent_init: INITS, embed_init: INITS },
-  norm: { stats: STATS },
-  train: { optimizer: OPTIMIZERS, schedule: SCHEDULES, bptt: BPTT_POLICIES },
-};
-
+/** The call-shaped statements of each block and the calls they take, from the schema. */
+const CALL_STATEMENTS: Readonly<Record<string, Readonly<Record<string, Variants>>>> = Object.fromEntries(
+  BLOCKS.map((block) => [block, Object.fromEntries(settingsOf(block).flatMap((s) => (s.shape.kind === "call" || (s.shape.kind === "custom" && s.shape.variants) ? [[s.key, s.shape.variants!]] : [])))]),
+);
 
 /**
  * A key that is no statement of its block but an argument of one of its calls (`lr 0.5` in `train`): the statement
@@ -509,16 +414,15 @@ export function argumentHome(block: string, name: string, value: Value | undefin
 // ── task ────────────────────────────────────────────────────────────────────────────────────────────────────
 
 function lowerTask(cx: LowerContext, entry: REntry | undefined, data: ir.DataIR | undefined): ir.TaskIR {
-  let kind: ir.TaskIR["kind"] = DEFAULTS.task;
-  if (entry) {
-    const r = reader(cx, entry, "task lm | classify");
-    kind = r.word("task.kind", "task", ["lm", "classify"] as const) ?? kind;
-    r.done();
-  } else if (data) {
-    kind = DATASET_FACTS[data.dataset].task; // MNIST needs no `task classify` line: nothing else fits it
-  }
-  return { kind, classes: kind === "classify" && data ? DATASET_FACTS[data.dataset].classes : null };
+  const facts = data ? DATASET_FACTS[data.dataset] : undefined;
+  // Unwritten, the task is what the data set is (MNIST needs no `task classify` line); written but refused, `lm`.
+  const decl = setting("experiment", "task");
+  const kind = (entry ? readSetting(cx, exp(entry), decl) ?? defaultOf(decl) : defaultOf(decl, { facts })) as ir.TaskIR["kind"];
+  return { kind, classes: kind === "classify" && facts ? facts.classes : null };
 }
+
+/** A one-statement block holding `entry`, to read a statement of the experiment block by its declaration. */
+const exp = (entry: REntry): RBlock => new Map([[entry.key, entry]]);
 
 // ── the experiment ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -532,18 +436,20 @@ export function lowerExperiment(
   const cx = new LowerContext(sources, sweepChoice, argumentHome);
   cx.indexBlocks(exp.body);
   const expLoc: Loc = { file: exp.file, span: exp.node.name.span };
+  /** A statement of the experiment; one declared as a block (`model { … }`) must be written as one. */
   const get = (k: string): REntry | undefined => {
     const e = exp.body.get(k);
-    if (e && e.stmt.block === undefined && e.block === undefined && k !== "task" && k !== "data") {
+    const isBlock = setting("experiment", k).shape.kind === "block";
+    if (e && e.stmt.block === undefined && e.block === undefined && isBlock) {
       cx.report(Diag.missingValue({ file: e.file, span: e.stmt.span }, k, `${k} { … }`));
       return undefined;
     }
-    if (e && k !== "task" && k !== "data" && e.stmt.values.length > 0) cx.report(Diag.unexpectedValue({ file: e.file, span: e.stmt.values[0]!.span }, k, `${k} { … }`));
+    if (e && isBlock && e.stmt.values.length > 0) cx.report(Diag.unexpectedValue({ file: e.file, span: e.stmt.values[0]!.span }, k, `${k} { … }`));
     return e;
   };
   const data = lowerData(cx, exp.body.get("data"), expLoc);
   const task = lowerTask(cx, get("task"), data);
-  const model = lowerModel(cx, get("model"), expLoc, data);
+  const model = lowerModel(cx, get("model"), expLoc);
   const dropout = lowerDropout(cx, get("dropout"));
   const regularize = lowerRegularize(cx, get("regularize"));
   const train = lowerTrain(cx, get("train"));

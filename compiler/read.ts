@@ -1,37 +1,18 @@
 // Typed reading of statement values, with located diagnostics. Lowering uses these and nothing else to look
 // at values, so every value check (range, type, name, arguments) reads and reports the same way.
-import { EXPERIMENT_BLOCK, own, STATEMENT_KEYWORDS, type Call, type CallArg, type Span, type Statement, type Value } from "../grammar/index.js";
+import { own, type Call, type CallArg, type Span, type Statement, type Value } from "../grammar/index.js";
 import { Diag, type ArgumentHome, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { Origin } from "./ir.js";
+import { EXPERIMENT_BLOCK, STATEMENT_KEYWORDS, type IRPath, type ParamDecl, type Setting, type Variants } from "./schema/index.js";
+import type { Check } from "./schema/ranges.js";
 import type { RBlock, REntry } from "./resolve.js";
 import type { SourceText } from "./source.js";
 import { didYouMean } from "./suggest.js";
 
-export type Check = (n: number, at: Loc) => Diagnostic | undefined;
+export { checks, type Check } from "./schema/ranges.js";
 
-export const checks = {
-  // Integers past 2^53 are not exact in a double (`epochs 99999999999999999999` would read as 1e20): out of range.
-  positiveInt: (what: string): Check => (n, at) =>
-    Number.isInteger(n) && n > 0 ? (n <= Number.MAX_SAFE_INTEGER ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "integerFrom", min: 1, max: Number.MAX_SAFE_INTEGER })) : Diag.notPositiveInteger(at, what, n),
-  nonNegativeInt: (what: string): Check => (n, at) => (Number.isSafeInteger(n) && n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "integerFrom", min: 0, max: Number.MAX_SAFE_INTEGER })),
-  probability: (what: string): Check => (n, at) => (n >= 0 && n < 1 ? undefined : Diag.probabilityOutOfRange(at, what, n)),
-  positive: (what: string): Check => (n, at) => (n > 0 ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "greaterThan", min: 0 })),
-  nonNegative: (what: string): Check => (n, at) => (n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "atLeast", min: 0 })),
-  atLeast: (what: string, lo: number): Check => (n, at) => (n >= lo ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "atLeast", min: lo })),
-  greaterThan: (what: string, lo: number): Check => (n, at) => (n > lo ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "greaterThan", min: lo })),
-  learningRate: (): Check => (n, at) => (n > 0 ? undefined : Diag.learningRateNotPositive(at, n)),
-  any: (): Check => () => undefined,
-};
-
-/** One parameter of a call-shaped value such as `sgd(lr = 1, momentum = 0.9)`. */
-export interface Param {
-  readonly name: string;
-  readonly check: Check;
-  /** Absent: the argument is required. */
-  readonly default?: number;
-  /** Accepts a list of numbers rather than one number. */
-  readonly list?: boolean;
-}
+/** One parameter of a call-shaped value: declared in the schema (compiler/schema/settings.ts). */
+export type Param = ParamDecl;
 
 /** A statement and the file it was written in. */
 export interface Placed {
@@ -47,7 +28,7 @@ export class LowerContext {
   readonly diagnostics: Diagnostic[] = [];
   readonly origins: Record<string, Origin> = {};
   /** Where each IR path was set, for checks that relate two settings. */
-  readonly locs = new Map<string, Loc>();
+  readonly locs = new Map<string, Loc>(); // keys are IRPaths (written by `origin`); read by string in checks
   /** The block each statement stands in (`experiment`, `model`, …) and its statements, for what a stray word may mean. */
   private readonly blocks = new Map<Statement, { readonly block: string; readonly siblings: readonly Placed[] }>();
 
@@ -63,7 +44,7 @@ export class LowerContext {
     if (d) this.diagnostics.push(d);
   }
 
-  origin(path: string, at: Loc): void {
+  origin(path: IRPath, at: Loc): void {
     const src = this.sources.get(at.file);
     const pos = src?.position(at.span.start) ?? { line: 1, col: 1 };
     this.origins[path] = { file: at.file, line: pos.line, col: pos.col, start: at.span.start, end: at.span.end };
@@ -156,7 +137,7 @@ export class StatementReader {
     return this.values[this.index++];
   }
 
-  number(path: string, what: string, check: Check): number | undefined {
+  number(path: IRPath, what: string, check: Check): number | undefined {
     const v = this.take();
     if (!v) {
       this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));
@@ -167,7 +148,7 @@ export class StatementReader {
   }
 
   /** A bare word among `options`. */
-  word<T extends string>(path: string, what: string, options: readonly T[]): T | undefined {
+  word<T extends string>(path: IRPath, what: string, options: readonly T[]): T | undefined {
     const v = this.take();
     if (!v) {
       this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));
@@ -178,7 +159,7 @@ export class StatementReader {
   }
 
   /** A bare word among `options` if the next value is one, else the default. */
-  optionalWord<T extends string>(path: string, what: string, options: readonly T[], fallback: T): T {
+  optionalWord<T extends string>(path: IRPath, what: string, options: readonly T[], fallback: T): T {
     const v = this.peek();
     if (!v || v.kind !== "Name") return fallback;
     this.index++;
@@ -205,7 +186,7 @@ export class StatementReader {
   }
 
   /** `flag`, `flag true` or `flag false`. */
-  flag(path: string): boolean {
+  flag(path: IRPath): boolean {
     const v = this.peek();
     if (!v) {
       this.cx.origin(path, this.keyLoc);
@@ -220,7 +201,7 @@ export class StatementReader {
   }
 }
 
-export function readNumber(cx: LowerContext, at: Loc, v: Value, path: string, what: string, check: Check): number | undefined {
+export function readNumber(cx: LowerContext, at: Loc, v: Value, path: IRPath, what: string, check: Check): number | undefined {
   if (v.kind !== "Number") {
     cx.report(Diag.typeMismatch(at, what, "a number", describe(v)));
     return undefined;
@@ -234,7 +215,7 @@ export function readNumber(cx: LowerContext, at: Loc, v: Value, path: string, wh
   return v.value;
 }
 
-export function readWord<T extends string>(cx: LowerContext, at: Loc, v: Value, path: string, what: string, options: readonly T[]): T | undefined {
+export function readWord<T extends string>(cx: LowerContext, at: Loc, v: Value, path: IRPath, what: string, options: readonly T[]): T | undefined {
   if (v.kind !== "Name") {
     cx.report(Diag.typeMismatch(at, what, options.map((o) => `'${o}'`).join(" or "), describe(v)));
     return undefined;
@@ -261,9 +242,9 @@ export function readCall(
   cx: LowerContext,
   file: string,
   raw: Value,
-  path: string,
+  path: IRPath,
   what: string,
-  signatures: Readonly<Record<string, readonly Param[]>>,
+  signatures: Variants,
 ): CallShape | undefined {
   const v = cx.value(raw);
   const at = (span: Span): Loc => ({ file, span });
@@ -277,7 +258,7 @@ export function readCall(
     cx.report(Diag.unknownName(at(callee.span), what, callee.name, Object.keys(signatures)));
     return undefined;
   }
-  cx.origin(`${path}.kind`, at(callee.span));
+  cx.origin(`${path}.kind` as IRPath, at(callee.span));
   const args: Record<string, number | readonly number[]> = {};
   const given = new Set<string>();
   let ok = true;
@@ -300,17 +281,17 @@ export function readCall(
     }
     given.add(param.name);
     const value = cx.value(arg.value);
-    const argPath = `${path}.${param.name}`;
+    const argPath = `${path}.${param.name}` as IRPath;
     if (param.list) {
       const items = value.kind === "List" ? value.items : [value];
-      const nums = items.map((item, j) => readNumber(cx, at(item.span), item, `${argPath}.${j}`, `${callee.name}(${param.name})`, param.check));
+      const nums = items.map((item, j) => readNumber(cx, at(item.span), item, `${argPath}.${j}` as IRPath, `${callee.name}(${param.name})`, param.range.check(param.what)));
       if (nums.some((n) => n === undefined)) ok = false;
       else {
         args[param.name] = nums as number[];
         cx.origin(argPath, at(value.span));
       }
     } else {
-      const n = readNumber(cx, at(value.span), value, argPath, `${callee.name}(${param.name})`, param.check);
+      const n = readNumber(cx, at(value.span), value, argPath, `${callee.name}(${param.name})`, param.range.check(param.what));
       if (n === undefined) ok = false;
       else args[param.name] = n;
     }
@@ -340,6 +321,37 @@ export function readKey<T>(cx: LowerContext, block: ReadonlyMap<string, REntry>,
 }
 
 /** `key N`, checked, recorded at `path`; the fallback when unset or invalid (the error is reported). */
-export function readNumberKey(cx: LowerContext, block: ReadonlyMap<string, REntry>, key: string, path: string, what: string, check: Check, fallback: number): number {
+export function readNumberKey(cx: LowerContext, block: ReadonlyMap<string, REntry>, key: string, path: IRPath, what: string, check: Check, fallback: number): number {
   return readKey(cx, block, key, `${key} N`, (r) => r.number(path, what, check)) ?? fallback;
+}
+
+/**
+ * A simple setting (a number, a flag or a word) of a block, read and range-checked by its declaration in the schema;
+ * undefined when it is not written or its value was refused (reported).
+ */
+export function readSetting(cx: LowerContext, block: ReadonlyMap<string, REntry>, s: Setting): number | boolean | string | undefined {
+  const shape = s.shape;
+  const path = s.path!;
+  switch (shape.kind) {
+    case "number":
+      return readKey(cx, block, s.key, s.syntax, (r) => r.number(path, s.what, shape.range.check(s.what)));
+    case "flag":
+      return readKey(cx, block, s.key, s.syntax, (r) => r.flag(path));
+    case "word":
+      return readKey(cx, block, s.key, s.syntax, (r) => r.word(path, s.what, shape.options));
+    default:
+      throw new Error(`readSetting: ${s.block}.${s.key} is no simple setting`);
+  }
+}
+
+/** A call-shaped setting (`optimizer adam(lr = 0.002)`) read against its declared variants; undefined when unset or refused. */
+export function readCallSetting(cx: LowerContext, block: ReadonlyMap<string, REntry>, s: Setting): CallShape | undefined {
+  const shape = s.shape;
+  if (shape.kind !== "call") throw new Error(`readCallSetting: ${s.block}.${s.key} is no call`);
+  const base = s.path!.replace(/\.kind$/, "") as IRPath;
+  return readKey(cx, block, s.key, s.syntax, (r) => {
+    const v = r.take();
+    if (!v) return void cx.report(Diag.missingValue(r.keyLoc, s.key, shape.example));
+    return readCall(cx, r.entry.file, v, base, s.what, shape.variants);
+  });
 }

@@ -1,9 +1,10 @@
 // Phase 2: load files, validate keys, follow `extends`, and merge overrides block by block.
 // The result is one tree of statements per experiment, each remembering the file it came from.
-import { own, parse, STATEMENT_KEYWORDS, EXPERIMENT_BLOCK, type Experiment, type SpecFile, type Statement } from "../grammar/index.js";
+import { own, parse, type Experiment, type SpecFile, type Statement } from "../grammar/index.js";
 import { Diag, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { CompilerHost, ReadResult } from "./host.js";
 import { argumentHome } from "./lower.js";
+import { EXPERIMENT_BLOCK, NESTED_BLOCKS, STATEMENT_KEYWORDS, VOCABULARY } from "./schema/index.js";
 import { SourceText } from "./source.js";
 
 /** A statement after inheritance: the values of the nearest spec that set them, and the merged nested block. */
@@ -23,16 +24,6 @@ export interface ResolvedExperiment {
   /** `file:name` of each ancestor, nearest first. */
   readonly chain: readonly string[];
 }
-
-/** Which statements own a nested block, and which block table that block uses. */
-export const NESTED_BLOCKS: Readonly<Record<string, string>> = {
-  "experiment/data": "data",
-  "experiment/model": "model",
-  "experiment/dropout": "dropout",
-  "experiment/regularize": "regularize",
-  "experiment/train": "train",
-  "model/norm": "norm",
-};
 
 /** Longer `extends` chains are refused: real ones are 2–4 deep, and resolution recurses once per level. */
 export const MAX_EXTENDS_DEPTH = 64;
@@ -62,7 +53,7 @@ export class Program {
       return null;
     }
     const source = new SourceText(path, read.text);
-    const parsed = parse(read.text);
+    const parsed = parse(read.text, VOCABULARY);
     for (const e of parsed.errors) this.diagnostics.push(syntaxDiagnostic(path, e));
     if (parsed.file) {
       if (parsed.file.experiments.length === 0) this.diagnostics.push(Diag.noExperiment({ file: path, span: { start: 0, end: 0 } }));
@@ -155,7 +146,7 @@ export class Program {
     return null;
   }
 
-  /** Unknown keys, misplaced blocks and duplicates, checked once per file against the keyword tables. */
+  /** Unknown keys, misplaced blocks and duplicates, checked once per file against the schema's keyword tables. */
   private validateFile(path: string, file: SpecFile): void {
     const seen = new Map<string, Experiment>();
     for (const exp of file.experiments) {
@@ -179,7 +170,7 @@ export class Program {
       if (first) this.diagnostics.push(Diag.duplicateStatement(at, st.key.name, { file: path, span: first.key.span }));
       seen.set(st.key.name, st);
       if (st.block) {
-        const nested = NESTED_BLOCKS[`${block}/${st.key.name}`];
+        const nested = own(NESTED_BLOCKS, `${block}/${st.key.name}`);
         if (nested) this.validateBlock(path, nested, st.block.statements);
         else this.diagnostics.push(Diag.unexpectedBlock({ file: path, span: st.block.span }, st.key.name));
       }
@@ -191,7 +182,7 @@ function toRBlock(file: string, statements: readonly Statement[], block: string)
   const out = new Map<string, REntry>();
   for (const st of statements) {
     if (out.has(st.key.name)) continue; // the duplicate was reported; the first one wins
-    const nested = NESTED_BLOCKS[`${block}/${st.key.name}`];
+    const nested = own(NESTED_BLOCKS, `${block}/${st.key.name}`);
     out.set(st.key.name, { key: st.key.name, file, stmt: st, block: st.block && nested ? toRBlock(file, st.block.statements, nested) : undefined });
   }
   return out;

@@ -19,7 +19,7 @@ import type { IToken, TokenType } from "chevrotain";
 import { EmbeddedActionsParser, EOF } from "./chevrotain.js";
 import type * as ast from "./ast.js";
 import * as t from "./tokens.js";
-import { EXPERIMENT_BLOCK, keywordsOf } from "./keywords.js";
+import { keywordsOf, type Vocabulary } from "./keywords.js";
 
 /** Deeper nesting than this is refused before parsing, so no input can exhaust the stack. */
 export const MAX_NESTING = 64;
@@ -52,7 +52,9 @@ const join = (a: ast.Span, b: ast.Span): ast.Span => ({ start: a?.start ?? 0, en
 
 class RnnParser extends EmbeddedActionsParser {
   /** Owners of the enclosing blocks; the top decides which bare words end a statement. */
-  private owners: string[] = [EXPERIMENT_BLOCK];
+  private owners: string[] = [];
+  /** The keywords of each block, from the compiler (`parse`'s argument). */
+  private vocabulary: Vocabulary = { root: "", keywords: {} };
   /** The tokens that are the first on their line (comments are not tokens). */
   private lineFirst: ReadonlySet<IToken> = new Set();
 
@@ -91,7 +93,7 @@ class RnnParser extends EmbeddedActionsParser {
         },
       ]);
     });
-    const body = this.SUBRULE(this.block, { ARGS: [EXPERIMENT_BLOCK] });
+    const body = this.SUBRULE(this.block, { ARGS: [this.vocabulary.root] });
     return { kind: "Experiment", name, extends: ext, body, span: join(spanOf(kw), body.span) };
   });
 
@@ -178,7 +180,7 @@ class RnnParser extends EmbeddedActionsParser {
   private startsStatement(): boolean {
     const next = this.LA(1);
     if (next.tokenType !== t.Identifier) return false;
-    if (keywordsOf(this.owners[this.owners.length - 1] ?? EXPERIMENT_BLOCK).has(next.image)) return true;
+    if (keywordsOf(this.vocabulary, this.owners[this.owners.length - 1] ?? this.vocabulary.root).has(next.image)) return true;
     return this.lineFirst.has(next) && this.LA(2).tokenType !== t.LParen; // `sgd(…)` on a line of its own is a value
   }
 
@@ -194,8 +196,9 @@ class RnnParser extends EmbeddedActionsParser {
     return { kind: "String", value: unescape(tok.image.slice(1, -1)), span: spanOf(tok) };
   }
 
-  begin(input: IToken[], lineFirst: ReadonlySet<IToken>): void {
-    this.owners = [EXPERIMENT_BLOCK];
+  begin(input: IToken[], lineFirst: ReadonlySet<IToken>, vocabulary: Vocabulary): void {
+    this.vocabulary = vocabulary;
+    this.owners = [vocabulary.root];
     this.lineFirst = lineFirst;
     this.input = input;
   }
@@ -209,8 +212,11 @@ let shared: RnnParser | undefined; // chevrotain parsers are costly to build and
 
 const label = (tt: TokenType): string => t.TOKEN_LABELS[tt.name] ?? tt.name;
 
-/** Lexes and parses one file. Never throws: every problem comes back as a located `SyntaxError`. */
-export function parse(text: string): ParseResult {
+/**
+ * Lexes and parses one file with the statement keywords of `vocabulary` (the compiler's schema). Never throws: every
+ * problem comes back as a located `SyntaxError`.
+ */
+export function parse(text: string, vocabulary: Vocabulary): ParseResult {
   const lexed = t.lexer.tokenize(text);
   const errors: SyntaxError[] = [];
   for (const e of lexed.errors.slice(0, 1)) {
@@ -245,7 +251,7 @@ export function parse(text: string): ParseResult {
   }
 
   const parser = (shared ??= new RnnParser());
-  parser.begin(tokens, firstOnLine(text, tokens));
+  parser.begin(tokens, firstOnLine(text, tokens), vocabulary);
   const file = parser.file();
   const perr = parser.errors[0];
   if (perr) {

@@ -6,6 +6,7 @@ import { compile, type CompileOptions, type CompileResult } from "../compile.js"
 import { Diag, sortDiagnostics, type Diagnostic, type Loc } from "../diagnostics.js";
 import { dirname, type CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
+import { EXPERIMENT_BLOCK, STATEMENT_KEYWORDS, VOCABULARY } from "../schema/index.js";
 import { SourceText } from "../source.js";
 import { parse, type Statement, type Value } from "../../grammar/index.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
@@ -22,7 +23,7 @@ export interface Prepared {
   readonly warnings: string;
 }
 
-const BLOCKS = ["data", "task", "model", "dropout", "regularize", "train"];
+const BLOCKS: readonly string[] = STATEMENT_KEYWORDS[EXPERIMENT_BLOCK]; // the schema's blocks of an experiment
 
 /** A stretch of the generated override spec that is a stretch of a `--set` argument, character for character. */
 interface Segment {
@@ -116,7 +117,7 @@ function onArguments(ds: readonly Diagnostic[], specFile: string, segments: read
  * `--set` trains one (it trained only the first value, silently); the hint writes the spec that sweeps instead.
  */
 function sweepsInOverrides(text: string, file: string, experiment: string, specFile: string, entries: readonly SetEntry[]): Diagnostic[] {
-  const parsed = parse(text);
+  const parsed = parse(text, VOCABULARY);
   if (!parsed.file) return [];
   const found: Diagnostic[] = [];
   const visit = (v: Value): void => {

@@ -14,9 +14,13 @@ import { commentText, generate, identifier, packageName, rnnString, standaloneFi
 import { RESERVED_WORDS } from "../../compiler/codegen/emit-text.js";
 import { compile } from "../../compiler/compile.js";
 import type { CompilerHost } from "../../compiler/host.js";
-import { parse } from "../../grammar/index.js";
+import { parse as parseWith } from "../../grammar/index.js";
+import { VOCABULARY } from "../../compiler/schema/index.js";
 import type { ExperimentIR, Origin } from "../../compiler/ir.js";
 import { typecheck } from "./typecheck.js";
+
+/** The parser with the compiler's vocabulary, as the compiler calls it. */
+const parse = (text: string) => parseWith(text, VOCABULARY);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 

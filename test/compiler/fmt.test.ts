@@ -3,9 +3,13 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/compile.js";
 import { format } from "../../compiler/fmt.js";
 import { memoryHost } from "../../compiler/host.js";
-import { parse } from "../../grammar/index.js";
+import { parse as parseWith } from "../../grammar/index.js";
+import { VOCABULARY } from "../../compiler/schema/index.js";
 import { expectGolden } from "../golden.js";
 import { specFiles } from "../spec-files.js";
+
+/** The parser with the compiler's vocabulary, as the compiler calls it. */
+const parse = (text: string) => parseWith(text, VOCABULARY);
 
 const DIR = "test/compiler/fmt";
 const formatted = (text: string): string => {

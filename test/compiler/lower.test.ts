@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/compile.js";
 import { memoryHost } from "../../compiler/host.js";
 import { IR_VERSION, type ExperimentIR } from "../../compiler/ir.js";
-import { STATEMENT_KEYWORDS } from "../../grammar/index.js";
+import { STATEMENT_KEYWORDS } from "../../compiler/schema/index.js";
 
 const build = (files: Record<string, string>, main = Object.keys(files)[0]!) => compile(main, memoryHost(files));
 const only = (files: Record<string, string>): ExperimentIR => {

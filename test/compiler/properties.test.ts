@@ -12,8 +12,12 @@ import { renderDiagnostics } from "../../compiler/cli/render.js";
 import { format } from "../../compiler/fmt.js";
 import { memoryHost, resolveRelative, type CompilerHost } from "../../compiler/host.js";
 import { editDistance } from "../../compiler/suggest.js";
-import { EXPERIMENT_BLOCK, MAX_NESTING, parse, RESERVED_WORDS, STATEMENT_KEYWORDS } from "../../grammar/index.js";
+import { MAX_NESTING, parse as parseWith, RESERVED_WORDS } from "../../grammar/index.js";
+import { VOCABULARY, EXPERIMENT_BLOCK, STATEMENT_KEYWORDS } from "../../compiler/schema/index.js";
 import { specFiles } from "../spec-files.js";
+
+/** The parser with the compiler's vocabulary, as the compiler calls it. */
+const parse = (text: string) => parseWith(text, VOCABULARY);
 
 const SEED = Number(process.env["FC_SEED"] ?? 20_240_611);
 const SCALE = Number(process.env["FC_RUNS"] ?? 1);
@@ -565,7 +569,7 @@ describe("misspelled keys on their own line", () => {
 
   /** Whether `word` is a misspelling of `key` that only `key` explains: no key itself, no other key as close. */
   const onlyOf = (word: string, key: string, block: string): boolean =>
-    IDENT.test(word) && !RESERVED_WORDS.includes(word) && STATEMENT_KEYWORDS[block]!.every((k) => k === key ? k !== word : editDistance(word, k) > 1);
+    IDENT.test(word) && !RESERVED_WORDS.includes(word) && (STATEMENT_KEYWORDS as Readonly<Record<string, readonly string[]>>)[block]!.every((k) => k === key ? k !== word : editDistance(word, k) > 1);
 
   const check = (block: string, key: string, word: string, value: string): void => {
     const line = value ? `${word} ${value}` : word;

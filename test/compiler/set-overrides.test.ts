@@ -22,6 +22,12 @@ describe("diagnostics of --set overrides", () => {
     expect(err).not.toContain("--set.rnn");
   });
 
+  it("a misspelled key is suggested from the schema, whatever block it is in", async () => {
+    // The keys a `--set` may name are the schema's (compiler/schema/settings.ts): no list of the CLI's own.
+    expect(await stderrOf(["model.forget_bais=1"])).toContain("unknown setting 'forget_bais' in model; did you mean 'forget_bias'?");
+    expect(await stderrOf(["dropout.zonout=0.1"])).toContain("did you mean 'zoneout'?");
+  });
+
   it("task.kind=VALUE: the caret under the value", async () => {
     const err = await stderrOf(["task.kind=classify"]);
     expect(err).toContain(" --> --set:1:11\n  |\n1 | task.kind=classify\n  |           ^^^^^^^^\n");

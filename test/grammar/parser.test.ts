@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { parse, type Statement } from "../../grammar/index.js";
+import { parse as parseWith, type Statement } from "../../grammar/index.js";
+import { VOCABULARY } from "../../compiler/schema/index.js";
+
+/** The parser with the compiler's vocabulary, as the compiler calls it. */
+const parse = (text: string) => parseWith(text, VOCABULARY);
 
 const body = (src: string): readonly Statement[] => {
   const r = parse(src);
