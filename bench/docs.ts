@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { updateReference } from "../compiler/schema/index.js";
 
-/** specs/language.md of this checkout (this file runs from dist/tools/). */
+/** specs/language.md of this checkout (this file runs from dist/bench/). */
 const SPEC = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "specs", "language.md");
 
 const before = readFileSync(SPEC, "utf8");
