@@ -45,6 +45,18 @@ describe("the citation finder", () => {
     ]);
   });
 
+  it("takes a file cited by its name alone, but not a product name or the generated module", () => {
+    const text = "// built by diagnostics.ts (see perf-notes.md); TensorFlow.js runs model.mjs; compiler/fmt.ts";
+    expect(citations("compiler/x.ts", text).map((c) => [c.path, c.bare ?? false])).toEqual([
+      ["compiler/fmt.ts", false],
+      ["diagnostics.ts", true],
+      ["perf-notes.md", true],
+    ]);
+    const [, known, unknown] = citations("compiler/x.ts", text);
+    expect(resolves(ROOT, known!)).toBe(true);
+    expect(resolves(ROOT, unknown!)).toBe(false);
+  });
+
   it("reads .rnn comments but not its strings, and a doc's prose but not its samples' strings", () => {
     expect(paths("examples/a.rnn", 'experiment a extends "../b/c.rnn" { } // like examples/quickstart.rnn')).toEqual([
       "examples/quickstart.rnn",

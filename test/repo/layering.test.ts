@@ -67,7 +67,7 @@ describe("the layering rules", () => {
       mkdirSync(join(dir, dirname(file)), { recursive: true });
       writeFileSync(join(dir, file), text);
     }
-    // The repository's compiler options (NodeNext: "./x.js" names x.ts), without its include list.
+    // The repository's module options (NodeNext: an import that ends in .js names the .ts source), not its includes.
     writeFileSync(
       join(dir, "tsconfig.json"),
       JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true } }),

@@ -25,6 +25,16 @@ const NOT_IN_CHECKOUT = /^(node_modules|runs|\.rnnc-cache|scratch|\.bench)\//;
  */
 const PATH_WORD = /(?<![\w.\-/<>{}*$~@:%\\])(?:\.{1,2}\/)*(?:[\w.-]+\/)+[\w.-]*/g;
 /** A citation of the folder named shared beside a checkout (data sets, design notes), in any spelling. */
+/**
+ * A file cited by its name alone (`diagnostics.ts`, `language.md`): its folder is the reader's context, so it only has
+ * to name some file of the repository. Not the tail of a path, and not a call (`foo.ts(`).
+ */
+const BARE_NAME = /(?<![\w.\-/<>{}*$~@:%\\])[\w-]+(?:\.[\w-]+)*\.(?:ts|js|mjs|cjs|md)(?![\w/(-])/g;
+/**
+ * Names spelled like a file name that are not files of the repository: products, and the generated module that
+ * `rnnc run` writes into a run directory and `rnnc build -o` into its output.
+ */
+const NOT_FILE_NAMES = new Set(["TensorFlow.js", "Node.js", "model.ts", "model.mjs", "model.js"]);
 const SHARED_CITATION = /(?<![\w.\-/])(?:\.\.\/)*shared\/[\w./-]*/g;
 const URL = /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi;
 
@@ -35,6 +45,8 @@ export interface Citation {
   path: string;
   /** Cited as the start of a glob (`runtime/kernels/gemm*.ts`): some entry of its folder starts with its last part. */
   glob: boolean;
+  /** Cited by its name alone, without a folder: some file of the repository has that name. */
+  bare?: boolean;
 }
 
 /** Every file under the checked folders whose comments or text are checked, relative to the root, sorted. */
@@ -147,8 +159,12 @@ export function citations(file: string, text: string): Citation[] {
       const glob = body[m.index + m[0].length] === "*";
       out.push({ file, line: lineAt(text, p.start + m.index), path, glob });
     }
+    for (const m of body.matchAll(BARE_NAME)) {
+      if (NOT_FILE_NAMES.has(m[0])) continue;
+      out.push({ file, line: lineAt(text, p.start + m.index), path: m[0], glob: false, bare: true });
+    }
   }
-  return out;
+  return out.sort((a, b) => a.line - b.line);
 }
 
 function isCitation(path: string): boolean {
@@ -162,12 +178,16 @@ function isCitation(path: string): boolean {
 /**
  * Whether a cited path names something in the repository: relative to the citing file's folder or to any folder
  * above it up to the root (a folder's README cites the folder's files by their path inside it). The output of tsc is
- * named by its source: `dist/…/x.js` and `x.js` (NodeNext imports spell `.js`) by `x.ts`. A path that starts with a
+ * named by its source: `dist/compiler/cli/main.js` and `main.js` (NodeNext imports spell `.js`) by `main.ts`. A path that starts with a
  * package the repository depends on (`chevrotain/lib/chevrotain.mjs`) names a file of the installed package.
  * Nothing outside the root counts.
  */
 export function resolves(root: string, c: Citation): boolean {
   const rootAbs = resolve(root);
+  if (c.bare) {
+    const names = fileNames(rootAbs);
+    return names.has(c.path) || (c.path.endsWith(".js") && names.has(c.path.replace(/\.js$/, ".ts")));
+  }
   const path = c.path.startsWith("dist/") ? c.path.slice("dist/".length) : c.path;
   const exists = (p: string): boolean => {
     const inside = p === rootAbs || p.startsWith(rootAbs + sep);
@@ -181,6 +201,23 @@ export function resolves(root: string, c: Citation): boolean {
     if (exists(resolve(dir, path))) return true;
     if (dir === rootAbs) return false;
   }
+}
+
+const namesByRoot = new Map<string, Set<string>>();
+/** The names of the repository's files (not installed packages, tsc's output or runs), read once per root. */
+function fileNames(root: string): Set<string> {
+  let names = namesByRoot.get(root);
+  if (names) return names;
+  names = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory() && !/^(node_modules|dist|runs|\.git)$/.test(e.name)) walk(join(dir, e.name));
+      else if (e.isFile()) names!.add(e.name);
+    }
+  };
+  walk(root);
+  namesByRoot.set(root, names);
+  return names;
 }
 
 /** The packages package.json depends on (their names' first segment; a scoped name is cited with its `@`). */
