@@ -81,6 +81,16 @@ describe("the citation finder", () => {
     expect(resolves(ROOT, cite("test/x.ts", "runtime/"))).toBe(true);
   });
 
+  it("reads a relative path next to the path it is relative to, and a README's paths within the tree beneath it", () => {
+    const text = "// examples/merity-2017/medium.rnn extends\n// ../zaremba-2014/medium.rnn, one comment in two lines";
+    const [anchor, relative] = citations("compiler/x.ts", text);
+    expect(anchor!.path).toBe("examples/merity-2017/medium.rnn");
+    expect(resolves(ROOT, relative!)).toBe(true);
+    expect(resolves(ROOT, { ...relative!, context: undefined })).toBe(false);
+    expect(resolves(ROOT, cite("README.md", "cli/fs.ts"))).toBe(true);
+    expect(resolves(ROOT, cite("test/x.ts", "cli/fs.ts"))).toBe(false);
+  });
+
   it("refuses a missing file, a file cited as a folder, a glob nothing matches, and any path outside the root", () => {
     expect(resolves(ROOT, cite("compiler/README.md", "cli/no-such-file.ts"))).toBe(false);
     expect(resolves(ROOT, cite("test/x.ts", "specs/language.md/"))).toBe(false);

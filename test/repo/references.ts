@@ -47,6 +47,11 @@ export interface Citation {
   glob: boolean;
   /** Cited by its name alone, without a folder: some file of the repository has that name. */
   bare?: boolean;
+  /**
+   * The other paths of the same comment that start at a top-level folder: "examples/merity-2017/medium.rnn extends
+   * ../zaremba-2014/medium.rnn" cites the second relative to the first.
+   */
+  context?: string[];
 }
 
 /** Every file under the checked folders whose comments or text are checked, relative to the root, sorted. */
@@ -96,7 +101,15 @@ function codeComments(file: string, text: string): Prose[] {
   visit(sf);
   take(ts.getLeadingCommentRanges(text, sf.endOfFileToken.pos));
   if (text.startsWith("#!")) seen.delete(0); // a shebang is not a comment
-  return [...seen.values()];
+  // A run of `//` lines with nothing but line breaks between them is one comment (a paragraph).
+  const merged: Prose[] = [];
+  for (const c of [...seen.values()].sort((x, y) => x.start - y.start)) {
+    const last = merged[merged.length - 1];
+    if (last && /^\s*$/.test(text.slice(last.start + last.text.length, c.start))) {
+      last.text = text.slice(last.start, c.start + c.text.length);
+    } else merged.push({ ...c });
+  }
+  return merged;
 }
 
 /** The comments of a `.rnn` file (`// …`, `/* … *\/`; strings are skipped, so a path in `extends "…"` is code). */
@@ -153,12 +166,15 @@ export function citations(file: string, text: string): Citation[] {
   const out: Citation[] = [];
   for (const p of prose(file, text)) {
     const body = p.text.replace(URL, (u) => " ".repeat(u.length));
+    const inBlock: Citation[] = [];
     for (const m of body.matchAll(PATH_WORD)) {
       const path = m[0].replace(/\.+$/, ""); // a sentence's full stop is not part of the path
       if (!isCitation(path)) continue;
       const glob = body[m.index + m[0].length] === "*";
-      out.push({ file, line: lineAt(text, p.start + m.index), path, glob });
+      inBlock.push({ file, line: lineAt(text, p.start + m.index), path, glob });
     }
+    const anchors = inBlock.map((c) => c.path).filter((path) => TOP_DIRS.some((d) => path.startsWith(`${d}/`)));
+    for (const c of inBlock) out.push(c.path.startsWith(".") && anchors.length ? { ...c, context: anchors } : c);
     for (const m of body.matchAll(BARE_NAME)) {
       if (NOT_FILE_NAMES.has(m[0])) continue;
       out.push({ file, line: lineAt(text, p.start + m.index), path: m[0], glob: false, bare: true });
@@ -197,10 +213,26 @@ export function resolves(root: string, c: Citation): boolean {
     return existsSync(p) || (p.endsWith(".js") && existsSync(p.replace(/\.js$/, ".ts")));
   };
   if (dependencies(rootAbs).has(path.split("/")[0]!)) return exists(join(rootAbs, "node_modules", path));
+  if (c.context?.some((anchor) => exists(resolve(rootAbs, dirname(anchor), path)))) return true;
+  // A README describes the tree beneath it: within a folder's entry it cites that folder's files by their path there.
+  if (
+    basename(c.file) === "README.md" &&
+    folders(join(rootAbs, dirname(c.file))).some((d) => exists(resolve(d, path)))
+  ) {
+    return true;
+  }
   for (let dir = dirname(join(rootAbs, c.file)); ; dir = dirname(dir)) {
     if (exists(resolve(dir, path))) return true;
     if (dir === rootAbs) return false;
   }
+}
+
+/** A folder and every folder beneath it, except installed packages and tsc's output. */
+function folders(dir: string): string[] {
+  const below = readdirSync(dir, { withFileTypes: true }).filter(
+    (e) => e.isDirectory() && !/^(node_modules|dist|runs|\.git)$/.test(e.name),
+  );
+  return [dir, ...below.flatMap((e) => folders(join(dir, e.name)))];
 }
 
 const namesByRoot = new Map<string, Set<string>>();
