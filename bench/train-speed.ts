@@ -73,11 +73,11 @@ async function benchRnnc(a: Args): Promise<Record<string, number | string>> {
   const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
   writeFileSync(join(dir, "model.mjs"), js);
   const mod = (await import(pathToFileURL(join(dir, "model.mjs")).href)) as typeof import("../runtime/index.js") & { experiment: import("../runtime/index.js").Experiment };
-  const rt = await import("../runtime/train.js");
-  const { selectBackend } = await import("../runtime/backend.js");
-  const { ParameterStore } = await import("../runtime/parameters.js");
-  const { Rng } = await import("../runtime/rng.js");
-  const { lossScale } = await import("../runtime/softmax-loss.js");
+  const rt = await import("../runtime/train/train.js");
+  const { selectBackend } = await import("../runtime/accel/backend.js");
+  const { ParameterStore } = await import("../runtime/model/parameters.js");
+  const { Rng } = await import("../runtime/base/rng.js");
+  const { lossScale } = await import("../runtime/model/softmax-loss.js");
   const backend = await selectBackend(a.backend as "auto", { threads: a.threads });
 
   const params = new ParameterStore(new Rng(0));
@@ -105,7 +105,7 @@ async function benchLayers(a: Args): Promise<Record<string, number | string>> {
   const { size, windows, warmup } = a;
   const { hidden: H, bptt: T } = SIZES[size];
   const tf = await import("@tensorflow/tfjs");
-  const { selectBackend } = await import("../runtime/backend.js");
+  const { selectBackend } = await import("../runtime/accel/backend.js");
   const backend = await selectBackend(a.backend as "auto", { threads: a.threads });
   const init = tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: 1 });
   const model = tf.sequential({

@@ -1,6 +1,6 @@
 // The front-end pipeline: parse → resolve → check → IR. Pure: all reading goes through the host,
 // and the result carries its diagnostics instead of printing them.
-import type { CheckOptions, MemoryBudget } from "./checks.js";
+import type { CheckOptions, MemoryBudget } from "./checks/index.js";
 import { DEFAULTS } from "./defaults.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import type { CompilerHost } from "./host.js";

@@ -17,8 +17,9 @@ export interface Related extends Loc {
   readonly message: string;
 }
 
-export interface Diagnostic extends Loc {
-  readonly code: string;
+/** A diagnostic; `C` narrows its code (a rule declares the codes it may report, and reports only those). */
+export interface Diagnostic<C extends string = DiagCode> extends Loc {
+  readonly code: C;
   readonly severity: Severity;
   readonly message: string;
   readonly related: readonly Related[];
@@ -45,13 +46,13 @@ export interface ArgumentHome {
  * Every diagnostic is made here, so every user text in a message, a hint or a note (a path, a name, a value) passes
  * through terminalText: a message is one terminal line whatever the user wrote (`rnnc check $'a\nb.rnn'`).
  */
-function make(code: string, severity: Severity, at: Loc, message: string, extra: { related?: Related[]; hint?: string } = {}): Diagnostic {
+function make<C extends string>(code: C, severity: Severity, at: Loc, message: string, extra: { related?: Related[]; hint?: string } = {}): Diagnostic<C> {
   const related = (extra.related ?? []).map((r) => ({ ...r, message: terminalText(r.message) }));
   return { code, severity, file: at.file, span: at.span, message: terminalText(message), related, ...(extra.hint ? { hint: terminalText(extra.hint) } : {}) };
 }
 
 /** `unknown X 'k'; did you mean 'key'?`, or without a near key, the message with `otherwise` as its hint. */
-const withSuggestion = (code: string, at: Loc, message: string, suggestion: string | undefined, otherwise: string): Diagnostic =>
+const withSuggestion = <C extends string>(code: C, at: Loc, message: string, suggestion: string | undefined, otherwise: string): Diagnostic<C> =>
   suggestion === undefined ? make(code, "error", at, message, { hint: otherwise }) : make(code, "error", at, `${message}; ${mean(suggestion)}`);
 
 export const Diag = {
@@ -117,22 +118,22 @@ export const Diag = {
     make("E0306", "error", at, `${callee}() needs ${q(arg)}`),
   tieSizeMismatch: (at: Loc, embed: number, last: number, embedAt?: Loc) =>
     make("E0307", "error", at, `\`tie\` shares the embedding with the softmax, so the embedding size (${embed}) must equal the last layer's size (${last})`, { related: noteAt(embedAt, `embedding size ${embed} set here`), hint: `make the last layer ${embed} wide, as AWD-LSTM does` }),
-  siteIncompatibleWithCell: (at: Loc, site: string, cell: string, why: string) =>
-    make("E0308", "error", at, `${site} cannot apply to ${{ lstm: "an LSTM", gru: "a GRU", rnn: "an RNN" }[cell] ?? cell} cell: ${why}`),
+  siteIncompatibleWithCell: (at: Loc, site: CellStateSite, cell: CellName) =>
+    make("E0308", "error", at, `${CELL_STATE_SITES[site].what} cannot apply to ${A_CELL[cell]} cell: ${A_CELL[cell]} has no cell state c_t${CELL_STATE_SITES[site].fix}`),
   perStepNormNeedsFixedLength: (at: Loc) =>
     make("E0309", "error", at, "per-step normalization statistics need a fixed sequence length, but BPTT length varies", { hint: "give the longest step explicitly: `stats per_step(max_steps = N)`; later steps reuse step N's statistics (Cooijmans et al. 2017, §4)" }),
-  taskDataMismatch: (at: Loc, task: string, dataset: string, why: string) =>
-    make("E0310", "error", at, `task ${q(task)} does not fit data set ${q(dataset)}: ${why}`),
+  taskDataMismatch: (at: Loc, task: "lm" | "classify", dataset: string) =>
+    make("E0310", "error", at, `task ${q(task)} does not fit data set ${q(dataset)}: ${task === "classify" ? `${dataset} has no labels to classify` : `${dataset} is a labelled classification set`}`),
   parameterMemoryExceeded: (at: Loc, estimate: string, limit: string, by: MemoryLimitSource, weightsAlone: string | null, advice: readonly MemoryAdvice[]) =>
     make("E0311", "error", at, `this model needs about ${estimate} for its parameters and training state, over ${limitText(limit, by)}`, { hint: memoryHint(weightsAlone, advice, by) }),
-  invalidSweep: (at: Loc, why: string) =>
-    make("E0312", "error", at, `invalid sweep: ${why}`),
+  invalidSweep: (at: Loc, problem: SweepProblem) =>
+    make("E0312", "error", at, `invalid sweep: ${sweepProblemText(problem)}`),
   sweepInSet: (at: Loc, experiment: string, file: string, statement: string) =>
     make("E0312", "error", at, "invalid sweep: --set takes one value, and a sweep makes one experiment per value", { hint: `sweep in a spec instead: \`experiment ${experiment}_sweep extends "${file}" ${experiment} { ${statement} }\`, then run that file (or FILE#${experiment}_sweep)` }),
   missingSetting: (at: Loc, what: string, example: string) =>
     make("E0313", "error", at, `the experiment sets no ${what}`, { hint: `add, for example, \`${example}\`` }),
-  valueOutOfRange: (at: Loc, what: string, value: number, range: string) =>
-    make("E0314", "error", at, `${what} must be ${range}, not ${value}`),
+  valueOutOfRange: (at: Loc, what: string, value: number, range: ValueRange) =>
+    make("E0314", "error", at, `${what} must be ${rangeText(range)}, not ${value}`),
   unexpectedValue: (at: Loc, key: string, shape: string) =>
     make("E0315", "error", at, `unexpected value after ${q(key)}`, { hint: `write it as \`${shape}\`` }),
   unexpectedBlock: (at: Loc, key: string) =>
@@ -141,8 +142,8 @@ export const Diag = {
     make("E0317", "error", at, `${q(key)} needs a value`, { hint: `write it as \`${shape}\`` }),
   duplicateArgument: (at: Loc, callee: string, arg: string) =>
     make("E0318", "error", at, `${callee}() is given ${q(arg)} twice`),
-  incompatibleSettings: (at: Loc, what: string, why: string, other?: Loc) =>
-    make("E0319", "error", at, `${what}: ${why}`, { related: noteAt(other, "set here") }),
+  incompatibleSettings: (at: Loc, conflict: Incompatibility, other?: Loc) =>
+    make("E0319", "error", at, incompatibilityText(conflict), { related: noteAt(other, "set here") }),
   batchNormOfOne: (at: Loc, norm?: Loc) =>
     make("E0320", "error", at, "batch norm over a batch of 1: each unit's batch variance is 0, so every normalized value is 0 and the normalized sites pass nothing", { hint: "use a larger batch, or `norm layer` (Ba et al. 2016), which normalizes each example over its own units", related: noteAt(norm, "batch norm is set here") }),
 
@@ -153,8 +154,9 @@ export const Diag = {
     make("W0401", "warning", at, `${q(name)} is 0, so it has no effect`),
   perStepRecurrentDropout: (at: Loc) =>
     make("W0402", "warning", at, "a fresh dropout mask on h_{t-1} at every step erases the memory of the recurrence (Zaremba et al. 2014, §3; Gal & Ghahramani 2016)", { hint: "use `recurrent P variational` for one mask shared across time" }),
-  noEffect: (at: Loc, what: string, why: string) =>
-    make("W0403", "warning", at, `${what} has no effect: ${why}`),
+  /** `key`: the setting as written in a spec (`bptt`, `forget_bias`). */
+  noEffect: (at: Loc, key: string, reason: NoEffectReason) =>
+    make("W0403", "warning", at, `${q(key)} has no effect: ${noEffectText(reason)}`),
   sharedNormStatistics: (at: Loc) =>
     make("W0404", "warning", at, "batch-norm statistics shared across time steps differ from Cooijmans et al. 2017, who keep them per step (§4)"),
   batchNormSmallBatch: (at: Loc, batch: number, minBatch: number, norm?: Loc) =>
@@ -163,9 +165,123 @@ export const Diag = {
     make("W0406", "warning", at, "a divergence rule of one window stops a run at its first window above the limit, and healthy runs have such windows early on (measured: the 4th window of Zaremba et al.'s small PTB model, sgd at lr 1, is 3.4 nats above ln V; the 5th is back below it)", { hint: "count 2 or more windows (the default is 20), or use `divergence off`" }),
 
   // ── E05xx build: a valid spec that code generation cannot (yet) turn into training code ───────────────────
-  notYetSupported: (at: Loc, feature: string) =>
-    make("E0500", "error", at, `${feature} is not yet supported by \`rnnc build\``, { hint: "the spec is valid (`rnnc check` passes); its training code arrives in a later release" }),
+  notYetSupported: (at: Loc, feature: UnsupportedFeature) =>
+    make("E0500", "error", at, `${UNSUPPORTED_FEATURES[feature]} is not yet supported by \`rnnc build\``, { hint: "the rest of the spec is valid; this technique's training code arrives in a later release" }),
 } as const;
+
+// ── Typed reasons: what a call site knows, named; the wording lives here ─────────────────────────────────────
+
+type CellName = "lstm" | "gru" | "rnn";
+const A_CELL: Readonly<Record<CellName, string>> = { lstm: "an LSTM", gru: "a GRU", rnn: "an RNN" };
+
+/** A site that needs a cell state c_t (E0308). */
+export type CellStateSite = "zoneout" | "norm";
+const CELL_STATE_SITES: Readonly<Record<CellStateSite, { what: string; fix: string }>> = {
+  zoneout: { what: "zoneout of `cell`", fix: "" },
+  norm: { what: "normalization of `cell`", fix: "; write `on [input, recurrent]`" },
+};
+
+/** The values a number may take (E0314). */
+export type ValueRange =
+  | { readonly kind: "atMost"; readonly max: number }
+  | { readonly kind: "between"; readonly min: number; readonly max: number }
+  | { readonly kind: "integerFrom"; readonly min: number; readonly max: number }
+  | { readonly kind: "greaterThan"; readonly min: number }
+  | { readonly kind: "atLeast"; readonly min: number };
+
+function rangeText(r: ValueRange): string {
+  switch (r.kind) {
+    case "atMost":
+      return `at most ${r.max}`;
+    case "between":
+      return `between ${r.min} and ${r.max}`;
+    case "integerFrom":
+      return `an integer from ${r.min} to ${r.max}`;
+    case "greaterThan":
+      return `> ${r.min}`;
+    case "atLeast":
+      return `≥ ${r.min}`;
+  }
+}
+
+/** Why a sweep is refused (E0312). */
+export type SweepProblem =
+  | { readonly kind: "nested" }
+  | { readonly kind: "empty" }
+  | { readonly kind: "named" }
+  | { readonly kind: "tooMany"; readonly variants: number; readonly max: number };
+
+function sweepProblemText(p: SweepProblem): string {
+  switch (p.kind) {
+    case "nested":
+      return "a sweep cannot contain another sweep";
+    case "empty":
+      return "it lists no values";
+    case "named":
+      return "sweep values are positional";
+    case "tooMany":
+      return `it makes ${p.variants} variants, more than ${p.max}`;
+  }
+}
+
+/** Two settings that cannot go together (E0319). */
+export type Incompatibility = { readonly kind: "tieWithoutLanguageModel" } | { readonly kind: "tokensWithoutEmbedding"; readonly dataset: string };
+
+function incompatibilityText(c: Incompatibility): string {
+  switch (c.kind) {
+    case "tieWithoutLanguageModel":
+      return "`tie`: only a language model has an embedding to share with its softmax";
+    case "tokensWithoutEmbedding":
+      return `\`embed none\`: ${c.dataset} is made of tokens, which need an embedding`;
+  }
+}
+
+/** Why a written setting cannot matter for this experiment (W0403). */
+export type NoEffectReason =
+  | { readonly kind: "fixedLength"; readonly dataset: string; readonly length: number }
+  | { readonly kind: "independentSequences" }
+  | { readonly kind: "languageModelStreams" }
+  | { readonly kind: "fixedLevel"; readonly dataset: string }
+  | { readonly kind: "syntheticCorpus" }
+  | { readonly kind: "syntheticSeed" }
+  | { readonly kind: "pmnistOnly" }
+  | { readonly kind: "layerNormStatistics" }
+  | { readonly kind: "noForgetGate" }
+  | { readonly kind: "noEmbedding" }
+  | { readonly kind: "pixelInputs" };
+
+function noEffectText(r: NoEffectReason): string {
+  switch (r.kind) {
+    case "fixedLength":
+      return `${r.dataset} sequences are always ${r.length} steps long`;
+    case "independentSequences":
+      return "classification sequences are independent";
+    case "languageModelStreams":
+      return "it applies to language-model streams";
+    case "fixedLevel":
+      return `${r.dataset} has a fixed level`;
+    case "syntheticCorpus":
+      return "it describes the synthetic corpus";
+    case "syntheticSeed":
+      return "it seeds the synthetic corpus; the training seed is `train { seed N }`";
+    case "pmnistOnly":
+      return "only pmnist permutes pixels";
+    case "layerNormStatistics":
+      return "layer norm keeps no statistics";
+    case "noForgetGate":
+      return "a tanh RNN has no forget gate";
+    case "noEmbedding":
+      return "this model has no embedding";
+    case "pixelInputs":
+      return "pixel inputs are fed to the first layer directly";
+  }
+}
+
+/** What the runtime cannot train yet (E0500); the support rule (checks/support.ts) decides when. */
+export type UnsupportedFeature = "initialStateNoiseOfLanguageModel";
+const UNSUPPORTED_FEATURES: Readonly<Record<UnsupportedFeature, string>> = {
+  initialStateNoiseOfLanguageModel: "noise on the initial state of a language model",
+};
 
 /** Which limit the memory guard applied (E0311). */
 export type MemoryLimitSource = { readonly kind: "flag" } | { readonly kind: "default" } | { readonly kind: "backend"; readonly backend: string; readonly auto: boolean };
@@ -204,6 +320,7 @@ function memoryHint(weightsAlone: string | null, advice: readonly MemoryAdvice[]
   return `${lead}to fit: ${ways.length ? ways.join("; or ") : "a smaller model"}`;
 }
 
+/** Every code of the catalog, as a union ("E0100" | … | "E0500"): a diagnostic's code is one of them. */
 export type DiagCode = ReturnType<(typeof Diag)[keyof typeof Diag]>["code"];
 
 import { didYouMean } from "./suggest.js";

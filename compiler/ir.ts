@@ -2,7 +2,7 @@
 // `rnnc diff`. Every field is set (defaults included); `origins` says where each leaf value came from.
 // Documented in specs/ir.md. Bump IR_VERSION on any change of shape or meaning.
 
-export const IR_VERSION = 2;
+export const IR_VERSION = 3;
 
 export interface IRDocument {
   readonly irVersion: typeof IR_VERSION;
@@ -42,11 +42,41 @@ export interface TaskIR {
 
 export type CellKind = "lstm" | "gru" | "rnn";
 
-export interface LayerIR {
+/** A layer as the spec declares it. */
+export interface LayerSpecIR {
   readonly cell: CellKind;
   readonly hidden: number;
   /** The nonlinearity of a plain `rnn` cell; null for gated cells. */
   readonly activation: "tanh" | "relu" | null;
+}
+
+/** A layer of the IR: as declared, with the sites it really has (decided once, in compiler/layer-plan.ts). */
+export interface LayerIR extends LayerSpecIR {
+  readonly sites: LayerSitesIR;
+}
+
+/**
+ * What one layer applies, derived from `dropout`, `model.norm` and the cell: a consumer (code generation) reads it
+ * and decides nothing. Each vertical mask belongs to exactly one layer: `input` before the first, `between` before
+ * each of the others, `output` after the last (Zaremba et al. 2014, §3.2). null: the layer has no such site.
+ */
+export interface LayerSitesIR {
+  /** Dropout of the layer's input sequence x_t: `input` (embedding or pixels → layer 1) or `between` (layer k−1 → k). */
+  readonly dropoutBefore: { readonly site: "input" | "between"; readonly p: number; readonly mask: MaskMode } | null;
+  /** Dropout of the last layer's output y_t, before the softmax or read-out; null on every other layer. */
+  readonly dropoutAfter: { readonly site: "output"; readonly p: number; readonly mask: MaskMode } | null;
+  /** Dropout of h_{t-1} where it enters U (Gal & Ghahramani 2016 when variational). */
+  readonly recurrentDropout: { readonly p: number; readonly mode: "variational" | "per_step" } | null;
+  /** DropConnect on U, one mask per window (Merity et al. 2018). */
+  readonly weightDrop: { readonly p: number } | null;
+  /** Zoneout of h, and of c on an LSTM (the only cell with a c_t; 0 on the others) (Krueger et al. 2017). */
+  readonly zoneout: { readonly hidden: number; readonly cell: number } | null;
+  /**
+   * The normalized sites this cell has (`cell` only on an LSTM), and the statistics slots: 1 for layer norm or
+   * statistics shared across time, else T_max (`maxSteps`, or the BPTT length when null; Cooijmans et al. 2017 §4).
+   * Kind, γ, ε and momentum are `model.norm`'s.
+   */
+  readonly norm: { readonly sites: readonly NormSite[]; readonly slots: number } | null;
 }
 
 export type InitIR =

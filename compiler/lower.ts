@@ -2,7 +2,7 @@
 // reads its statements through read.ts, fills what is unset from defaults.ts, and records origins.
 import { own, type Call, type Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
-import { Diag, type ArgumentHome, type Loc } from "./diagnostics.js";
+import { Diag, type ArgumentHome, type Loc, type NoEffectReason } from "./diagnostics.js";
 import { printValue } from "./fmt.js";
 import type * as ir from "./ir.js";
 import { DATASETS } from "./ir.js";
@@ -42,9 +42,9 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   const b = entry.block ?? new Map<string, REntry>();
   const num = (key: string, path: string, what: string, check: Check, fallback: number): number => readNumberKey(cx, b, key, path, what, check, fallback);
   const flag = (key: string, path: string, fallback: boolean): boolean => readKey(cx, b, key, `${key} [true | false]`, (r) => r.flag(path)) ?? fallback;
-  const only = (key: string, applies: boolean, why: string): void => {
+  const only = (key: string, applies: boolean, why: NoEffectReason): void => {
     const e = b.get(key);
-    if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, `'${key}'`, why));
+    if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, key, why));
   };
 
   const batch = num("batch", "data.batch", "the batch size", c.positiveInt("the batch size"), DEFAULTS.data.batch);
@@ -52,13 +52,13 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   const testBatch = num("test_batch", "data.testBatch", "the test batch size", c.positiveInt("the test batch size"), DEFAULTS.data.testBatch);
   let bptt = num("bptt", "data.bptt", "the BPTT length", c.positiveInt("the BPTT length"), DEFAULTS.data.bptt);
   if (facts.length !== null) {
-    only("bptt", false, `${dataset} sequences are always ${facts.length} steps long`);
+    only("bptt", false, { kind: "fixedLength", dataset, length: facts.length });
     bptt = facts.length;
   }
   const stateful = flag("stateful", "data.stateful", facts.task === "lm" && DEFAULTS.data.stateful);
-  only("stateful", facts.task === "lm", "classification sequences are independent");
+  only("stateful", facts.task === "lm", { kind: "independentSequences" });
   const randomCrop = flag("random_crop", "data.randomCrop", DEFAULTS.data.randomCrop);
-  only("random_crop", facts.task === "lm", "it applies to language-model streams");
+  only("random_crop", facts.task === "lm", { kind: "languageModelStreams" });
 
   let level = facts.level;
   const levelEntry = b.get("level");
@@ -66,13 +66,13 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
     const r = reader(cx, levelEntry, "level word | char");
     level = r.word("data.level", "text level", ["word", "char"] as const) ?? level;
     r.done();
-    only("level", dataset === "text", `${dataset} has a fixed level`);
+    only("level", dataset === "text", { kind: "fixedLevel", dataset });
     if (dataset !== "text") level = facts.level;
   }
   const isSynthetic = dataset === "synthetic";
-  for (const k of ["vocab", "order", "tokens"]) only(k, isSynthetic, "it describes the synthetic corpus");
-  only("seed", isSynthetic, "it seeds the synthetic corpus; the training seed is `train { seed N }`");
-  only("permutation_seed", dataset === "pmnist", "only pmnist permutes pixels");
+  for (const k of ["vocab", "order", "tokens"]) only(k, isSynthetic, { kind: "syntheticCorpus" });
+  only("seed", isSynthetic, { kind: "syntheticSeed" });
+  only("permutation_seed", dataset === "pmnist", { kind: "pmnistOnly" });
   const synthetic = isSynthetic
     ? {
         order: num("order", "data.synthetic.order", "the Markov order", c.positiveInt("the Markov order"), DEFAULTS.synthetic.order),
@@ -104,7 +104,7 @@ const INITS: Readonly<Record<string, readonly Param[]>> = {
   xavier: [],
 };
 
-function lowerCell(cx: LowerContext, file: string, v: Value, path: string): ir.LayerIR | undefined {
+function lowerCell(cx: LowerContext, file: string, v: Value, path: string): ir.LayerSpecIR | undefined {
   // rnn(H, tanh): the activation is a word, so it is read here rather than as a numeric parameter.
   const val = cx.value(v);
   let activation: "tanh" | "relu" | null = null;
@@ -130,7 +130,7 @@ function lowerCell(cx: LowerContext, file: string, v: Value, path: string): ir.L
   return { cell, hidden: shape.args["hidden"] as number, activation: cell === "rnn" ? activation ?? "tanh" : null };
 }
 
-function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir.LayerIR[] | undefined {
+function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir.LayerSpecIR[] | undefined {
   if (!entry) {
     cx.report(Diag.missingSetting(expLoc, "layers", "model { layers 2 lstm(650) }"));
     return undefined;
@@ -152,7 +152,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
     r.done();
     if (count === undefined) return undefined;
     if (count > 64) {
-      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", count, "at most 64"));
+      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", count, { kind: "atMost", max: 64 }));
       return undefined;
     }
     cells = Array<Value>(count).fill(cell);
@@ -161,7 +161,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
     r.done();
     cells = [...first.items];
     if (cells.length === 0 || cells.length > 64) {
-      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", cells.length, "between 1 and 64"));
+      cx.report(Diag.valueOutOfRange(r.at(first.span), "the number of layers", cells.length, { kind: "between", min: 1, max: 64 }));
       return undefined;
     }
   } else {
@@ -169,7 +169,7 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
     r.done();
   }
   const layers = cells.map((v, i) => lowerCell(cx, entry.file, v, `model.layers.${i}`));
-  return layers.every((l) => l !== undefined) ? (layers as ir.LayerIR[]) : undefined;
+  return layers.every((l) => l !== undefined) ? (layers as ir.LayerSpecIR[]) : undefined;
 }
 
 function lowerInit(cx: LowerContext, entry: REntry | undefined, path: string, fallback: ir.InitIR): ir.InitIR {
@@ -253,13 +253,13 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
   if (kind === "layer") {
     for (const k of ["stats", "momentum"]) {
       const e = b.get(k);
-      if (e) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, `'${k}'`, "layer norm keeps no statistics"));
+      if (e) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, k, { kind: "layerNormStatistics" }));
     }
   }
   return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon };
 }
 
-function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc, data: ir.DataIR | undefined): Omit<ir.ModelIR, "embed"> & { embed: number | null | undefined } | undefined {
+function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc, data: ir.DataIR | undefined): Omit<ir.ModelIR, "embed" | "layers"> & { embed: number | null | undefined; layers: readonly ir.LayerSpecIR[] } | undefined {
   const b = entry?.block ?? new Map<string, REntry>();
   const layers = lowerLayers(cx, b.get("layers"), entry ? { file: entry.file, span: entry.stmt.key.span } : expLoc);
   let embed: number | null | undefined = undefined; // undefined: not written, decided once the task is known
@@ -552,10 +552,10 @@ export function lowerExperiment(
   // An LM embeds tokens (by default as wide as the first layer); pixel classification feeds raw values.
   const tokenInput = data.level !== "pixel";
   const embed = model.embed === undefined ? (tokenInput ? model.layers[0]!.hidden : null) : model.embed;
-  const full: ir.ModelIR = { ...model, embed: tokenInput ? embed : null };
+  const full = { ...model, embed: tokenInput ? embed : null };
   const resources = estimateResources(data, task, full, train);
   const pos = sources.get(exp.file)?.position(exp.node.span.start) ?? { line: 1 };
-  const experiment: ir.ExperimentIR = {
+  const experiment = planLayers({
     name: variant ? `${exp.name}[${Object.entries(variant).map(([k, v]) => `${k.split(".").pop()}=${v}`).join(",")}]` : exp.name,
     variant,
     source: { file: exp.file, line: pos.line },
@@ -568,9 +568,10 @@ export function lowerExperiment(
     train,
     resources,
     origins: {},
-  };
-  checkExperiment(cx, experiment, exp, options);
-  const canon = canonical(experiment, cx.origins);
+  });
+  runRules(experiment, cx.locs, { file: exp.file, span: exp.node.name.span }, options, (d) => cx.report(d));
+  // Each layer's sites, decided again on the canonical form (a T_max at the BPTT length is null there).
+  const canon = planLayers(canonical(experiment, cx.origins));
   return { experiment: { ...canon, origins: completeOrigins(canon, cx.origins) }, context: cx };
 }
 
@@ -699,6 +700,7 @@ function completeOrigins(e: ir.ExperimentIR, set: Record<string, ir.Origin>): Re
       const here = set[`${path}.kind`] ?? set[path] ?? (path === "model.layers" ? set["model.layers.length"] : undefined) ?? inherited;
       let any = false;
       for (const k in v) {
+        if (k === "sites" && /^model\.layers\.\d+$/.test(path)) continue; // derived (layer-plan.ts): no origin of its own
         any = true;
         walk((v as Record<string, unknown>)[k], `${path}.${k}`, here);
       }
@@ -712,4 +714,5 @@ function completeOrigins(e: ir.ExperimentIR, set: Record<string, ir.Origin>): Re
 
 // ── checks that relate several settings ─────────────────────────────────────────────────────────────────────
 
-import { checkExperiment, estimateResources } from "./checks.js";
+import { estimateResources, runRules } from "./checks/index.js";
+import { planLayers } from "./layer-plan.js";

@@ -20,10 +20,10 @@ export function findSweeps(body: RBlock, diagnostics: Diagnostic[], prefix = "")
     const visit = (v: Value, at: string, inSweep: boolean): void => {
       if (v.kind === "Call" && v.callee.name === "sweep") {
         const where = { file: entry.file, span: v.span };
-        if (inSweep) return void diagnostics.push(Diag.invalidSweep(where, "a sweep cannot contain another sweep"));
-        if (v.args.length === 0) return void diagnostics.push(Diag.invalidSweep(where, "it lists no values"));
+        if (inSweep) return void diagnostics.push(Diag.invalidSweep(where, { kind: "nested" }));
+        if (v.args.length === 0) return void diagnostics.push(Diag.invalidSweep(where, { kind: "empty" }));
         const named = v.args.find((a) => a.name);
-        if (named) return void diagnostics.push(Diag.invalidSweep({ file: entry.file, span: named.span }, "sweep values are positional"));
+        if (named) return void diagnostics.push(Diag.invalidSweep({ file: entry.file, span: named.span }, { kind: "named" }));
         for (const a of v.args) visit(a.value, at, true);
         axes.push({ call: v, file: entry.file, label: at, values: v.args.map((a) => a.value) });
       } else if (v.kind === "Call") {
@@ -49,7 +49,7 @@ export function sweepPoints(axes: readonly SweepAxis[], diagnostics: Diagnostic[
   const total = axes.reduce((n, a) => n * a.values.length, 1);
   if (total > DEFAULTS.maxSweepVariants) {
     const a = axes[0]!;
-    diagnostics.push(Diag.invalidSweep({ file: a.file, span: a.call.span }, `it makes ${total} variants, more than ${DEFAULTS.maxSweepVariants}`));
+    diagnostics.push(Diag.invalidSweep({ file: a.file, span: a.call.span }, { kind: "tooMany", variants: total, max: DEFAULTS.maxSweepVariants }));
     return null;
   }
   let points: SweepPoint[] = [{ choice: new Map(), variant: {} }];

@@ -4,14 +4,24 @@ import { commentText } from "../codegen/emit-text.js";
 import { standaloneFiles } from "../codegen/standalone.js";
 import type { CompileOptions, CompileResult } from "../compile.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
-import { dirNameOf, experimentsToRun, fileOf, isOutcome, prepare } from "./prepare.js";
+import { compileSpec, dirNameOf, experimentsIn, fileOf, isOutcome, prepare } from "./prepare.js";
 import type { RenderOptions } from "./render.js";
 import { terminalText } from "../terminal-text.js";
 
-/** `compiled`: the file's compile result, when buildEach has it (a sweep's file is compiled once, not per point). */
-export async function build(ws: Workspace, spec: string, opts: { out?: string; set: readonly string[] }, render: RenderOptions, options: CompileOptions, compiled?: CompileResult): Promise<Outcome> {
-  const several = opts.set.length || compiled ? null : experimentsToRun(ws, spec, options);
-  if (several) return buildEach(ws, fileOf(spec), several.names, opts.out, render, options, several.result);
+interface BuildFlags {
+  readonly out?: string;
+  readonly set: readonly string[];
+}
+
+/** The spec file is compiled once, here; every experiment built from it shares that result. */
+export async function build(ws: Workspace, spec: string, opts: BuildFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
+  const compiled = compileSpec(ws, spec, options);
+  const several = opts.set.length ? null : experimentsIn(compiled, spec);
+  if (several) return buildEach(ws, fileOf(spec), several, opts.out, render, options, compiled);
+  return buildOne(ws, spec, opts, render, options, compiled);
+}
+
+async function buildOne(ws: Workspace, spec: string, opts: BuildFlags, render: RenderOptions, options: CompileOptions, compiled: CompileResult): Promise<Outcome> {
   const p = await prepare(ws, spec, opts.set, render, options, "build", compiled);
   if (isOutcome(p)) return p;
   if (opts.out === undefined) return { stdout: p.code, stderr: p.warnings, exitCode: EXIT.ok };
@@ -28,7 +38,7 @@ async function buildEach(ws: Workspace, file: string, names: readonly string[], 
   let stdout = "";
   let stderr = "";
   for (const name of names) {
-    const r = await build(ws, `${file}#${name}`, { out: out === undefined ? undefined : `${out}/${dirNameOf(name)}`, set: [] }, render, options, compiled);
+    const r = await buildOne(ws, `${file}#${name}`, { out: out === undefined ? undefined : `${out}/${dirNameOf(name)}`, set: [] }, render, options, compiled);
     stderr += r.stderr;
     if (r.exitCode !== EXIT.ok) return { stdout, stderr, exitCode: r.exitCode };
     stdout += out === undefined ? `// ---- ${commentText(`${file}#${name}`)} ----\n${r.stdout}` : r.stdout;

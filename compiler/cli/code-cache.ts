@@ -35,7 +35,7 @@ let installed = false;
 
 /**
  * Installs the cache for ts-morph's modules (once per process). Call before anything loads ts-morph: main.ts does,
- * before it imports build.js or run.js (codegen/generate.ts requires ts-morph as it loads).
+ * before it imports build.js or run.js (codegen/emit/ts-morph.ts requires ts-morph as it loads).
  */
 export function installCodeCache(): void {
   if (installed) return;

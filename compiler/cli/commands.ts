@@ -5,7 +5,7 @@ import { diffExperiments, renderDiff } from "../diff.js";
 import { format } from "../fmt.js";
 import type { CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
-import { formatBytes } from "../checks.js";
+import { formatBytes } from "../checks/index.js";
 import { SourceText } from "../source.js";
 import { terminalText } from "../terminal-text.js";
 import { readFailure } from "../resolve.js";
@@ -105,8 +105,10 @@ export function fmt(ws: Workspace, paths: readonly string[], opts: { check: bool
   return { stdout: (out ? out + "\n" : "") + `${plural(changed.length, "file")} reformatted, ${plural(files.length - changed.length - new Set(ds.map((d) => d.file)).size, "file")} unchanged\n`, stderr, exitCode: ds.length ? EXIT.inputError : EXIT.ok };
 }
 
-function compileOrFail(ws: Workspace, file: string, render: RenderOptions, options: CompileOptions): { result: CompileResult; failure?: Outcome } {
-  const result = compile(file, ws.host, options);
+/** `cache`: the results a command has already, by file (diff's two sides may name one file: it is compiled once). */
+function compileOrFail(ws: Workspace, file: string, render: RenderOptions, options: CompileOptions, cache?: Map<string, CompileResult>): { result: CompileResult; failure?: Outcome } {
+  const result = cache?.get(file) ?? compile(file, ws.host, options);
+  cache?.set(file, result);
   if (!result.document) {
     return { result, failure: { stdout: "", stderr: renderDiagnostics(result.diagnostics, result.sources, render) + "\n", exitCode: EXIT.inputError } };
   }
@@ -124,13 +126,13 @@ export function irCommand(ws: Workspace, file: string, render: RenderOptions, op
  * `file.rnn` (its only experiment), `file.rnn#name` (one of several, or one sweep variant), or a run directory
  * (the experiment as that run resolved it, and its results).
  */
-function pick(ws: Workspace, arg: string, render: RenderOptions, options: CompileOptions): { exp?: ExperimentIR; run?: RunRecord; failure?: Outcome } {
+function pick(ws: Workspace, arg: string, render: RenderOptions, options: CompileOptions, cache: Map<string, CompileResult>): { exp?: ExperimentIR; run?: RunRecord; failure?: Outcome } {
   const run = arg.endsWith(".rnn") || arg.includes("#") ? null : readRun(ws.host, arg.replace(/\/+$/, ""));
   if (typeof run === "string") return { failure: { stdout: "", stderr: `rnnc diff: ${terminalText(run)}\n`, exitCode: EXIT.inputError } };
   if (run) return { exp: run.exp, run };
   const hash = arg.lastIndexOf("#");
   const [file, name] = hash > 0 ? [arg.slice(0, hash), arg.slice(hash + 1)] : [arg, undefined];
-  const { result, failure } = compileOrFail(ws, file, render, options);
+  const { result, failure } = compileOrFail(ws, file, render, options, cache);
   if (failure) return { failure };
   const exps = result.document!.experiments;
   const exp = name === undefined ? (exps.length === 1 ? exps[0] : undefined) : exps.find((e) => e.name === name);
@@ -143,9 +145,10 @@ function pick(ws: Workspace, arg: string, render: RenderOptions, options: Compil
 }
 
 export function diff(ws: Workspace, a: string, b: string, opts: { json: boolean }, render: RenderOptions, options: CompileOptions = {}): Outcome {
-  const left = pick(ws, a, render, options);
+  const compiled = new Map<string, CompileResult>();
+  const left = pick(ws, a, render, options, compiled);
   if (left.failure) return left.failure;
-  const right = pick(ws, b, render, options);
+  const right = pick(ws, b, render, options, compiled);
   if (right.failure) return right.failure;
   const entries = diffExperiments(left.exp!, right.exp!);
   // Two runs: how each went, beside how they differ.

@@ -13,7 +13,7 @@ import { check, diff, EXIT, fmt, irCommand, type Outcome, type Workspace } from 
 import { installCodeCache } from "./code-cache.js";
 import { displayPath, fsHost } from "./fs-host.js";
 import { InputError, reasonOf, realPath, writeFileAtomic } from "./fs.js";
-import { formatBytes } from "../checks.js";
+import { formatBytes } from "../checks/index.js";
 import type { CompileOptions } from "../compile.js";
 import { DEFAULTS } from "../defaults.js";
 import { memoryBudget } from "./memory.js";

@@ -1,9 +1,9 @@
-// What the backend that will train can hold, found on this machine for the compiler's memory guard (checks.ts,
+// What the backend that will train can hold, found on this machine for the compiler's memory guard (checks/memory.ts,
 // E0311): the compiler itself does no I/O. The backend is the one `--backend` names, or the one `auto` picks here
 // (runtime/backend.ts: tfjs-node when installed, else wasm; webgpu never).
 import { createRequire } from "node:module";
 import { totalmem } from "node:os";
-import type { MemoryBudget } from "../checks.js";
+import type { MemoryBudget } from "../checks/index.js";
 
 /**
  * wasm32 addresses at most 4 GiB: the wasm backend's heap, for its tensors and XNNPACK's buffers alike, cannot grow

@@ -2,9 +2,8 @@
 // experiment, refuse what code generation cannot do yet, and generate. Shared by `rnnc build` and `rnnc run`.
 import { rnnString } from "../codegen/emit-text.js";
 import { generate } from "../codegen/generate.js";
-import { buildDiagnostics } from "../codegen/support.js";
 import { compile, type CompileOptions, type CompileResult } from "../compile.js";
-import { Diag, hasErrors, sortDiagnostics, type Diagnostic, type Loc } from "../diagnostics.js";
+import { Diag, sortDiagnostics, type Diagnostic, type Loc } from "../diagnostics.js";
 import { dirname, type CompilerHost } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
 import { SourceText } from "../source.js";
@@ -142,23 +141,36 @@ function sweepsInOverrides(text: string, file: string, experiment: string, specF
 }
 
 /** A spec argument without its `#NAME`. */
-export const fileOf = (specArg: string): string => (specArg.lastIndexOf("#") > 0 ? specArg.slice(0, specArg.lastIndexOf("#")) : specArg);
+export const fileOf = (specArg: string): string => splitSpec(specArg).file;
 
 /** The points of sweep `name` in a document (its variants `name[key=value]`), in spec order. */
 export const sweepPointsOf = (exps: readonly ExperimentIR[], name: string): ExperimentIR[] => exps.filter((e) => e.variant && e.name.startsWith(`${name}[`));
 
-function overlay(host: CompilerHost, path: string, text: string): CompilerHost {
-  return { resolve: host.resolve, readFile: (p) => (p === path ? { ok: true, text } : host.readFile(p)) };
+/**
+ * The host of the `--set` compile: the override spec at `path`, and every file the spec's own compile read served
+ * from that compile (`sources`), not read again: both compiles see the same bytes, even if a file changes meanwhile.
+ */
+function overlay(host: CompilerHost, path: string, text: string, sources: CompileResult["sources"]): CompilerHost {
+  return {
+    resolve: host.resolve,
+    readFile: (p) => {
+      if (p === path) return { ok: true, text };
+      const read = sources.get(p);
+      return read ? { ok: true, text: read.text } : host.readFile(p);
+    },
+  };
 }
 
 function fail(result: Pick<CompileResult, "diagnostics" | "sources">, render: RenderOptions): Outcome {
   return { stdout: "", stderr: renderDiagnostics(sortDiagnostics(result.diagnostics), result.sources, render) + "\n", exitCode: EXIT.inputError };
 }
 
-/** `compiled`: the spec file's compile result, when the caller has it already (the experiments of one sweep). */
+/**
+ * `compiled`: the spec file's compile result, which build and run pass (each command compiles a file once; see
+ * compileSpec); without it, the file is compiled here.
+ */
 export async function prepare(ws: Workspace, specArg: string, sets: readonly string[], render: RenderOptions, options: CompileOptions, command: string, compiled?: CompileResult): Promise<Prepared | Outcome> {
-  const hash = specArg.lastIndexOf("#");
-  const [specFile, wanted] = hash > 0 ? [specArg.slice(0, hash), specArg.slice(hash + 1)] : [specArg, undefined];
+  const { file: specFile, wanted } = splitSpec(specArg);
   let result = compiled ?? compile(specFile, ws.host, options);
   if (!result.document) return fail(result, render);
   const exps = result.document.experiments;
@@ -177,7 +189,7 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
     if ("error" in spec) return { stdout: "", stderr: `rnnc ${command}: ${terminalText(spec.error)}\n`, exitCode: EXIT.usage };
     // A file beside the spec, so that its `extends` finds the spec; diagnostics are then moved onto the arguments.
     const setFile = `${dirname(specFile)}/--set.rnn`;
-    const overridden = compile(setFile, overlay(ws.host, setFile, spec.text), options);
+    const overridden = compile(setFile, overlay(ws.host, setFile, spec.text, result.sources), options);
     toArguments = (ds) => onArguments(ds, setFile, spec.segments);
     const sweeps = sweepsInOverrides(spec.text, setFile, exp.name, specFile, spec.entries);
     if (sweeps.length) return fail({ diagnostics: toArguments(sweeps), sources: new Map([[SET_FILE, new SourceText(SET_FILE, spec.args)]]) }, render);
@@ -185,11 +197,23 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
     if (!result.document) return fail(result, render);
     exp = result.document.experiments[0]!;
   }
-  const refused = toArguments(buildDiagnostics(exp, result.sources));
-  if (hasErrors(refused)) return fail({ diagnostics: [...result.diagnostics, ...refused], sources: result.sources }, render);
   const code = await generate(exp, { specPath: specFile });
   const warnings = result.diagnostics.length ? renderDiagnostics(result.diagnostics, result.sources, render) + "\n" : "";
   return { exp, code, result, specFile, warnings };
+}
+
+/** A spec argument as its file and the experiment `#NAME` names, if any. */
+export function splitSpec(specArg: string): { file: string; wanted: string | undefined } {
+  const hash = specArg.lastIndexOf("#");
+  return hash > 0 ? { file: specArg.slice(0, hash), wanted: specArg.slice(hash + 1) } : { file: specArg, wanted: undefined };
+}
+
+/**
+ * The one compile of a command's spec file (`rnnc build` and `rnnc run` compiled it twice, and `rnnc run` again for
+ * each point of a sweep): build and run call this once and hand the result to experimentsIn and prepare.
+ */
+export function compileSpec(ws: Workspace, specArg: string, options: CompileOptions): CompileResult {
+  return compile(splitSpec(specArg).file, ws.host, options);
 }
 
 /**
@@ -197,19 +221,24 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
  * of the sweep that `FILE#NAME` names, for `rnnc build` and `rnnc run` to take in turn; null for one experiment, a
  * `#NAME` of one, or a file that does not compile (prepare then reports it).
  */
-export function experimentsToRun(ws: Workspace, specArg: string, options: CompileOptions): { names: string[]; result: CompileResult } | null {
-  const hash = specArg.lastIndexOf("#");
-  const [file, wanted] = hash > 0 ? [specArg.slice(0, hash), specArg.slice(hash + 1)] : [specArg, undefined];
-  const result = compile(file, ws.host, options);
+export function experimentsIn(result: CompileResult, specArg: string): string[] | null {
+  const { wanted } = splitSpec(specArg);
   const doc = result.document;
   if (!doc) return null;
   // `FILE#NAME` of a sweep (not of one of its points): the sweep's points, as the file alone gives every experiment.
   if (wanted !== undefined) {
     if (doc.experiments.some((e) => e.name === wanted)) return null;
     const points = sweepPointsOf(doc.experiments, wanted);
-    return points.length ? { names: points.map((e) => e.name), result } : null;
+    return points.length ? points.map((e) => e.name) : null;
   }
-  return doc.experiments.length > 1 ? { names: doc.experiments.map((e) => e.name), result } : null;
+  return doc.experiments.length > 1 ? doc.experiments.map((e) => e.name) : null;
+}
+
+/** experimentsIn, compiling the file: for callers without a compile result (tests, tools). */
+export function experimentsToRun(ws: Workspace, specArg: string, options: CompileOptions): { names: string[]; result: CompileResult } | null {
+  const result = compileSpec(ws, specArg, options);
+  const names = experimentsIn(result, specArg);
+  return names ? { names, result } : null;
 }
 
 /** A directory name for an experiment (sweep variants are named like `ar_sweep[ar=2]`). */

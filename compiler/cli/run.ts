@@ -11,10 +11,10 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import type * as TsMorph from "ts-morph";
-import type { CompileOptions } from "../compile.js";
+import type { CompileOptions, CompileResult } from "../compile.js";
 import { VERSION } from "../version.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
-import { dirNameOf, experimentsToRun, fileOf, isOutcome, prepare } from "./prepare.js";
+import { compileSpec, dirNameOf, experimentsIn, fileOf, isOutcome, prepare } from "./prepare.js";
 import { InputError, makeDir, readBounded, realPath, reasonOf, removeQuietly, writeFile } from "./fs.js";
 import { terminalLines, terminalText } from "../terminal-text.js";
 import type { RenderOptions } from "./render.js";
@@ -36,7 +36,7 @@ interface GeneratedModule {
   run(options: Record<string, unknown>): Promise<{ status: string; summary: string }>;
 }
 
-// require(), not import: see codegen/generate.ts. main.ts installs the code cache (code-cache.ts) before this loads.
+// require(), not import: see codegen/emit/ts-morph.ts. main.ts installs the code cache (code-cache.ts) before this loads.
 const { ts } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -296,8 +296,19 @@ async function callModule(runDir: string, options: Record<string, unknown>, comm
 }
 
 export async function run(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
-  const several = spec === undefined || flags.resume !== undefined || flags.set.length ? null : experimentsToRun(ws, spec, options);
-  if (several) return runEach(ws, fileOf(spec!), several.names, flags, render, options);
+  // The spec file's one compile, shared by every experiment trained from it (a resume compiles nothing: it runs the
+  // run directory's own code).
+  if (spec !== undefined && flags.resume === undefined) {
+    const compiled = compileSpec(ws, spec, options);
+    const several = flags.set.length ? null : experimentsIn(compiled, spec);
+    if (several) return runEach(ws, fileOf(spec), several, flags, render, options, compiled);
+    return runOne(ws, spec, flags, render, options, compiled);
+  }
+  return runOne(ws, spec, flags, render, options);
+}
+
+/** One experiment: `compiled` is its spec file's compile result (absent for --resume, which compiles nothing). */
+async function runOne(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions, compiled?: CompileResult): Promise<Outcome> {
   let runDir: string;
   let specDir: string | undefined;
   let resume: string | undefined;
@@ -330,7 +341,7 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     sha = env.modelSha256;
   } else {
     if (spec === undefined) return { stdout: "", stderr: "rnnc run: give a SPEC, or --resume RUN_DIR\n", exitCode: EXIT.usage };
-    const p = await prepare(ws, spec, flags.set, render, options, "run");
+    const p = await prepare(ws, spec, flags.set, render, options, "run", compiled);
     if (isOutcome(p)) return p;
     warnings = p.warnings;
     if (warnings) process.stderr.write(warnings);
@@ -345,9 +356,10 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
     specDir = resolve(realPath(p.specFile) ?? p.specFile, "..");
     const record = { runDir, backend, threads, dataDir, specDir, epochs, limitBatches, trainBatches, resume, record: { rnnc: VERSION, argv: process.argv.slice(2) } };
     try {
-      const text = ws.host.readFile(p.specFile);
+      // The spec as compiled, not read again: spec.rnn is the text this run's code came from.
+      const text = p.result.sources.get(p.specFile)?.text ?? "";
       const mjs = transpile(p.code);
-      writeFile(join(runDir, "spec.rnn"), text.ok ? text.text : "");
+      writeFile(join(runDir, "spec.rnn"), text);
       writeFile(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
       writeFile(join(runDir, "model.ts"), p.code);
       writeFile(join(runDir, "model.mjs"), mjs);
@@ -371,12 +383,12 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
  * A file of several experiments (a sweep): train each in turn, each in its own run directory, and print one
  * summary line per experiment. A failed experiment stops the sweep (its error is the outcome); an interrupt too.
  */
-async function runEach(ws: Workspace, file: string, names: readonly string[], flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
+async function runEach(ws: Workspace, file: string, names: readonly string[], flags: RunFlags, render: RenderOptions, options: CompileOptions, compiled: CompileResult): Promise<Outcome> {
   process.stderr.write(`${terminalText(file)}: ${names.length} experiments, trained in turn\n`);
   let stdout = "";
   for (const name of names) {
     process.stderr.write(`\n== ${name}\n`);
-    const r = await run(ws, `${file}#${name}`, flags, render, options);
+    const r = await runOne(ws, `${file}#${name}`, flags, render, options, compiled);
     stdout += r.stdout.split("\n").filter((l) => l !== "").map((l) => `${name}: ${l}\n`).join("");
     if (r.exitCode !== EXIT.ok) return { stdout, stderr: r.stderr, exitCode: r.exitCode };
   }

@@ -1,5 +1,4 @@
 // Code generation: the IR of one experiment → the TypeScript module `rnnc build` writes and `rnnc run` trains.
 export { generate, irHash, RUNTIME_MODULE, type GenerateOptions } from "./generate.js";
-export { buildDiagnostics, unsupportedFeatures } from "./support.js";
 export { standaloneFiles } from "./standalone.js";
 export { commentText, identifier, packageName, rnnString, stringLiteral } from "./emit-text.js";

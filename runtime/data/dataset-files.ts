@@ -1,6 +1,6 @@
 // What each named data set is on disk: its folder under the data root, its files, their SHA-256 and sizes, and where
-// each file can be downloaded from. The checksums and sizes are those of the reference copies described in
-// shared/data/README.md (byte-identical to the files the papers' reference code uses), so a download is accepted
+// each file can be downloaded from. The checksums and sizes are those of the reference copies
+// (byte-identical to the files the papers' reference code uses), so a download is accepted
 // only if it is exactly the data set the published numbers were measured on.
 //
 // GitHub URLs are pinned to a commit rather than a branch: a branch can be renamed (pytorch/examples moved from
@@ -143,8 +143,8 @@ export const DATASET_FILES = {
     id: "text8",
     dir: "text8",
     files: {
-      // One file holds all three splits (see text8.ts). Its SHA-256 is not recorded in shared/data (text8 is not
-      // there) and no trusted value was at hand, so a download of it is NOT verified: only its size is checked, the
+      // One file holds all three splits (see text8.ts). Its SHA-256 is not recorded with the reference copies (text8
+      // is not among them) and no trusted value was at hand, so a download of it is NOT verified: only its size is checked, the
       // 31 344 016 bytes that TensorFlow's word2vec tutorial also checks. An unzipped `text8` (100 000 000 bytes)
       // in the folder is used as is.
       corpus: {

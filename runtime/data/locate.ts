@@ -1,6 +1,6 @@
 // Where the data sets live and how a missing one gets there.
 //
-// The data root is one folder holding one sub-folder per data set (the layout of shared/data). A run checks only that
+// The data root is one folder holding one sub-folder per data set (dataset-files.ts names each one). A run checks only that
 // the files are present with the right size: hashing ~40 MB on every start would cost more than loading them. The
 // SHA-256 is checked right after a download, which is the moment bytes come from somewhere untrusted, and on demand
 // through verifyDataset (tests, a `--verify` style command).

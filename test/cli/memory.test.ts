@@ -3,7 +3,7 @@
 // advised setting: it fits, and one step past it does not. A smaller batch is never advised when the weights alone
 // do not fit. Budgets are written out (not this machine's), so the figures are the same everywhere.
 import { describe, expect, it } from "vitest";
-import type { MemoryBudget } from "../../compiler/checks.js";
+import type { MemoryBudget } from "../../compiler/checks/index.js";
 import { compile, type CompileOptions } from "../../compiler/compile.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { memoryHost } from "../../compiler/host.js";

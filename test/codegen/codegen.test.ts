@@ -8,7 +8,9 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { fsHost } from "../../compiler/cli/fs-host.js";
-import { generate, irHash, unsupportedFeatures } from "../../compiler/codegen/index.js";
+import { unsupportedFeatures } from "../../compiler/checks/index.js";
+import { generate, irHash } from "../../compiler/codegen/index.js";
+import { RUNTIME_EXPORTS } from "../../compiler/codegen/runtime-exports.js";
 import { compile } from "../../compiler/compile.js";
 import type { ExperimentIR } from "../../compiler/ir.js";
 import { expectGolden } from "../golden.js";
@@ -54,6 +56,13 @@ describe("code generation over the examples", () => {
     expect(a).toContain(`// IR sha256 ${irHash(c.exp)}.`);
     expect(a).toMatch(/^import \{[^}]*\} from "rnnc\/runtime";$/m);
     expect(a.match(/from "/g)?.length, "one import, of the runtime's public name").toBe(1);
+    // The emitters declare what they write: every imported name is used below the import (a missing one fails the
+    // type-check below), and every imported name is one the runtime-exports table knows.
+    const [, list, body] = /^import \{([^}]*)\} from "rnnc\/runtime";\n([\s\S]*)$/m.exec(a)!;
+    const imported = list!.split(",").map((n) => n.trim().replace(/^type /, "")).filter(Boolean);
+    expect(imported.length).toBeGreaterThan(5);
+    for (const name of imported) expect(body, `${name} is imported but not used`).toMatch(new RegExp(`\\b${name}\\b`));
+    for (const name of imported) expect(Object.keys(RUNTIME_EXPORTS)).toContain(name);
   });
 
   it("type-checks every buildable example against the runtime (tsc --noEmit)", async () => {

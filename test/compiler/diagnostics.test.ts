@@ -3,7 +3,7 @@
 //
 // Layout of test/compiler/diagnostics/:
 //   CODE-what.rnn            a case: compiled on its own; CODE (E0301, W0400, …) must be among its diagnostics;
-//                            E05xx cases are valid specs that `rnnc build` refuses, so they also run its checks
+//                            (E05xx, what `rnnc build` cannot build yet, is a rule of compile() like the others)
 //   CODE-what.rnn.expected   its rendered diagnostics, paths relative to the repository root
 //   _anything                a helper file or folder, never a case: bases that cases `extend` (cycles,
 //                            ambiguous targets, `_E0203-bases/`) and `_E0208-directory.rnn/`, a directory
@@ -18,7 +18,6 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { fsHost } from "../../compiler/cli/fs-host.js";
 import { renderDiagnostics } from "../../compiler/cli/render.js";
-import { buildDiagnostics } from "../../compiler/codegen/support.js";
 import { compile } from "../../compiler/compile.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { expectGolden } from "../golden.js";
@@ -43,10 +42,7 @@ describe("diagnostics goldens", () => {
   it.each(cases)("%s", (name) => {
     expect(name, `case names are CODE-what.rnn (lower case, digits and '-')`).toMatch(CASE);
     const path = `${DIR}/${name}`;
-    const compiled = compile(path, fsHost(ROOT));
-    // E05xx are `rnnc build`'s refusals of valid specs: run its checks on the IR too, as the CLI does.
-    const buildDiags = codeOf(name).startsWith("E05") ? (compiled.document?.experiments ?? []).flatMap((e) => buildDiagnostics(e, compiled.sources)) : [];
-    const r = buildDiags.length ? { ...compiled, diagnostics: [...compiled.diagnostics, ...buildDiags], document: undefined } : compiled;
+    const r = compile(path, fsHost(ROOT));
     const rendered = renderDiagnostics(r.diagnostics, r.sources, { color: false }) + "\n";
     expectGolden(join(ROOT, `${path}.expected`), rendered);
 

@@ -2,7 +2,7 @@
 // (fixtures/checkpoint-writer.mjs, the built runtime's RunCheckpoints) saves a run's checkpoints: the ends of two
 // epochs that are a new best (last.ckpt and best.ckpt as one commit) and, between them, a mid-epoch save (last.ckpt
 // alone, as is the end of an epoch that is not the best). It is SIGKILLed after its k-th step (an open, a write of the header or of one tensor, an
-// fsync, a close, a rename, an fsync of the directory: runtime/checkpoint.ts counts them), for every k from 1 until
+// fsync, a close, a rename, an fsync of the directory: runtime/train/checkpoint.ts counts them), for every k from 1 until
 // it finishes. After each kill:
 // - what is left under a checkpoint's name loads, verifies and is one whole generation, never a torn mix;
 // - the next start (RunCheckpoints.resume, as `rnnc run --resume` calls it) leaves exactly last.ckpt and best.ckpt, no temp or
@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint, RunCheckpoints } from "../../runtime/checkpoint.js";
+import { readCheckpoint, RunCheckpoints } from "../../runtime/train/checkpoint.js";
 import { node, requireBuild, ROOT, tempDir } from "./cli.js";
 
 const WRITER = join(ROOT, "test/e2e/fixtures/checkpoint-writer.mjs");

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { flipBytes, tensorBytes, toFormatOne } from "../runtime/checkpoint-files.js";
 import { cloneRunDir, expectExit, lastLine, readMetrics, requireBuild, rnnc, runDirOf, tempDir, type Result } from "./cli.js";
 
@@ -22,7 +22,7 @@ const ARGS = ["run", "examples/quickstart.rnn", "--set", "data.tokens=24000", "-
 const tmp = tempDir("ckpt-trust");
 let a: Result;
 let dirA = "";
-/** The uninterrupted run's checkpoint steps, in order (runtime/checkpoint.ts's trace). */
+/** The uninterrupted run's checkpoint steps, in order (runtime/train/checkpoint.ts's trace). */
 let steps: string[] = [];
 
 beforeAll(async () => {

@@ -15,7 +15,7 @@ import { fsHost } from "../../compiler/cli/fs-host.js";
 import { compile } from "../../compiler/compile.js";
 import { DATASET_FILES, type DatasetId } from "../../runtime/data/dataset-files.js";
 import { dataRoot } from "../../runtime/data/locate.js";
-import { Rng } from "../../runtime/rng.js";
+import { Rng } from "../../runtime/base/rng.js";
 import { expectExit, KILL_MS, readMetrics, requireBuild, rnnc, ROOT, tempDir } from "./cli.js";
 
 // The data root as rnnc finds it (RNNC_DATA, else the per-user cache).

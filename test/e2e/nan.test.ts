@@ -7,7 +7,7 @@
 // 14th window); nearby rates 5e18 and 7e18 put it at windows 9 and 6, so the assertion below (after epoch 1,
 // i.e. past window 3, with a checkpoint written) has room on both sides. At lr 1e30 the loss is NaN at once.
 // These rates hold for matMuls that round each product, as XNNPACK's do: they run with RNNC_GEMM=xnnpack. rnnc's
-// own GEMM (runtime/kernels/gemm.ts) fuses multiply and add, so a product that exceeds float32 is never rounded
+// own GEMM (runtime/accel/kernels/gemm.ts) fuses multiply and add, so a product that exceeds float32 is never rounded
 // to ±Infinity on its own and no Infinity − Infinity makes a NaN: the same runs diverge to a huge finite loss
 // (about 1e19 at lr 4e18 after one epoch), and the rate at which its loss sum overflows instead scatters from
 // epoch 2 to never between 3e33 and 7e33 (measured). What this file checks is the trainer's stop, not the GEMM.
@@ -15,7 +15,7 @@ const ROUNDED_PRODUCTS = { env: { RNNC_GEMM: "xnnpack" } };
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { expectExit, readMetrics, requireBuild, rnnc, runDirOf, tempDir } from "./cli.js";
 
 const SMALL = [

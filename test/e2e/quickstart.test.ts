@@ -10,8 +10,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
-import { makeSyntheticCorpus } from "../../runtime/synthetic-corpus.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
+import { makeSyntheticCorpus } from "../../runtime/data/synthetic-corpus.js";
 import { expectExit, lastLine, QUICKSTART, readMetrics, requireBuild, rnnc, ROOT, runDirOf, tempDir, type Result } from "./cli.js";
 
 const TOKENS = 100_000;

@@ -4,7 +4,7 @@
 // after the trigger, and resumes with the CLI: the trajectory, the final line and the weights match A bit for bit.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { cloneRunDir, expectExit, expectSameWeights, lastLine, node, readMetrics, requireBuild, rnnc, ROOT, runDirOf, tempDir, trajectory, type Result } from "./cli.js";
 
 const SPEC = [

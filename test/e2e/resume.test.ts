@@ -1,5 +1,5 @@
 // Resuming from a mid-run checkpoint reproduces the uninterrupted run exactly: every loss in metrics.jsonl, the
-// final metrics and the final weights, bit for bit. The runtime promises this (runtime/train.ts: the checkpoint
+// final metrics and the final weights, bit for bit. The runtime promises this (runtime/train/driver.ts: the checkpoint
 // carries the weights, the optimizer slots and step, the carried hidden state, the dropout-mask RNG, the schedule
 // and the partial sums of the epoch in progress), and the spec has dropout so the mask stream must be restored.
 //
@@ -10,8 +10,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
-import { Rng } from "../../runtime/rng.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
+import { Rng } from "../../runtime/base/rng.js";
 import { cloneRunDir, expectExit, expectSameWeights, lastLine, node, readMetrics, requireBuild, rnnc, ROOT, runDirOf, start, tempDir, trajectory, type Result } from "./cli.js";
 
 // 24 000 tokens → 19 200 for training → batch 8 × bptt 16: 150 windows an epoch (a train record at window 100).
@@ -105,7 +105,7 @@ describe("resume", () => {
     expect(c.stdout.trim()).toBe("interrupted");
     const meta = readCheckpoint<Meta>(join(dirC, "last.ckpt")).meta;
     expect([meta.epoch, meta.nextWindow, meta.windowsDone]).toEqual([2, 37, stop]);
-    // The mask stream (seeded from train.seed 0, as runtime/train.ts does) has moved on: restoring it matters.
+    // The mask stream (seeded from train.seed 0, as runtime/train/driver.ts does) has moved on: restoring it matters.
     expect(meta.maskRng).not.toEqual(new Rng(0 ^ 0x5bd1e995).getState());
     // Before resuming, the records up to the stop are A's records up to the stop.
     const before = trajectory(dirC);

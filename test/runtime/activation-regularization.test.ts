@@ -2,8 +2,8 @@
 // their gradients against the closed forms: d AR/dh = 2α·h/N, d TAR/dh_t = 2β/N'·((h_t − h_{t+1}) − (h_{t−1} − h_t)).
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { activationRegularization, sumScalars, temporalActivationRegularization } from "../../runtime/activation-regularization.js";
-import { selectBackend } from "../../runtime/backend.js";
+import { activationRegularization, sumScalars, temporalActivationRegularization } from "../../runtime/model/activation-regularization.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
 import { expectClose } from "./close.js";
 
 // [T = 3, B = 1, H = 2]

@@ -1,4 +1,4 @@
-// Stateful truncated BPTT (Zaremba et al. 2014; Mikolov's setup), as train.ts runs it: each window starts from the
+// Stateful truncated BPTT (Zaremba et al. 2014; Mikolov's setup), as runtime/train/lm-task.ts runs it: each window starts from the
 // previous window's final state, which RecurrentLayer.forward returns detached, so
 //   - forward: two consecutive windows with the state carried compute exactly what one window over the
 //     concatenated sequence computes (outputs and final state), and `evaluate` with state carried gives the same
@@ -8,20 +8,20 @@
 //     which window 2 starts from a fixed state; it differs from the gradient through the concatenated sequence
 //     (finite differences of the same loss with window 1 recomputed), which the fused op does give when the two
 //     windows are one.
-// Model: embedding → LSTM → softmax, loss sum_steps (Σ over steps / B), as train.ts calls it. Run on wasm and cpu.
+// Model: embedding → LSTM → softmax, loss sum_steps (Σ over steps / B), as runtime/train/lm-task.ts calls it. Run on wasm and cpu.
 // Tolerances: float32 runtime vs float64 reference: |a − b| ≤ 2e-5 + 1e-4·|b| (close.ts defaults); one window vs two
 // in the runtime: 1e-6 absolute; finite differences: central, ε = 1e-6 (error ~1e-9, far inside the tolerance).
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { Embedding } from "../../runtime/embedding.js";
-import { uniform } from "../../runtime/init.js";
-import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "../../runtime/language-model.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { RecurrentLayer, type LayerState } from "../../runtime/recurrent-layer.js";
-import { Rng } from "../../runtime/rng.js";
-import { SoftmaxOutput } from "../../runtime/softmax-loss.js";
-import { evaluate } from "../../runtime/train.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { Embedding } from "../../runtime/model/embedding.js";
+import { uniform } from "../../runtime/model/init.js";
+import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "../../runtime/model/language-model.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { RecurrentLayer, type LayerState } from "../../runtime/model/recurrent-layer.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { SoftmaxOutput } from "../../runtime/model/softmax-loss.js";
+import { evaluate } from "../../runtime/train/train.js";
 import { expectClose } from "./close.js";
 import { affine, finiteDiff, lookup, lstmSequence, maxAbsDiff, summedNll, tokenArray, toF64 } from "./reference.js";
 
@@ -123,7 +123,7 @@ for (const backend of ["wasm", "cpu"] as const) {
       const vars = m.params.list.map((q) => q.variable); // [E, W, U, b, Wo, bo]
       const ctx = new StepContext(true, new Rng(0));
       const scale = 1 / B; // sum_steps
-      // as train.ts: window 1, keep its (detached) state, then differentiate window 2's loss from that state
+      // as runtime/train/lm-task.ts: window 1, keep its (detached) state, then differentiate window 2's loss from that state
       const carried = m.forward(ids(d.x1, T), m.initialState(B), ctx).state;
       const gradsFrom = (state: readonly LayerState[]): tf.Tensor[] => {
         const g = tf.variableGrads(() => m.output.loss(m.forward(ids(d.x2, T), state, ctx).hidden, tf.tensor1d(d.y2, "int32"), scale), vars);

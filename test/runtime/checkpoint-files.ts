@@ -2,7 +2,7 @@
 // bytes lie, and a format-1 file ("RNNCKPT1", before checksums) built from a checkpoint's content, byte for byte
 // what rnnc wrote before format 2.
 import { readFileSync, writeFileSync } from "node:fs";
-import { readCheckpoint, type Checkpoint } from "../../runtime/checkpoint.js";
+import { readCheckpoint, type Checkpoint } from "../../runtime/train/checkpoint.js";
 
 /** The byte offset in `file` (format 2) of element 0 of tensor `name`, and its byte length. */
 export function tensorBytes(file: string, name: string): { offset: number; bytes: number } {

@@ -1,4 +1,4 @@
-// runtime/checkpoint.ts on its own: format 2's checksums (a flipped byte anywhere in a tensor or the header is
+// runtime/train/checkpoint.ts on its own: format 2's checksums (a flipped byte anywhere in a tensor or the header is
 // refused, naming the file and the tensor), format 1 still read (with a note, and non-finite values refused), and
 // RunCheckpoints' recovery on the next start: an interrupted save finished or dropped, a replaced best.ckpt refused,
 // a format-1 run whose last and best disagree repaired, dead writers' temp files removed and live ones kept.
@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CheckpointError, formatNote, readCheckpoint, readCheckpointHeader, removeStaleTempFiles, RunCheckpoints, writeCheckpoint, type Checkpoint } from "../../runtime/checkpoint.js";
+import { CheckpointError, formatNote, readCheckpoint, readCheckpointHeader, removeStaleTempFiles, RunCheckpoints, writeCheckpoint, type Checkpoint } from "../../runtime/train/checkpoint.js";
 import { flipBytes, formatOne, headerBytes, tensorBytes } from "./checkpoint-files.js";
 
 const root = mkdtempSync(join(tmpdir(), "rnnc-ckpt-"));

@@ -1,9 +1,9 @@
-// The divergence detector both training loops share (runtime/divergence.ts): consecutive windows above
+// The divergence detector both training loops share (runtime/train/divergence.ts): consecutive windows above
 // ln V + margin, reset by a healthy window, the loss conventions normalized to nats per token, a NaN or infinite
 // loss at once, and the validation rules (an overflowing perplexity is never best; with the rule on it stops).
 import { describe, expect, it } from "vitest";
-import { describeVerdict, DivergenceDetector, perTokenLoss, reportable, verdictRecord } from "../../runtime/divergence.js";
-import { lossScale } from "../../runtime/softmax-loss.js";
+import { describeVerdict, DivergenceDetector, perTokenLoss, reportable, verdictRecord } from "../../runtime/train/divergence.js";
+import { lossScale } from "../../runtime/model/softmax-loss.js";
 
 const LN_10K = Math.log(10_000); // 9.2103…: PTB's uniform loss
 

@@ -15,13 +15,13 @@
 // float64: |a − b| ≤ 2e-5 + 1e-4·|b| (close.ts defaults).
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { Embedding } from "../../runtime/embedding.js";
-import { uniform } from "../../runtime/init.js";
-import { StepContext } from "../../runtime/language-model.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { RecurrentLayer, type LayerState } from "../../runtime/recurrent-layer.js";
-import { Rng } from "../../runtime/rng.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { Embedding } from "../../runtime/model/embedding.js";
+import { uniform } from "../../runtime/model/init.js";
+import { StepContext } from "../../runtime/model/language-model.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { RecurrentLayer, type LayerState } from "../../runtime/model/recurrent-layer.js";
+import { Rng } from "../../runtime/base/rng.js";
 import { expectClose } from "./close.js";
 import { lookup, lstmSequence, maxAbsDiff, tensorOf, toF64, uniformArray, type LstmRef } from "./reference.js";
 
@@ -98,7 +98,7 @@ describe("dropout masks (cpu)", () => {
     expect(Array.from(first!)).toEqual(Array.from(a!));
     expect(countDiffering(a!, c!)).toBeGreaterThan(0.25 * a!.length);
     expect(countDiffering(first!, second!)).toBeGreaterThan(0.25 * a!.length);
-    // A resumed run restores the mask stream through getState/setState (train.ts checkpoints): any state must
+    // A resumed run restores the mask stream through getState/setState (runtime/train/driver.ts checkpoints): any state must
     // round-trip and continue the exact same stream.
     for (let seed = 0; seed < 20; seed++) {
       const r = new Rng(seed);
@@ -131,7 +131,7 @@ describe("dropout masks (cpu)", () => {
   });
 });
 
-// (f) vertical-only masks, in a model built exactly as generated code builds it (scratch/build-medium/model.ts):
+// (f) vertical-only masks, in a model built exactly as generated code builds it (test/codegen/golden/zaremba_medium.ts.expected):
 // Embedding → ctx.dropout → layer 1 → ctx.dropout → layer 2 → ctx.dropout → softmax input.
 const V = 7, E = 4, H = 3, T = 5, B = 2, P = 0.5;
 let uid = 0; // tfjs variable names are global to the engine

@@ -1,16 +1,16 @@
-// Embedding dropout (runtime/embedding-dropout.ts, Gal & Ghahramani 2016 §4.2): a dropped word type reads a zero
+// Embedding dropout (runtime/model/embedding-dropout.ts, Gal & Ghahramani 2016 §4.2): a dropped word type reads a zero
 // vector at every one of its occurrences in the window, a kept one reads its row scaled by 1/(1−p); its gradient
 // is the scatter-add of the upstream rows, scaled the same way, and zero for dropped types. Evaluation reads E.
 // Exact comparisons for the forward (a lookup and one multiply); gradients at close.ts's tolerance.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { bernoulliMask } from "../../runtime/dropout.js";
-import { Embedding } from "../../runtime/embedding.js";
-import { uniform } from "../../runtime/init.js";
-import { StepContext } from "../../runtime/language-model.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { Rng } from "../../runtime/rng.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { bernoulliMask } from "../../runtime/model/dropout.js";
+import { Embedding } from "../../runtime/model/embedding.js";
+import { uniform } from "../../runtime/model/init.js";
+import { StepContext } from "../../runtime/model/language-model.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { Rng } from "../../runtime/base/rng.js";
 import { expectClose } from "./close.js";
 
 const V = 40, D = 3, T = 6, B = 5, p = 0.5;

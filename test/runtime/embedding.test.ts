@@ -7,11 +7,11 @@
 // a float64 reference: |a − b| ≤ 2e-5 + 1e-4·|b| (close.ts defaults). Kernel vs tfjs-cpu: same tolerance.
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { Embedding } from "../../runtime/embedding.js";
-import { uniform } from "../../runtime/init.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { Rng } from "../../runtime/rng.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { Embedding } from "../../runtime/model/embedding.js";
+import { uniform } from "../../runtime/model/init.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { Rng } from "../../runtime/base/rng.js";
 import { expectClose } from "./close.js";
 import { lookup, tensorOf, toF64, uniformArray } from "./reference.js";
 

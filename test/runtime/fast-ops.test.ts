@@ -1,10 +1,10 @@
-// addMany (runtime/fast-ops.ts): tf.addN in groups, because tfjs's webgpu AddN fails (silently) with more inputs
+// addMany (runtime/accel/fast-ops.ts): tf.addN in groups, because tfjs's webgpu AddN fails (silently) with more inputs
 // than WebGPU's storage buffers per shader stage. The grouping is checked here on cpu with small groups; on webgpu
 // itself by bench/webgpu-check.ts.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { addMany } from "../../runtime/fast-ops.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { addMany } from "../../runtime/accel/fast-ops.js";
 
 describe("addMany", () => {
   beforeAll(async () => { await selectBackend("cpu"); });

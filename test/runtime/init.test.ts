@@ -1,4 +1,4 @@
-// Weight initialization (runtime/init.ts) and where RecurrentLayer puts it:
+// Weight initialization (runtime/model/init.ts) and where RecurrentLayer puts it:
 //   uniform(r): every entry in [−r, r], mean 0 and E[x²] = r²/3 within 5 standard errors (Zaremba et al. 2014 §4.1
 //     use U(±0.1)/U(±0.05)/U(±0.04)); U(±1/√H) and Xavier-uniform likewise with their own bounds; normal(σ): E[x²] = σ²;
 //   orthogonal (Saxe et al. 2014), per gate block of H columns as Cooijmans et al. 2017 do: each block has orthonormal
@@ -12,12 +12,12 @@
 // float32 entries, dot products of ≤ 12 terms: |BᵀB − I| ≤ 1e-6.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { identity, initMatrix, normal, orthogonal, uniform, uniformInvSqrtHidden, xavierUniform } from "../../runtime/init.js";
-import { LSTM_GATES } from "../../runtime/lstm.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { RecurrentLayer } from "../../runtime/recurrent-layer.js";
-import { Rng } from "../../runtime/rng.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { identity, initMatrix, normal, orthogonal, uniform, uniformInvSqrtHidden, xavierUniform } from "../../runtime/model/init.js";
+import { LSTM_GATES } from "../../runtime/model/lstm.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { RecurrentLayer } from "../../runtime/model/recurrent-layer.js";
+import { Rng } from "../../runtime/base/rng.js";
 import { expectClose } from "./close.js";
 import { tensorOf, toF64, uniformArray } from "./reference.js";
 

@@ -1,4 +1,4 @@
-// Normalization inside the fused op (recurrent.ts, normalization.ts) against a per-step formula written with plain
+// Normalization inside the fused op (runtime/model/recurrent.ts, runtime/model/normalization.ts) against a per-step formula written with plain
 // tfjs ops and differentiated by tfjs autodiff:
 //   gates = γ_x ⊙ N(x_t W) + γ_h ⊙ N(h_{t-1} U) + b,  h_t = σ(o) ⊙ tanh(γ_c ⊙ N(c_t) + β_c)   (Cooijmans et al. 2017)
 // with N over the batch per time step (batch norm, training), population statistics of slot min(t, T_max − 1)
@@ -7,16 +7,16 @@
 // that statistics are kept per time step, not shared across time (the bug of many ports).
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { gruMath } from "../../runtime/gru.js";
-import { uniform } from "../../runtime/init.js";
-import { StepContext } from "../../runtime/language-model.js";
-import { lstmMath } from "../../runtime/lstm.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { runSequence, type CellMath, type NormSiteParams, type SequenceNorm } from "../../runtime/recurrent.js";
-import { RecurrentLayer } from "../../runtime/recurrent-layer.js";
-import { Rng } from "../../runtime/rng.js";
-import { rnnMath } from "../../runtime/rnn.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { gruMath } from "../../runtime/model/gru.js";
+import { uniform } from "../../runtime/model/init.js";
+import { StepContext } from "../../runtime/model/language-model.js";
+import { lstmMath } from "../../runtime/model/lstm.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { runSequence, type CellMath, type NormSiteParams, type SequenceNorm } from "../../runtime/model/recurrent.js";
+import { RecurrentLayer } from "../../runtime/model/recurrent-layer.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { rnnMath } from "../../runtime/model/rnn.js";
 import { expectClose } from "./close.js";
 
 const T = 5, B = 4, I = 3, H = 5, EPS = 1e-5;

@@ -6,10 +6,10 @@
 //   the same for the same seed.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { ntasgd, Optimizer } from "../../runtime/optimizers.js";
-import { Rng } from "../../runtime/rng.js";
-import { variableWindows } from "../../runtime/train.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { ntasgd, Optimizer } from "../../runtime/train/optimizers.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { variableWindows } from "../../runtime/train/train.js";
 
 let uid = 0;
 

@@ -6,9 +6,9 @@
 //                                μ > 0: b = μb + u, θ ← θ − lr·b;  else θ ← θ − lr·u
 // The learning rate changes between steps (a schedule does that): PyTorch's momentum buffers hold unscaled
 // gradients, so a changed lr applies to the whole buffer (TF's MomentumOptimizer would differ here).
-// Clipping (runtime/clip.ts, Pascanu et al. 2013; torch.nn.utils.clip_grad_norm_): ‖g‖ > max scales every gradient
+// Clipping (runtime/train/clip.ts, Pascanu et al. 2013; torch.nn.utils.clip_grad_norm_): ‖g‖ > max scales every gradient
 // by max/‖g‖; otherwise they are left untouched.
-// Weight decay lives in train.ts, not in the Optimizer: after clipping, g ← g + λ·θ (torch.optim's weight_decay, an
+// Weight decay lives in runtime/train/step.ts, not in the Optimizer: after clipping, g ← g + λ·θ (torch.optim's weight_decay, an
 // L2 term in the gradient, not AdamW's decoupled decay), so the decay term is not clipped. Checked through
 // runExperiment on a tiny synthetic corpus, one training window, reading the parameters back from the checkpoint.
 // Tolerances: float32 updates vs float64 reference over ≤ 4 steps of size up to ~1 (float32 ulp ~1e-7 each):
@@ -19,18 +19,18 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { readCheckpoint } from "../../runtime/checkpoint.js";
-import { clipByGlobalNorm, globalNorm } from "../../runtime/clip.js";
-import { Embedding } from "../../runtime/embedding.js";
-import { uniform } from "../../runtime/init.js";
-import type { LanguageModel, ModelOutput, ModelSetup, StepContext } from "../../runtime/language-model.js";
-import { adam, Optimizer, rmsprop, sgd, type OptimizerSpec } from "../../runtime/optimizers.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { RecurrentLayer, type LayerState } from "../../runtime/recurrent-layer.js";
-import { Rng } from "../../runtime/rng.js";
-import { SoftmaxOutput } from "../../runtime/softmax-loss.js";
-import { createTrainer, runExperiment, type Experiment } from "../../runtime/train.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
+import { clipByGlobalNorm, globalNorm } from "../../runtime/train/clip.js";
+import { Embedding } from "../../runtime/model/embedding.js";
+import { uniform } from "../../runtime/model/init.js";
+import type { LanguageModel, ModelOutput, ModelSetup, StepContext } from "../../runtime/model/language-model.js";
+import { adam, Optimizer, rmsprop, sgd, type OptimizerSpec } from "../../runtime/train/optimizers.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { RecurrentLayer, type LayerState } from "../../runtime/model/recurrent-layer.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { SoftmaxOutput } from "../../runtime/model/softmax-loss.js";
+import { createTrainer, runExperiment, type Experiment } from "../../runtime/train/train.js";
 import { expectClose } from "./close.js";
 import { tensorOf, toF64, uniformArray } from "./reference.js";
 
@@ -113,7 +113,7 @@ for (const backend of ["wasm", "cpu"] as const) {
   });
 }
 
-describe("global-norm clipping (runtime/clip.ts)", () => {
+describe("global-norm clipping (runtime/train/clip.ts)", () => {
   beforeAll(async () => { await selectBackend("cpu"); });
 
   const rng = new Rng(77);
@@ -151,7 +151,7 @@ describe("global-norm clipping (runtime/clip.ts)", () => {
   });
 });
 
-// Weight decay and clipping as train.ts applies them, observed through one training window of a real run.
+// Weight decay and clipping as runtime/train/step.ts applies them, observed through one training window of a real run.
 const CLIP = 0.01, WD = 0.1;
 let uid = 0; // tfjs variable names are global to the engine: each run builds its model under a fresh prefix
 
@@ -184,7 +184,7 @@ async function oneWindow(optimizer: OptimizerSpec, clip: number | null, weightDe
     training: { epochs: 1, optimizer, schedule: { kind: "constant" }, clip, weightDecay, loss: "sum_steps", seed: 11 },
     createModel: (setup: ModelSetup) => (built = new TinyLm(setup.params, setup.vocab, prefix)),
   };
-  // θ₀: the same seed gives the same initial weights (train.ts draws them from new Rng(seed) first)
+  // θ₀: the same seed gives the same initial weights (runtime/train/driver.ts draws them from new Rng(seed) first)
   const initial = new TinyLm(new ParameterStore(new Rng(11)), 6, `${prefix}.init`);
   const runDir = join(dir, prefix);
   await runExperiment(exp, { runDir, backend: "cpu", epochs: 1, limitBatches: 1, progress: { write: () => {}, isTTY: false } });
@@ -197,7 +197,7 @@ async function oneWindow(optimizer: OptimizerSpec, clip: number | null, weightDe
   return out;
 }
 
-describe("weight decay and clipping in the training step (train.ts, one window)", () => {
+describe("weight decay and clipping in the training step (runtime/train/step.ts, one window)", () => {
   let dir = "";
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "rnnc-opt-")); });
   afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -231,7 +231,7 @@ describe("weight decay and clipping in the training step (train.ts, one window)"
   });
 });
 
-describe("--limit-batches and --train-batches (train.ts)", () => {
+describe("--limit-batches and --train-batches (runtime/train/lm-task.ts)", () => {
   let dir = "";
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "rnnc-limit-")); });
   afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -267,7 +267,7 @@ describe("--limit-batches and --train-batches (train.ts)", () => {
   });
 });
 
-describe("the training step leaves no tensor behind (train.ts createTrainer)", () => {
+describe("the training step leaves no tensor behind (runtime/train/lm-task.ts createTrainer)", () => {
   // A leaked intermediate per step is invisible in a short test run but fills the 4 GiB wasm heap within an
   // epoch of a real one: weight decay's λθ once did exactly that.
   it.each([

@@ -3,18 +3,18 @@
 // turns non-finite stops the run like a non-finite loss.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { activationRegularization } from "../../runtime/activation-regularization.js";
-import { selectBackend } from "../../runtime/backend.js";
-import { Embedding } from "../../runtime/embedding.js";
-import { uniform } from "../../runtime/init.js";
-import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "../../runtime/language-model.js";
-import { sgd } from "../../runtime/optimizers.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { RecurrentLayer, type LayerState } from "../../runtime/recurrent-layer.js";
-import { Rng } from "../../runtime/rng.js";
-import { constant } from "../../runtime/schedules.js";
-import { SoftmaxOutput } from "../../runtime/softmax-loss.js";
-import { createTrainer, type TrainingSpec } from "../../runtime/train.js";
+import { activationRegularization } from "../../runtime/model/activation-regularization.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { Embedding } from "../../runtime/model/embedding.js";
+import { uniform } from "../../runtime/model/init.js";
+import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "../../runtime/model/language-model.js";
+import { sgd } from "../../runtime/train/optimizers.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { RecurrentLayer, type LayerState } from "../../runtime/model/recurrent-layer.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { constant } from "../../runtime/train/schedules.js";
+import { SoftmaxOutput } from "../../runtime/model/softmax-loss.js";
+import { createTrainer, type TrainingSpec } from "../../runtime/train/train.js";
 
 const V = 7, D = 4, T = 5, B = 3;
 let uid = 0;

@@ -2,7 +2,7 @@
 // seed and the epoch alone, so epochs see different window boundaries and a resumed run the same ones.
 import { describe, expect, it } from "vitest";
 import { batchify, lmWindows } from "../../runtime/data/batching.js";
-import { cropOffset } from "../../runtime/train.js";
+import { cropOffset } from "../../runtime/train/train.js";
 
 describe("random crop", () => {
   it("offsets lie in [0, bptt), depend only on (seed, epoch), and vary across epochs", () => {

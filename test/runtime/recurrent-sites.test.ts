@@ -1,25 +1,25 @@
-// The recurrent sites inside the fused op (recurrent.ts) against a plain per-step formula built from tfjs ops and
+// The recurrent sites inside the fused op (runtime/model/recurrent.ts) against a plain per-step formula built from tfjs ops and
 // differentiated by tfjs autodiff: recurrent dropout on h_{t-1} where it enters U (variational: one [B, H] mask;
 // per_step: a [T, B, H] mask), and zoneout of h and c (Krueger et al. 2017, eq. 5–6) with {0, 1} masks in
 // training and the expectation p at evaluation. Forward values and the gradients of a random linear functional of
 // the outputs w.r.t. x, W, U and the biases, for LSTM, GRU and tanh RNN, on wasm and cpu.
 // Tolerance: float32 over ≤ 6 steps, atol 2e-5 + rtol 1e-4 (close.ts defaults).
-// Weight drop (weight-drop.ts) and the layer that draws every mask (recurrent-layer.ts) are checked below it.
+// Weight drop (runtime/model/weight-drop.ts) and the layer that draws every mask (runtime/model/recurrent-layer.ts) are checked below it.
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { bernoulli, bernoulliMask } from "../../runtime/dropout.js";
-import { gruMath } from "../../runtime/gru.js";
-import { uniform } from "../../runtime/init.js";
-import { StepContext } from "../../runtime/language-model.js";
-import { lstmMath } from "../../runtime/lstm.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { runSequence, type CellMath, type RecurrenceSites } from "../../runtime/recurrent.js";
-import { recurrentMask } from "../../runtime/recurrent-dropout.js";
-import { RecurrentLayer, type RecurrentLayerOptions } from "../../runtime/recurrent-layer.js";
-import { Rng } from "../../runtime/rng.js";
-import { rnnMath } from "../../runtime/rnn.js";
-import { zoneoutMask } from "../../runtime/zoneout.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { bernoulli, bernoulliMask } from "../../runtime/model/dropout.js";
+import { gruMath } from "../../runtime/model/gru.js";
+import { uniform } from "../../runtime/model/init.js";
+import { StepContext } from "../../runtime/model/language-model.js";
+import { lstmMath } from "../../runtime/model/lstm.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { runSequence, type CellMath, type RecurrenceSites } from "../../runtime/model/recurrent.js";
+import { recurrentMask } from "../../runtime/model/recurrent-dropout.js";
+import { RecurrentLayer, type RecurrentLayerOptions } from "../../runtime/model/recurrent-layer.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { rnnMath } from "../../runtime/model/rnn.js";
+import { zoneoutMask } from "../../runtime/model/zoneout.js";
 import { expectClose } from "./close.js";
 
 const T = 5, B = 3, I = 4, H = 6;
@@ -180,7 +180,7 @@ describe("recurrent and zoneout masks: rates and sharing", () => {
 
   it("variational: one [B, H] mask for every step, drop rate p, kept units scaled by 1/(1−p)", () => {
     const m = recurrentMask({ p: 0.3, mode: "variational" }, Tn, Bn, Hn, new Rng(1), true)!;
-    expect(m.shape).toEqual([Bn, Hn]); // the same tensor multiplies h_{t-1} at every step (recurrent.ts)
+    expect(m.shape).toEqual([Bn, Hn]); // the same tensor multiplies h_{t-1} at every step (runtime/model/recurrent.ts)
     const v = m.dataSync();
     const dropped = v.filter((x) => x === 0).length / v.length;
     expect(Math.abs(dropped - 0.3)).toBeLessThan(bound(0.3, v.length));

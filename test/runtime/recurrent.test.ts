@@ -3,12 +3,12 @@
 // backend (the default) and on cpu (the reference backend). Tolerance: float32 over ≤ 6 steps, atol 2e-5 + rtol 1e-4.
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { gruMath, gruReferenceStep } from "../../runtime/gru.js";
-import { lstmMath, lstmReferenceStep } from "../../runtime/lstm.js";
-import { runSequence, type CellMath } from "../../runtime/recurrent.js";
-import { Rng } from "../../runtime/rng.js";
-import { rnnMath, rnnReferenceStep } from "../../runtime/rnn.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { gruMath, gruReferenceStep } from "../../runtime/model/gru.js";
+import { lstmMath, lstmReferenceStep } from "../../runtime/model/lstm.js";
+import { runSequence, type CellMath } from "../../runtime/model/recurrent.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { rnnMath, rnnReferenceStep } from "../../runtime/model/rnn.js";
 import { expectClose } from "./close.js";
 
 const T = 5, B = 3, I = 4, H = 6;

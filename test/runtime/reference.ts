@@ -3,7 +3,7 @@
 // Inputs are drawn as float32-representable numbers (Math.fround), so the tensors handed to tfjs hold exactly the
 // values the reference sees.
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../../runtime/rng.js";
+import type { Rng } from "../../runtime/base/rng.js";
 
 /** n numbers uniform in [−scale, scale), each exactly representable in float32. */
 export function uniformArray(rng: Rng, n: number, scale = 0.5): Float64Array {

@@ -1,4 +1,4 @@
-// Learning-rate schedules, driven the way train.ts drives them: epoch 1 runs at firstLr(spec, lr₀); after epoch e
+// Learning-rate schedules, driven the way runtime/train/driver.ts drives them: epoch 1 runs at firstLr(spec, lr₀); after epoch e
 // ends with validation loss v_e, advanceSchedule(…, nextEpoch = e + 1, v_e) gives the rate of epoch e + 1.
 // Epochs count from 1. Each expected sequence is written out from the paper or from the rule in words:
 //   decay(by, after): lr_e = lr₀ / by^max(e − after, 0). Zaremba et al. 2014 §4.1 (small): lr 1 for 4 epochs, then
@@ -9,9 +9,9 @@
 //   atEpochs(epochs, by): divide by `by` at the start of each listed epoch.
 // Rates are compared with toBeCloseTo(…, 12): the runtime computes lr₀ / by^k, the reference may multiply.
 import { describe, expect, it } from "vitest";
-import { advanceSchedule, atEpochs, constant, decay, firstLr, plateau, type ScheduleSpec } from "../../runtime/schedules.js";
+import { advanceSchedule, atEpochs, constant, decay, firstLr, plateau, type ScheduleSpec } from "../../runtime/train/schedules.js";
 
-/** The learning rate of epochs 1..validLosses.length, as train.ts would run them. */
+/** The learning rate of epochs 1..validLosses.length, as runtime/train/driver.ts would run them. */
 function lrsByEpoch(spec: ScheduleSpec, lr0: number, validLosses: readonly number[]): number[] {
   let s = { lr: firstLr(spec, lr0), best: Infinity, badEpochs: 0 };
   const out: number[] = [];

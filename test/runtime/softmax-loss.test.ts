@@ -2,19 +2,19 @@
 // log-softmax cross-entropy. Checks the value and the gradients w.r.t. the hidden sequence, the weight and the bias,
 // for both loss scales (sum_steps: Σ over steps, mean over the batch, Zaremba et al. 2014's Torch code; mean: mean
 // over T·B tokens, awd-lstm-lm), untied ([D, V]) and tied to an embedding ([V, D], Inan et al. 2017; Press & Wolf
-// 2017), on wasm and cpu (the wasm OneHot quirk noted in softmax-loss.ts is backend-specific).
+// 2017), on wasm and cpu (the wasm OneHot quirk noted in runtime/model/softmax-loss.ts is backend-specific).
 // The reference gradient is analytic, dL/dz = scale · (softmax(z) − onehot(y)); it is itself checked against central
 // finite differences of the reference loss in float64 first.
 // Tolerances: float32 runtime vs float64 reference, |a − b| ≤ 2e-5 + 1e-4·|b| (close.ts defaults) for loss and grads;
 // reference analytic vs finite differences (ε = 1e-6): 1e-7 absolute.
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../runtime/backend.js";
-import { Embedding } from "../../runtime/embedding.js";
-import { uniform } from "../../runtime/init.js";
-import { ParameterStore } from "../../runtime/parameters.js";
-import { Rng } from "../../runtime/rng.js";
-import { lossScale, SoftmaxOutput, vocabChunks, type LossScale } from "../../runtime/softmax-loss.js";
+import { selectBackend } from "../../runtime/accel/backend.js";
+import { Embedding } from "../../runtime/model/embedding.js";
+import { uniform } from "../../runtime/model/init.js";
+import { ParameterStore } from "../../runtime/model/parameters.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { lossScale, SoftmaxOutput, vocabChunks, type LossScale } from "../../runtime/model/softmax-loss.js";
 import { expectClose } from "./close.js";
 import { affine, finiteDiff, maxAbsDiff, summedNll, tensorOf, tokenArray, uniformArray } from "./reference.js";
 
@@ -103,7 +103,7 @@ for (const backend of ["wasm", "cpu"] as const) {
     afterAll(async () => { if (previous) await tf.setBackend(previous); });
 
     // The vocabulary in one chunk (V·D = 35 is under any budget), and in chunks of 2, 2, 2 and 1 columns (a budget
-    // of 10 elements: ⌈35/10⌉ = 4 chunks), as large vocabularies run (softmax-loss.ts, CHUNK_ELEMENTS).
+    // of 10 elements: ⌈35/10⌉ = 4 chunks), as large vocabularies run (runtime/model/softmax-loss.ts, CHUNK_ELEMENTS).
     for (const [chunking, chunkElements] of [["one chunk", undefined], ["4 vocabulary chunks", 10]] as const)
     for (const kind of ["sum_steps", "mean"] as LossScale[])
       for (const tied of [false, true])

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../runtime/rng.js";
-import { makeSyntheticCorpus, trueNll } from "../../runtime/synthetic-corpus.js";
+import { Rng } from "../../runtime/base/rng.js";
+import { makeSyntheticCorpus, trueNll } from "../../runtime/data/synthetic-corpus.js";
 
 describe("Rng", () => {
   it("is deterministic per seed and differs across seeds", () => {

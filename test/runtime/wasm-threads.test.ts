@@ -1,7 +1,7 @@
-// XNNPACK threads on wasm (runtime/wasm-threads.ts): the threaded build starts under Node, reports its thread
+// XNNPACK threads on wasm (runtime/accel/wasm-threads.ts): the threaded build starts under Node, reports its thread
 // count, computes what the one-thread build computes (bit for bit: XNNPACK splits a matMul into output tiles, and
 // each output keeps its own summation order), and lets the process exit when the work is done. The same holds for
-// rnnc's GEMM (runtime/kernels/gemm.ts), which takes the thread count of the backend where the CPU has FMA.
+// rnnc's GEMM (runtime/accel/kernels/gemm.ts), which takes the thread count of the backend where the CPU has FMA.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

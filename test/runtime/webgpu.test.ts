@@ -1,9 +1,9 @@
-// The webgpu backend's host-side logic (runtime/webgpu.ts). No GPU is reachable in CI, and the two packages are
+// The webgpu backend's host-side logic (runtime/accel/webgpu.ts). No GPU is reachable in CI, and the two packages are
 // not installed there: what can be checked is that each missing piece is named with what to do, through the
 // real selection path, and that a present adapter makes the backend register. Training on a GPU is not tested here.
 import { describe, expect, it } from "vitest";
-import { BackendError, selectBackend } from "../../runtime/backend.js";
-import { prepareWebgpu, WebgpuUnavailable, type DawnModule, type WebgpuLoader } from "../../runtime/webgpu.js";
+import { BackendError, selectBackend } from "../../runtime/accel/backend.js";
+import { prepareWebgpu, WebgpuUnavailable, type DawnModule, type WebgpuLoader } from "../../runtime/accel/webgpu.js";
 
 const dawnWith = (adapter: object | null): DawnModule => ({ create: () => ({ requestAdapter: async () => adapter }), globals: {} });
 

@@ -1,8 +1,8 @@
-// rnnc's wasm GatherV2 (runtime/kernels/gather-wasm.ts) against tfjs-cpu's: a copy, so exactly equal; every axis,
+// rnnc's wasm GatherV2 (runtime/accel/kernels/gather-wasm.ts) against tfjs-cpu's: a copy, so exactly equal; every axis,
 // batchDims, repeated indices, int32 data; an index out of range is refused on both.
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../../runtime/backend.js";
+import { selectBackend } from "../../../runtime/accel/backend.js";
 
 async function onBoth(f: () => tf.Tensor): Promise<{ cpu: unknown; wasm: unknown }> {
   const out: Record<string, unknown> = {};

@@ -1,4 +1,4 @@
-// rnnc's emitted GEMM (runtime/kernels/gemm*.ts, wasm-asm.ts) against a float64 reference product, on memories of
+// rnnc's emitted GEMM (runtime/kernels/gemm*.ts, runtime/accel/kernels/wasm-asm.ts) against a float64 reference product, on memories of
 // its own: shapes with row and column tails, transposed operands (read in place by the packing), accumulation,
 // K split into blocks, right operands packed ahead, and the split across worker threads (which must not change a
 // single bit: every element of C is summed by one thread in the same order). Then RnncMatMul on the wasm backend
@@ -6,12 +6,12 @@
 // Tolerance: float32 products of K terms, |a − b| ≤ 1e-5·(1 + Σ|a_ik b_kj|).
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../../runtime/backend.js";
-import { matMul, matMulRight, rightOperand, gemmActive, rowMax, softmaxGrad, subScaled, sumSquares } from "../../../runtime/fast-ops.js";
-import { Gemm, fusedMultiplyAddAvailable, packedFloats, type Operand } from "../../../runtime/kernels/gemm.js";
-import { gemmModule } from "../../../runtime/kernels/gemm-wasm.js";
-import { sleb, uleb } from "../../../runtime/kernels/wasm-asm.js";
-import { Rng } from "../../../runtime/rng.js";
+import { selectBackend } from "../../../runtime/accel/backend.js";
+import { matMul, matMulRight, rightOperand, gemmActive, rowMax, softmaxGrad, subScaled, sumSquares } from "../../../runtime/accel/fast-ops.js";
+import { Gemm, fusedMultiplyAddAvailable, packedFloats, type Operand } from "../../../runtime/accel/kernels/gemm.js";
+import { gemmModule } from "../../../runtime/accel/kernels/gemm-wasm.js";
+import { sleb, uleb } from "../../../runtime/accel/kernels/wasm-asm.js";
+import { Rng } from "../../../runtime/base/rng.js";
 
 const fma = fusedMultiplyAddAvailable();
 

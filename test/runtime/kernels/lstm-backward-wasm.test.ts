@@ -1,13 +1,13 @@
-// rnnc's fused LSTM-step backward on wasm (runtime/kernels/lstm-backward-wasm.ts) against the same step as tfjs ops
+// rnnc's fused LSTM-step backward on wasm (runtime/accel/kernels/lstm-backward-wasm.ts) against the same step as tfjs ops
 // on tfjs-cpu (lstmMath.backward takes the op path there): da, the gate pre-activations' gradient, and dc_{t-1}, with
 // and without a gradient arriving from step t+1. Both are float32 results of the same formula; the kernel rounds
 // once, the ops after every product, so they agree to a few ulps: |a − b| ≤ 1e-6 + 1e-5·|b|.
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../../runtime/backend.js";
-import { LSTM_BACKWARD } from "../../../runtime/kernels/lstm-backward-wasm.js";
-import { lstmMath } from "../../../runtime/lstm.js";
-import { Rng } from "../../../runtime/rng.js";
+import { selectBackend } from "../../../runtime/accel/backend.js";
+import { LSTM_BACKWARD } from "../../../runtime/accel/kernels/lstm-backward-wasm.js";
+import { lstmMath } from "../../../runtime/model/lstm.js";
+import { Rng } from "../../../runtime/base/rng.js";
 
 const B = 3, H = 5;
 

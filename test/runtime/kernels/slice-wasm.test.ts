@@ -1,10 +1,10 @@
-// rnnc's wasm Slice and SplitV (runtime/kernels/slice-wasm.ts) replace tfjs-backend-wasm's, which copy the whole
+// rnnc's wasm Slice and SplitV (runtime/accel/kernels/slice-wasm.ts) replace tfjs-backend-wasm's, which copy the whole
 // input per slice. They must return exactly what tfjs's cpu kernels return: slicing is a copy, so the comparison
 // is exact, over ranks 1–4, contiguous and strided boxes, size −1, and both split forms.
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selectBackend } from "../../../runtime/backend.js";
+import { selectBackend } from "../../../runtime/accel/backend.js";
 
 /** Run f on cpu and on wasm over the same values; return both results as plain arrays with shapes. */
 async function onBoth(values: Float32Array, shape: number[], f: (x: tf.Tensor) => tf.Tensor | tf.Tensor[]): Promise<{ cpu: unknown; wasm: unknown }> {

@@ -1,0 +1,29 @@
+// Checks as a phase: every named rule, run in this order on each lowered experiment by compile() (through
+// lower.ts). A new rule is a file in this folder and a line in RULES.
+import type { Diagnostic, Loc } from "../diagnostics.js";
+import type * as ir from "../ir.js";
+import { cellStateSites } from "./cell-state-sites.js";
+import { tokensNeedEmbedding } from "./embedding.js";
+import { memoryGuard } from "./memory.js";
+import { noEffect } from "./no-effect.js";
+import { batchNormBatch, normLength } from "./norm.js";
+import type { CheckOptions, Rule, Where } from "./rule.js";
+import { support } from "./support.js";
+import { taskFitsData } from "./task-fits-data.js";
+import { tieSizes } from "./tie-sizes.js";
+
+export { estimateResources, formatBytes } from "./memory.js";
+export type { CheckOptions, MemoryBudget, Rule, Where } from "./rule.js";
+export { unsupportedFeatures } from "./support.js";
+
+/** Every rule. Their reports are sorted for output (sortDiagnostics), so the order here only breaks no ties. */
+export const RULES: readonly Rule[] = [tokensNeedEmbedding, tieSizes, cellStateSites, normLength, batchNormBatch, taskFitsData, noEffect, memoryGuard, support];
+
+/**
+ * Runs every rule on one experiment. `locs`: where each IR path was written (lowering records it); `experiment`:
+ * the experiment's name, for what no written setting locates.
+ */
+export function runRules(e: ir.ExperimentIR, locs: ReadonlyMap<string, Loc>, experiment: Loc, options: CheckOptions, report: (d: Diagnostic) => void): void {
+  const where: Where = { at: (path) => locs.get(path), experiment };
+  for (const r of RULES) r.run(e, where, report, options);
+}

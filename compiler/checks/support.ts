@@ -1,0 +1,30 @@
+// Which parts of a valid experiment code generation can turn into training code today. A setting is never
+// silently ignored: everything the runtime cannot do yet is refused with E0500, located at the setting. A rule like
+// the others, so `rnnc check` reports it as `rnnc build` and `rnnc run` do.
+import { Diag, type UnsupportedFeature } from "../diagnostics.js";
+import type { ExperimentIR } from "../ir.js";
+import { rule } from "./rule.js";
+
+interface Unsupported {
+  readonly feature: UnsupportedFeature;
+  /** The IR path whose written value locates it. */
+  readonly path: string;
+}
+
+export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
+  const out: Unsupported[] = [];
+  const need = (cond: boolean, feature: UnsupportedFeature, path: string): void => {
+    if (cond) out.push({ feature, path });
+  };
+  // A language model carries its state across windows: noise on h_0 would perturb only each epoch's first window.
+  need(e.model.initialStateNoise > 0 && e.task.kind === "lm", "initialStateNoiseOfLanguageModel", "model.initialStateNoise");
+  return out;
+}
+
+export const support = rule({
+  name: "support",
+  codes: ["E0500"],
+  run(e, where, report) {
+    for (const u of unsupportedFeatures(e)) report(Diag.notYetSupported(where.at(u.path) ?? where.at(`${u.path.split(".").slice(0, -1).join(".")}.kind`) ?? where.experiment, u.feature));
+  },
+});
