@@ -1,7 +1,8 @@
 // The layering of rnnc, checked by `npm run lint` (dependency-cruiser) as part of `npm test`.
 //
 //   grammar/  <-  compiler/  <-  compiler/cli/ (+ bin/)        the compiler: text -> IR -> TypeScript
-//   runtime/{data, model <- train, accel}  <-  generated code  the runtime, imported as "rnnc/runtime"
+//   runtime/ accel, base <- model <- train, base <- data <- train; index.ts re-exports them for generated code,
+//   which imports only "rnnc/runtime" (runtime/README.md draws the same layers)
 //
 // compiler/ and runtime/ never import each other: the compiler only writes code that imports the runtime, so
 // either can change inside without the other noticing. test/ and bench/ sit above everything and may import
@@ -60,22 +61,48 @@ module.exports = {
       to: { path: "^(compiler|grammar)/" },
     },
     {
-      name: "model-does-not-import-train",
+      name: "runtime-model-imports-only-accel-and-base",
       severity: "error",
       comment:
-        "runtime/model/ (the paper concepts: cells, dropout sites, normalization) is used by runtime/train/ " +
-        "(loop, checkpoints, optimizers), never the reverse: a model must be buildable without a training driver.",
+        "runtime/model/ (the papers' concepts: cells, dropout sites, normalization) sits under runtime/train/ " +
+        "(driver, tasks, optimizers, checkpoints), never the reverse: a model is buildable and testable without a " +
+        "training driver or a data set.",
       from: { path: "^runtime/model/" },
-      to: { path: "^runtime/train/" },
+      to: { path: "^runtime/", pathNot: "^runtime/(model|accel|base)/" },
     },
     {
-      name: "data-imports-neither-model-nor-train",
+      name: "runtime-data-imports-only-base",
       severity: "error",
       comment:
-        "runtime/data/ (corpora, batching) feeds any model and any driver; it knows neither, so a new data set " +
+        "runtime/data/ (data sets, batching) feeds any model and any driver; it knows neither, so a new data set " +
         "never depends on how a model is built or trained.",
       from: { path: "^runtime/data/" },
-      to: { path: "^runtime/(model|train)/" },
+      to: { path: "^runtime/", pathNot: "^runtime/(data|base)/" },
+    },
+    {
+      name: "runtime-accel-imports-only-accel",
+      severity: "error",
+      comment:
+        "runtime/accel/ is speed machinery behind names the model uses (kernels, backends); it computes, it does not " +
+        "know what a layer or a run is, so a faster kernel cannot change the model's meaning.",
+      from: { path: "^runtime/accel/" },
+      to: { path: "^runtime/", pathNot: "^runtime/accel/" },
+    },
+    {
+      name: "runtime-base-imports-only-base",
+      severity: "error",
+      comment: "runtime/base/ (the seeded RNG, scoped tidy) is under everything, so it imports nothing above it.",
+      from: { path: "^runtime/base/" },
+      to: { path: "^runtime/", pathNot: "^runtime/base/" },
+    },
+    {
+      name: "runtime-inside-does-not-import-its-index",
+      severity: "error",
+      comment:
+        "runtime/index.ts is the public surface for generated code and only re-exports; a file inside importing it " +
+        "would depend on every layer at once (and close a cycle through it).",
+      from: { path: "^runtime/.+/" },
+      to: { path: "^runtime/index\\.ts$" },
     },
     {
       name: "sources-do-not-import-tests",
