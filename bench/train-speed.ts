@@ -171,7 +171,7 @@ function benchCompiler(a: Args): { check_ms: number; build_wall_ms: number; buil
     compile(spec, host);
     checks.push(performance.now() - t0);
   }
-  // `rnnc build` as a user runs it, for every example, after one build that fills the code cache (cli/code-cache.ts)
+  // `rnnc build` as a user runs it, for every example, after one build that fills the code cache (compiler/cli/code-cache.ts)
   const buildWall = (file: string): number => {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, [join(ROOT, "bin/rnnc.js"), "build", file], { cwd: ROOT, encoding: "utf8" });

@@ -547,7 +547,7 @@ function canonical(e: ir.ExperimentIR, origins: Record<string, ir.Origin>): ir.E
   const t = e.train;
   let schedule = t.schedule;
   if (schedule.kind === "at_epochs") {
-    // lr₀ / by^(number of listed epochs ≤ e) (runtime/schedules.ts): the order of the list does not matter.
+    // lr₀ / by^(number of listed epochs ≤ e) (runtime/train/schedules.ts): the order of the list does not matter.
     const path = "train.schedule.epochs";
     const sorted = schedule.epochs.map((epoch, i) => ({ epoch, origin: origins[`${path}.${i}`] })).sort((a, b) => a.epoch - b.epoch);
     sorted.forEach(({ origin }, i) => (origin ? (origins[`${path}.${i}`] = origin) : delete origins[`${path}.${i}`]));
@@ -555,7 +555,7 @@ function canonical(e: ir.ExperimentIR, origins: Record<string, ir.Origin>): ir.E
     if (sorted.length === 0) unset("train.schedule");
   }
   // A classifier reads one label per sequence from a fresh state: no loss convention over steps, no variable BPTT,
-  // no state carried across batches, no random crop of a stream (runtime/train-classifier.ts).
+  // no state carried across batches, no random crop of a stream (runtime/train/classifier-task.ts).
   const train: ir.TrainIR = {
     ...t,
     schedule,

@@ -1,6 +1,6 @@
 // What the backend that will train can hold, found on this machine for the compiler's memory guard (checks/memory.ts,
 // E0311): the compiler itself does no I/O. The backend is the one `--backend` names, or the one `auto` picks here
-// (runtime/backend.ts: tfjs-node when installed, else wasm; webgpu never).
+// (runtime/accel/backend.ts: tfjs-node when installed, else wasm; webgpu never).
 import { createRequire } from "node:module";
 import { totalmem } from "node:os";
 import type { MemoryBudget } from "../checks/index.js";

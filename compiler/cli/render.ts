@@ -1,7 +1,7 @@
 // Code frames, rendered only here at the edge of the program (as rustc and tsc do):
 //
 //   error[E0301]: input dropout is a probability in [0, 1), not 1.5
-//     --> examples/bad.rnn:4:11
+//     --> bad.rnn:4:11
 //      |
 //    4 |     input 1.5
 //      |           ^^^

@@ -47,7 +47,7 @@ export function readRun(host: CompilerHost, dir: string): RunRecord | string | n
 /** The figures of a run's metrics.jsonl; lines that do not parse (a kill mid-write) are skipped. */
 export function resultsOf(exp: ExperimentIR, metricsText: string): RunResults {
   const metric: Metric = exp.task.kind === "classify" ? "accuracy" : exp.data.level === "char" ? "bpc" : "perplexity";
-  // Losses are mean NLL per token in nats (runtime/train.ts): perplexity e^loss, bits per character loss/ln 2.
+  // Losses are mean NLL per token in nats (runtime/train/lm-task.ts): perplexity e^loss, bits per character loss/ln 2.
   const fromLoss = (loss: number): number => (metric === "bpc" ? loss / Math.LN2 : Math.exp(loss));
   const epochs: { epoch: number; valid: number; tokPerSec: number | null }[] = [];
   let bestEpoch: number | null = null;

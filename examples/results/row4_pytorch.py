@@ -1,12 +1,14 @@
 # The PyTorch side of RESULTS.md row 4: Merity's tied 2-layer tanh RNN at h = 200 on PTB, lr 20, clip 0.25, per-token
 # mean loss, dropout 0.5 at the input, between the layers and at the output, weight decay 1e-7; the first 120
-# windows each epoch, as examples/results/merity-rnn-200(-artar).rnn. Usage (python3-torch):
+# windows each epoch, as examples/results/merity-rnn-200.rnn and merity-rnn-200-artar.rnn. Usage (python3-torch):
 #   python3 examples/results/row4_pytorch.py ALPHA BETA     # 0 0: the baseline; 2 1: with AR and TAR
 # AR = α·mean((m ⊙ h)²) on the last layer's dropped output, TAR = β·mean((h_t − h_{t+1})²) on its raw output.
 import math, os, sys, torch, torch.nn as nn
 torch.manual_seed(0); torch.set_num_threads(1)
 ar, tar = float(sys.argv[1]), float(sys.argv[2])
-root = os.path.join(os.environ.get("RNNC_DATA", "../shared/data"), "ptb") + "/"
+# The data root as rnnc finds it: RNNC_DATA, else the per-user cache rnnc downloads into.
+data = os.environ.get("RNNC_DATA") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rnnc", "data")
+root = os.path.join(data, "ptb") + "/"
 def read(f):
     return [w for line in open(root + f) for w in line.split() + ["<eos>"]]
 train, valid = read("ptb.train.txt"), read("ptb.valid.txt")

@@ -1,6 +1,6 @@
 // Origin comments (`// embed 12 (medium.rnn:3)`) name a spec file by its base name, unless two different files
 // cited in one module share it: then by the path from the built spec's folder, the same from any current folder and
-// never absolute. The fixture: origins/a/medium.rnn extends origins/b/medium.rnn.
+// never absolute. The fixture: fixtures/origins/a/medium.rnn extends fixtures/origins/b/medium.rnn.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";

@@ -23,7 +23,8 @@ describe("the rules", () => {
     for (const r of RULES) {
       expect(r.codes.length, r.name).toBeGreaterThan(0);
       for (const code of r.codes) {
-        expect(catalog, `${r.name}: ${code}`).toContain(`make("${code}"`);
+        // \s*: prettier puts a long call's arguments on lines of their own (make(\n  "E0103", …)).
+        expect(catalog, `${r.name}: ${code}`).toMatch(new RegExp(`make\\(\\s*"${code}"`));
         expect(cases.some((f) => f.startsWith(`${code}-`)), `${r.name}: a golden case for ${code}`).toBe(true);
       }
     }

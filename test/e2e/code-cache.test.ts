@@ -1,4 +1,4 @@
-// The V8 code cache behind `rnnc build` (compiler/codegen/code-cache.ts) changes only the speed: the first build
+// The V8 code cache behind `rnnc build` (compiler/cli/code-cache.ts) changes only the speed: the first build
 // writes it, later builds read it, a corrupt or foreign cache file is rejected by V8 and rewritten, and the
 // generated code is byte for byte the same in all three cases. (Its speed is measured by `npm run bench`.)
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dataRoot } from "../../runtime/data/locate.js";
 import { expectExit, lastLine, requireBuild, rnnc, ROOT, runDirOf, tempDir, type Result } from "./cli.js";
 
 const tmp = tempDir("damaged");
@@ -135,7 +136,8 @@ describe("a run that fails before training begins leaves no run directory", () =
   }, 60_000);
 });
 
-const data = resolve(ROOT, process.env["RNNC_DATA"] ?? "../shared/data");
+// The data root as rnnc finds it (RNNC_DATA, else the per-user cache).
+const data = dataRoot();
 describe.skipIf(!existsSync(join(data, "ptb", "ptb.train.txt")))("the data folder a run used", () => {
   it("is recorded, and eval and --resume use it when neither --data nor RNNC_DATA is given; --data still wins", async () => {
     // A tiny PTB model through RNNC_DATA, one window of training and of each evaluation.

@@ -6,9 +6,10 @@
 //   one-line error with exit 1, never a stack trace.
 // The language-model path runs on the synthetic corpus; the classifier path on MNIST where it is at hand.
 import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloneRunDir, expectExit, lastLine, readMetrics, requireBuild, rnnc, ROOT, runDirOf, tempDir, type Result } from "./cli.js";
+import { dataRoot } from "../../runtime/data/locate.js";
+import { cloneRunDir, expectExit, lastLine, readMetrics, requireBuild, rnnc, runDirOf, tempDir, type Result } from "./cli.js";
 
 const tmp = tempDir("eval");
 afterAll(() => tmp.remove());
@@ -99,7 +100,8 @@ describe("a language model's run directory", () => {
   }, 120_000);
 });
 
-const data = resolve(ROOT, process.env["RNNC_DATA"] ?? "../shared/data");
+// The data root as rnnc finds it (RNNC_DATA, else the per-user cache).
+const data = dataRoot();
 describe.skipIf(!existsSync(join(data, "mnist")))("a classifier's run directory (pMNIST)", () => {
   it("best.ckpt gives the run's final accuracies", async () => {
     // Two batches of training, and evaluation over one batch of 50 images per split (the run's --limit-batches,

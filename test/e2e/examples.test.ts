@@ -4,20 +4,22 @@
 // the day it lands. (codegen.test.ts builds and type-checks every one of them as well.)
 //
 // Where CI's two cores need a smaller run, the spec's model stays and only batch sizes are lowered, with `--set`
-// (below, each with its reason). text8 is not in shared/data: its specs read a generated
+// (below, each with its reason). text8 is not in CI's copy of the data sets: its specs read a generated
 // file in text8's format (lower-case letters and spaces, one line), split 90/5/5 as the real one is.
-// Skipped, not failed, where a data set is not at hand (RNNC_DATA, else ../shared/data).
+// Skipped, not failed, where a data set is not at hand (RNNC_DATA, else the per-user cache: rnnc's data root).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsHost } from "../../compiler/cli/fs-host.js";
 import { compile } from "../../compiler/compile.js";
 import { DATASET_FILES, type DatasetId } from "../../runtime/data/dataset-files.js";
+import { dataRoot } from "../../runtime/data/locate.js";
 import { Rng } from "../../runtime/base/rng.js";
 import { expectExit, KILL_MS, readMetrics, requireBuild, rnnc, ROOT, tempDir } from "./cli.js";
 
-const data = resolve(ROOT, process.env["RNNC_DATA"] ?? "../shared/data");
+// The data root as rnnc finds it (RNNC_DATA, else the per-user cache).
+const data = dataRoot();
 const tmp = tempDir("examples");
 const text8Dir = join(tmp.path, "text8-data");
 beforeAll(requireBuild);

@@ -24,7 +24,7 @@ export function relativeFrom(from: string, file: string): string | null {
   return [...up.map(() => ".."), ...b.slice(k)].join("/");
 }
 
-/** The shortest trailing parts of each path that tell them all apart (`a/medium.rnn`, `b/medium.rnn`). */
+/** The shortest trailing parts of each path that tell them all apart (base name plus as many folders as needed). */
 function distinctSuffixes(files: readonly string[]): string[] {
   const split = files.map(parts);
   const longest = Math.max(...split.map((s) => s.length));

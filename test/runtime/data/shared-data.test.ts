@@ -1,16 +1,14 @@
-// The loaders on the real data sets, when they are at hand: RNNC_DATA, else ../shared/data beside the repository
-// (where CI has them). Each suite is skipped, not failed, on a machine without that data set.
+// The loaders on the real data sets, when they are at hand in the data root as rnnc finds it: RNNC_DATA (where CI
+// points it at its copy), else the per-user cache. Each suite is skipped, not failed, on a machine without that data set.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { verifyDataset } from "../../../runtime/data/locate.js";
+import { dataRoot, verifyDataset } from "../../../runtime/data/locate.js";
 import { loadMnist } from "../../../runtime/data/mnist.js";
 import { loadTextCorpus } from "../../../runtime/data/text-corpus.js";
 
-const repo = fileURLToPath(new URL("../../../", import.meta.url));
-const root = resolve(repo, process.env["RNNC_DATA"] ?? "../shared/data");
+const root = dataRoot();
 const has = (...files: string[]): boolean => files.every((f) => existsSync(join(root, f)));
 
 /** SHA-256 of the ids as little-endian int32, the bytes of `array.array('i', ids)` in the Python reference. */
