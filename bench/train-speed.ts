@@ -12,7 +12,7 @@
 // reports the median over them; ratio_pytorch is the median of the rounds' ratios. The last line printed is one JSON
 // object.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { cpus } from "node:os";

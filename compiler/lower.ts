@@ -2,14 +2,14 @@
 // declarations in the schema (compiler/schema/settings.ts); what is left here is per-block assembly: the values with
 // a grammar of their own (`layers 2 lstm(650)`, `zoneout cell P hidden P`), the IR objects built from calls, and the
 // notes on settings that have no effect where they are written.
-import { own, type Call, type Value } from "../grammar/index.js";
+import type { Call, Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
-import { Diag, type ArgumentHome, type Loc, type NoEffectReason } from "./diagnostics.js";
-import { printValue } from "./fmt.js";
+import { argumentHome } from "./argument-home.js";
+import { Diag, type Loc, type NoEffectReason } from "./diagnostics.js";
 import type * as ir from "./ir.js";
-import { checks as c, LowerContext, readCall, readCallSetting, readSetting, StatementReader, type Placed } from "./read.js";
+import { checks as c, LowerContext, readCall, readCallSetting, readSetting, StatementReader } from "./read.js";
 import type { RBlock, REntry, ResolvedExperiment } from "./resolve.js";
-import { BLOCKS, CELLS, DATASETS, defaultOf, setting, settingsOf, type BlockName, type DefaultContext, type IRPath, type Variants } from "./schema/index.js";
+import { CELLS, DATASETS, defaultOf, setting, settingsOf, type BlockName, type DefaultContext, type IRPath } from "./schema/index.js";
 import type { SourceText } from "./source.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -378,37 +378,6 @@ function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   // Healthy runs have single windows far above ln V early on (specs/language.md, "Divergence"): one is not enough.
   if (divergence.kind === "above_uniform" && divergence.windows === 1) cx.report(Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? cx.locs.get("train.divergence.kind")!));
   return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence, ...(more as Omit<ir.TrainIR, "epochs" | "optimizer" | "schedule" | "clip" | "seed" | "loss" | "bptt" | "divergence">) };
-}
-
-// ── where a stray argument belongs ──────────────────────────────────────────────────────────────────────────
-
-/** The call-shaped statements of each block and the calls they take, from the schema. */
-const CALL_STATEMENTS: Readonly<Record<string, Readonly<Record<string, Variants>>>> = Object.fromEntries(
-  BLOCKS.map((block) => [block, Object.fromEntries(settingsOf(block).flatMap((s) => (s.shape.kind === "call" || (s.shape.kind === "custom" && s.shape.variants) ? [[s.key, s.shape.variants!]] : [])))]),
-);
-
-/**
- * A key that is no statement of its block but an argument of one of its calls (`lr 0.5` in `train`): the statement
- * that takes it, written with it, using the call the block already has when that call takes it
- * (`optimizer adam` + `lr 0.5` → `optimizer adam(lr = 0.5)`).
- */
-export function argumentHome(block: string, name: string, value: Value | undefined, siblings: readonly Placed[]): ArgumentHome | undefined {
-  for (const [statement, calls] of Object.entries(own(CALL_STATEMENTS, block) ?? {})) {
-    const takers = Object.keys(calls).filter((callee) => calls[callee]!.some((p) => p.name === name));
-    if (takers.length === 0) continue;
-    const written = siblings.find((s) => s.stmt.key.name === statement);
-    const head = written?.stmt.values[0];
-    const callee = head?.kind === "Call" ? head.callee.name : head?.kind === "Name" ? head.name : undefined;
-    const use = callee !== undefined && takers.includes(callee) ? callee : takers[0]!;
-    // The call as written, or else with its required arguments as placeholders, so the example is a whole call.
-    const args =
-      head?.kind === "Call" && callee === use
-        ? head.args.filter((a) => a.name?.name !== name).map((a) => (a.name ? `${a.name.name} = ` : "") + printValue(a.value))
-        : calls[use]!.filter((p) => p.default === undefined && p.name !== name).map((p) => `${p.name} = …`);
-    const given = value ? printValue(value) : "…";
-    return { statement, example: `${statement} ${use}(${[...args, `${name} = ${given}`].join(", ")})`, at: written ? { file: written.file, span: written.stmt.span } : undefined };
-  }
-  return undefined;
 }
 
 // ── task ────────────────────────────────────────────────────────────────────────────────────────────────────

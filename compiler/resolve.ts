@@ -3,7 +3,7 @@
 import { own, parse, type Experiment, type SpecFile, type Statement } from "../grammar/index.js";
 import { Diag, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { CompilerHost, ReadResult } from "./host.js";
-import { argumentHome } from "./lower.js";
+import { argumentHome } from "./argument-home.js";
 import { EXPERIMENT_BLOCK, NESTED_BLOCKS, STATEMENT_KEYWORDS, VOCABULARY } from "./schema/index.js";
 import { SourceText } from "./source.js";
 
