@@ -8,10 +8,12 @@ import { fsHost } from "../compiler/cli/fs-host.js";
 import { compile } from "../compiler/compile.js";
 
 function specs(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? specs(p) : n.endsWith(".rnn") ? [p] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? specs(p) : n.endsWith(".rnn") ? [p] : [];
+    });
 }
 
 const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 20;
@@ -30,4 +32,11 @@ times.sort((a, b) => a - b);
 const q = (p: number): number => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
 console.log(`rnnc check, in-process, warm: ${files.length} specs × ${rounds} rounds`);
 console.log(`median ${q(0.5).toFixed(2)} ms · p90 ${q(0.9).toFixed(2)} ms · max ${q(1).toFixed(2)} ms per spec`);
-console.log(JSON.stringify({ check_median_ms: Number(q(0.5).toFixed(3)), check_p90_ms: Number(q(0.9).toFixed(3)), specs: files.length, rounds }));
+console.log(
+  JSON.stringify({
+    check_median_ms: Number(q(0.5).toFixed(3)),
+    check_p90_ms: Number(q(0.9).toFixed(3)),
+    specs: files.length,
+    rounds,
+  }),
+);

@@ -32,24 +32,38 @@ function intFlag(name: string, fallback: number): number {
 
 function print(report: FuzzReport, seed: number, failuresDir: string | undefined): void {
   const total = Object.values(report.counts).reduce((a, c) => a + c.cases, 0);
-  console.log(`\nseed ${seed}: ${total} cases in ${(report.ms / 1000).toFixed(1)} s (${report.binaryCases} also through the binary)`);
+  console.log(
+    `\nseed ${seed}: ${total} cases in ${(report.ms / 1000).toFixed(1)} s (${report.binaryCases} also through the binary)`,
+  );
   console.log("command   cases  failed");
-  for (const [cmd, n] of Object.entries(report.counts).sort()) console.log(`${cmd.padEnd(8)} ${String(n.cases).padStart(6)}  ${String(n.failed).padStart(6)}`);
+  for (const [cmd, n] of Object.entries(report.counts).sort())
+    console.log(`${cmd.padEnd(8)} ${String(n.cases).padStart(6)}  ${String(n.failed).padStart(6)}`);
   if (report.classes.size) {
     console.log(`\n${report.classes.size} failure classes:`);
     for (const [cls, { count, first }] of [...report.classes].sort((a, b) => b[1].count - a[1].count)) {
       console.log(`\n[${count} cases] ${cls}`);
       console.log(describeCase(first.c).replace(/^/gm, "  "));
       const f = first.failures.find((x) => x.class === cls)!;
-      if (f.detail) console.log(f.detail.split("\n").slice(0, 14).map((l) => `    > ${l.slice(0, 200)}`).join("\n"));
+      if (f.detail)
+        console.log(
+          f.detail
+            .split("\n")
+            .slice(0, 14)
+            .map((l) => `    > ${l.slice(0, 200)}`)
+            .join("\n"),
+        );
     }
   }
-  console.log(`\nfailures: ${report.failed.length} of ${total} cases${report.failed.length && failuresDir ? ` (saved to ${failuresDir})` : ""}`);
+  console.log(
+    `\nfailures: ${report.failed.length} of ${total} cases${report.failed.length && failuresDir ? ` (saved to ${failuresDir})` : ""}`,
+  );
 }
 
 const seed = intFlag("seed", 1);
 const jobs = intFlag("jobs", 1);
-const replay = process.argv.includes("--replay") ? process.argv.slice(process.argv.indexOf("--replay") + 1).filter((a) => !a.startsWith("--")) : undefined;
+const replay = process.argv.includes("--replay")
+  ? process.argv.slice(process.argv.indexOf("--replay") + 1).filter((a) => !a.startsWith("--"))
+  : undefined;
 const one = flag("case");
 const failuresDir = replay ? undefined : (flag("out") ?? join(packageRoot(), "runs", "fuzz", `seed-${seed}`));
 const started = Date.now();
@@ -66,12 +80,15 @@ const report = await runFuzz({
   onProgress: (done, total, failed) => {
     if (Date.now() - last < 10_000 && done !== total) return;
     last = Date.now();
-    process.stderr.write(`fuzz: ${done}/${total} cases, ${failed} failing, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    process.stderr.write(
+      `fuzz: ${done}/${total} cases, ${failed} failing, ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    );
   },
 });
 if (replay || one !== undefined) {
   // One case at a time, in full: what it was and what each run printed.
-  for (const f of report.failed) console.log(`${describeCase(f.c)}\n${JSON.stringify(f.result, null, 2).slice(0, 20_000)}`);
+  for (const f of report.failed)
+    console.log(`${describeCase(f.c)}\n${JSON.stringify(f.result, null, 2).slice(0, 20_000)}`);
 }
 print(report, seed, failuresDir);
 process.exitCode = report.failed.length ? 1 : 0;

@@ -31,7 +31,15 @@ type Size = keyof typeof SIZES;
 const VOCAB = 10_000;
 const BATCH = 20;
 
-interface Args { size: Size; windows: number; warmup: number; backend: string; threads: number; rounds: number; impl?: string }
+interface Args {
+  size: Size;
+  windows: number;
+  warmup: number;
+  backend: string;
+  threads: number;
+  rounds: number;
+  impl?: string;
+}
 
 function parseArgs(argv: string[]): Args {
   const get = (name: string): string | undefined => {
@@ -40,7 +48,15 @@ function parseArgs(argv: string[]): Args {
   };
   const size = (get("size") ?? "small") as Size;
   if (!(size in SIZES)) throw new Error(`--size must be small or medium, not ${size}`);
-  return { size, windows: Number(get("windows") ?? (size === "small" ? 20 : 8)), warmup: Number(get("warmup") ?? 3), backend: get("backend") ?? "auto", threads: Number(get("threads") ?? cpus().length), rounds: Math.max(1, Number(get("rounds") ?? 3)), impl: get("impl") };
+  return {
+    size,
+    windows: Number(get("windows") ?? (size === "small" ? 20 : 8)),
+    warmup: Number(get("warmup") ?? 3),
+    backend: get("backend") ?? "auto",
+    threads: Number(get("threads") ?? cpus().length),
+    rounds: Math.max(1, Number(get("rounds") ?? 3)),
+    impl: get("impl"),
+  };
 }
 
 const median = (xs: number[]): number => {
@@ -70,9 +86,13 @@ async function benchRnnc(a: Args): Promise<Record<string, number | string>> {
   // self-reference, the same module instance this script uses.
   const dir = join(ROOT, ".bench", exp.name);
   mkdirSync(dir, { recursive: true });
-  const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const js = ts.transpileModule(code, {
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
   writeFileSync(join(dir, "model.mjs"), js);
-  const mod = (await import(pathToFileURL(join(dir, "model.mjs")).href)) as typeof import("../runtime/index.js") & { experiment: import("../runtime/index.js").Experiment };
+  const mod = (await import(pathToFileURL(join(dir, "model.mjs")).href)) as typeof import("../runtime/index.js") & {
+    experiment: import("../runtime/index.js").Experiment;
+  };
   const rt = await import("../runtime/train/train.js");
   const { selectBackend } = await import("../runtime/accel/backend.js");
   const { ParameterStore } = await import("../runtime/model/parameters.js");
@@ -96,7 +116,12 @@ async function benchRnnc(a: Args): Promise<Record<string, number | string>> {
   }
   trainer.disposeState(state);
   rmSync(dir, { recursive: true, force: true });
-  return { tok_s: (bptt * BATCH) / (median(times) / 1000), rss_mb: peakRssMb(), backend: backend.description, generate_ms: generateMs };
+  return {
+    tok_s: (bptt * BATCH) / (median(times) / 1000),
+    rss_mb: peakRssMb(),
+    backend: backend.description,
+    generate_ms: generateMs,
+  };
 }
 
 // ---- a plain tfjs-layers model of the same size, trained the way its documentation shows ------------------------
@@ -111,8 +136,20 @@ async function benchLayers(a: Args): Promise<Record<string, number | string>> {
   const model = tf.sequential({
     layers: [
       tf.layers.embedding({ inputDim: VOCAB, outputDim: H, batchInputShape: [BATCH, T], embeddingsInitializer: init }),
-      tf.layers.lstm({ units: H, returnSequences: true, stateful: true, kernelInitializer: init, recurrentInitializer: init }),
-      tf.layers.lstm({ units: H, returnSequences: true, stateful: true, kernelInitializer: init, recurrentInitializer: init }),
+      tf.layers.lstm({
+        units: H,
+        returnSequences: true,
+        stateful: true,
+        kernelInitializer: init,
+        recurrentInitializer: init,
+      }),
+      tf.layers.lstm({
+        units: H,
+        returnSequences: true,
+        stateful: true,
+        kernelInitializer: init,
+        recurrentInitializer: init,
+      }),
       // Dense on [B, T, H] acts on the last axis: one [B·T, H]·[H, V] matMul. (With timeDistributed(dense), the
       // other documented form, the H = 650 model exhausted the 4 GiB wasm heap in its first step; with Dense it
       // trains, at a peak RSS of 3.9 GB.)
@@ -128,9 +165,14 @@ async function benchLayers(a: Args): Promise<Record<string, number | string>> {
     const s0 = performance.now();
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const logits = (model.apply(xs, { training: true }) as import("@tensorflow/tfjs").Tensor).reshape([T * BATCH, VOCAB]);
+        const logits = (model.apply(xs, { training: true }) as import("@tensorflow/tfjs").Tensor).reshape([
+          T * BATCH,
+          VOCAB,
+        ]);
         // Summed over the steps, averaged over the batch, as Zaremba's loss.
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(ys, VOCAB).toFloat(), logits, undefined, undefined, tf.Reduction.SUM).div(BATCH) as import("@tensorflow/tfjs").Scalar;
+        return tf.losses
+          .softmaxCrossEntropy(tf.oneHot(ys, VOCAB).toFloat(), logits, undefined, undefined, tf.Reduction.SUM)
+          .div(BATCH) as import("@tensorflow/tfjs").Scalar;
       }, vars);
       const list = vars.map((v) => grads[v.name]!);
       const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
@@ -149,7 +191,25 @@ async function benchLayers(a: Args): Promise<Record<string, number | string>> {
 function benchPytorch(a: Args): Record<string, number | string> | null {
   const { hidden, bptt } = SIZES[a.size];
   const script = join(ROOT, "bench/pytorch_lm.py");
-  const args = [script, "--hidden", String(hidden), "--bptt", String(bptt), "--batch", String(BATCH), "--vocab", String(VOCAB), "--windows", String(a.windows), "--warmup", String(a.warmup), "--dropout", a.size === "medium" ? "0.5" : "0", "--threads", String(a.threads)];
+  const args = [
+    script,
+    "--hidden",
+    String(hidden),
+    "--bptt",
+    String(bptt),
+    "--batch",
+    String(BATCH),
+    "--vocab",
+    String(VOCAB),
+    "--windows",
+    String(a.windows),
+    "--warmup",
+    String(a.warmup),
+    "--dropout",
+    a.size === "medium" ? "0.5" : "0",
+    "--threads",
+    String(a.threads),
+  ];
   // Debian's python3-torch lives under /usr/bin/python3; a pyenv or venv python3 on PATH may lack it.
   for (const py of [process.env["RNNC_BENCH_PYTHON"], "python3", "/usr/bin/python3"].filter(Boolean) as string[]) {
     const r = spawnSync(py, args, { encoding: "utf8" });
@@ -161,7 +221,12 @@ function benchPytorch(a: Args): Record<string, number | string> | null {
 
 // ---- the compiler: `rnnc check` per spec and `rnnc build` end to end ---------------------------------------------
 
-function benchCompiler(a: Args): { check_ms: number; build_wall_ms: number; build_max_ms: number; build_max_spec: string } {
+function benchCompiler(a: Args): {
+  check_ms: number;
+  build_wall_ms: number;
+  build_max_ms: number;
+  build_max_spec: string;
+} {
   const { spec } = SIZES[a.size];
   const host = fsHost(ROOT);
   compile(spec, host);
@@ -181,22 +246,47 @@ function benchCompiler(a: Args): { check_ms: number; build_wall_ms: number; buil
   buildWall(spec);
   const walls = exampleSpecs(join(ROOT, "examples")).map((f) => ({ f, ms: buildWall(f) }));
   const max = walls.reduce((m, w) => (w.ms > m.ms ? w : m));
-  return { check_ms: median(checks), build_wall_ms: median(walls.map((w) => w.ms)), build_max_ms: max.ms, build_max_spec: relative(ROOT, max.f) };
+  return {
+    check_ms: median(checks),
+    build_wall_ms: median(walls.map((w) => w.ms)),
+    build_max_ms: max.ms,
+    build_max_spec: relative(ROOT, max.f),
+  };
 }
 
 function exampleSpecs(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? exampleSpecs(p) : n.endsWith(".rnn") ? [p] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? exampleSpecs(p) : n.endsWith(".rnn") ? [p] : [];
+    });
 }
 
 /** One implementation in its own process; null (with the reason on stderr) when it cannot finish a step. */
 function child(impl: string, a: Args): Record<string, number | string> | null {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--impl", impl, "--size", a.size, "--windows", String(a.windows), "--warmup", String(a.warmup), "--backend", a.backend, "--threads", String(a.threads)], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      fileURLToPath(import.meta.url),
+      "--impl",
+      impl,
+      "--size",
+      a.size,
+      "--windows",
+      String(a.windows),
+      "--warmup",
+      String(a.warmup),
+      "--backend",
+      a.backend,
+      "--threads",
+      String(a.threads),
+    ],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const last = r.stdout.trim().split("\n").pop() ?? "";
   if (r.status === 0 && last.startsWith("{")) return JSON.parse(last) as Record<string, number | string>;
   // e.g. tfjs-layers at H = 650 exhausts the wasm heap (4 GiB) in its first step: say so, and go on
@@ -212,7 +302,9 @@ else if (args.impl === "layers") console.log(JSON.stringify(await benchLayers(ar
 else if (args.impl === "compiler") console.log(JSON.stringify(benchCompiler(args)));
 else {
   const { hidden, bptt } = SIZES[args.size];
-  console.log(`training throughput: 2-layer LSTM LM, V=${VOCAB}, H=${hidden}, batch ${BATCH}, bptt ${bptt}; median of ${args.windows} windows after ${args.warmup} warm-up; rnnc and PyTorch: median of ${args.rounds} alternating rounds`);
+  console.log(
+    `training throughput: 2-layer LSTM LM, V=${VOCAB}, H=${hidden}, batch ${BATCH}, bptt ${bptt}; median of ${args.windows} windows after ${args.warmup} warm-up; rnnc and PyTorch: median of ${args.rounds} alternating rounds`,
+  );
   // rnnc and PyTorch in alternating rounds: this machine's speed drifts by ±20 % over minutes (measured: PyTorch
   // small 1 167–1 478 tok/s within ten minutes), so each round's pair is measured close together, and each figure is
   // the median over the rounds; the ratio is the median of the rounds' ratios.
@@ -222,22 +314,48 @@ else {
     if (!r) throw new Error(`the rnnc benchmark failed: ${failures["rnnc"]}`);
     rounds.push({ rnnc: r, pytorch: benchPytorch(args) });
     const p = rounds[k]!.pytorch;
-    console.log(`  round ${k + 1}/${args.rounds}: rnnc ${Math.round(Number(r["tok_s"]))} tok/s, PyTorch ${p ? `${Math.round(Number(p["tok_s"]))} tok/s` : "n/a"}`);
+    console.log(
+      `  round ${k + 1}/${args.rounds}: rnnc ${Math.round(Number(r["tok_s"]))} tok/s, PyTorch ${p ? `${Math.round(Number(p["tok_s"]))} tok/s` : "n/a"}`,
+    );
   }
-  const medianOf = (rs: Record<string, number | string>[]): Record<string, number | string> => ({ ...rs[0]!, tok_s: median(rs.map((r) => Number(r["tok_s"]))), rss_mb: Math.max(...rs.map((r) => Number(r["rss_mb"]))) });
+  const medianOf = (rs: Record<string, number | string>[]): Record<string, number | string> => ({
+    ...rs[0]!,
+    tok_s: median(rs.map((r) => Number(r["tok_s"]))),
+    rss_mb: Math.max(...rs.map((r) => Number(r["rss_mb"]))),
+  });
   const rnnc = medianOf(rounds.map((r) => r.rnnc));
   const paired = rounds.filter((r) => r.pytorch !== null);
   const pytorch = paired.length ? medianOf(paired.map((r) => r.pytorch!)) : null;
-  const pairedRatio = paired.length ? median(paired.map((r) => Number(r.rnnc["tok_s"]) / Number(r.pytorch!["tok_s"]))) : null;
+  const pairedRatio = paired.length
+    ? median(paired.map((r) => Number(r.rnnc["tok_s"]) / Number(r.pytorch!["tok_s"])))
+    : null;
   const layers = child("layers", args);
   const compiler = benchCompiler(args);
   const row = (name: string, r: Record<string, number | string> | null, note = ""): string =>
     `${name.padEnd(28)} ${r ? `${Math.round(Number(r["tok_s"])).toString().padStart(8)} tok/s  ${Math.round(Number(r["rss_mb"])).toString().padStart(6)} MB` : "     n/a"}  ${note}`;
   console.log(row("rnnc", rnnc, String(rnnc["backend"]).replace(/; chosen by auto.*/, "")));
-  console.log(row(`PyTorch ${pytorch?.["torch"] ?? ""} CPU`, pytorch, pytorch ? `${pytorch["threads"]} threads` : "python3-torch not installed"));
+  console.log(
+    row(
+      `PyTorch ${pytorch?.["torch"] ?? ""} CPU`,
+      pytorch,
+      pytorch ? `${pytorch["threads"]} threads` : "python3-torch not installed",
+    ),
+  );
   // (the layers model's matMuls are tf.matMul, XNNPACK's: rnnc's GEMM runs only the fused ops of rnnc's runtime)
-  console.log(row("tfjs-layers", layers, layers ? `${String(layers["backend"]).replace(/; chosen by auto.*/, "").replace(/; matMul: [^)]*/, "")}, tfjs's own kernels` : `failed: ${failures["layers"]}`));
-  console.log(`rnnc check ${compiler.check_ms.toFixed(1)} ms/spec (warm); rnnc build ${Math.round(compiler.build_wall_ms)} ms wall (median over the examples, max ${Math.round(compiler.build_max_ms)} ms: ${compiler.build_max_spec}); codegen ${Math.round(Number(rnnc["generate_ms"]))} ms`);
+  console.log(
+    row(
+      "tfjs-layers",
+      layers,
+      layers
+        ? `${String(layers["backend"])
+            .replace(/; chosen by auto.*/, "")
+            .replace(/; matMul: [^)]*/, "")}, tfjs's own kernels`
+        : `failed: ${failures["layers"]}`,
+    ),
+  );
+  console.log(
+    `rnnc check ${compiler.check_ms.toFixed(1)} ms/spec (warm); rnnc build ${Math.round(compiler.build_wall_ms)} ms wall (median over the examples, max ${Math.round(compiler.build_max_ms)} ms: ${compiler.build_max_spec}); codegen ${Math.round(Number(rnnc["generate_ms"]))} ms`,
+  );
   const ratio = (x: number | undefined): number | null => (x ? Number(rnnc["tok_s"]) / x : null);
   console.log(
     JSON.stringify({

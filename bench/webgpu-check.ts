@@ -38,17 +38,42 @@ interface Final {
 }
 
 function train(spec: string, backend: string, windows: number): Final | string {
-  const r = spawnSync(process.execPath, [join(ROOT, "bin/rnnc.js"), "run", spec, "--backend", backend, "--epochs", "1", "--limit-batches", String(windows), "--runs", join(ROOT, "runs/webgpu-check")], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, "bin/rnnc.js"),
+      "run",
+      spec,
+      "--backend",
+      backend,
+      "--epochs",
+      "1",
+      "--limit-batches",
+      String(windows),
+      "--runs",
+      join(ROOT, "runs/webgpu-check"),
+    ],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    },
+  );
   const dir = /run directory: (.*)/.exec(r.stderr)?.[1];
-  if (r.status !== 0 || !dir) return (r.stderr.split("\n").find((l) => /^rnnc:|Error/.test(l)) ?? `exit ${r.status}`).trim();
-  const records = readFileSync(resolve(ROOT, dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  if (r.status !== 0 || !dir)
+    return (r.stderr.split("\n").find((l) => /^rnnc:|Error/.test(l)) ?? `exit ${r.status}`).trim();
+  const records = readFileSync(resolve(ROOT, dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const final = records.find((x) => x["event"] === "final")!;
   const epoch = records.find((x) => x["event"] === "epoch");
-  return { metric: String(final["metric"]), valid: Number(final["valid"]), test: Number(final["test"]), tokPerSec: epoch?.["tokPerSec"] === undefined ? null : Number(epoch["tokPerSec"]) };
+  return {
+    metric: String(final["metric"]),
+    valid: Number(final["valid"]),
+    test: Number(final["test"]),
+    tokPerSec: epoch?.["tokPerSec"] === undefined ? null : Number(epoch["tokPerSec"]),
+  };
 }
 
 const argv = process.argv.slice(2);
@@ -67,10 +92,22 @@ for (const spec of specs) {
     worst = Infinity;
     continue;
   }
-  const rel = Math.max(Math.abs(gpu.valid - wasm.valid) / Math.abs(wasm.valid), Math.abs(gpu.test - wasm.test) / Math.abs(wasm.test));
+  const rel = Math.max(
+    Math.abs(gpu.valid - wasm.valid) / Math.abs(wasm.valid),
+    Math.abs(gpu.test - wasm.test) / Math.abs(wasm.test),
+  );
   worst = Math.max(worst, rel);
   const speed = (f: Final): string => (f.tokPerSec === null ? "" : `${Math.round(f.tokPerSec)} tok/s`);
-  console.log(`${spec.padEnd(52)} ${wasm.metric} valid/test  wasm ${wasm.valid.toPrecision(6)}/${wasm.test.toPrecision(6)} (${speed(wasm)})  webgpu ${gpu.valid.toPrecision(6)}/${gpu.test.toPrecision(6)} (${speed(gpu)})  rel. diff ${rel.toExponential(1)}`);
+  console.log(
+    `${spec.padEnd(52)} ${wasm.metric} valid/test  wasm ${wasm.valid.toPrecision(6)}/${wasm.test.toPrecision(6)} (${speed(wasm)})  webgpu ${gpu.valid.toPrecision(6)}/${gpu.test.toPrecision(6)} (${speed(gpu)})  rel. diff ${rel.toExponential(1)}`,
+  );
   rows.push({ spec, metric: wasm.metric, wasm, webgpu: gpu, rel_diff: rel });
 }
-console.log(JSON.stringify({ windows, max_rel_diff: Number.isFinite(worst) ? worst : null, failed: rows.filter((r) => "error" in r).length, rows }));
+console.log(
+  JSON.stringify({
+    windows,
+    max_rel_diff: Number.isFinite(worst) ? worst : null,
+    failed: rows.filter((r) => "error" in r).length,
+    rows,
+  }),
+);

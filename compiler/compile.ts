@@ -32,7 +32,11 @@ export function compile(path: string, host: CompilerHost, options: CompileOption
   const sources = new Map<string, SourceText>();
   for (const [p, f] of program.files) if (f) sources.set(p, f.source);
 
-  const checkOptions: CheckOptions = { maxMemoryBytes: options.maxMemoryBytes ?? DEFAULTS.maxMemoryBytes, maxMemoryExplicit: options.maxMemoryBytes !== undefined, memory: options.memory };
+  const checkOptions: CheckOptions = {
+    maxMemoryBytes: options.maxMemoryBytes ?? DEFAULTS.maxMemoryBytes,
+    maxMemoryExplicit: options.maxMemoryBytes !== undefined,
+    memory: options.memory,
+  };
   const experiments: ExperimentIR[] = [];
   for (const exp of resolved) {
     const sweepDiags: Diagnostic[] = [];

@@ -1,14 +1,26 @@
 // The defaults every spec is resolved against, read off the schema's declarations (compiler/schema/settings.ts):
 // no value is spelled here except the compiler's own limits. The IR marks these values' origin "default".
 import type { Dataset, DropoutIR, RegularizeIR } from "./schema/ir.js";
-import { BPTT_POLICIES, DATASET_FACTS, defaultOf, DIVERGENCE_RULES, OPTIMIZERS, SCHEDULES, setting, type BlockName, type DefaultContext, type Variants } from "./schema/index.js";
+import {
+  BPTT_POLICIES,
+  DATASET_FACTS,
+  defaultOf,
+  DIVERGENCE_RULES,
+  OPTIMIZERS,
+  SCHEDULES,
+  setting,
+  type BlockName,
+  type DefaultContext,
+  type Variants,
+} from "./schema/index.js";
 
 export { DATASET_FACTS, type DatasetFacts } from "./schema/datasets.js";
 
 const num = (block: BlockName, key: string, c?: DefaultContext): number => defaultOf(setting(block, key), c) as number;
 const bool = (block: BlockName, key: string): boolean => defaultOf(setting(block, key)) as boolean;
 /** The default arguments of a call variant, by name. */
-const args = (v: Variants, callee: string): Record<string, number> => Object.fromEntries(v[callee]!.filter((p) => p.default !== undefined).map((p) => [p.name, p.default!]));
+const args = (v: Variants, callee: string): Record<string, number> =>
+  Object.fromEntries(v[callee]!.filter((p) => p.default !== undefined).map((p) => [p.name, p.default!]));
 
 const O = <K extends string>(callee: K, names: readonly string[]): Record<string, number> => {
   const a = args(OPTIMIZERS, callee);
@@ -24,7 +36,12 @@ export const DEFAULTS = {
     stateful: defaultOf(setting("data", "stateful"), { facts: DATASET_FACTS.ptb }) as boolean,
     randomCrop: bool("data", "random_crop"),
   },
-  synthetic: { vocab: num("data", "vocab"), order: num("data", "order"), tokens: num("data", "tokens"), seed: num("data", "seed") },
+  synthetic: {
+    vocab: num("data", "vocab"),
+    order: num("data", "order"),
+    tokens: num("data", "tokens"),
+    seed: num("data", "seed"),
+  },
   task: defaultOf(setting("experiment", "task")) as "lm",
   model: {
     init: defaultOf(setting("model", "init")) as { readonly kind: "uniform"; readonly scale: number },
@@ -33,8 +50,16 @@ export const DEFAULTS = {
     initialStateNoise: num("model", "initial_state_noise"),
   },
   norm: {
-    batch: { gamma: num("norm", "gamma", { norm: "batch" }), momentum: num("norm", "momentum", { norm: "batch" }), epsilon: num("norm", "epsilon", { norm: "batch" }) },
-    layer: { gamma: num("norm", "gamma", { norm: "layer" }), momentum: num("norm", "momentum", { norm: "layer" }), epsilon: num("norm", "epsilon", { norm: "layer" }) },
+    batch: {
+      gamma: num("norm", "gamma", { norm: "batch" }),
+      momentum: num("norm", "momentum", { norm: "batch" }),
+      epsilon: num("norm", "epsilon", { norm: "batch" }),
+    },
+    layer: {
+      gamma: num("norm", "gamma", { norm: "layer" }),
+      momentum: num("norm", "momentum", { norm: "layer" }),
+      epsilon: num("norm", "epsilon", { norm: "layer" }),
+    },
   },
   dropout: {
     input: { p: num("dropout", "input"), mask: "per_step" },
@@ -52,7 +77,11 @@ export const DEFAULTS = {
   } satisfies RegularizeIR as RegularizeIR,
   train: {
     epochs: num("train", "epochs"),
-    optimizer: defaultOf(setting("train", "optimizer")) as { readonly kind: "sgd"; readonly lr: number; readonly momentum: number },
+    optimizer: defaultOf(setting("train", "optimizer")) as {
+      readonly kind: "sgd";
+      readonly lr: number;
+      readonly momentum: number;
+    },
     clip: defaultOf(setting("train", "clip")) as number | null,
     seed: num("train", "seed"),
     loss: defaultOf(setting("train", "loss")) as "mean" | "sum_steps",
@@ -65,7 +94,11 @@ export const DEFAULTS = {
   },
   variableBptt: args(BPTT_POLICIES, "variable") as { readonly p: number; readonly std: number },
   /** Divergence stop: margin in nats over ln V and consecutive windows; measured to spare healthy runs (specs/language.md). */
-  divergence: { kind: "above_uniform", ...args(DIVERGENCE_RULES, "above_uniform") } as { readonly kind: "above_uniform"; readonly margin: number; readonly windows: number },
+  divergence: { kind: "above_uniform", ...args(DIVERGENCE_RULES, "above_uniform") } as {
+    readonly kind: "above_uniform";
+    readonly margin: number;
+    readonly windows: number;
+  },
   plateauPatience: args(SCHEDULES, "plateau")["patience"]!,
   /** Refuse models whose estimated training memory exceeds this (about half of a 24 GiB machine). */
   maxMemoryBytes: 12 * 2 ** 30,

@@ -46,46 +46,100 @@ export interface ArgumentHome {
  * Every diagnostic is made here, so every user text in a message, a hint or a note (a path, a name, a value) passes
  * through terminalText: a message is one terminal line whatever the user wrote (`rnnc check $'a\nb.rnn'`).
  */
-function make<C extends string>(code: C, severity: Severity, at: Loc, message: string, extra: { related?: Related[]; hint?: string } = {}): Diagnostic<C> {
+function make<C extends string>(
+  code: C,
+  severity: Severity,
+  at: Loc,
+  message: string,
+  extra: { related?: Related[]; hint?: string } = {},
+): Diagnostic<C> {
   const related = (extra.related ?? []).map((r) => ({ ...r, message: terminalText(r.message) }));
-  return { code, severity, file: at.file, span: at.span, message: terminalText(message), related, ...(extra.hint ? { hint: terminalText(extra.hint) } : {}) };
+  return {
+    code,
+    severity,
+    file: at.file,
+    span: at.span,
+    message: terminalText(message),
+    related,
+    ...(extra.hint ? { hint: terminalText(extra.hint) } : {}),
+  };
 }
 
 /** `unknown X 'k'; did you mean 'key'?`, or without a near key, the message with `otherwise` as its hint. */
-const withSuggestion = <C extends string>(code: C, at: Loc, message: string, suggestion: string | undefined, otherwise: string): Diagnostic<C> =>
-  suggestion === undefined ? make(code, "error", at, message, { hint: otherwise }) : make(code, "error", at, `${message}; ${mean(suggestion)}`);
+const withSuggestion = <C extends string>(
+  code: C,
+  at: Loc,
+  message: string,
+  suggestion: string | undefined,
+  otherwise: string,
+): Diagnostic<C> =>
+  suggestion === undefined
+    ? make(code, "error", at, message, { hint: otherwise })
+    : make(code, "error", at, `${message}; ${mean(suggestion)}`);
 
 export const Diag = {
   // ── E01xx syntax ────────────────────────────────────────────────────────────────────────────────────────
   unexpectedCharacter: (at: Loc, ch: string) =>
     make("E0100", "error", at, `unexpected character ${JSON.stringify(ch)}`), // make() escapes what JSON leaves (U+2028, bidi)
   unterminatedString: (at: Loc) =>
-    make("E0101", "error", at, "unterminated string", { hint: 'close it with \'"\' on the same line' }),
+    make("E0101", "error", at, "unterminated string", { hint: "close it with '\"' on the same line" }),
   unterminatedComment: (at: Loc) =>
     make("E0102", "error", at, "unterminated block comment", { hint: "close it with '*/'" }),
   unexpectedToken: (at: Loc, found: string, expected: readonly string[]) =>
-    make("E0103", "error", at, `unexpected ${found === "end of file" ? found : q(found)}` + (expected.length ? `; expected ${orList(expected)}` : ""), { hint: mean(closest(found, RESERVED_WORDS.filter((w) => w !== found))) }),
+    make(
+      "E0103",
+      "error",
+      at,
+      `unexpected ${found === "end of file" ? found : q(found)}` +
+        (expected.length ? `; expected ${orList(expected)}` : ""),
+      {
+        hint: mean(
+          closest(
+            found,
+            RESERVED_WORDS.filter((w) => w !== found),
+          ),
+        ),
+      },
+    ),
   nestingTooDeep: (at: Loc, max: number) =>
-    make("E0104", "error", at, `nesting deeper than ${max} levels`, { hint: "specs are flat; this is probably not a spec" }),
+    make("E0104", "error", at, `nesting deeper than ${max} levels`, {
+      hint: "specs are flat; this is probably not a spec",
+    }),
   invalidUtf8: (at: Loc, byteOffset: number) =>
     make("E0105", "error", at, `the file is not valid UTF-8 (first bad byte at offset ${byteOffset})`),
   noExperiment: (at: Loc) =>
-    make("E0106", "error", at, "the file defines no experiment", { hint: "a spec starts with `experiment NAME { … }`" }),
+    make("E0106", "error", at, "the file defines no experiment", {
+      hint: "a spec starts with `experiment NAME { … }`",
+    }),
 
   // ── E02xx resolve ───────────────────────────────────────────────────────────────────────────────────────
   extendsCycle: (at: Loc, chain: readonly string[]) =>
     make("E0200", "error", at, `\`extends\` cycle: ${chain.join(" → ")}`),
   extendsFileNotFound: (at: Loc, path: string) =>
-    make("E0201", "error", at, `cannot find ${q(path)}`, { hint: "`extends` paths are relative to the file that contains them" }),
+    make("E0201", "error", at, `cannot find ${q(path)}`, {
+      hint: "`extends` paths are relative to the file that contains them",
+    }),
   extendsTargetNotFound: (at: Loc, name: string, file: string, available: readonly string[]) =>
-    make("E0202", "error", at, `no experiment ${q(name)} in ${file}`, { hint: mean(closest(name, available)) ?? (available.length ? `it defines ${orList(available.map(q))}` : undefined) }),
+    make("E0202", "error", at, `no experiment ${q(name)} in ${file}`, {
+      hint: mean(closest(name, available)) ?? (available.length ? `it defines ${orList(available.map(q))}` : undefined),
+    }),
   extendsAmbiguous: (at: Loc, file: string, names: readonly string[]) =>
-    make("E0203", "error", at, `${file} defines ${names.length} experiments; say which one to extend`, { hint: `write \`extends "${file.split("/").pop()}" ${names[0]}\`; it defines ${orList(names.map(q))}` }),
+    make("E0203", "error", at, `${file} defines ${names.length} experiments; say which one to extend`, {
+      hint: `write \`extends "${file.split("/").pop()}" ${names[0]}\`; it defines ${orList(names.map(q))}`,
+    }),
   duplicateExperiment: (at: Loc, name: string, first: Loc) =>
-    make("E0204", "error", at, `experiment ${q(name)} is defined twice`, { related: [{ ...first, message: "first defined here" }] }),
+    make("E0204", "error", at, `experiment ${q(name)} is defined twice`, {
+      related: [{ ...first, message: "first defined here" }],
+    }),
   // A misspelled key names its suggestion in the message itself: it is the whole answer.
   unknownBlock: (at: Loc, key: string, known: readonly string[]) =>
-    withSuggestion("E0205", at, `unknown block ${q(key)}`, closest(key, known), `an experiment holds ${orList(known.map(q))}`),
+    withSuggestion(
+      "E0205",
+      at,
+      `unknown block ${q(key)}`,
+      closest(key, known),
+      `an experiment holds ${orList(known.map(q))}`,
+    ),
   /** `home`: where a key that is really an argument of a call belongs (`lr` → `optimizer sgd(lr = 0.5)`). */
   unknownKey: (at: Loc, block: string, key: string, known: readonly string[], home?: ArgumentHome) =>
     home
@@ -93,13 +147,23 @@ export const Diag = {
           hint: `${q(key)} is an argument of \`${home.statement}\`: write \`${home.example}\``,
           related: noteAt(home.at, `\`${home.statement}\` is set here`),
         })
-      : withSuggestion("E0206", at, `unknown setting ${q(key)} in ${block}`, closest(key, known), `\`${block}\` takes ${orList(known.map(q))}`),
+      : withSuggestion(
+          "E0206",
+          at,
+          `unknown setting ${q(key)} in ${block}`,
+          closest(key, known),
+          `\`${block}\` takes ${orList(known.map(q))}`,
+        ),
   duplicateStatement: (at: Loc, key: string, first: Loc) =>
-    make("E0207", "error", at, `${q(key)} is set twice in this block`, { related: [{ ...first, message: "first set here" }] }),
+    make("E0207", "error", at, `${q(key)} is set twice in this block`, {
+      related: [{ ...first, message: "first set here" }],
+    }),
   unreadableFile: (at: Loc, path: string, reason: string) =>
     make("E0208", "error", at, `cannot read ${q(path)}: ${reason}`),
   extendsTooDeep: (at: Loc, max: number) =>
-    make("E0209", "error", at, `\`extends\` chain longer than ${max} experiments`, { hint: "a spec extends a base that extends a base …; flatten some levels" }),
+    make("E0209", "error", at, `\`extends\` chain longer than ${max} experiments`, {
+      hint: "a spec extends a base that extends a base …; flatten some levels",
+    }),
 
   // ── E03xx check ─────────────────────────────────────────────────────────────────────────────────────────
   typeMismatch: (at: Loc, what: string, expected: string, found: string) =>
@@ -111,33 +175,78 @@ export const Diag = {
   learningRateNotPositive: (at: Loc, value: number) =>
     make("E0303", "error", at, `the learning rate must be > 0, not ${value}`),
   unknownName: (at: Loc, what: string, name: string, options: readonly string[]) =>
-    make("E0304", "error", at, `unknown ${what} ${q(name)}`, { hint: mean(closest(name, options)) ?? `expected ${orList(options.map(q))}` }),
+    make("E0304", "error", at, `unknown ${what} ${q(name)}`, {
+      hint: mean(closest(name, options)) ?? `expected ${orList(options.map(q))}`,
+    }),
   unknownArgument: (at: Loc, callee: string, arg: string, params: readonly string[]) =>
-    make("E0305", "error", at, `${callee}() has no argument ${q(arg)}`, { hint: mean(closest(arg, params)) ?? (params.length ? `it takes ${orList(params.map(q))}` : `it takes no arguments`) }),
-  missingArgument: (at: Loc, callee: string, arg: string) =>
-    make("E0306", "error", at, `${callee}() needs ${q(arg)}`),
+    make("E0305", "error", at, `${callee}() has no argument ${q(arg)}`, {
+      hint:
+        mean(closest(arg, params)) ?? (params.length ? `it takes ${orList(params.map(q))}` : `it takes no arguments`),
+    }),
+  missingArgument: (at: Loc, callee: string, arg: string) => make("E0306", "error", at, `${callee}() needs ${q(arg)}`),
   tieSizeMismatch: (at: Loc, embed: number, last: number, embedAt?: Loc) =>
-    make("E0307", "error", at, `\`tie\` shares the embedding with the softmax, so the embedding size (${embed}) must equal the last layer's size (${last})`, { related: noteAt(embedAt, `embedding size ${embed} set here`), hint: `make the last layer ${embed} wide, as AWD-LSTM does` }),
+    make(
+      "E0307",
+      "error",
+      at,
+      `\`tie\` shares the embedding with the softmax, so the embedding size (${embed}) must equal the last layer's size (${last})`,
+      {
+        related: noteAt(embedAt, `embedding size ${embed} set here`),
+        hint: `make the last layer ${embed} wide, as AWD-LSTM does`,
+      },
+    ),
   siteIncompatibleWithCell: (at: Loc, site: CellStateSite, cell: CellName) =>
-    make("E0308", "error", at, `${CELL_STATE_SITES[site].what} cannot apply to ${A_CELL[cell]} cell: ${A_CELL[cell]} has no cell state c_t${CELL_STATE_SITES[site].fix}`),
+    make(
+      "E0308",
+      "error",
+      at,
+      `${CELL_STATE_SITES[site].what} cannot apply to ${A_CELL[cell]} cell: ${A_CELL[cell]} has no cell state c_t${CELL_STATE_SITES[site].fix}`,
+    ),
   perStepNormNeedsFixedLength: (at: Loc) =>
-    make("E0309", "error", at, "per-step normalization statistics need a fixed sequence length, but BPTT length varies", { hint: "give the longest step explicitly: `stats per_step(max_steps = N)`; later steps reuse step N's statistics (Cooijmans et al. 2017, §4)" }),
+    make(
+      "E0309",
+      "error",
+      at,
+      "per-step normalization statistics need a fixed sequence length, but BPTT length varies",
+      {
+        hint: "give the longest step explicitly: `stats per_step(max_steps = N)`; later steps reuse step N's statistics (Cooijmans et al. 2017, §4)",
+      },
+    ),
   taskDataMismatch: (at: Loc, task: "lm" | "classify", dataset: string) =>
-    make("E0310", "error", at, `task ${q(task)} does not fit data set ${q(dataset)}: ${task === "classify" ? `${dataset} has no labels to classify` : `${dataset} is a labelled classification set`}`),
-  parameterMemoryExceeded: (at: Loc, estimate: string, limit: string, by: MemoryLimitSource, weightsAlone: string | null, advice: readonly MemoryAdvice[]) =>
-    make("E0311", "error", at, `this model needs about ${estimate} for its parameters and training state, over ${limitText(limit, by)}`, { hint: memoryHint(weightsAlone, advice, by) }),
+    make(
+      "E0310",
+      "error",
+      at,
+      `task ${q(task)} does not fit data set ${q(dataset)}: ${task === "classify" ? `${dataset} has no labels to classify` : `${dataset} is a labelled classification set`}`,
+    ),
+  parameterMemoryExceeded: (
+    at: Loc,
+    estimate: string,
+    limit: string,
+    by: MemoryLimitSource,
+    weightsAlone: string | null,
+    advice: readonly MemoryAdvice[],
+  ) =>
+    make(
+      "E0311",
+      "error",
+      at,
+      `this model needs about ${estimate} for its parameters and training state, over ${limitText(limit, by)}`,
+      { hint: memoryHint(weightsAlone, advice, by) },
+    ),
   invalidSweep: (at: Loc, problem: SweepProblem) =>
     make("E0312", "error", at, `invalid sweep: ${sweepProblemText(problem)}`),
   sweepInSet: (at: Loc, experiment: string, file: string, statement: string) =>
-    make("E0312", "error", at, "invalid sweep: --set takes one value, and a sweep makes one experiment per value", { hint: `sweep in a spec instead: \`experiment ${experiment}_sweep extends "${file}" ${experiment} { ${statement} }\`, then run that file (or FILE#${experiment}_sweep)` }),
+    make("E0312", "error", at, "invalid sweep: --set takes one value, and a sweep makes one experiment per value", {
+      hint: `sweep in a spec instead: \`experiment ${experiment}_sweep extends "${file}" ${experiment} { ${statement} }\`, then run that file (or FILE#${experiment}_sweep)`,
+    }),
   missingSetting: (at: Loc, what: string, example: string) =>
     make("E0313", "error", at, `the experiment sets no ${what}`, { hint: `add, for example, \`${example}\`` }),
   valueOutOfRange: (at: Loc, what: string, value: number, range: ValueRange) =>
     make("E0314", "error", at, `${what} must be ${rangeText(range)}, not ${value}`),
   unexpectedValue: (at: Loc, key: string, shape: string) =>
     make("E0315", "error", at, `unexpected value after ${q(key)}`, { hint: `write it as \`${shape}\`` }),
-  unexpectedBlock: (at: Loc, key: string) =>
-    make("E0316", "error", at, `${q(key)} takes no block`),
+  unexpectedBlock: (at: Loc, key: string) => make("E0316", "error", at, `${q(key)} takes no block`),
   missingValue: (at: Loc, key: string, shape: string) =>
     make("E0317", "error", at, `${q(key)} needs a value`, { hint: `write it as \`${shape}\`` }),
   duplicateArgument: (at: Loc, callee: string, arg: string) =>
@@ -145,28 +254,63 @@ export const Diag = {
   incompatibleSettings: (at: Loc, conflict: Incompatibility, other?: Loc) =>
     make("E0319", "error", at, incompatibilityText(conflict), { related: noteAt(other, "set here") }),
   batchNormOfOne: (at: Loc, norm?: Loc) =>
-    make("E0320", "error", at, "batch norm over a batch of 1: each unit's batch variance is 0, so every normalized value is 0 and the normalized sites pass nothing", { hint: "use a larger batch, or `norm layer` (Ba et al. 2016), which normalizes each example over its own units", related: noteAt(norm, "batch norm is set here") }),
+    make(
+      "E0320",
+      "error",
+      at,
+      "batch norm over a batch of 1: each unit's batch variance is 0, so every normalized value is 0 and the normalized sites pass nothing",
+      {
+        hint: "use a larger batch, or `norm layer` (Ba et al. 2016), which normalizes each example over its own units",
+        related: noteAt(norm, "batch norm is set here"),
+      },
+    ),
 
   // ── W04xx warnings: legal, but probably not what was meant ──────────────────────────────────────────────
-  betweenWithOneLayer: (at: Loc) =>
-    make("W0400", "warning", at, "`between` dropout has no effect with a single layer"),
-  regularizerAtZero: (at: Loc, name: string) =>
-    make("W0401", "warning", at, `${q(name)} is 0, so it has no effect`),
+  betweenWithOneLayer: (at: Loc) => make("W0400", "warning", at, "`between` dropout has no effect with a single layer"),
+  regularizerAtZero: (at: Loc, name: string) => make("W0401", "warning", at, `${q(name)} is 0, so it has no effect`),
   perStepRecurrentDropout: (at: Loc) =>
-    make("W0402", "warning", at, "a fresh dropout mask on h_{t-1} at every step erases the memory of the recurrence (Zaremba et al. 2014, §3; Gal & Ghahramani 2016)", { hint: "use `recurrent P variational` for one mask shared across time" }),
+    make(
+      "W0402",
+      "warning",
+      at,
+      "a fresh dropout mask on h_{t-1} at every step erases the memory of the recurrence (Zaremba et al. 2014, §3; Gal & Ghahramani 2016)",
+      { hint: "use `recurrent P variational` for one mask shared across time" },
+    ),
   /** `key`: the setting as written in a spec (`bptt`, `forget_bias`). */
   noEffect: (at: Loc, key: string, reason: NoEffectReason) =>
     make("W0403", "warning", at, `${q(key)} has no effect: ${noEffectText(reason)}`),
   sharedNormStatistics: (at: Loc) =>
-    make("W0404", "warning", at, "batch-norm statistics shared across time steps differ from Cooijmans et al. 2017, who keep them per step (§4)"),
+    make(
+      "W0404",
+      "warning",
+      at,
+      "batch-norm statistics shared across time steps differ from Cooijmans et al. 2017, who keep them per step (§4)",
+    ),
   batchNormSmallBatch: (at: Loc, batch: number, minBatch: number, norm?: Loc) =>
-    make("W0405", "warning", at, `batch norm of h_{t-1} U or c_t over a batch of ${batch}: statistics of so few examples make the normalization's gradient nearly singular, and through time it explodes (at init, a batch of 2 reached NaN and a batch of 3 gave gradients of 3e14)`, { hint: `use a batch of ${minBatch} or more, normalize only \`input\`, or use \`norm layer\``, related: noteAt(norm, "batch norm is set here") }),
+    make(
+      "W0405",
+      "warning",
+      at,
+      `batch norm of h_{t-1} U or c_t over a batch of ${batch}: statistics of so few examples make the normalization's gradient nearly singular, and through time it explodes (at init, a batch of 2 reached NaN and a batch of 3 gave gradients of 3e14)`,
+      {
+        hint: `use a batch of ${minBatch} or more, normalize only \`input\`, or use \`norm layer\``,
+        related: noteAt(norm, "batch norm is set here"),
+      },
+    ),
   divergenceOnOneWindow: (at: Loc) =>
-    make("W0406", "warning", at, "a divergence rule of one window stops a run at its first window above the limit, and healthy runs have such windows early on (measured: the 4th window of Zaremba et al.'s small PTB model, sgd at lr 1, is 3.4 nats above ln V; the 5th is back below it)", { hint: "count 2 or more windows (the default is 20), or use `divergence off`" }),
+    make(
+      "W0406",
+      "warning",
+      at,
+      "a divergence rule of one window stops a run at its first window above the limit, and healthy runs have such windows early on (measured: the 4th window of Zaremba et al.'s small PTB model, sgd at lr 1, is 3.4 nats above ln V; the 5th is back below it)",
+      { hint: "count 2 or more windows (the default is 20), or use `divergence off`" },
+    ),
 
   // ── E05xx build: a valid spec that code generation cannot (yet) turn into training code ───────────────────
   notYetSupported: (at: Loc, feature: UnsupportedFeature) =>
-    make("E0500", "error", at, `${UNSUPPORTED_FEATURES[feature]} is not yet supported by \`rnnc build\``, { hint: "the rest of the spec is valid; this technique's training code arrives in a later release" }),
+    make("E0500", "error", at, `${UNSUPPORTED_FEATURES[feature]} is not yet supported by \`rnnc build\``, {
+      hint: "the rest of the spec is valid; this technique's training code arrives in a later release",
+    }),
 } as const;
 
 // ── Typed reasons: what a call site knows, named; the wording lives here ─────────────────────────────────────
@@ -225,7 +369,8 @@ function sweepProblemText(p: SweepProblem): string {
 }
 
 /** Two settings that cannot go together (E0319). */
-export type Incompatibility = { readonly kind: "tieWithoutLanguageModel" } | { readonly kind: "tokensWithoutEmbedding"; readonly dataset: string };
+export type Incompatibility =
+  { readonly kind: "tieWithoutLanguageModel" } | { readonly kind: "tokensWithoutEmbedding"; readonly dataset: string };
 
 function incompatibilityText(c: Incompatibility): string {
   switch (c.kind) {
@@ -284,7 +429,10 @@ const UNSUPPORTED_FEATURES: Readonly<Record<UnsupportedFeature, string>> = {
 };
 
 /** Which limit the memory guard applied (E0311). */
-export type MemoryLimitSource = { readonly kind: "flag" } | { readonly kind: "default" } | { readonly kind: "backend"; readonly backend: string; readonly auto: boolean };
+export type MemoryLimitSource =
+  | { readonly kind: "flag" }
+  | { readonly kind: "default" }
+  | { readonly kind: "backend"; readonly backend: string; readonly auto: boolean };
 
 /** One computed way to make a model fit (E0311's help). */
 export type MemoryAdvice =
@@ -293,13 +441,20 @@ export type MemoryAdvice =
   | { readonly kind: "batch"; readonly to: number }
   | { readonly kind: "backend"; readonly backend: string; readonly limit: string; readonly installed: boolean };
 
-const OPTIMIZER_NAMES: Readonly<Record<string, string>> = { adam: "Adam", rmsprop: "RMSProp", sgd: "SGD with momentum", ntasgd: "NT-ASGD" };
+const OPTIMIZER_NAMES: Readonly<Record<string, string>> = {
+  adam: "Adam",
+  rmsprop: "RMSProp",
+  sgd: "SGD with momentum",
+  ntasgd: "NT-ASGD",
+};
 
 function limitText(limit: string, by: MemoryLimitSource): string {
   if (by.kind === "flag") return `the limit of ${limit} given with --max-memory`;
   if (by.kind === "default") return `the default limit of ${limit}`;
   const chosen = by.auto ? ` (the one --backend auto picks here)` : "";
-  return by.backend === "wasm" ? `the ${limit} heap of the wasm backend${chosen}, which wasm32 cannot exceed` : `the ${limit} of memory the ${by.backend} backend${chosen} has on this machine`;
+  return by.backend === "wasm"
+    ? `the ${limit} heap of the wasm backend${chosen}, which wasm32 cannot exceed`
+    : `the ${limit} of memory the ${by.backend} backend${chosen} has on this machine`;
 }
 
 function memoryHint(weightsAlone: string | null, advice: readonly MemoryAdvice[], by: MemoryLimitSource): string {
@@ -316,7 +471,9 @@ function memoryHint(weightsAlone: string | null, advice: readonly MemoryAdvice[]
     }
   });
   if (by.kind !== "backend") ways.push("a higher limit with --max-memory");
-  const lead = weightsAlone ? `the weights with their gradients and optimizer state alone need ${weightsAlone}, so a smaller batch cannot help; ` : "";
+  const lead = weightsAlone
+    ? `the weights with their gradients and optimizer state alone need ${weightsAlone}, so a smaller batch cannot help; `
+    : "";
   return `${lead}to fit: ${ways.length ? ways.join("; or ") : "a smaller model"}`;
 }
 
@@ -334,7 +491,13 @@ export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const d of ds) {
     const k = `${d.file}\0${d.span.start}\0${d.span.end}\0${d.code}\0${d.message}`;
-    if (!seen.has(k)) seen.add(k), out.push(d);
+    if (!seen.has(k)) (seen.add(k), out.push(d));
   }
-  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.span.start - b.span.start || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)));
+  return out.sort((a, b) =>
+    a.file < b.file
+      ? -1
+      : a.file > b.file
+        ? 1
+        : a.span.start - b.span.start || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+  );
 }

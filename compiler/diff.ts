@@ -3,7 +3,13 @@
 // with no effect (a site at p = 0, a regularizer at 0) counts as absent. Formatting, comments and the
 // `extends` path that produced a value never show up; where each value came from does.
 import type * as ir from "./ir.js";
-import { EXPERIMENT_BLOCK, settingsOf as settingsOfBlock, type BlockName, type IRPath, type Setting as Declared } from "./schema/index.js";
+import {
+  EXPERIMENT_BLOCK,
+  settingsOf as settingsOfBlock,
+  type BlockName,
+  type IRPath,
+  type Setting as Declared,
+} from "./schema/index.js";
 
 export interface Setting {
   readonly value: string;
@@ -18,10 +24,13 @@ export interface DiffEntry {
   readonly after: Setting | null;
 }
 
-const fmtNum = (n: number): string => (Math.abs(n) > 0 && (Math.abs(n) < 1e-3 || Math.abs(n) >= 1e6) ? n.toExponential().replace("e+", "e") : String(n));
+const fmtNum = (n: number): string =>
+  Math.abs(n) > 0 && (Math.abs(n) < 1e-3 || Math.abs(n) >= 1e6) ? n.toExponential().replace("e+", "e") : String(n);
 
 const call = (name: string, args: Record<string, unknown>): string =>
-  `${name}(${Object.entries(args).map(([k, v]) => `${k} = ${Array.isArray(v) ? `[${v.join(", ")}]` : typeof v === "number" ? fmtNum(v) : String(v)}`).join(", ")})`;
+  `${name}(${Object.entries(args)
+    .map(([k, v]) => `${k} = ${Array.isArray(v) ? `[${v.join(", ")}]` : typeof v === "number" ? fmtNum(v) : String(v)}`)
+    .join(", ")})`;
 
 function initText(i: ir.InitIR): string {
   const { kind, ...rest } = i;
@@ -29,7 +38,8 @@ function initText(i: ir.InitIR): string {
 }
 
 function layersText(layers: readonly ir.LayerIR[]): string {
-  const one = (l: ir.LayerIR): string => (l.cell === "rnn" ? `rnn(${l.hidden}, ${l.activation})` : `${l.cell}(${l.hidden})`);
+  const one = (l: ir.LayerIR): string =>
+    l.cell === "rnn" ? `rnn(${l.hidden}, ${l.activation})` : `${l.cell}(${l.hidden})`;
   const texts = layers.map(one);
   return texts.every((t) => t === texts[0]) ? `${layers.length} × ${texts[0]}` : `[${texts.join(", ")}]`;
 }
@@ -47,7 +57,12 @@ const line = (name: string, value: string | null, ...paths: IRPath[]): Line => (
 const vertical = (e: ir.ExperimentIR, site: "input" | "between" | "output"): Line => {
   const d = e.dropout[site];
   const applies = d.p > 0 && (site !== "between" || e.model.layers.length > 1);
-  return line(`dropout.${site}`, applies ? `${fmtNum(d.p)} ${d.mask}` : null, `dropout.${site}.p`, `dropout.${site}.mask`);
+  return line(
+    `dropout.${site}`,
+    applies ? `${fmtNum(d.p)} ${d.mask}` : null,
+    `dropout.${site}.p`,
+    `dropout.${site}.mask`,
+  );
 };
 const callText = (v: { readonly kind: string }, bare: string): string => {
   const { kind, ...args } = v;
@@ -62,35 +77,106 @@ const initUnlessSame = (e: ir.ExperimentIR, name: string, i: ir.InitIR, path: IR
  * corpus, the norm), and the lines of the data head. A setting mapped to [] shows within another's line.
  */
 const SPECIAL: Readonly<Partial<Record<SettingId, (e: ir.ExperimentIR) => readonly Line[]>>> = {
-  "experiment.data": (e) => [line("data.dataset", e.data.dataset, "data.dataset"), line("data.path", e.data.path, "data.path")],
+  "experiment.data": (e) => [
+    line("data.dataset", e.data.dataset, "data.dataset"),
+    line("data.path", e.data.path, "data.path"),
+  ],
   "experiment.task": (e) => [line("task", e.task.kind, "task.kind")],
-  "data.order": (e) => [line("data.synthetic", e.data.synthetic ? call("markov", e.data.synthetic) : null, "data.synthetic.order", "data.synthetic.tokens", "data.synthetic.seed")],
+  "data.order": (e) => [
+    line(
+      "data.synthetic",
+      e.data.synthetic ? call("markov", e.data.synthetic) : null,
+      "data.synthetic.order",
+      "data.synthetic.tokens",
+      "data.synthetic.seed",
+    ),
+  ],
   "data.tokens": () => [],
   "data.seed": () => [],
   "model.embed": (e) => [line("model.embed", e.model.embed === null ? null : String(e.model.embed), "model.embed")],
-  "model.layers": (e) => [line("model.layers", layersText(e.model.layers), ...e.model.layers.flatMap((_, i) => [`model.layers.${i}.hidden`, `model.layers.${i}.cell`] as const), "model.layers.length")],
+  "model.layers": (e) => [
+    line(
+      "model.layers",
+      layersText(e.model.layers),
+      ...e.model.layers.flatMap((_, i) => [`model.layers.${i}.hidden`, `model.layers.${i}.cell`] as const),
+      "model.layers.length",
+    ),
+  ],
   "model.init": (e) => [line("model.init", initText(e.model.init), "model.init.kind")],
-  "model.recurrent_init": (e) => [initUnlessSame(e, "model.recurrent_init", e.model.recurrentInit, "model.recurrentInit.kind")],
-  "model.embed_init": (e) => [initUnlessSame(e, "model.embed_init", e.model.embedInit, "model.embedInit.kind", e.model.embed !== null)],
+  "model.recurrent_init": (e) => [
+    initUnlessSame(e, "model.recurrent_init", e.model.recurrentInit, "model.recurrentInit.kind"),
+  ],
+  "model.embed_init": (e) => [
+    initUnlessSame(e, "model.embed_init", e.model.embedInit, "model.embedInit.kind", e.model.embed !== null),
+  ],
   "model.norm": (e) => {
     const n = e.model.norm;
     if (!n) return [line("model.norm", null)];
-    const extra = n.kind === "batch" ? `, stats = ${n.stats}${n.maxSteps ? `(${n.maxSteps})` : ""}, momentum = ${fmtNum(n.momentum)}` : "";
-    return [line("model.norm", `${n.kind}(on = [${n.sites.join(", ")}], gamma = ${fmtNum(n.gamma)}${extra}, epsilon = ${fmtNum(n.epsilon)})`, "model.norm.kind", "model.norm.gamma", "model.norm.sites")];
+    const extra =
+      n.kind === "batch"
+        ? `, stats = ${n.stats}${n.maxSteps ? `(${n.maxSteps})` : ""}, momentum = ${fmtNum(n.momentum)}`
+        : "";
+    return [
+      line(
+        "model.norm",
+        `${n.kind}(on = [${n.sites.join(", ")}], gamma = ${fmtNum(n.gamma)}${extra}, epsilon = ${fmtNum(n.epsilon)})`,
+        "model.norm.kind",
+        "model.norm.gamma",
+        "model.norm.sites",
+      ),
+    ];
   },
   "dropout.input": (e) => [vertical(e, "input")],
   "dropout.between": (e) => [vertical(e, "between")],
   "dropout.output": (e) => [vertical(e, "output")],
-  "dropout.recurrent": (e) => [line("dropout.recurrent", e.dropout.recurrent.p > 0 ? `${fmtNum(e.dropout.recurrent.p)} ${e.dropout.recurrent.mode}` : null, "dropout.recurrent.p", "dropout.recurrent.mode")],
-  "dropout.zoneout": (e) => (["cell", "hidden"] as const).map((part) => line(`dropout.zoneout.${part}`, e.dropout.zoneout[part] > 0 ? fmtNum(e.dropout.zoneout[part]) : null, `dropout.zoneout.${part}`)),
-  "regularize.ar": (e) => [line("regularize.ar", e.regularize.ar.alpha > 0 ? `α = ${fmtNum(e.regularize.ar.alpha)} on ${e.regularize.ar.on}` : null, "regularize.ar.alpha", "regularize.ar.on")],
-  "regularize.tar": (e) => [line("regularize.tar", e.regularize.tar.beta > 0 ? `β = ${fmtNum(e.regularize.tar.beta)} on ${e.regularize.tar.on}` : null, "regularize.tar.beta", "regularize.tar.on")],
-  "train.optimizer": (e) => [line("train.optimizer", callText(e.train.optimizer, ""), "train.optimizer.kind", "train.optimizer.lr")],
+  "dropout.recurrent": (e) => [
+    line(
+      "dropout.recurrent",
+      e.dropout.recurrent.p > 0 ? `${fmtNum(e.dropout.recurrent.p)} ${e.dropout.recurrent.mode}` : null,
+      "dropout.recurrent.p",
+      "dropout.recurrent.mode",
+    ),
+  ],
+  "dropout.zoneout": (e) =>
+    (["cell", "hidden"] as const).map((part) =>
+      line(
+        `dropout.zoneout.${part}`,
+        e.dropout.zoneout[part] > 0 ? fmtNum(e.dropout.zoneout[part]) : null,
+        `dropout.zoneout.${part}`,
+      ),
+    ),
+  "regularize.ar": (e) => [
+    line(
+      "regularize.ar",
+      e.regularize.ar.alpha > 0 ? `α = ${fmtNum(e.regularize.ar.alpha)} on ${e.regularize.ar.on}` : null,
+      "regularize.ar.alpha",
+      "regularize.ar.on",
+    ),
+  ],
+  "regularize.tar": (e) => [
+    line(
+      "regularize.tar",
+      e.regularize.tar.beta > 0 ? `β = ${fmtNum(e.regularize.tar.beta)} on ${e.regularize.tar.on}` : null,
+      "regularize.tar.beta",
+      "regularize.tar.on",
+    ),
+  ],
+  "train.optimizer": (e) => [
+    line("train.optimizer", callText(e.train.optimizer, ""), "train.optimizer.kind", "train.optimizer.lr"),
+  ],
   "train.schedule": (e) => [line("train.schedule", callText(e.train.schedule, "constant"), "train.schedule.kind")],
   "train.clip": (e) => [line("train.clip", e.train.clip === null ? "none" : fmtNum(e.train.clip), "train.clip")],
   "train.bptt": (e) => [line("train.bptt", callText(e.train.bptt, "fixed"), "train.bptt.kind")],
   // A run directory's ir.json from before the rule existed has no field: such runs stopped only on NaN, i.e. off.
-  "train.divergence": (e) => [line("train.divergence", callText(e.train.divergence ?? { kind: "off" }, "off"), "train.divergence.kind", "train.divergence.margin", "train.divergence.windows")],
+  "train.divergence": (e) => [
+    line(
+      "train.divergence",
+      callText(e.train.divergence ?? { kind: "off" }, "off"),
+      "train.divergence.kind",
+      "train.divergence.margin",
+      "train.divergence.windows",
+    ),
+  ],
 };
 
 /** Where a plain setting applies at all; elsewhere its line is absent (the IR keeps its default there). */
@@ -108,7 +194,11 @@ function plain(e: ir.ExperimentIR, s: Declared): Line {
   const v = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | null | undefined)?.[k], e);
   const name = `${s.block}.${s.key}`;
   const absent = v === null || v === undefined || v === s.neutral || APPLIES[name as SettingId]?.(e) === false;
-  return line(name, absent ? null : typeof v === "number" ? (Number.isInteger(v) ? String(v) : fmtNum(v)) : String(v), path);
+  return line(
+    name,
+    absent ? null : typeof v === "number" ? (Number.isInteger(v) ? String(v) : fmtNum(v)) : String(v),
+    path,
+  );
 }
 
 /** Every setting of the schema, each block's statements followed by the block they open (the order of a spec). */
@@ -123,7 +213,8 @@ function linesOf(e: ir.ExperimentIR, block: BlockName = EXPERIMENT_BLOCK): Line[
 /** The settings of an experiment, each with the origin of the leaf that decides it. Absent = no effect. */
 export function settingsOf(e: ir.ExperimentIR): Map<string, Setting | null> {
   const out = new Map<string, Setting | null>(); // every name, in one fixed order; null = absent
-  const o = (paths: readonly IRPath[]): ir.Origin => paths.map((p) => e.origins[p]).find((x) => x !== undefined && x !== "default") ?? "default";
+  const o = (paths: readonly IRPath[]): ir.Origin =>
+    paths.map((p) => e.origins[p]).find((x) => x !== undefined && x !== "default") ?? "default";
   for (const l of linesOf(e)) out.set(l.name, l.value === null ? null : { value: l.value, origin: o(l.paths) });
   return out;
 }
@@ -141,10 +232,16 @@ export function diffExperiments(a: ir.ExperimentIR, b: ir.ExperimentIR): DiffEnt
   return out;
 }
 
-const where = (o: ir.Origin | undefined): string => (o === undefined ? "" : o === "default" ? "default" : `${o.file}:${o.line}`);
+const where = (o: ir.Origin | undefined): string =>
+  o === undefined ? "" : o === "default" ? "default" : `${o.file}:${o.line}`;
 
 /** Plain text, one line per difference, grouped by block. */
-export function renderDiff(a: ir.ExperimentIR, b: ir.ExperimentIR, entries: readonly DiffEntry[], labels = [a.source.file, b.source.file]): string {
+export function renderDiff(
+  a: ir.ExperimentIR,
+  b: ir.ExperimentIR,
+  entries: readonly DiffEntry[],
+  labels = [a.source.file, b.source.file],
+): string {
   const lines = [`--- ${labels[0]}  ${a.name}`, `+++ ${labels[1]}  ${b.name}`];
   if (entries.length === 0) return [...lines, "no semantic difference"].join("\n") + "\n";
   let group = "";
@@ -154,8 +251,16 @@ export function renderDiff(a: ir.ExperimentIR, b: ir.ExperimentIR, entries: read
     if (g !== group) lines.push((group = g!));
     const name = rest.length ? rest.join(".") : g!;
     const sign = { added: "+", removed: "-", changed: "~" }[e.kind];
-    const value = e.kind === "added" ? e.after!.value : e.kind === "removed" ? e.before!.value : `${e.before!.value} → ${e.after!.value}`;
-    const from = e.kind === "changed" ? `${where(e.before?.origin)} → ${where(e.after?.origin)}` : where((e.after ?? e.before)?.origin);
+    const value =
+      e.kind === "added"
+        ? e.after!.value
+        : e.kind === "removed"
+          ? e.before!.value
+          : `${e.before!.value} → ${e.after!.value}`;
+    const from =
+      e.kind === "changed"
+        ? `${where(e.before?.origin)} → ${where(e.after?.origin)}`
+        : where((e.after ?? e.before)?.origin);
     lines.push(`  ${sign} ${name.padEnd(width)}${value}    (${from})`);
   }
   lines.push(`${entries.length} difference${entries.length === 1 ? "" : "s"}`);

@@ -5,14 +5,23 @@
 //     object literals, so the author chooses and the output is still a fixed point;
 //   - at most one blank line is kept between statements, none at the start or end of a block;
 //   - a comment stays before or after the statement it was written with.
-import { parse, type Block, type Comment, type Experiment, type SpecFile, type Statement, type Value } from "../grammar/index.js";
+import {
+  parse,
+  type Block,
+  type Comment,
+  type Experiment,
+  type SpecFile,
+  type Statement,
+  type Value,
+} from "../grammar/index.js";
 import type { SyntaxError } from "../grammar/index.js";
 import { VOCABULARY } from "./schema/index.js";
 
 const WIDTH = 100;
 const INDENT = "  ";
 
-export type FormatResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly SyntaxError[] };
+export type FormatResult =
+  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly SyntaxError[] };
 
 export function format(text: string): FormatResult {
   const parsed = parse(text, VOCABULARY);
@@ -86,7 +95,12 @@ class Printer {
       this.statement(st, indent + INDENT, prevEnd, block.statements[i + 1]?.span.start ?? block.span.end - 1);
     });
     const dangling = this.takeBefore(block.span.end - 1);
-    if (dangling.length > 0 && block.statements.length > 0 && this.blankBefore(block.statements[block.statements.length - 1]!.span.end, dangling[0]!.span.start)) this.lines.push("");
+    if (
+      dangling.length > 0 &&
+      block.statements.length > 0 &&
+      this.blankBefore(block.statements[block.statements.length - 1]!.span.end, dangling[0]!.span.start)
+    )
+      this.lines.push("");
     for (const c of dangling) this.lines.push(indent + INDENT + c.text.trimEnd());
     this.lines.push(`${indent}}` + this.trailing(end, nextStart));
   }
@@ -105,7 +119,8 @@ class Printer {
     if (block.statements.length === 0) return this.commentsIn(block.span.start, block.span.end) ? undefined : " {}";
     // Written on one line: every statement starts on the line of `{`. (A word that begins a line starts a statement
     // even when it is no key, so joining lines could turn a statement into a value of the one before.)
-    if (this.text.slice(block.span.start, block.statements[block.statements.length - 1]!.span.start).includes("\n")) return undefined;
+    if (this.text.slice(block.span.start, block.statements[block.statements.length - 1]!.span.start).includes("\n"))
+      return undefined;
     if (block.statements.some((s) => s.block) || this.commentsIn(block.span.start, block.span.end)) return undefined;
     return ` { ${block.statements.map((s) => [s.key.name, ...s.values.map(printValue)].join(" ")).join("  ")} }`;
   }
@@ -125,7 +140,8 @@ class Printer {
   /** A comment that starts on the line where `after` is, before `limit`: printed after the code. */
   private trailing(after: number, limit = Infinity): string {
     const c = this.file.comments[this.next];
-    if (!c || c.span.start < after || c.span.start >= limit || this.text.slice(after, c.span.start).includes("\n")) return "";
+    if (!c || c.span.start < after || c.span.start >= limit || this.text.slice(after, c.span.start).includes("\n"))
+      return "";
     if (c.text.includes("\n")) return "";
     this.next++;
     return `  ${c.text.trimEnd()}`;
@@ -133,7 +149,8 @@ class Printer {
 
   private takeBefore(offset: number): Comment[] {
     const out: Comment[] = [];
-    while (this.next < this.file.comments.length && this.file.comments[this.next]!.span.start < offset) out.push(this.file.comments[this.next++]!);
+    while (this.next < this.file.comments.length && this.file.comments[this.next]!.span.start < offset)
+      out.push(this.file.comments[this.next++]!);
     return out;
   }
 

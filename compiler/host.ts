@@ -43,7 +43,8 @@ export function resolveRelative(from: string, relative: string): string {
 /** An in-memory host: for tests, the property suite and the benchmark. */
 export function memoryHost(files: Readonly<Record<string, string>>): CompilerHost {
   return {
-    readFile: (path) => (path in files ? { ok: true, text: files[path]! } : { ok: false, kind: "missing", reason: "no such file" }),
+    readFile: (path) =>
+      path in files ? { ok: true, text: files[path]! } : { ok: false, kind: "missing", reason: "no such file" },
     resolve: resolveRelative,
   };
 }

@@ -11,7 +11,12 @@ export type UnplannedExperiment = Omit<ir.ExperimentIR, "model"> & {
 /** The experiment with each layer's sites; sites it had already are decided again from its settings. */
 export function planLayers(e: UnplannedExperiment): ir.ExperimentIR {
   const L = e.model.layers.length;
-  const layers = e.model.layers.map(({ cell, hidden, activation }, k): ir.LayerIR => ({ cell, hidden, activation, sites: layerSites(e, cell, k, L) }));
+  const layers = e.model.layers.map(({ cell, hidden, activation }, k): ir.LayerIR => ({
+    cell,
+    hidden,
+    activation,
+    sites: layerSites(e, cell, k, L),
+  }));
   return { ...e, model: { ...e.model, layers } };
 }
 

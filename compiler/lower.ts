@@ -9,7 +9,16 @@ import { Diag, type Loc, type NoEffectReason } from "./diagnostics.js";
 import type * as ir from "./ir.js";
 import { checks as c, LowerContext, readCall, readCallSetting, readSetting, StatementReader } from "./read.js";
 import type { RBlock, REntry, ResolvedExperiment } from "./resolve.js";
-import { CELLS, DATASETS, defaultOf, setting, settingsOf, type BlockName, type DefaultContext, type IRPath } from "./schema/index.js";
+import {
+  CELLS,
+  DATASETS,
+  defaultOf,
+  setting,
+  settingsOf,
+  type BlockName,
+  type DefaultContext,
+  type IRPath,
+} from "./schema/index.js";
 import type { SourceText } from "./source.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -37,21 +46,34 @@ function simpleSettings(cx: LowerContext, block: BlockName, b: RBlock, dc: Defau
  * `model`), read by its declaration and defaulted: the fields a block's assembly need not name one by one, so a new
  * simple setting reaches the IR from its declaration alone (new fields come after the ones the assembly places).
  */
-function simpleFields(cx: LowerContext, block: BlockName, prefix: string, b: RBlock, dc: DefaultContext = {}): Record<string, unknown> {
+function simpleFields(
+  cx: LowerContext,
+  block: BlockName,
+  prefix: string,
+  b: RBlock,
+  dc: DefaultContext = {},
+): Record<string, unknown> {
   const get = simpleSettings(cx, block, b, dc);
   const out: Record<string, unknown> = {};
   for (const s of settingsOf(block)) {
     const field = s.path?.startsWith(`${prefix}.`) ? s.path.slice(prefix.length + 1) : undefined;
-    if (field && !field.includes(".") && (s.shape.kind === "number" || s.shape.kind === "flag" || s.shape.kind === "word")) out[field] = get(s.key);
+    if (
+      field &&
+      !field.includes(".") &&
+      (s.shape.kind === "number" || s.shape.kind === "flag" || s.shape.kind === "word")
+    )
+      out[field] = get(s.key);
   }
   return out;
 }
 
 /** Warns that the statement `key` of `b`, when written, has no effect (`why`) unless `applies`. */
-const noEffectUnless = (cx: LowerContext, b: RBlock) => (key: string, applies: boolean, why: NoEffectReason): void => {
-  const e = b.get(key);
-  if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, key, why));
-};
+const noEffectUnless =
+  (cx: LowerContext, b: RBlock) =>
+  (key: string, applies: boolean, why: NoEffectReason): void => {
+    const e = b.get(key);
+    if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, key, why));
+  };
 
 // ── data ────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -101,15 +123,35 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   only("seed", isSynthetic, { kind: "syntheticSeed" });
   only("permutation_seed", dataset === "pmnist", { kind: "pmnistOnly" });
   // The settings of one data set are read only for it: a synthetic corpus's `seed` is no error on PTB, only a note.
-  const synthetic = isSynthetic ? { order: get<number>("order"), tokens: get<number>("tokens"), seed: get<number>("seed") } : null;
+  const synthetic = isSynthetic
+    ? { order: get<number>("order"), tokens: get<number>("tokens"), seed: get<number>("seed") }
+    : null;
   const vocab = isSynthetic ? get<number>("vocab") : facts.vocab;
   const permutationSeed = dataset === "pmnist" ? get<number>("permutation_seed") : null;
-  return { dataset, path, level, vocab, batch, evalBatch, testBatch, bptt, stateful, randomCrop, permutationSeed, synthetic };
+  return {
+    dataset,
+    path,
+    level,
+    vocab,
+    batch,
+    evalBatch,
+    testBatch,
+    bptt,
+    stateful,
+    randomCrop,
+    permutationSeed,
+    synthetic,
+  };
 }
 
 // ── model ───────────────────────────────────────────────────────────────────────────────────────────────────
 
-function lowerCell(cx: LowerContext, file: string, v: Value, path: `model.layers.${number}`): ir.LayerSpecIR | undefined {
+function lowerCell(
+  cx: LowerContext,
+  file: string,
+  v: Value,
+  path: `model.layers.${number}`,
+): ir.LayerSpecIR | undefined {
   // rnn(H, tanh): the activation is a word, so it is read here rather than as a numeric parameter.
   const val = cx.value(v);
   let activation: "tanh" | "relu" | null = null;
@@ -123,7 +165,9 @@ function lowerCell(cx: LowerContext, file: string, v: Value, path: `model.layers
         activation = w.name;
         cx.origin(`${path}.activation`, { file, span: w.span });
       } else {
-        cx.report(Diag.unknownName({ file, span: w.span }, "activation", w.kind === "Name" ? w.name : "?", ["tanh", "relu"]));
+        cx.report(
+          Diag.unknownName({ file, span: w.span }, "activation", w.kind === "Name" ? w.name : "?", ["tanh", "relu"]),
+        );
         return undefined;
       }
       call = { ...val, args: val.args.filter((a) => a !== act) };
@@ -132,7 +176,7 @@ function lowerCell(cx: LowerContext, file: string, v: Value, path: `model.layers
   const shape = readCall(cx, file, call, path, "cell", CELLS);
   if (!shape) return undefined;
   const cell = shape.callee as ir.CellKind;
-  return { cell, hidden: shape.args["hidden"] as number, activation: cell === "rnn" ? activation ?? "tanh" : null };
+  return { cell, hidden: shape.args["hidden"] as number, activation: cell === "rnn" ? (activation ?? "tanh") : null };
 }
 
 function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir.LayerSpecIR[] | undefined {
@@ -179,7 +223,12 @@ function lowerLayers(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): 
 }
 
 /** `init`, `recurrent_init` or `embed_init`: an initializer call, as the IR names it. */
-function lowerInit(cx: LowerContext, b: RBlock, key: "init" | "recurrent_init" | "embed_init", fallback: ir.InitIR): ir.InitIR {
+function lowerInit(
+  cx: LowerContext,
+  b: RBlock,
+  key: "init" | "recurrent_init" | "embed_init",
+  fallback: ir.InitIR,
+): ir.InitIR {
   const shape = readCallSetting(cx, b, setting("model", key));
   if (!shape) return fallback;
   const a = shape.args as Record<string, number>;
@@ -217,14 +266,23 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
     const v = r.take();
     r.done();
     const items = v?.kind === "List" ? v.items : v ? [v] : [];
-    const read = items.map((it, i) => (it.kind === "Name" && (NORM_SITES as readonly string[]).includes(it.name) ? it.name : (cx.report(Diag.unknownName(r.at(it.span), onDecl.what, it.kind === "Name" ? it.name : "?", NORM_SITES)), undefined)) as ir.NormSite | undefined);
+    const read = items.map(
+      (it, i) =>
+        (it.kind === "Name" && (NORM_SITES as readonly string[]).includes(it.name)
+          ? it.name
+          : (cx.report(Diag.unknownName(r.at(it.span), onDecl.what, it.kind === "Name" ? it.name : "?", NORM_SITES)),
+            undefined)) as ir.NormSite | undefined,
+    );
     if (items.length === 0) cx.report(Diag.missingValue(r.keyLoc, "on", onDecl.syntax));
     if (read.every((s) => s !== undefined) && items.length > 0) {
       sites = NORM_SITES.filter((s) => read.includes(s));
       cx.origin("model.norm.sites", r.at(v!.span));
     }
   }
-  const { gamma, momentum, epsilon, ...more } = simpleFields(cx, "norm", "model.norm", b, { norm: kind }) as Pick<ir.NormIR, "gamma" | "momentum" | "epsilon">;
+  const { gamma, momentum, epsilon, ...more } = simpleFields(cx, "norm", "model.norm", b, { norm: kind }) as Pick<
+    ir.NormIR,
+    "gamma" | "momentum" | "epsilon"
+  >;
   let stats: ir.NormIR["stats"] = "per_step";
   let maxSteps: number | null = null;
   const shape = readCallSetting(cx, b, setting("norm", "stats"));
@@ -235,10 +293,25 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
   }
   const only = noEffectUnless(cx, b);
   for (const k of ["stats", "momentum"]) only(k, kind !== "layer", { kind: "layerNormStatistics" });
-  return { kind, sites, gamma, stats, maxSteps, momentum: kind === "batch" ? momentum : 0, epsilon, ...(more as Omit<ir.NormIR, "kind" | "sites" | "gamma" | "stats" | "maxSteps" | "momentum" | "epsilon">) };
+  return {
+    kind,
+    sites,
+    gamma,
+    stats,
+    maxSteps,
+    momentum: kind === "batch" ? momentum : 0,
+    epsilon,
+    ...(more as Omit<ir.NormIR, "kind" | "sites" | "gamma" | "stats" | "maxSteps" | "momentum" | "epsilon">),
+  };
 }
 
-function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): (Omit<ir.ModelIR, "embed" | "layers"> & { embed: number | null | undefined; layers: readonly ir.LayerSpecIR[] }) | undefined {
+function lowerModel(
+  cx: LowerContext,
+  entry: REntry | undefined,
+  expLoc: Loc,
+):
+  | (Omit<ir.ModelIR, "embed" | "layers"> & { embed: number | null | undefined; layers: readonly ir.LayerSpecIR[] })
+  | undefined {
   const b = entry?.block ?? new Map<string, REntry>();
   const { forgetBias, tie, ...more } = simpleFields(cx, "model", "model", b) as Pick<ir.ModelIR, "forgetBias" | "tie">;
   const layers = lowerLayers(cx, b.get("layers"), entry ? { file: entry.file, span: entry.stmt.key.span } : expLoc);
@@ -260,7 +333,20 @@ function lowerModel(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): (
   const embedInit = lowerInit(cx, b, "embed_init", init);
   const norm = lowerNorm(cx, b.get("norm"));
   if (!layers) return undefined;
-  return { embed, layers, init, recurrentInit, embedInit, forgetBias, tie, norm, ...(more as Omit<ir.ModelIR, "embed" | "layers" | "init" | "recurrentInit" | "embedInit" | "forgetBias" | "tie" | "norm">) };
+  return {
+    embed,
+    layers,
+    init,
+    recurrentInit,
+    embedInit,
+    forgetBias,
+    tie,
+    norm,
+    ...(more as Omit<
+      ir.ModelIR,
+      "embed" | "layers" | "init" | "recurrentInit" | "embedInit" | "forgetBias" | "tie" | "norm"
+    >),
+  };
 }
 
 // ── dropout ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -269,7 +355,8 @@ function lowerDropout(cx: LowerContext, entry: REntry | undefined): ir.DropoutIR
   const b = entry?.block ?? new Map<string, REntry>();
   const get = simpleSettings(cx, "dropout", b);
   const out: Mutable<ir.DropoutIR> = { ...DEFAULTS.dropout };
-  const prob = (r: StatementReader, path: IRPath, what: string): number => r.number(path, what, c.probability(what)) ?? 0;
+  const prob = (r: StatementReader, path: IRPath, what: string): number =>
+    r.number(path, what, c.probability(what)) ?? 0;
   for (const site of ["input", "between", "output"] as const) {
     const e = b.get(site);
     if (!e) continue;
@@ -286,7 +373,12 @@ function lowerDropout(cx: LowerContext, entry: REntry | undefined): ir.DropoutIR
     const decl = setting("dropout", "recurrent");
     const r = reader(cx, rec, decl.syntax);
     const p = prob(r, "dropout.recurrent.p", decl.what);
-    const mode = r.optionalWord("dropout.recurrent.mode", "recurrent dropout mode", ["variational", "per_step"] as const, "variational");
+    const mode = r.optionalWord(
+      "dropout.recurrent.mode",
+      "recurrent dropout mode",
+      ["variational", "per_step"] as const,
+      "variational",
+    );
     r.done();
     out.recurrent = { p, mode };
     if (mode === "per_step" && p > 0) cx.report(Diag.perStepRecurrentDropout(r.loc));
@@ -327,15 +419,24 @@ function lowerRegularize(cx: LowerContext, entry: REntry | undefined): ir.Regula
   /** A regularizer written at 0 (not a swept 0, which is a baseline) does nothing: warned. */
   const zeroWarn = (e: REntry, value: number, name: string): void => {
     const raw = e.stmt.values[0];
-    if (value === 0 && raw && !cx.fromSweep(raw)) cx.report(Diag.regularizerAtZero({ file: e.file, span: e.stmt.span }, name));
+    if (value === 0 && raw && !cx.fromSweep(raw))
+      cx.report(Diag.regularizerAtZero({ file: e.file, span: e.stmt.span }, name));
   };
-  for (const [key, coef, fallbackOn] of [["ar", "alpha", "dropped"], ["tar", "beta", "raw"]] as const) {
+  for (const [key, coef, fallbackOn] of [
+    ["ar", "alpha", "dropped"],
+    ["tar", "beta", "raw"],
+  ] as const) {
     const e = b.get(key);
     if (!e) continue;
     const decl = setting("regularize", key);
     const r = reader(cx, e, decl.syntax);
     const v = r.number(`regularize.${key}.${coef}` as IRPath, decl.what, c.nonNegative(decl.what)) ?? 0;
-    const on = r.optionalWord(`regularize.${key}.on` as IRPath, "regularized output", ["dropped", "raw"] as const, fallbackOn);
+    const on = r.optionalWord(
+      `regularize.${key}.on` as IRPath,
+      "regularized output",
+      ["dropped", "raw"] as const,
+      fallbackOn,
+    );
     r.done();
     zeroWarn(e, v, key);
     out[key] = (key === "ar" ? { alpha: v, on } : { beta: v, on }) as never;
@@ -352,7 +453,10 @@ function lowerRegularize(cx: LowerContext, entry: REntry | undefined): ir.Regula
 
 function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const b = entry?.block ?? new Map<string, REntry>();
-  const { epochs, seed, loss, ...more } = simpleFields(cx, "train", "train", b) as Pick<ir.TrainIR, "epochs" | "seed" | "loss">;
+  const { epochs, seed, loss, ...more } = simpleFields(cx, "train", "train", b) as Pick<
+    ir.TrainIR,
+    "epochs" | "seed" | "loss"
+  >;
   let clip: number | null = DEFAULTS.train.clip;
   const ce = b.get("clip");
   if (ce) {
@@ -376,8 +480,24 @@ function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const bptt = asIR<ir.TrainIR["bptt"]>("bptt", { kind: "fixed" });
   const divergence = asIR<ir.DivergenceIR>("divergence", DEFAULTS.divergence);
   // Healthy runs have single windows far above ln V early on (specs/language.md, "Divergence"): one is not enough.
-  if (divergence.kind === "above_uniform" && divergence.windows === 1) cx.report(Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? cx.locs.get("train.divergence.kind")!));
-  return { epochs, optimizer, schedule, clip, seed, loss, bptt, divergence, ...(more as Omit<ir.TrainIR, "epochs" | "optimizer" | "schedule" | "clip" | "seed" | "loss" | "bptt" | "divergence">) };
+  if (divergence.kind === "above_uniform" && divergence.windows === 1)
+    cx.report(
+      Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? cx.locs.get("train.divergence.kind")!),
+    );
+  return {
+    epochs,
+    optimizer,
+    schedule,
+    clip,
+    seed,
+    loss,
+    bptt,
+    divergence,
+    ...(more as Omit<
+      ir.TrainIR,
+      "epochs" | "optimizer" | "schedule" | "clip" | "seed" | "loss" | "bptt" | "divergence"
+    >),
+  };
 }
 
 // ── task ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -386,7 +506,9 @@ function lowerTask(cx: LowerContext, entry: REntry | undefined, data: ir.DataIR 
   const facts = data ? DATASET_FACTS[data.dataset] : undefined;
   // Unwritten, the task is what the data set is (MNIST needs no `task classify` line); written but refused, `lm`.
   const decl = setting("experiment", "task");
-  const kind = (entry ? readSetting(cx, exp(entry), decl) ?? defaultOf(decl) : defaultOf(decl, { facts })) as ir.TaskIR["kind"];
+  const kind = (
+    entry ? (readSetting(cx, exp(entry), decl) ?? defaultOf(decl)) : defaultOf(decl, { facts })
+  ) as ir.TaskIR["kind"];
   return { kind, classes: kind === "classify" && facts ? facts.classes : null };
 }
 
@@ -413,7 +535,8 @@ export function lowerExperiment(
       cx.report(Diag.missingValue({ file: e.file, span: e.stmt.span }, k, `${k} { … }`));
       return undefined;
     }
-    if (e && isBlock && e.stmt.values.length > 0) cx.report(Diag.unexpectedValue({ file: e.file, span: e.stmt.values[0]!.span }, k, `${k} { … }`));
+    if (e && isBlock && e.stmt.values.length > 0)
+      cx.report(Diag.unexpectedValue({ file: e.file, span: e.stmt.values[0]!.span }, k, `${k} { … }`));
     return e;
   };
   const data = lowerData(cx, exp.body.get("data"), expLoc);
@@ -431,7 +554,11 @@ export function lowerExperiment(
   const resources = estimateResources(data, task, full, train);
   const pos = sources.get(exp.file)?.position(exp.node.span.start) ?? { line: 1 };
   const experiment = planLayers({
-    name: variant ? `${exp.name}[${Object.entries(variant).map(([k, v]) => `${k.split(".").pop()}=${v}`).join(",")}]` : exp.name,
+    name: variant
+      ? `${exp.name}[${Object.entries(variant)
+          .map(([k, v]) => `${k.split(".").pop()}=${v}`)
+          .join(",")}]`
+      : exp.name,
     variant,
     source: { file: exp.file, line: pos.line },
     extends: exp.chain,
@@ -518,7 +645,9 @@ function canonical(e: ir.ExperimentIR, origins: Record<string, ir.Origin>): ir.E
   if (schedule.kind === "at_epochs") {
     // lr₀ / by^(number of listed epochs ≤ e) (runtime/train/schedules.ts): the order of the list does not matter.
     const path = "train.schedule.epochs";
-    const sorted = schedule.epochs.map((epoch, i) => ({ epoch, origin: origins[`${path}.${i}`] })).sort((a, b) => a.epoch - b.epoch);
+    const sorted = schedule.epochs
+      .map((epoch, i) => ({ epoch, origin: origins[`${path}.${i}`] }))
+      .sort((a, b) => a.epoch - b.epoch);
     sorted.forEach(({ origin }, i) => (origin ? (origins[`${path}.${i}`] = origin) : delete origins[`${path}.${i}`]));
     schedule = sorted.length === 0 ? { kind: "constant" } : { ...schedule, epochs: sorted.map((x) => x.epoch) };
     if (sorted.length === 0) unset("train.schedule");
@@ -551,7 +680,8 @@ function canonicalNorm(n: ir.NormIR, e: ir.ExperimentIR, unset: (path: string) =
     return { ...n, stats: "per_step", maxSteps: null, momentum: 0 };
   }
   // `shared` takes no max_steps; a variable BPTT length needs the one written (E0309).
-  if (n.stats === "shared" || e.train.bptt.kind !== "fixed" || n.maxSteps === null || n.maxSteps < e.data.bptt) return n;
+  if (n.stats === "shared" || e.train.bptt.kind !== "fixed" || n.maxSteps === null || n.maxSteps < e.data.bptt)
+    return n;
   unset("model.norm.maxSteps");
   return { ...n, maxSteps: null };
 }
@@ -572,7 +702,11 @@ function completeOrigins(e: ir.ExperimentIR, set: Record<string, ir.Origin>): Re
   const out: Record<string, ir.Origin> = {};
   const walk = (v: unknown, path: string, inherited: ir.Origin | undefined): void => {
     if (v !== null && typeof v === "object") {
-      const here = set[`${path}.kind`] ?? set[path] ?? (path === "model.layers" ? set["model.layers.length"] : undefined) ?? inherited;
+      const here =
+        set[`${path}.kind`] ??
+        set[path] ??
+        (path === "model.layers" ? set["model.layers.length"] : undefined) ??
+        inherited;
       let any = false;
       for (const k in v) {
         if (k === "sites" && /^model\.layers\.\d+$/.test(path)) continue; // derived (layer-plan.ts): no origin of its own

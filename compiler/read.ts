@@ -3,7 +3,14 @@
 import { own, type Call, type CallArg, type Span, type Statement, type Value } from "../grammar/index.js";
 import { Diag, type ArgumentHome, type Diagnostic, type Loc } from "./diagnostics.js";
 import type { Origin } from "./ir.js";
-import { EXPERIMENT_BLOCK, STATEMENT_KEYWORDS, type IRPath, type ParamDecl, type Setting, type Variants } from "./schema/index.js";
+import {
+  EXPERIMENT_BLOCK,
+  STATEMENT_KEYWORDS,
+  type IRPath,
+  type ParamDecl,
+  type Setting,
+  type Variants,
+} from "./schema/index.js";
 import type { Check } from "./schema/ranges.js";
 import type { RBlock, REntry } from "./resolve.js";
 import type { SourceText } from "./source.js";
@@ -21,7 +28,12 @@ export interface Placed {
 }
 
 /** Where a word that is an argument of one of a block's calls belongs (lower.ts: `argumentHome`). */
-export type ArgumentHomes = (block: string, name: string, value: Value | undefined, siblings: readonly Placed[]) => ArgumentHome | undefined;
+export type ArgumentHomes = (
+  block: string,
+  name: string,
+  value: Value | undefined,
+  siblings: readonly Placed[],
+) => ArgumentHome | undefined;
 
 /** Shared state of one lowering: diagnostics, origins, and the sweep point being lowered. */
 export class LowerContext {
@@ -174,14 +186,17 @@ export class StatementReader {
    * `epochs 3  lr 0.5` are caught here and reported as the unknown settings they are.
    */
   private strayKey(v: Value, options: readonly string[] = []): boolean {
-    if (this.stray || v.kind !== "Name" || options.includes(v.name) || didYouMean(v.name, options) !== undefined) return this.stray;
+    if (this.stray || v.kind !== "Name" || options.includes(v.name) || didYouMean(v.name, options) !== undefined)
+      return this.stray;
     const { block, siblings } = this.cx.blockOf(this.stmt);
     const keys = own(STATEMENT_KEYWORDS, block) ?? [];
     const next = this.values[this.values.indexOf(v) + 1];
     const home = block === EXPERIMENT_BLOCK ? undefined : this.cx.argumentHome(block, v.name, next, siblings);
     if (!home && didYouMean(v.name, keys) === undefined) return false;
     const at = this.at(v.span);
-    this.cx.report(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, v.name, keys) : Diag.unknownKey(at, block, v.name, keys, home));
+    this.cx.report(
+      block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, v.name, keys) : Diag.unknownKey(at, block, v.name, keys, home),
+    );
     return (this.stray = true);
   }
 
@@ -197,11 +212,19 @@ export class StatementReader {
 
   done(): void {
     const extra = this.values[this.index];
-    if (extra && !this.strayKey(extra)) this.cx.report(Diag.unexpectedValue(this.at(extra.span), this.stmt.key.name, this.shape));
+    if (extra && !this.strayKey(extra))
+      this.cx.report(Diag.unexpectedValue(this.at(extra.span), this.stmt.key.name, this.shape));
   }
 }
 
-export function readNumber(cx: LowerContext, at: Loc, v: Value, path: IRPath, what: string, check: Check): number | undefined {
+export function readNumber(
+  cx: LowerContext,
+  at: Loc,
+  v: Value,
+  path: IRPath,
+  what: string,
+  check: Check,
+): number | undefined {
   if (v.kind !== "Number") {
     cx.report(Diag.typeMismatch(at, what, "a number", describe(v)));
     return undefined;
@@ -215,7 +238,14 @@ export function readNumber(cx: LowerContext, at: Loc, v: Value, path: IRPath, wh
   return v.value;
 }
 
-export function readWord<T extends string>(cx: LowerContext, at: Loc, v: Value, path: IRPath, what: string, options: readonly T[]): T | undefined {
+export function readWord<T extends string>(
+  cx: LowerContext,
+  at: Loc,
+  v: Value,
+  path: IRPath,
+  what: string,
+  options: readonly T[],
+): T | undefined {
   if (v.kind !== "Name") {
     cx.report(Diag.typeMismatch(at, what, options.map((o) => `'${o}'`).join(" or "), describe(v)));
     return undefined;
@@ -250,7 +280,16 @@ export function readCall(
   const at = (span: Span): Loc => ({ file, span });
   const callee = v.kind === "Call" ? v.callee : v.kind === "Name" ? { name: v.name, span: v.span } : undefined;
   if (!callee) {
-    cx.report(Diag.typeMismatch(at(v.span), what, Object.keys(signatures).map((s) => `'${s}'`).join(" or "), describe(v)));
+    cx.report(
+      Diag.typeMismatch(
+        at(v.span),
+        what,
+        Object.keys(signatures)
+          .map((s) => `'${s}'`)
+          .join(" or "),
+        describe(v),
+      ),
+    );
     return undefined;
   }
   const params = own(signatures, callee.name);
@@ -269,8 +308,17 @@ export function readCall(
       ok = false;
       cx.report(
         arg.name
-          ? Diag.unknownArgument(at(arg.name.span), callee.name, arg.name.name, params.map((p) => p.name))
-          : Diag.unexpectedValue(at(arg.span), `${callee.name}(…)`, `${callee.name}(${params.map((p) => p.name).join(", ")})`),
+          ? Diag.unknownArgument(
+              at(arg.name.span),
+              callee.name,
+              arg.name.name,
+              params.map((p) => p.name),
+            )
+          : Diag.unexpectedValue(
+              at(arg.span),
+              `${callee.name}(…)`,
+              `${callee.name}(${params.map((p) => p.name).join(", ")})`,
+            ),
       );
       return;
     }
@@ -284,14 +332,30 @@ export function readCall(
     const argPath = `${path}.${param.name}` as IRPath;
     if (param.list) {
       const items = value.kind === "List" ? value.items : [value];
-      const nums = items.map((item, j) => readNumber(cx, at(item.span), item, `${argPath}.${j}` as IRPath, `${callee.name}(${param.name})`, param.range.check(param.what)));
+      const nums = items.map((item, j) =>
+        readNumber(
+          cx,
+          at(item.span),
+          item,
+          `${argPath}.${j}` as IRPath,
+          `${callee.name}(${param.name})`,
+          param.range.check(param.what),
+        ),
+      );
       if (nums.some((n) => n === undefined)) ok = false;
       else {
         args[param.name] = nums as number[];
         cx.origin(argPath, at(value.span));
       }
     } else {
-      const n = readNumber(cx, at(value.span), value, argPath, `${callee.name}(${param.name})`, param.range.check(param.what));
+      const n = readNumber(
+        cx,
+        at(value.span),
+        value,
+        argPath,
+        `${callee.name}(${param.name})`,
+        param.range.check(param.what),
+      );
       if (n === undefined) ok = false;
       else args[param.name] = n;
     }
@@ -311,7 +375,13 @@ export function readCall(
 }
 
 /** Reads the statement `key` of a block with `read`, then reports leftover values; undefined when unset. */
-export function readKey<T>(cx: LowerContext, block: ReadonlyMap<string, REntry>, key: string, shape: string, read: (r: StatementReader) => T): T | undefined {
+export function readKey<T>(
+  cx: LowerContext,
+  block: ReadonlyMap<string, REntry>,
+  key: string,
+  shape: string,
+  read: (r: StatementReader) => T,
+): T | undefined {
   const e = block.get(key);
   if (!e) return undefined;
   const r = new StatementReader(cx, e, shape);
@@ -321,7 +391,15 @@ export function readKey<T>(cx: LowerContext, block: ReadonlyMap<string, REntry>,
 }
 
 /** `key N`, checked, recorded at `path`; the fallback when unset or invalid (the error is reported). */
-export function readNumberKey(cx: LowerContext, block: ReadonlyMap<string, REntry>, key: string, path: IRPath, what: string, check: Check, fallback: number): number {
+export function readNumberKey(
+  cx: LowerContext,
+  block: ReadonlyMap<string, REntry>,
+  key: string,
+  path: IRPath,
+  what: string,
+  check: Check,
+  fallback: number,
+): number {
   return readKey(cx, block, key, `${key} N`, (r) => r.number(path, what, check)) ?? fallback;
 }
 
@@ -329,7 +407,11 @@ export function readNumberKey(cx: LowerContext, block: ReadonlyMap<string, REntr
  * A simple setting (a number, a flag or a word) of a block, read and range-checked by its declaration in the schema;
  * undefined when it is not written or its value was refused (reported).
  */
-export function readSetting(cx: LowerContext, block: ReadonlyMap<string, REntry>, s: Setting): number | boolean | string | undefined {
+export function readSetting(
+  cx: LowerContext,
+  block: ReadonlyMap<string, REntry>,
+  s: Setting,
+): number | boolean | string | undefined {
   const shape = s.shape;
   const path = s.path!;
   switch (shape.kind) {
@@ -345,7 +427,11 @@ export function readSetting(cx: LowerContext, block: ReadonlyMap<string, REntry>
 }
 
 /** A call-shaped setting (`optimizer adam(lr = 0.002)`) read against its declared variants; undefined when unset or refused. */
-export function readCallSetting(cx: LowerContext, block: ReadonlyMap<string, REntry>, s: Setting): CallShape | undefined {
+export function readCallSetting(
+  cx: LowerContext,
+  block: ReadonlyMap<string, REntry>,
+  s: Setting,
+): CallShape | undefined {
   const shape = s.shape;
   if (shape.kind !== "call") throw new Error(`readCallSetting: ${s.block}.${s.key} is no call`);
   const base = s.path!.replace(/\.kind$/, "") as IRPath;

@@ -56,7 +56,8 @@ export class Program {
     const parsed = parse(read.text, VOCABULARY);
     for (const e of parsed.errors) this.diagnostics.push(syntaxDiagnostic(path, e));
     if (parsed.file) {
-      if (parsed.file.experiments.length === 0) this.diagnostics.push(Diag.noExperiment({ file: path, span: { start: 0, end: 0 } }));
+      if (parsed.file.experiments.length === 0)
+        this.diagnostics.push(Diag.noExperiment({ file: path, span: { start: 0, end: 0 } }));
       this.validateFile(path, parsed.file);
     }
     const loaded: LoadedFile = { path, source, ast: parsed.file };
@@ -87,14 +88,24 @@ export class Program {
       if (ext.name) {
         target = this.byName(targetFile).get(ext.name.name);
         if (!target) {
-          const candidates = targetFile.ast.experiments.filter((e) => targetFile !== file || e !== exp).map((e) => e.name.name);
-          this.diagnostics.push(Diag.extendsTargetNotFound(loc(ext.name.span), ext.name.name, targetFile.path, candidates));
+          const candidates = targetFile.ast.experiments
+            .filter((e) => targetFile !== file || e !== exp)
+            .map((e) => e.name.name);
+          this.diagnostics.push(
+            Diag.extendsTargetNotFound(loc(ext.name.span), ext.name.name, targetFile.path, candidates),
+          );
           return this.fail(id);
         }
       } else if (targetFile.ast.experiments.length === 1) {
         target = targetFile.ast.experiments[0];
       } else if (targetFile.ast.experiments.length > 1) {
-        this.diagnostics.push(Diag.extendsAmbiguous(loc(ext.span), targetFile.path, targetFile.ast.experiments.map((e) => e.name.name)));
+        this.diagnostics.push(
+          Diag.extendsAmbiguous(
+            loc(ext.span),
+            targetFile.path,
+            targetFile.ast.experiments.map((e) => e.name.name),
+          ),
+        );
         return this.fail(id);
       }
       if (!target) return this.fail(id); // the target file reports that it defines no experiment
@@ -151,7 +162,13 @@ export class Program {
     const seen = new Map<string, Experiment>();
     for (const exp of file.experiments) {
       const first = seen.get(exp.name.name);
-      if (first) this.diagnostics.push(Diag.duplicateExperiment({ file: path, span: exp.name.span }, exp.name.name, { file: path, span: first.name.span }));
+      if (first)
+        this.diagnostics.push(
+          Diag.duplicateExperiment({ file: path, span: exp.name.span }, exp.name.name, {
+            file: path,
+            span: first.name.span,
+          }),
+        );
       else seen.set(exp.name.name, exp);
       this.validateBlock(path, EXPERIMENT_BLOCK, exp.body.statements);
     }
@@ -163,7 +180,22 @@ export class Program {
     for (const st of statements) {
       const at: Loc = { file: path, span: st.key.span };
       if (!known.includes(st.key.name)) {
-        this.diagnostics.push(block === EXPERIMENT_BLOCK ? Diag.unknownBlock(at, st.key.name, known) : Diag.unknownKey(at, block, st.key.name, known, argumentHome(block, st.key.name, st.values[0], statements.map((stmt) => ({ file: path, stmt })))));
+        this.diagnostics.push(
+          block === EXPERIMENT_BLOCK
+            ? Diag.unknownBlock(at, st.key.name, known)
+            : Diag.unknownKey(
+                at,
+                block,
+                st.key.name,
+                known,
+                argumentHome(
+                  block,
+                  st.key.name,
+                  st.values[0],
+                  statements.map((stmt) => ({ file: path, stmt })),
+                ),
+              ),
+        );
         continue;
       }
       const first = seen.get(st.key.name);
@@ -183,7 +215,12 @@ function toRBlock(file: string, statements: readonly Statement[], block: string)
   for (const st of statements) {
     if (out.has(st.key.name)) continue; // the duplicate was reported; the first one wins
     const nested = own(NESTED_BLOCKS, `${block}/${st.key.name}`);
-    out.set(st.key.name, { key: st.key.name, file, stmt: st, block: st.block && nested ? toRBlock(file, st.block.statements, nested) : undefined });
+    out.set(st.key.name, {
+      key: st.key.name,
+      file,
+      stmt: st,
+      block: st.block && nested ? toRBlock(file, st.block.statements, nested) : undefined,
+    });
   }
   return out;
 }
@@ -208,11 +245,21 @@ export function merge(parent: RBlock, child: RBlock): RBlock {
 }
 
 /** The diagnostic for a file that could not be read; invalid UTF-8 is shown in place in a lenient decoding. */
-export function readFailure(path: string, read: Extract<ReadResult, { ok: false }>, requestedAt?: Loc): { diagnostic: Diagnostic; source?: SourceText } {
+export function readFailure(
+  path: string,
+  read: Extract<ReadResult, { ok: false }>,
+  requestedAt?: Loc,
+): { diagnostic: Diagnostic; source?: SourceText } {
   if (read.kind === "invalid-utf8") {
     const source = new SourceText(path, read.lenientText ?? "");
     const at = Math.min(source.text.length, read.charOffset ?? 0);
-    return { diagnostic: Diag.invalidUtf8({ file: path, span: { start: at, end: Math.min(source.text.length, at + 1) } }, read.byteOffset ?? 0), source };
+    return {
+      diagnostic: Diag.invalidUtf8(
+        { file: path, span: { start: at, end: Math.min(source.text.length, at + 1) } },
+        read.byteOffset ?? 0,
+      ),
+      source,
+    };
   }
   const at = requestedAt ?? { file: path, span: { start: 0, end: 0 } };
   if (read.kind === "missing" && requestedAt) return { diagnostic: Diag.extendsFileNotFound(at, path) };

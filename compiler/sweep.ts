@@ -23,7 +23,8 @@ export function findSweeps(body: RBlock, diagnostics: Diagnostic[], prefix = "")
         if (inSweep) return void diagnostics.push(Diag.invalidSweep(where, { kind: "nested" }));
         if (v.args.length === 0) return void diagnostics.push(Diag.invalidSweep(where, { kind: "empty" }));
         const named = v.args.find((a) => a.name);
-        if (named) return void diagnostics.push(Diag.invalidSweep({ file: entry.file, span: named.span }, { kind: "named" }));
+        if (named)
+          return void diagnostics.push(Diag.invalidSweep({ file: entry.file, span: named.span }, { kind: "named" }));
         for (const a of v.args) visit(a.value, at, true);
         axes.push({ call: v, file: entry.file, label: at, values: v.args.map((a) => a.value) });
       } else if (v.kind === "Call") {
@@ -49,7 +50,12 @@ export function sweepPoints(axes: readonly SweepAxis[], diagnostics: Diagnostic[
   const total = axes.reduce((n, a) => n * a.values.length, 1);
   if (total > DEFAULTS.maxSweepVariants) {
     const a = axes[0]!;
-    diagnostics.push(Diag.invalidSweep({ file: a.file, span: a.call.span }, { kind: "tooMany", variants: total, max: DEFAULTS.maxSweepVariants }));
+    diagnostics.push(
+      Diag.invalidSweep(
+        { file: a.file, span: a.call.span },
+        { kind: "tooMany", variants: total, max: DEFAULTS.maxSweepVariants },
+      ),
+    );
     return null;
   }
   let points: SweepPoint[] = [{ choice: new Map(), variant: {} }];
@@ -57,7 +63,11 @@ export function sweepPoints(axes: readonly SweepAxis[], diagnostics: Diagnostic[
     points = points.flatMap((p) =>
       axis.values.map((v) => ({
         choice: new Map([...p.choice, [axis.call, v]]),
-        variant: { ...p.variant, [axis.label]: v.kind === "Number" ? v.value : v.kind === "Name" ? v.name : v.kind === "String" ? v.value : "…" },
+        variant: {
+          ...p.variant,
+          [axis.label]:
+            v.kind === "Number" ? v.value : v.kind === "Name" ? v.name : v.kind === "String" ? v.value : "…",
+        },
       })),
     );
   }

@@ -20,7 +20,10 @@ export function own<T>(table: Readonly<Record<string, T>>, key: string): T | und
   return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
-const cache = new WeakMap<Vocabulary, { readonly all: ReadonlySet<string>; readonly byBlock: Map<string, ReadonlySet<string>> }>();
+const cache = new WeakMap<
+  Vocabulary,
+  { readonly all: ReadonlySet<string>; readonly byBlock: Map<string, ReadonlySet<string>> }
+>();
 
 /** The statement keywords of the block owned by a statement with key `owner`. */
 export function keywordsOf(vocabulary: Vocabulary, owner: string): ReadonlySet<string> {

@@ -25,11 +25,7 @@ import { keywordsOf, type Vocabulary } from "./keywords.js";
 export const MAX_NESTING = 64;
 
 export type SyntaxErrorKind =
-  | "unexpected-character"
-  | "unterminated-comment"
-  | "unterminated-string"
-  | "unexpected-token"
-  | "nesting-too-deep";
+  "unexpected-character" | "unterminated-comment" | "unterminated-string" | "unexpected-token" | "nesting-too-deep";
 
 export interface SyntaxError {
   readonly kind: SyntaxErrorKind;
@@ -180,7 +176,8 @@ class RnnParser extends EmbeddedActionsParser {
   private startsStatement(): boolean {
     const next = this.LA(1);
     if (next.tokenType !== t.Identifier) return false;
-    if (keywordsOf(this.vocabulary, this.owners[this.owners.length - 1] ?? this.vocabulary.root).has(next.image)) return true;
+    if (keywordsOf(this.vocabulary, this.owners[this.owners.length - 1] ?? this.vocabulary.root).has(next.image))
+      return true;
     return this.lineFirst.has(next) && this.LA(2).tokenType !== t.LParen; // `sgd(…)` on a line of its own is a value
   }
 
@@ -258,7 +255,11 @@ export function parse(text: string, vocabulary: Vocabulary): ParseResult {
     const tok = perr.token;
     const atEof = tok.tokenType === EOF;
     const span = atEof ? { start: text.length, end: text.length } : spanOf(tok);
-    return { errors: [{ kind: "unexpected-token", span, found: atEof ? "end of file" : tok.image, expected: expectedOf(perr) }] };
+    return {
+      errors: [
+        { kind: "unexpected-token", span, found: atEof ? "end of file" : tok.image, expected: expectedOf(perr) },
+      ],
+    };
   }
   const comments = (lexed.groups["comments"] ?? []).map((c) => ({ text: c.image, span: spanOf(c) }));
   return { file: { ...file, comments, span: { start: 0, end: text.length } }, errors: [] };

@@ -10,12 +10,27 @@ export { RecurrentLayer, type CellKind, type LayerState, type RecurrentLayerOpti
 export { SoftmaxOutput, type LossScale } from "./model/softmax-loss.js";
 export { StepContext } from "./model/step-context.js";
 export type { LanguageModel, ModelOutput, ModelSetup } from "./model/language-model.js";
-export { activationRegularization, temporalActivationRegularization, sumScalars } from "./model/activation-regularization.js";
+export {
+  activationRegularization,
+  temporalActivationRegularization,
+  sumScalars,
+} from "./model/activation-regularization.js";
 export type { RecurrentDropout, RecurrentDropoutMode } from "./model/recurrent-dropout.js";
 export type { MaskMode } from "./model/dropout.js";
 export { sgd, adam, rmsprop, ntasgd, type OptimizerSpec } from "./train/optimizers.js";
 export { constant, decay, plateau, atEpochs, type ScheduleSpec } from "./train/schedules.js";
-export { runExperiment, evaluate, metricOf, TrainingError, type Experiment, type DataSpec, type TrainingSpec, type RunOptions, type RunResult, type EpochRecord } from "./train/train.js";
+export {
+  runExperiment,
+  evaluate,
+  metricOf,
+  TrainingError,
+  type Experiment,
+  type DataSpec,
+  type TrainingSpec,
+  type RunOptions,
+  type RunResult,
+  type EpochRecord,
+} from "./train/train.js";
 export { DataError } from "./data/data-error.js";
 export { initialState, lastStep, type ClassifierSetup, type SequenceClassifier } from "./model/classifier.js";
 export { runClassifier, type ClassifierExperiment, type ClassifierRunResult } from "./train/train-classifier.js";

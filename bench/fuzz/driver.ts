@@ -62,7 +62,11 @@ interface Slot {
 }
 
 function startWorker(root: string, corpus: Record<string, string>, tmp: string, binaryTimeoutMs: number): Slot {
-  const child = fork(join(root, "dist/bench/fuzz/worker.js"), [], { execArgv: [], stdio: ["ignore", "pipe", "pipe", "ipc"], env: { ...process.env, NO_COLOR: "1" } });
+  const child = fork(join(root, "dist/bench/fuzz/worker.js"), [], {
+    execArgv: [],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   const slot: Slot = { child, stderr: "", ready: Promise.resolve() };
   child.stdout!.on("data", () => {});
   child.stderr!.on("data", (b: Buffer) => void (slot.stderr = (slot.stderr + b.toString()).slice(-4000)));
@@ -92,7 +96,11 @@ function runOne(slot: Slot, c: FuzzCase, binary: boolean, limitMs: number): Prom
     slot.onMessage = (m) => {
       if (m.type === "result" && m.id === c.id) done(m.result);
     };
-    slot.onExit = (why) => done({ inProcess: { code: null, stdout: "", stderr: slot.stderr }, crashed: `the worker ${why} during the case\n${slot.stderr}` });
+    slot.onExit = (why) =>
+      done({
+        inProcess: { code: null, stdout: "", stderr: slot.stderr },
+        crashed: `the worker ${why} during the case\n${slot.stderr}`,
+      });
     slot.child.send({ type: "case", c, binary } satisfies ToWorker);
   });
 }
@@ -100,7 +108,8 @@ function runOne(slot: Slot, c: FuzzCase, binary: boolean, limitMs: number): Prom
 export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const t0 = Date.now();
   const root = packageRoot();
-  if (!existsSync(join(root, "dist/bench/fuzz/worker.js"))) throw new Error("dist/bench/fuzz/worker.js is missing: run `npm run build` first");
+  if (!existsSync(join(root, "dist/bench/fuzz/worker.js")))
+    throw new Error("dist/bench/fuzz/worker.js is missing: run `npm run build` first");
   const corpus = loadCorpus(root);
   const files = Object.fromEntries(corpus.files);
   const first = o.first ?? 0;
@@ -139,7 +148,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     }
     slot.onExit = undefined;
     slot.child.disconnect();
-    await new Promise<void>((resolve) => (slot.child.exitCode !== null ? resolve() : slot.child.once("exit", () => resolve())));
+    await new Promise<void>((resolve) =>
+      slot.child.exitCode !== null ? resolve() : slot.child.once("exit", () => resolve()),
+    );
   };
   try {
     await Promise.all(Array.from({ length: jobs }, lane));
@@ -161,7 +172,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
 
 function saveFailures(dir: string, failed: readonly CaseFailure[]): void {
   mkdirSync(dir, { recursive: true });
-  for (const f of failed) writeFileSync(join(dir, `case-${f.c.seed}-${f.c.id}.json`), JSON.stringify(f, null, 2) + "\n");
+  for (const f of failed)
+    writeFileSync(join(dir, `case-${f.c.seed}-${f.c.id}.json`), JSON.stringify(f, null, 2) + "\n");
 }
 
 /** A case as a person reads it: the command line and the files it made (long ones cut). */
@@ -171,8 +183,18 @@ export function describeCase(c: FuzzCase): string {
   const lines = [`case ${c.seed}/${c.id} (${c.family}): rnnc ${c.argv.map((a) => cut(q(a))).join(" ")}`];
   if (c.how.length) lines.push(`  made by: ${c.how.join("; ")}`);
   for (const f of c.files.filter((f) => !f.path.startsWith("scratch/file.txt"))) {
-    const text = f.text ?? `(bytes) ${Buffer.from(f.base64 ?? "", "base64").toString("hex").slice(0, 200)}`;
-    lines.push(`  ${f.path}:`, ...cut(text).split("\n").slice(0, 12).map((l) => `    | ${l}`));
+    const text =
+      f.text ??
+      `(bytes) ${Buffer.from(f.base64 ?? "", "base64")
+        .toString("hex")
+        .slice(0, 200)}`;
+    lines.push(
+      `  ${f.path}:`,
+      ...cut(text)
+        .split("\n")
+        .slice(0, 12)
+        .map((l) => `    | ${l}`),
+    );
   }
   return lines.join("\n");
 }

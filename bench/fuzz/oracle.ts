@@ -23,7 +23,12 @@ export interface CaseResult {
   readonly inProcess: RunOutput;
   readonly binary?: RunOutput;
   /** `fmt FILE` cases: fmt --check of the result, and the diagnostic codes of `check` before and after. */
-  readonly roundtrip?: { readonly recheck: RunOutput; readonly before: string[]; readonly after: string[]; readonly formatted: string };
+  readonly roundtrip?: {
+    readonly recheck: RunOutput;
+    readonly before: string[];
+    readonly after: string[];
+    readonly formatted: string;
+  };
   /** The worker died or was killed during the case. */
   readonly crashed?: string;
 }
@@ -46,7 +51,8 @@ const NAMED = /^ *--> [^\n]+$/;
  * character (ESC included), a bidi or invisible character. User text reaches the terminal through terminalText
  * (compiler/terminal-text.ts), which escapes them.
  */
-const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/;
+const RAW_CONTROL =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/;
 
 /** A message without what changes from case to case: paths, numbers, quoted text. */
 export function normalize(s: string): string {
@@ -67,19 +73,38 @@ export function topFrame(stack: string): string {
 function checkOutput(r: RunOutput, where: string, command: string, out: Failure[]): void {
   const text = `${r.stderr}\n${r.stdout}`;
   const first = (s: string): string => s.split("\n").find((l) => l.trim()) ?? "";
-  if (r.exception) out.push({ class: `${where}: internal error (exception in ${topFrame(r.exception.stack)}): ${normalize(r.exception.message)}`, detail: r.exception.stack });
-  if (r.asyncError) out.push({ class: `${where}: unhandled async error (${topFrame(r.asyncError.stack)}): ${normalize(r.asyncError.message)}`, detail: r.asyncError.stack });
+  if (r.exception)
+    out.push({
+      class: `${where}: internal error (exception in ${topFrame(r.exception.stack)}): ${normalize(r.exception.message)}`,
+      detail: r.exception.stack,
+    });
+  if (r.asyncError)
+    out.push({
+      class: `${where}: unhandled async error (${topFrame(r.asyncError.stack)}): ${normalize(r.asyncError.message)}`,
+      detail: r.asyncError.stack,
+    });
   if (r.timedOut) out.push({ class: `${where}: hang (killed at the time limit)`, detail: text.slice(0, 2000) });
   else if (r.signal) out.push({ class: `${where}: killed by ${r.signal}`, detail: text.slice(0, 2000) });
-  else if (r.code === 3) out.push({ class: `${where}: exit 3: ${normalize(first(r.stderr))}`, detail: text.slice(0, 4000) });
-  else if (r.code !== 0 && r.code !== 1 && r.code !== 2 && !r.exception) out.push({ class: `${where}: exit ${r.code}`, detail: text.slice(0, 4000) });
-  if (r.exitCalled !== undefined) out.push({ class: `${where}: process.exit(${r.exitCalled}) inside a command`, detail: text.slice(0, 2000) });
+  else if (r.code === 3)
+    out.push({ class: `${where}: exit 3: ${normalize(first(r.stderr))}`, detail: text.slice(0, 4000) });
+  else if (r.code !== 0 && r.code !== 1 && r.code !== 2 && !r.exception)
+    out.push({ class: `${where}: exit ${r.code}`, detail: text.slice(0, 4000) });
+  if (r.exitCalled !== undefined)
+    out.push({ class: `${where}: process.exit(${r.exitCalled}) inside a command`, detail: text.slice(0, 2000) });
   if (STACK_FRAME.test(text)) out.push({ class: `${where}: stack trace in the output`, detail: text.slice(0, 4000) });
-  else if (NODE_ERROR.test(text) && r.code !== 3) out.push({ class: `${where}: a Node error in the output: ${normalize(NODE_ERROR.exec(text)![0])}`, detail: text.slice(0, 4000) });
+  else if (NODE_ERROR.test(text) && r.code !== 3)
+    out.push({
+      class: `${where}: a Node error in the output: ${normalize(NODE_ERROR.exec(text)![0])}`,
+      detail: text.slice(0, 4000),
+    });
   if (r.exception || r.code === null || r.code === 3) return;
 
   const raw = RAW_CONTROL.exec(r.stderr);
-  if (raw) out.push({ class: `${where}: a raw U+${raw[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} in stderr`, detail: r.stderr.slice(Math.max(0, raw.index - 200), raw.index + 200) });
+  if (raw)
+    out.push({
+      class: `${where}: a raw U+${raw[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} in stderr`,
+      detail: r.stderr.slice(Math.max(0, raw.index - 200), raw.index + 200),
+    });
   const lines = r.stderr.split("\n");
   let errors = 0;
   lines.forEach((line, i) => {
@@ -88,31 +113,51 @@ function checkOutput(r: RunOutput, where: string, command: string, out: Failure[
     if (h[1] === "error") errors++;
     const next = lines[i + 1] ?? "";
     // Only a file that could not be read at all (E0208) has no line to point at; it is named.
-    if (!LOCATED.test(next) && !(h[2] === "E0208" && NAMED.test(next))) out.push({ class: `${where}: ${h[2]} not located`, detail: `${line}\n${next}` });
-    if (/\[object Object\]|(?<!')\bundefined\b(?!')/.test(h[3]!)) out.push({ class: `${where}: ${h[2]} garbled message`, detail: line });
+    if (!LOCATED.test(next) && !(h[2] === "E0208" && NAMED.test(next)))
+      out.push({ class: `${where}: ${h[2]} not located`, detail: `${line}\n${next}` });
+    if (/\[object Object\]|(?<!')\bundefined\b(?!')/.test(h[3]!))
+      out.push({ class: `${where}: ${h[2]} garbled message`, detail: line });
   });
-  if (r.code === 1 && errors === 0 && !/^rnnc [a-z]+: \S/m.test(r.stderr) && !(command === "fmt" && /^would reformat /m.test(r.stdout)))
+  if (
+    r.code === 1 &&
+    errors === 0 &&
+    !/^rnnc [a-z]+: \S/m.test(r.stderr) &&
+    !(command === "fmt" && /^would reformat /m.test(r.stdout))
+  )
     out.push({ class: `${where}: exit 1 without an error message`, detail: text.slice(0, 2000) });
   if (r.code === 2 && !text.trim()) out.push({ class: `${where}: exit 2 without a message`, detail: "" });
-  if (r.code === 0 && errors > 0) out.push({ class: `${where}: an error reported, but exit 0`, detail: text.slice(0, 2000) });
+  if (r.code === 0 && errors > 0)
+    out.push({ class: `${where}: an error reported, but exit 0`, detail: text.slice(0, 2000) });
 }
 
 export function verdict(command: string, result: CaseResult): Failure[] {
   const out: Failure[] = [];
-  if (result.crashed) out.push({ class: `crash: ${normalize(result.crashed.split("\n")[0]!)}`, detail: result.crashed });
+  if (result.crashed)
+    out.push({ class: `crash: ${normalize(result.crashed.split("\n")[0]!)}`, detail: result.crashed });
   checkOutput(result.inProcess, "in-process", command, out);
   const b = result.binary;
   if (b) {
     checkOutput(b, "binary", command, out);
     const i = result.inProcess;
     if (!i.exception && !b.timedOut && (b.code !== i.code || b.stdout !== i.stdout || b.stderr !== i.stderr))
-      out.push({ class: `in-process and binary differ (exit ${i.code} vs ${b.code})`, detail: `in-process:\n${i.stderr}${i.stdout}\nbinary:\n${b.stderr}${b.stdout}`.slice(0, 4000) });
+      out.push({
+        class: `in-process and binary differ (exit ${i.code} vs ${b.code})`,
+        detail: `in-process:\n${i.stderr}${i.stdout}\nbinary:\n${b.stderr}${b.stdout}`.slice(0, 4000),
+      });
   }
   const rt = result.roundtrip;
   if (rt) {
     // `rnnc fmt` rewrote the file: the result must be formatted already, and mean what the input meant.
-    if (rt.recheck.code !== 0) out.push({ class: `fmt: its output is not a fixed point (fmt --check exit ${rt.recheck.code})`, detail: `${rt.recheck.stderr}${rt.recheck.stdout}\n--- formatted:\n${rt.formatted.slice(0, 2000)}` });
-    if (rt.before.join(" ") !== rt.after.join(" ")) out.push({ class: `fmt: changes the meaning (check codes ${normalize(rt.before.join(","))} → ${normalize(rt.after.join(","))})`, detail: `before: ${rt.before.join(", ")}\nafter: ${rt.after.join(", ")}\n--- formatted:\n${rt.formatted.slice(0, 2000)}` });
+    if (rt.recheck.code !== 0)
+      out.push({
+        class: `fmt: its output is not a fixed point (fmt --check exit ${rt.recheck.code})`,
+        detail: `${rt.recheck.stderr}${rt.recheck.stdout}\n--- formatted:\n${rt.formatted.slice(0, 2000)}`,
+      });
+    if (rt.before.join(" ") !== rt.after.join(" "))
+      out.push({
+        class: `fmt: changes the meaning (check codes ${normalize(rt.before.join(","))} → ${normalize(rt.after.join(","))})`,
+        detail: `before: ${rt.before.join(", ")}\nafter: ${rt.after.join(", ")}\n--- formatted:\n${rt.formatted.slice(0, 2000)}`,
+      });
   }
   return out;
 }

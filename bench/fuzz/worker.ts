@@ -8,7 +8,16 @@
 // recorded; text written straight to process.stdout/stderr is captured with the rest. A hang or a crash of this
 // process is seen by the driver, which kills it and records the case.
 import { spawnSync } from "node:child_process";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CliIO } from "../../compiler/cli/main.js";
@@ -22,8 +31,11 @@ export interface WorkerInit {
   readonly binaryTimeoutMs: number;
 }
 
-export type ToWorker = { readonly type: "init"; readonly init: WorkerInit } | { readonly type: "case"; readonly c: FuzzCase; readonly binary: boolean };
-export type FromWorker = { readonly type: "ready" } | { readonly type: "result"; readonly id: number; readonly result: CaseResult };
+export type ToWorker =
+  | { readonly type: "init"; readonly init: WorkerInit }
+  | { readonly type: "case"; readonly c: FuzzCase; readonly binary: boolean };
+export type FromWorker =
+  { readonly type: "ready" } | { readonly type: "result"; readonly id: number; readonly result: CaseResult };
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url)); // dist/bench/fuzz/ → the package
 const BIN = join(ROOT, "bin/rnnc.js");
@@ -38,7 +50,10 @@ type RunCli = (argv: readonly string[], io: CliIO) => Promise<number>;
 
 let pendingAsync: { message: string; stack: string } | undefined;
 const noteAsync = (e: unknown): void => {
-  pendingAsync ??= { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? (e.stack ?? "") : "" };
+  pendingAsync ??= {
+    message: e instanceof Error ? e.message : String(e),
+    stack: e instanceof Error ? (e.stack ?? "") : "",
+  };
 };
 
 async function inProcess(runCli: RunCli, argv: readonly string[]): Promise<RunOutput> {
@@ -48,8 +63,14 @@ async function inProcess(runCli: RunCli, argv: readonly string[]): Promise<RunOu
   const writeErr = process.stderr.write.bind(process.stderr);
   const exit = process.exit.bind(process);
   let exitCalled: number | undefined;
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    (stdout += String(chunk)),
+    true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    (stderr += String(chunk)),
+    true
+  )) as typeof process.stderr.write;
   process.exit = ((code?: number) => {
     exitCalled = code ?? 0;
     throw new ExitCalled(exitCalled);
@@ -61,7 +82,11 @@ async function inProcess(runCli: RunCli, argv: readonly string[]): Promise<RunOu
     code = await runCli(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), color: false });
   } catch (e) {
     if (e instanceof ExitCalled) code = e.code;
-    else exception = { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? (e.stack ?? "") : String(e) };
+    else
+      exception = {
+        message: e instanceof Error ? e.message : String(e),
+        stack: e instanceof Error ? (e.stack ?? "") : String(e),
+      };
   }
   // A rejection nobody awaited is reported after the current microtasks; give it two turns to show.
   await new Promise((r) => setImmediate(r));
@@ -70,13 +95,28 @@ async function inProcess(runCli: RunCli, argv: readonly string[]): Promise<RunOu
   process.stderr.write = writeErr;
   process.exit = exit;
   if (exitCalled !== undefined) code = exitCalled;
-  return { code, stdout, stderr, ...(exception ? { exception } : {}), ...(pendingAsync ? { asyncError: pendingAsync } : {}), ...(exitCalled !== undefined ? { exitCalled } : {}) };
+  return {
+    code,
+    stdout,
+    stderr,
+    ...(exception ? { exception } : {}),
+    ...(pendingAsync ? { asyncError: pendingAsync } : {}),
+    ...(exitCalled !== undefined ? { exitCalled } : {}),
+  };
 }
 
 function binary(argv: readonly string[], cwd: string, timeoutMs: number): RunOutput {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", TMPDIR: join(cwd, SCRATCH) };
   delete env["RNNC_DEBUG"];
-  const r = spawnSync(process.execPath, [BIN, ...argv], { cwd, env, timeout: timeoutMs, killSignal: "SIGKILL", encoding: "utf8", maxBuffer: 256 * 2 ** 20, stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(process.execPath, [BIN, ...argv], {
+    cwd,
+    env,
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+    encoding: "utf8",
+    maxBuffer: 256 * 2 ** 20,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
   return { code: r.status, signal: r.signal, timedOut, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
@@ -100,7 +140,14 @@ function materialize(ws: string, c: FuzzCase): void {
  * pointed), and puts back any corpus file the case changed (`fmt` of a folder rewrites them).
  */
 function cleanUp(ws: string, corpus: Record<string, string>, formatted: boolean): void {
-  const dirs = new Set(Object.keys(corpus).flatMap((f) => f.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+  const dirs = new Set(
+    Object.keys(corpus).flatMap((f) =>
+      f
+        .split("/")
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join("/")),
+    ),
+  );
   const sweep = (dir: string): void => {
     for (const name of readdirSync(join(ws, dir))) {
       const p = dir ? `${dir}/${name}` : name;
@@ -125,9 +172,16 @@ function cleanUp(ws: string, corpus: Record<string, string>, formatted: boolean)
   }
 }
 
-const codes = (r: RunOutput): string[] => [...(r.stderr.matchAll(/^(?:error|warning)\[([A-Z]\d{4})\]/gm))].map((m) => m[1]!).sort();
+const codes = (r: RunOutput): string[] =>
+  [...r.stderr.matchAll(/^(?:error|warning)\[([A-Z]\d{4})\]/gm)].map((m) => m[1]!).sort();
 
-async function runCase(runCli: RunCli, ws: string, c: FuzzCase, init: WorkerInit, withBinary: boolean): Promise<CaseResult> {
+async function runCase(
+  runCli: RunCli,
+  ws: string,
+  c: FuzzCase,
+  init: WorkerInit,
+  withBinary: boolean,
+): Promise<CaseResult> {
   materialize(ws, c);
   try {
     const before = c.roundtrip ? codes(await inProcess(runCli, ["check", c.roundtrip])) : [];
@@ -170,7 +224,15 @@ async function main(init: WorkerInit): Promise<void> {
     void runCase(runCli, ws, m.c, init, m.binary).then(
       (result) => send({ type: "result", id: m.c.id, result }),
       // The harness itself failed (a file it could not make): say so rather than let the driver wait for nothing.
-      (e: unknown) => send({ type: "result", id: m.c.id, result: { inProcess: { code: null, stdout: "", stderr: "" }, crashed: `fuzz harness: ${e instanceof Error ? e.stack : String(e)}` } }),
+      (e: unknown) =>
+        send({
+          type: "result",
+          id: m.c.id,
+          result: {
+            inProcess: { code: null, stdout: "", stderr: "" },
+            crashed: `fuzz harness: ${e instanceof Error ? e.stack : String(e)}`,
+          },
+        }),
     );
   });
   process.on("disconnect", () => {

@@ -7,6 +7,7 @@ export const tokensNeedEmbedding = rule({
   codes: ["E0319"],
   run(e, where, report) {
     const at = where.at("model.embed");
-    if (at && e.model.embed === null && e.data.level !== "pixel") report(Diag.incompatibleSettings(at, { kind: "tokensWithoutEmbedding", dataset: e.data.dataset }));
+    if (at && e.model.embed === null && e.data.level !== "pixel")
+      report(Diag.incompatibleSettings(at, { kind: "tokensWithoutEmbedding", dataset: e.data.dataset }));
   },
 });

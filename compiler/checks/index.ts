@@ -17,13 +17,29 @@ export type { CheckOptions, MemoryBudget, Rule, Where } from "./rule.js";
 export { unsupportedFeatures } from "./support.js";
 
 /** Every rule. Their reports are sorted for output (sortDiagnostics), so the order here only breaks no ties. */
-export const RULES: readonly Rule[] = [tokensNeedEmbedding, tieSizes, cellStateSites, normLength, batchNormBatch, taskFitsData, noEffect, memoryGuard, support];
+export const RULES: readonly Rule[] = [
+  tokensNeedEmbedding,
+  tieSizes,
+  cellStateSites,
+  normLength,
+  batchNormBatch,
+  taskFitsData,
+  noEffect,
+  memoryGuard,
+  support,
+];
 
 /**
  * Runs every rule on one experiment. `locs`: where each IR path was written (lowering records it); `experiment`:
  * the experiment's name, for what no written setting locates.
  */
-export function runRules(e: ir.ExperimentIR, locs: ReadonlyMap<string, Loc>, experiment: Loc, options: CheckOptions, report: (d: Diagnostic) => void): void {
+export function runRules(
+  e: ir.ExperimentIR,
+  locs: ReadonlyMap<string, Loc>,
+  experiment: Loc,
+  options: CheckOptions,
+  report: (d: Diagnostic) => void,
+): void {
   const where: Where = { at: (path) => locs.get(path), experiment };
   for (const r of RULES) r.run(e, where, report, options);
 }

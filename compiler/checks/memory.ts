@@ -13,48 +13,82 @@ export const memoryGuard = rule({
   name: "memoryGuard",
   codes: ["E0311"],
   run(e, where, report, options) {
-  const budget = options.memory;
-  const backendLimit = budget?.limitBytes ?? Infinity;
-  const limit = options.maxMemoryExplicit ? options.maxMemoryBytes : Math.min(options.maxMemoryBytes, backendLimit);
-  const need = e.resources.trainingBytes;
-  if (need <= limit) return;
-  const by: MemoryLimitSource = options.maxMemoryExplicit ? { kind: "flag" } : backendLimit < options.maxMemoryBytes ? { kind: "backend", backend: budget!.backend, auto: budget!.auto } : { kind: "default" };
-  const fits = (x: ir.ExperimentIR): boolean => estimateResources(x.data, x.task, x.model, x.train).trainingBytes <= limit;
-  const weights = weightBytes(e);
-  const advice: MemoryAdvice[] = [];
+    const budget = options.memory;
+    const backendLimit = budget?.limitBytes ?? Infinity;
+    const limit = options.maxMemoryExplicit ? options.maxMemoryBytes : Math.min(options.maxMemoryBytes, backendLimit);
+    const need = e.resources.trainingBytes;
+    if (need <= limit) return;
+    const by: MemoryLimitSource = options.maxMemoryExplicit
+      ? { kind: "flag" }
+      : backendLimit < options.maxMemoryBytes
+        ? { kind: "backend", backend: budget!.backend, auto: budget!.auto }
+        : { kind: "default" };
+    const fits = (x: ir.ExperimentIR): boolean =>
+      estimateResources(x.data, x.task, x.model, x.train).trainingBytes <= limit;
+    const weights = weightBytes(e);
+    const advice: MemoryAdvice[] = [];
 
-  // The widest layers narrowed to the largest size that fits, with the embedding when it follows them: tied to the
-  // last layer, or not written (it is then as wide as the first layer).
-  const widest = Math.max(...e.model.layers.map((l) => l.hidden));
-  const embedFollows = e.model.embed === widest && ((e.model.tie && e.model.layers[e.model.layers.length - 1]!.hidden === widest) || (where.at("model.embed") === undefined && e.model.layers[0]!.hidden === widest));
-  const narrowed = (h: number): ir.ExperimentIR => {
-    const layers = e.model.layers.map((l) => (l.hidden === widest ? { ...l, hidden: h } : l));
-    const embed = embedFollows ? h : e.model.embed;
-    return { ...e, model: { ...e.model, layers, embed } };
-  };
-  const hidden = largest(widest - 1, (h) => fits(narrowed(h)));
-  const cell = e.model.layers.find((l) => l.hidden === widest)!.cell;
-  if (hidden !== null) advice.push({ kind: "hidden", cell, from: widest, to: hidden });
+    // The widest layers narrowed to the largest size that fits, with the embedding when it follows them: tied to the
+    // last layer, or not written (it is then as wide as the first layer).
+    const widest = Math.max(...e.model.layers.map((l) => l.hidden));
+    const embedFollows =
+      e.model.embed === widest &&
+      ((e.model.tie && e.model.layers[e.model.layers.length - 1]!.hidden === widest) ||
+        (where.at("model.embed") === undefined && e.model.layers[0]!.hidden === widest));
+    const narrowed = (h: number): ir.ExperimentIR => {
+      const layers = e.model.layers.map((l) => (l.hidden === widest ? { ...l, hidden: h } : l));
+      const embed = embedFollows ? h : e.model.embed;
+      return { ...e, model: { ...e.model, layers, embed } };
+    };
+    const hidden = largest(widest - 1, (h) => fits(narrowed(h)));
+    const cell = e.model.layers.find((l) => l.hidden === widest)!.cell;
+    if (hidden !== null) advice.push({ kind: "hidden", cell, from: widest, to: hidden });
 
-  // SGD keeps no copy of the weights; Adam and RMSProp keep two (their moment estimates), momentum one.
-  const copies = optimizerCopies(e.train.optimizer);
-  if (copies > 0 && e.train.optimizer.kind !== "ntasgd") {
-    const sgd: ir.ExperimentIR = { ...e, train: { ...e.train, optimizer: { kind: "sgd", lr: e.train.optimizer.lr, momentum: 0 } } };
-    if (fits(sgd)) advice.push({ kind: "optimizer", optimizer: e.train.optimizer.kind, copies, saves: formatBytes(copies * 4 * e.resources.parameters) });
-  }
+    // SGD keeps no copy of the weights; Adam and RMSProp keep two (their moment estimates), momentum one.
+    const copies = optimizerCopies(e.train.optimizer);
+    if (copies > 0 && e.train.optimizer.kind !== "ntasgd") {
+      const sgd: ir.ExperimentIR = {
+        ...e,
+        train: { ...e.train, optimizer: { kind: "sgd", lr: e.train.optimizer.lr, momentum: 0 } },
+      };
+      if (fits(sgd))
+        advice.push({
+          kind: "optimizer",
+          optimizer: e.train.optimizer.kind,
+          copies,
+          saves: formatBytes(copies * 4 * e.resources.parameters),
+        });
+    }
 
-  // A smaller batch shrinks only the activations: advised only when the weights fit with room for some.
-  if (weights < limit) {
-    const batch = largest(e.data.batch - 1, (b) => fits({ ...e, data: { ...e.data, batch: b } }));
-    if (batch !== null) advice.push({ kind: "batch", to: batch });
-  }
+    // A smaller batch shrinks only the activations: advised only when the weights fit with room for some.
+    if (weights < limit) {
+      const batch = largest(e.data.batch - 1, (b) => fits({ ...e, data: { ...e.data, batch: b } }));
+      if (batch !== null) advice.push({ kind: "batch", to: batch });
+    }
 
-  // Another backend, where its limit (under the default) would hold the model.
-  if (!options.maxMemoryExplicit) for (const o of budget?.others ?? []) if (Math.min(o.limitBytes, options.maxMemoryBytes) >= need) advice.push({ kind: "backend", backend: o.backend, limit: formatBytes(o.limitBytes), installed: o.installed });
+    // Another backend, where its limit (under the default) would hold the model.
+    if (!options.maxMemoryExplicit)
+      for (const o of budget?.others ?? [])
+        if (Math.min(o.limitBytes, options.maxMemoryBytes) >= need)
+          advice.push({
+            kind: "backend",
+            backend: o.backend,
+            limit: formatBytes(o.limitBytes),
+            installed: o.installed,
+          });
 
-  const widestAt = e.model.layers.findIndex((l) => l.hidden === widest);
-  const at = where.at(`model.layers.${widestAt}.hidden`) ?? where.at("model.layers.0.hidden") ?? where.experiment;
-  report(Diag.parameterMemoryExceeded(at, formatBytes(need), formatBytes(limit), by, weights > limit ? formatBytes(weights) : null, advice));
+    const widestAt = e.model.layers.findIndex((l) => l.hidden === widest);
+    const at = where.at(`model.layers.${widestAt}.hidden`) ?? where.at("model.layers.0.hidden") ?? where.experiment;
+    report(
+      Diag.parameterMemoryExceeded(
+        at,
+        formatBytes(need),
+        formatBytes(limit),
+        by,
+        weights > limit ? formatBytes(weights) : null,
+        advice,
+      ),
+    );
   },
 });
 
@@ -87,7 +121,12 @@ const GATES: Readonly<Record<ir.CellKind, number>> = { lstm: 4, gru: 3, rnn: 1 }
  * Parameters, and the float32 memory of training: parameters, gradients, optimizer state, and the activations
  * one BPTT window keeps for the backward pass (gates, states and logits per step). Decided before allocation.
  */
-export function estimateResources(data: ir.DataIR, task: ir.TaskIR, model: Pick<ir.ModelIR, "embed" | "norm" | "tie"> & { readonly layers: readonly ir.LayerSpecIR[] }, train: ir.TrainIR): ir.ResourcesIR {
+export function estimateResources(
+  data: ir.DataIR,
+  task: ir.TaskIR,
+  model: Pick<ir.ModelIR, "embed" | "norm" | "tie"> & { readonly layers: readonly ir.LayerSpecIR[] },
+  train: ir.TrainIR,
+): ir.ResourcesIR {
   const vocab = data.vocab ?? 0;
   let params = 0;
   let input = model.embed ?? 1;
@@ -114,6 +153,6 @@ export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let v = n;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  while (v >= 1024 && i < units.length - 1) ((v /= 1024), i++);
   return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }

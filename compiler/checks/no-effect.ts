@@ -10,7 +10,10 @@ export const noEffect = rule({
     if (between && e.model.layers.length === 1 && e.dropout.between.p > 0) report(Diag.betweenWithOneLayer(between));
     if (e.model.embed === null) {
       // Named as the spec writes them: `dropout { embedding P }`, `model { embed_init … }`.
-      for (const [path, key] of [["dropout.embedding.p", "embedding"], ["model.embedInit.kind", "embed_init"]] as const) {
+      for (const [path, key] of [
+        ["dropout.embedding.p", "embedding"],
+        ["model.embedInit.kind", "embed_init"],
+      ] as const) {
         const at = where.at(path);
         if (at) report(Diag.noEffect(at, key, { kind: "noEmbedding" }));
       }

@@ -8,7 +8,8 @@ export const normLength = rule({
   run(e, where, report) {
     const n = e.model.norm;
     if (n?.kind !== "batch" || n.stats !== "per_step" || n.maxSteps !== null) return;
-    if (e.train.bptt.kind === "variable") report(Diag.perStepNormNeedsFixedLength(where.at("model.norm.kind") ?? where.experiment));
+    if (e.train.bptt.kind === "variable")
+      report(Diag.perStepNormNeedsFixedLength(where.at("model.norm.kind") ?? where.experiment));
   },
 });
 
@@ -31,6 +32,7 @@ export const batchNormBatch = rule({
     const at = where.at("data.batch") ?? where.experiment;
     const norm = where.at("model.norm.kind");
     if (e.data.batch === 1) report(Diag.batchNormOfOne(at, norm));
-    else if (e.data.batch < BATCH_NORM_MIN_BATCH && (n.sites.includes("recurrent") || n.sites.includes("cell"))) report(Diag.batchNormSmallBatch(at, e.data.batch, BATCH_NORM_MIN_BATCH, norm));
+    else if (e.data.batch < BATCH_NORM_MIN_BATCH && (n.sites.includes("recurrent") || n.sites.includes("cell")))
+      report(Diag.batchNormSmallBatch(at, e.data.batch, BATCH_NORM_MIN_BATCH, norm));
   },
 });

@@ -17,7 +17,11 @@ export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
     if (cond) out.push({ feature, path });
   };
   // A language model carries its state across windows: noise on h_0 would perturb only each epoch's first window.
-  need(e.model.initialStateNoise > 0 && e.task.kind === "lm", "initialStateNoiseOfLanguageModel", "model.initialStateNoise");
+  need(
+    e.model.initialStateNoise > 0 && e.task.kind === "lm",
+    "initialStateNoiseOfLanguageModel",
+    "model.initialStateNoise",
+  );
   return out;
 }
 
@@ -25,6 +29,12 @@ export const support = rule({
   name: "support",
   codes: ["E0500"],
   run(e, where, report) {
-    for (const u of unsupportedFeatures(e)) report(Diag.notYetSupported(where.at(u.path) ?? where.at(`${u.path.split(".").slice(0, -1).join(".")}.kind`) ?? where.experiment, u.feature));
+    for (const u of unsupportedFeatures(e))
+      report(
+        Diag.notYetSupported(
+          where.at(u.path) ?? where.at(`${u.path.split(".").slice(0, -1).join(".")}.kind`) ?? where.experiment,
+          u.feature,
+        ),
+      );
   },
 });

@@ -8,6 +8,12 @@ export const taskFitsData = rule({
   codes: ["E0310"],
   run(e, where, report) {
     if (DATASET_FACTS[e.data.dataset].task === e.task.kind) return;
-    report(Diag.taskDataMismatch(where.at("task.kind") ?? where.at("data.dataset") ?? where.experiment, e.task.kind, e.data.dataset));
+    report(
+      Diag.taskDataMismatch(
+        where.at("task.kind") ?? where.at("data.dataset") ?? where.experiment,
+        e.task.kind,
+        e.data.dataset,
+      ),
+    );
   },
 });

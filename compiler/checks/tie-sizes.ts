@@ -10,6 +10,7 @@ export const tieSizes = rule({
     const at = where.at("model.tie") ?? where.experiment;
     if (e.task.kind !== "lm") return report(Diag.incompatibleSettings(at, { kind: "tieWithoutLanguageModel" }));
     const last = e.model.layers[e.model.layers.length - 1]!.hidden;
-    if (e.model.embed !== null && e.model.embed !== last) report(Diag.tieSizeMismatch(at, e.model.embed, last, where.at("model.embed")));
+    if (e.model.embed !== null && e.model.embed !== last)
+      report(Diag.tieSizeMismatch(at, e.model.embed, last, where.at("model.embed")));
   },
 });

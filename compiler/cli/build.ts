@@ -14,31 +14,65 @@ interface BuildFlags {
 }
 
 /** The spec file is compiled once, here; every experiment built from it shares that result. */
-export async function build(ws: Workspace, spec: string, opts: BuildFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
+export async function build(
+  ws: Workspace,
+  spec: string,
+  opts: BuildFlags,
+  render: RenderOptions,
+  options: CompileOptions,
+): Promise<Outcome> {
   const compiled = compileSpec(ws, spec, options);
   const several = opts.set.length ? null : experimentsIn(compiled, spec);
   if (several) return buildEach(ws, fileOf(spec), several, opts.out, render, options, compiled);
   return buildOne(ws, spec, opts, render, options, compiled);
 }
 
-async function buildOne(ws: Workspace, spec: string, opts: BuildFlags, render: RenderOptions, options: CompileOptions, compiled: CompileResult): Promise<Outcome> {
+async function buildOne(
+  ws: Workspace,
+  spec: string,
+  opts: BuildFlags,
+  render: RenderOptions,
+  options: CompileOptions,
+  compiled: CompileResult,
+): Promise<Outcome> {
   const p = await prepare(ws, spec, opts.set, render, options, "build", compiled);
   if (isOutcome(p)) return p;
   if (opts.out === undefined) return { stdout: p.code, stderr: p.warnings, exitCode: EXIT.ok };
   const files: Record<string, string> = { "model.ts": p.code, ...standaloneFiles(p.exp.name) };
   for (const [name, text] of Object.entries(files)) ws.writeText(`${opts.out}/${name}`, text);
-  return { stdout: `wrote ${Object.keys(files).map((f) => terminalText(`${opts.out}/${f}`)).join(", ")}\n`, stderr: p.warnings, exitCode: EXIT.ok };
+  return {
+    stdout: `wrote ${Object.keys(files)
+      .map((f) => terminalText(`${opts.out}/${f}`))
+      .join(", ")}\n`,
+    stderr: p.warnings,
+    exitCode: EXIT.ok,
+  };
 }
 
 /**
  * A file of several experiments (a sweep): each one's module, printed one after the other under a header line, or
  * written to DIR/<experiment>/. Stops at the first that cannot be built.
  */
-async function buildEach(ws: Workspace, file: string, names: readonly string[], out: string | undefined, render: RenderOptions, options: CompileOptions, compiled: CompileResult): Promise<Outcome> {
+async function buildEach(
+  ws: Workspace,
+  file: string,
+  names: readonly string[],
+  out: string | undefined,
+  render: RenderOptions,
+  options: CompileOptions,
+  compiled: CompileResult,
+): Promise<Outcome> {
   let stdout = "";
   let stderr = "";
   for (const name of names) {
-    const r = await buildOne(ws, `${file}#${name}`, { out: out === undefined ? undefined : `${out}/${dirNameOf(name)}`, set: [] }, render, options, compiled);
+    const r = await buildOne(
+      ws,
+      `${file}#${name}`,
+      { out: out === undefined ? undefined : `${out}/${dirNameOf(name)}`, set: [] },
+      render,
+      options,
+      compiled,
+    );
     stderr += r.stderr;
     if (r.exitCode !== EXIT.ok) return { stdout, stderr, exitCode: r.exitCode };
     stdout += out === undefined ? `// ---- ${commentText(`${file}#${name}`)} ----\n${r.stdout}` : r.stdout;

@@ -55,7 +55,10 @@ export function installCodeCache(): void {
     let cached: Buffer | undefined;
     try {
       const st = statSync(filename);
-      file = join(dir, `${createHash("sha256").update(`${process.version}\0${filename}\0${st.size}\0${st.mtimeMs}`).digest("hex").slice(0, 32)}.bin`);
+      file = join(
+        dir,
+        `${createHash("sha256").update(`${process.version}\0${filename}\0${st.size}\0${st.mtimeMs}`).digest("hex").slice(0, 32)}.bin`,
+      );
       try {
         cached = readFileSync(file);
       } catch {

@@ -40,11 +40,19 @@ const describe = (e: ExperimentIR): string => {
   const cells = layers.every((l) => l.cell === layers[0]!.cell && l.hidden === layers[0]!.hidden)
     ? `${layers.length} × ${layers[0]!.cell}(${layers[0]!.hidden})`
     : layers.map((l) => `${l.cell}(${l.hidden})`).join(", ");
-  const params = e.resources.parameters >= 1e6 ? `${(e.resources.parameters / 1e6).toFixed(1)}M` : `${(e.resources.parameters / 1e3).toFixed(0)}k`;
+  const params =
+    e.resources.parameters >= 1e6
+      ? `${(e.resources.parameters / 1e6).toFixed(1)}M`
+      : `${(e.resources.parameters / 1e3).toFixed(0)}k`;
   return `${e.name}  ${e.data.dataset} · ${cells} · ${params} params · ~${formatBytes(e.resources.trainingBytes)} to train`;
 };
 
-export function check(ws: Workspace, paths: readonly string[], render: RenderOptions, options: CompileOptions = {}): Outcome {
+export function check(
+  ws: Workspace,
+  paths: readonly string[],
+  render: RenderOptions,
+  options: CompileOptions = {},
+): Outcome {
   const files = ws.expand(paths);
   if (files.length === 0) return { stdout: "", stderr: "rnnc check: no .rnn files found\n", exitCode: EXIT.inputError };
   const all: Diagnostic[] = [];
@@ -99,18 +107,41 @@ export function fmt(ws: Workspace, paths: readonly string[], opts: { check: bool
   if (opts.check) {
     const out = changed.map((f) => `would reformat ${terminalText(f)}`).join("\n");
     const fine = files.length - changed.length - new Set(ds.map((d) => d.file)).size;
-    return { stdout: (out ? out + "\n" : "") + (fine > 0 ? `${plural(fine, "file")} already formatted\n` : ""), stderr, exitCode: changed.length || ds.length ? EXIT.inputError : EXIT.ok };
+    return {
+      stdout: (out ? out + "\n" : "") + (fine > 0 ? `${plural(fine, "file")} already formatted\n` : ""),
+      stderr,
+      exitCode: changed.length || ds.length ? EXIT.inputError : EXIT.ok,
+    };
   }
   const out = changed.map((f) => `formatted ${terminalText(f)}`).join("\n");
-  return { stdout: (out ? out + "\n" : "") + `${plural(changed.length, "file")} reformatted, ${plural(files.length - changed.length - new Set(ds.map((d) => d.file)).size, "file")} unchanged\n`, stderr, exitCode: ds.length ? EXIT.inputError : EXIT.ok };
+  return {
+    stdout:
+      (out ? out + "\n" : "") +
+      `${plural(changed.length, "file")} reformatted, ${plural(files.length - changed.length - new Set(ds.map((d) => d.file)).size, "file")} unchanged\n`,
+    stderr,
+    exitCode: ds.length ? EXIT.inputError : EXIT.ok,
+  };
 }
 
 /** `cache`: the results a command has already, by file (diff's two sides may name one file: it is compiled once). */
-function compileOrFail(ws: Workspace, file: string, render: RenderOptions, options: CompileOptions, cache?: Map<string, CompileResult>): { result: CompileResult; failure?: Outcome } {
+function compileOrFail(
+  ws: Workspace,
+  file: string,
+  render: RenderOptions,
+  options: CompileOptions,
+  cache?: Map<string, CompileResult>,
+): { result: CompileResult; failure?: Outcome } {
   const result = cache?.get(file) ?? compile(file, ws.host, options);
   cache?.set(file, result);
   if (!result.document) {
-    return { result, failure: { stdout: "", stderr: renderDiagnostics(result.diagnostics, result.sources, render) + "\n", exitCode: EXIT.inputError } };
+    return {
+      result,
+      failure: {
+        stdout: "",
+        stderr: renderDiagnostics(result.diagnostics, result.sources, render) + "\n",
+        exitCode: EXIT.inputError,
+      },
+    };
   }
   return { result };
 }
@@ -118,7 +149,9 @@ function compileOrFail(ws: Workspace, file: string, render: RenderOptions, optio
 export function irCommand(ws: Workspace, file: string, render: RenderOptions, options: CompileOptions = {}): Outcome {
   const { result, failure } = compileOrFail(ws, file, render, options);
   if (failure) return failure;
-  const warnings = result.diagnostics.length ? renderDiagnostics(result.diagnostics, result.sources, render) + "\n" : "";
+  const warnings = result.diagnostics.length
+    ? renderDiagnostics(result.diagnostics, result.sources, render) + "\n"
+    : "";
   return { stdout: JSON.stringify(result.document, null, 2) + "\n", stderr: warnings, exitCode: EXIT.ok };
 }
 
@@ -126,9 +159,16 @@ export function irCommand(ws: Workspace, file: string, render: RenderOptions, op
  * `file.rnn` (its only experiment), `file.rnn#name` (one of several, or one sweep variant), or a run directory
  * (the experiment as that run resolved it, and its results).
  */
-function pick(ws: Workspace, arg: string, render: RenderOptions, options: CompileOptions, cache: Map<string, CompileResult>): { exp?: ExperimentIR; run?: RunRecord; failure?: Outcome } {
+function pick(
+  ws: Workspace,
+  arg: string,
+  render: RenderOptions,
+  options: CompileOptions,
+  cache: Map<string, CompileResult>,
+): { exp?: ExperimentIR; run?: RunRecord; failure?: Outcome } {
   const run = arg.endsWith(".rnn") || arg.includes("#") ? null : readRun(ws.host, arg.replace(/\/+$/, ""));
-  if (typeof run === "string") return { failure: { stdout: "", stderr: `rnnc diff: ${terminalText(run)}\n`, exitCode: EXIT.inputError } };
+  if (typeof run === "string")
+    return { failure: { stdout: "", stderr: `rnnc diff: ${terminalText(run)}\n`, exitCode: EXIT.inputError } };
   if (run) return { exp: run.exp, run };
   const hash = arg.lastIndexOf("#");
   const [file, name] = hash > 0 ? [arg.slice(0, hash), arg.slice(hash + 1)] : [arg, undefined];
@@ -138,13 +178,31 @@ function pick(ws: Workspace, arg: string, render: RenderOptions, options: Compil
   const exp = name === undefined ? (exps.length === 1 ? exps[0] : undefined) : exps.find((e) => e.name === name);
   if (!exp) {
     const points = name === undefined ? 0 : exps.filter((e) => e.variant && e.name.startsWith(`${name}[`)).length;
-    const why = name === undefined ? `${file} defines ${exps.length} experiments; name one as ${file}#NAME` : points ? `'${name}' is a sweep of ${points} experiments; diff compares one: name it as ${file}#NAME` : `${file} has no experiment '${name}'`;
-    return { failure: { stdout: "", stderr: `rnnc diff: ${terminalText(why)}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage } };
+    const why =
+      name === undefined
+        ? `${file} defines ${exps.length} experiments; name one as ${file}#NAME`
+        : points
+          ? `'${name}' is a sweep of ${points} experiments; diff compares one: name it as ${file}#NAME`
+          : `${file} has no experiment '${name}'`;
+    return {
+      failure: {
+        stdout: "",
+        stderr: `rnnc diff: ${terminalText(why)}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`,
+        exitCode: EXIT.usage,
+      },
+    };
   }
   return { exp };
 }
 
-export function diff(ws: Workspace, a: string, b: string, opts: { json: boolean }, render: RenderOptions, options: CompileOptions = {}): Outcome {
+export function diff(
+  ws: Workspace,
+  a: string,
+  b: string,
+  opts: { json: boolean },
+  render: RenderOptions,
+  options: CompileOptions = {},
+): Outcome {
   const compiled = new Map<string, CompileResult>();
   const left = pick(ws, a, render, options, compiled);
   if (left.failure) return left.failure;
@@ -154,10 +212,30 @@ export function diff(ws: Workspace, a: string, b: string, opts: { json: boolean 
   // Two runs: how each went, beside how they differ.
   const results = left.run && right.run ? { a: left.run.results, b: right.run.results } : undefined;
   if (opts.json) {
-    const side = (e: ExperimentIR, r?: RunRecord) => ({ file: e.source.file, experiment: e.name, ...(r ? { run: r.dir } : {}) });
-    return { stdout: JSON.stringify({ a: side(left.exp!, left.run), b: side(right.exp!, right.run), equal: entries.length === 0, differences: entries, ...(results ? { results } : {}) }, null, 2) + "\n", stderr: "", exitCode: EXIT.ok };
+    const side = (e: ExperimentIR, r?: RunRecord) => ({
+      file: e.source.file,
+      experiment: e.name,
+      ...(r ? { run: r.dir } : {}),
+    });
+    return {
+      stdout:
+        JSON.stringify(
+          {
+            a: side(left.exp!, left.run),
+            b: side(right.exp!, right.run),
+            equal: entries.length === 0,
+            differences: entries,
+            ...(results ? { results } : {}),
+          },
+          null,
+          2,
+        ) + "\n",
+      stderr: "",
+      exitCode: EXIT.ok,
+    };
   }
-  const label = (e: ExperimentIR, r?: RunRecord): string => terminalText(r ? `${r.dir} (${e.source.file})` : e.source.file);
+  const label = (e: ExperimentIR, r?: RunRecord): string =>
+    terminalText(r ? `${r.dir} (${e.source.file})` : e.source.file);
   const text = renderDiff(left.exp!, right.exp!, entries, [label(left.exp!, left.run), label(right.exp!, right.run)]);
   return { stdout: text + (results ? renderResults(results.a, results.b) : ""), stderr: "", exitCode: EXIT.ok };
 }

@@ -13,7 +13,14 @@ export function decodeUtf8(bytes: Uint8Array): ReadResult {
   } catch {
     const byteOffset = firstInvalidUtf8(bytes);
     const charOffset = new TextDecoder("utf-8").decode(bytes.subarray(0, byteOffset)).length; // valid up to there
-    return { ok: false, kind: "invalid-utf8", reason: "not valid UTF-8", byteOffset, charOffset, lenientText: new TextDecoder("utf-8").decode(bytes) };
+    return {
+      ok: false,
+      kind: "invalid-utf8",
+      reason: "not valid UTF-8",
+      byteOffset,
+      charOffset,
+      lenientText: new TextDecoder("utf-8").decode(bytes),
+    };
   }
 }
 
@@ -59,7 +66,9 @@ export function fsHost(cwd = process.cwd()): CompilerHost {
     readFile(path) {
       const read = readBounded(resolvePath(cwd, path), MAX_SPEC_BYTES);
       if (read.ok) return decodeUtf8(read.bytes);
-      return read.missing ? { ok: false, kind: "missing", reason: "no such file" } : { ok: false, kind: "unreadable", reason: read.reason.replace(/the limit is/, "specs are limited to") };
+      return read.missing
+        ? { ok: false, kind: "missing", reason: "no such file" }
+        : { ok: false, kind: "unreadable", reason: read.reason.replace(/the limit is/, "specs are limited to") };
     },
     resolve: (from, relative) => resolveRelative(realFrom(from, cwd), relative),
   };

@@ -3,7 +3,24 @@
 // here can loop or wait without end. Every fs call here that can fail on a user's path has its error turned into
 // words naming that path. Messages of these errors are spelled only in this file; main.ts shows them through
 // terminalText (a path may hold a newline).
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+} from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 
 /** An error in the user's input or environment (a path, a damaged run directory): main.ts prints it, exit 1. */
@@ -65,7 +82,9 @@ function statOrFail(p: string, doing: string, shown: string): Stats {
   try {
     return statSync(p);
   } catch (e) {
-    throw new InputError(`${doing} ${shown}: ${((e as NodeJS.ErrnoException).code === "ENOENT" && danglingLink(p)) || reasonOf(e)}`);
+    throw new InputError(
+      `${doing} ${shown}: ${((e as NodeJS.ErrnoException).code === "ENOENT" && danglingLink(p)) || reasonOf(e)}`,
+    );
   }
 }
 
@@ -79,7 +98,10 @@ function existingAncestor(path: string): { existing: string; missing: string[] }
       return { existing: p, missing: missing.reverse() };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT") throw new InputError(`cannot create the folder ${path}: ${code === "ENOTDIR" ? `${shownPath(firstFile(p))} is a file, not a folder` : reasonOf(e)}`);
+      if (code !== "ENOENT")
+        throw new InputError(
+          `cannot create the folder ${path}: ${code === "ENOTDIR" ? `${shownPath(firstFile(p))} is a file, not a folder` : reasonOf(e)}`,
+        );
       const dangling = danglingLink(p);
       if (dangling) throw new InputError(`cannot create the folder ${path}: ${dangling}`);
       const up = dirname(p);
@@ -113,16 +135,23 @@ function firstFile(path: string): string {
 export function makeDir(dir: string): string | null {
   const { existing, missing } = existingAncestor(dir);
   const shown = (p: string): string => (p === resolve(dir) ? dir : shownPath(p));
-  if (!statOrFail(existing, "cannot create the folder", dir).isDirectory()) throw new InputError(`cannot create the folder ${dir}: ${shown(existing)} is a file, not a folder`);
+  if (!statOrFail(existing, "cannot create the folder", dir).isDirectory())
+    throw new InputError(`cannot create the folder ${dir}: ${shown(existing)} is a file, not a folder`);
   for (const m of missing) {
     try {
       mkdirSync(m);
     } catch (e) {
       // Made meanwhile by another process: fine if it is a folder (a file or a dangling link there is refused).
-      if ((e as NodeJS.ErrnoException).code === "EEXIST" && statOrFail(m, "cannot create the folder", shown(m)).isDirectory()) continue;
+      if (
+        (e as NodeJS.ErrnoException).code === "EEXIST" &&
+        statOrFail(m, "cannot create the folder", shown(m)).isDirectory()
+      )
+        continue;
       // ENOENT under a folder that exists: a pseudo file system (/proc, /sys) that allows no new folders.
       const code = (e as NodeJS.ErrnoException).code;
-      throw new InputError(`cannot create the folder ${shown(m)}: ${code === "ENOENT" ? "the file system there does not allow new folders" : code === "EEXIST" ? "a file is in the way" : reasonOf(e)}`);
+      throw new InputError(
+        `cannot create the folder ${shown(m)}: ${code === "ENOENT" ? "the file system there does not allow new folders" : code === "EEXIST" ? "a file is in the way" : reasonOf(e)}`,
+      );
     }
   }
   return missing[0] ?? null;
@@ -158,8 +187,10 @@ export function writeFileAtomic(path: string, text: string): void {
   } catch {
     // a new file
   }
-  if (existing && !existing.isFile()) throw new InputError(`cannot write ${shownPath(path)}: it is not a regular file (a folder, a pipe or a device)`);
-  if (existing && (existing.mode & 0o222) === 0) throw new InputError(`cannot write ${shownPath(path)}: the file is read-only (make it writable first: chmod u+w)`);
+  if (existing && !existing.isFile())
+    throw new InputError(`cannot write ${shownPath(path)}: it is not a regular file (a folder, a pipe or a device)`);
+  if (existing && (existing.mode & 0o222) === 0)
+    throw new InputError(`cannot write ${shownPath(path)}: the file is read-only (make it writable first: chmod u+w)`);
   makeDir(dirname(target));
   const tmp = `${target}.rnnc-tmp-${process.pid}`;
   try {
@@ -173,7 +204,9 @@ export function writeFileAtomic(path: string, text: string): void {
       // it was never made
     }
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot write ${path}: ${code === "ENOENT" ? "the file system there does not allow new files" : reasonOf(e)}`);
+    throw new InputError(
+      `cannot write ${path}: ${code === "ENOENT" ? "the file system there does not allow new files" : reasonOf(e)}`,
+    );
   }
 }
 
@@ -186,7 +219,9 @@ export function writeFile(path: string, text: string): void {
   }
 }
 
-export type ReadOutcome = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly missing: boolean; readonly reason: string };
+export type ReadOutcome =
+  | { readonly ok: true; readonly bytes: Buffer }
+  | { readonly ok: false; readonly missing: boolean; readonly reason: string };
 
 /** How long a named pipe may stay without a writer before it is refused (a writer normally opens it within ms). */
 export const PIPE_WRITER_WAIT_MS = 1_000;
@@ -210,7 +245,8 @@ export function readBounded(path: string, maxBytes: number): ReadOutcome {
     const st = statSync(path);
     if (st.isDirectory()) return { ok: false, missing: false, reason: "it is a directory" };
     if (!st.isFile() && !st.isFIFO()) return { ok: false, missing: false, reason: "it is not a regular file" };
-    if (st.size > maxBytes) return { ok: false, missing: false, reason: `it is ${st.size} bytes; the limit is ${maxBytes}` };
+    if (st.size > maxBytes)
+      return { ok: false, missing: false, reason: `it is ${st.size} bytes; the limit is ${maxBytes}` };
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     pipe = fstatSync(fd).isFIFO();
   } catch (e) {
@@ -230,7 +266,12 @@ export function readBounded(path: string, maxBytes: number): ReadOutcome {
       } catch (e) {
         // A pipe with a writer but no data yet.
         if (!pipe || (e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
-        if (waited >= PIPE_IDLE_WAIT_MS) return { ok: false, missing: false, reason: `it is a pipe that gave no data for ${PIPE_IDLE_WAIT_MS / 1000} s` };
+        if (waited >= PIPE_IDLE_WAIT_MS)
+          return {
+            ok: false,
+            missing: false,
+            reason: `it is a pipe that gave no data for ${PIPE_IDLE_WAIT_MS / 1000} s`,
+          };
         sleep(10);
         waited += 10;
         continue;
@@ -238,7 +279,12 @@ export function readBounded(path: string, maxBytes: number): ReadOutcome {
       if (n === 0) {
         // End of file; or, for a pipe that has given nothing yet, no writer so far (a non-blocking read then says 0).
         if (!pipe || total > 0) break;
-        if (waited >= PIPE_WRITER_WAIT_MS) return { ok: false, missing: false, reason: `it is a named pipe that nobody wrote to within ${PIPE_WRITER_WAIT_MS / 1000} s` };
+        if (waited >= PIPE_WRITER_WAIT_MS)
+          return {
+            ok: false,
+            missing: false,
+            reason: `it is a named pipe that nobody wrote to within ${PIPE_WRITER_WAIT_MS / 1000} s`,
+          };
         sleep(10);
         waited += 10;
         continue;
@@ -246,7 +292,8 @@ export function readBounded(path: string, maxBytes: number): ReadOutcome {
       waited = 0;
       chunks.push(buf.subarray(0, n));
       total += n;
-      if (total > maxBytes) return { ok: false, missing: false, reason: `it is over ${maxBytes} bytes; the limit is ${maxBytes}` };
+      if (total > maxBytes)
+        return { ok: false, missing: false, reason: `it is over ${maxBytes} bytes; the limit is ${maxBytes}` };
     }
     return { ok: true, bytes: Buffer.concat(chunks) };
   } catch (e) {

@@ -89,7 +89,10 @@ interface MemoryFlags {
 }
 
 /** The memory check of a compiling command: against --max-memory when given, else the backend's limit here. */
-const compileOptions = (o: MemoryFlags): CompileOptions => ({ maxMemoryBytes: o.maxMemory, memory: memoryBudget(o.backend) });
+const compileOptions = (o: MemoryFlags): CompileOptions => ({
+  maxMemoryBytes: o.maxMemory,
+  memory: memoryBudget(o.backend),
+});
 
 /** Where the program's text goes: the process's stdout and stderr for the binary, buffers for runCli's callers. */
 export interface CliIO {
@@ -101,16 +104,28 @@ export interface CliIO {
 
 function program(done: (o: Outcome) => void, io: CliIO): Command {
   const color = (): boolean => io.color;
-  const memory = new Option("--max-memory <size>", `refuse models whose training memory estimate exceeds this (default: the backend's memory, at most ${formatBytes(DEFAULTS.maxMemoryBytes)}: wasm's 4 GiB heap, this machine's memory for cpu and tensorflow)`).argParser(parseBytes);
+  const memory = new Option(
+    "--max-memory <size>",
+    `refuse models whose training memory estimate exceeds this (default: the backend's memory, at most ${formatBytes(DEFAULTS.maxMemoryBytes)}: wasm's 4 GiB heap, this machine's memory for cpu and tensorflow)`,
+  ).argParser(parseBytes);
   // The backend whose memory the check assumes, for the commands that compile without training.
-  const checkBackend = new Option("--backend <name>", "the backend whose memory the check assumes (default: the one --backend auto picks on this machine)").choices(BACKENDS).default("auto");
+  const checkBackend = new Option(
+    "--backend <name>",
+    "the backend whose memory the check assumes (default: the one --backend auto picks on this machine)",
+  )
+    .choices(BACKENDS)
+    .default("auto");
   const cmd = new Command("rnnc")
     .description("Compile declarative recurrent-model specs (.rnn) to TypeScript training code.")
     .version(VERSION)
     .exitOverride() // before the subcommands, which copy it: every usage error reaches the catch below
     // commander's errors quote what the user typed (`unknown option '--\u202ex'`): each of their lines is shown
     // through terminalText. A newline a user typed still breaks such a line; it cannot be told from commander's own.
-    .configureOutput({ writeErr: (s) => io.stderr(s), writeOut: (s) => io.stdout(s), outputError: (s, write) => write(s.split("\n").map(terminalText).join("\n")) })
+    .configureOutput({
+      writeErr: (s) => io.stderr(s),
+      writeOut: (s) => io.stdout(s),
+      outputError: (s, write) => write(s.split("\n").map(terminalText).join("\n")),
+    })
     .showHelpAfterError("(run with --help for usage)")
     .hook("preAction", (_, action) => {
       running = action.name();
@@ -127,30 +142,49 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
     .description("rewrite specs in the canonical layout (comments are kept)")
     .argument("<paths...>", ".rnn files or directories")
     .option("--check", "only report files that are not formatted; exit 1 if any")
-    .action((paths: string[], o: { check?: boolean }) => done(fmt(workspace, paths, { check: Boolean(o.check) }, { color: color() })));
+    .action((paths: string[], o: { check?: boolean }) =>
+      done(fmt(workspace, paths, { check: Boolean(o.check) }, { color: color() })),
+    );
   cmd
     .command("ir")
     .description("print the resolved IR of a spec as JSON")
     .argument("<file>", "a .rnn file")
     .addOption(memory)
     .addOption(checkBackend)
-    .action((file: string, o: MemoryFlags) => done(irCommand(workspace, displayPath(file), { color: color() }, compileOptions(o))));
+    .action((file: string, o: MemoryFlags) =>
+      done(irCommand(workspace, displayPath(file), { color: color() }, compileOptions(o))),
+    );
   cmd
     .command("diff")
-    .description("show the semantic difference of two resolved experiments (FILE, FILE#EXPERIMENT, or a run directory: then with its results)")
+    .description(
+      "show the semantic difference of two resolved experiments (FILE, FILE#EXPERIMENT, or a run directory: then with its results)",
+    )
     .argument("<a>", "the first spec or run directory")
     .argument("<b>", "the second spec or run directory")
     .option("--json", "print the differences as JSON")
     .addOption(memory)
     .addOption(checkBackend)
     .action((a: string, b: string, o: { json?: boolean } & MemoryFlags) =>
-      done(diff(workspace, displayPath(a), displayPath(b), { json: Boolean(o.json) }, { color: color() }, compileOptions(o))),
+      done(
+        diff(
+          workspace,
+          displayPath(a),
+          displayPath(b),
+          { json: Boolean(o.json) },
+          { color: color() },
+          compileOptions(o),
+        ),
+      ),
     );
   cmd
     .command("build")
     .description("generate the TypeScript training code of an experiment (FILE or FILE#EXPERIMENT)")
     .argument("<spec>", "a .rnn file")
-    .option("-o, --out <dir>", "write model.ts with a package.json and tsconfig.json to DIR, instead of printing it", nonEmptyPath)
+    .option(
+      "-o, --out <dir>",
+      "write model.ts with a package.json and tsconfig.json to DIR, instead of printing it",
+      nonEmptyPath,
+    )
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .addOption(memory)
     .addOption(checkBackend)
@@ -159,7 +193,9 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
       // cache), which check, fmt, ir and diff never need.
       installCodeCache();
       const { build } = await import("./build.js");
-      done(await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, compileOptions(o)));
+      done(
+        await build(workspace, displayPath(spec), { out: o.out, set: o.set }, { color: color() }, compileOptions(o)),
+      );
     });
   cmd
     .command("run")
@@ -169,30 +205,71 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
     .option("--set <block.key=value>", "override a setting, checked like the spec (repeatable)", collect, [])
     .option("--epochs <n>", "train for N epochs instead of the spec's", positiveInt)
     .option("--limit-batches <n>", "stop each epoch and each evaluation after N batches (quick runs)", positiveInt)
-    .option("--train-batches <n>", "stop each epoch after N training batches, but evaluate on the whole sets (reduced budgets)", positiveInt)
-    .addOption(new Option("--backend <name>", "tfjs backend (the memory check assumes it)").choices(BACKENDS).default("auto"))
+    .option(
+      "--train-batches <n>",
+      "stop each epoch after N training batches, but evaluate on the whole sets (reduced budgets)",
+      positiveInt,
+    )
+    .addOption(
+      new Option("--backend <name>", "tfjs backend (the memory check assumes it)").choices(BACKENDS).default("auto"),
+    )
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
-    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data; --resume: the run's)", nonEmptyPath)
+    .option(
+      "--data <dir>",
+      "the data folder (default: $RNNC_DATA, else ~/.cache/rnnc/data; --resume: the run's)",
+      nonEmptyPath,
+    )
     .option("--runs <dir>", "where run directories go", nonEmptyPath, "runs")
     .addOption(memory)
-    .action(async (spec: string | undefined, o: { resume?: string; set: string[]; epochs?: number; limitBatches?: number; trainBatches?: number; backend: string; threads?: number; data?: string; runs: string; maxMemory?: number }) => {
-      installCodeCache();
-      const { run } = await import("./run.js");
-      done(await run(workspace, spec === undefined ? undefined : displayPath(spec), o, { color: color() }, compileOptions(o)));
-    });
+    .action(
+      async (
+        spec: string | undefined,
+        o: {
+          resume?: string;
+          set: string[];
+          epochs?: number;
+          limitBatches?: number;
+          trainBatches?: number;
+          backend: string;
+          threads?: number;
+          data?: string;
+          runs: string;
+          maxMemory?: number;
+        },
+      ) => {
+        installCodeCache();
+        const { run } = await import("./run.js");
+        done(
+          await run(
+            workspace,
+            spec === undefined ? undefined : displayPath(spec),
+            o,
+            { color: color() },
+            compileOptions(o),
+          ),
+        );
+      },
+    );
   cmd
     .command("eval")
-    .description("evaluate a run's checkpoint on the validation and test sets, as the end of `rnnc run` does; nothing is written")
+    .description(
+      "evaluate a run's checkpoint on the validation and test sets, as the end of `rnnc run` does; nothing is written",
+    )
     .argument("<run_dir>", "a run directory (runs/EXPERIMENT/TIMESTAMP)")
     .option("--checkpoint <which>", "best, last, or a checkpoint file", nonEmptyPath, "best")
     .option("--limit-batches <n>", "stop each evaluation after N batches (quick checks)", positiveInt)
     .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
     .option("--data <dir>", "the data folder (default: $RNNC_DATA, else the one the run recorded)", nonEmptyPath)
-    .action(async (runDir: string, o: { checkpoint: string; limitBatches?: number; backend: string; threads?: number; data?: string }) => {
-      const { evaluateRun } = await import("./run.js");
-      done(await evaluateRun(runDir, o));
-    });
+    .action(
+      async (
+        runDir: string,
+        o: { checkpoint: string; limitBatches?: number; backend: string; threads?: number; data?: string },
+      ) => {
+        const { evaluateRun } = await import("./run.js");
+        done(await evaluateRun(runDir, o));
+      },
+    );
   return cmd;
 }
 
@@ -257,12 +334,17 @@ function internalError(e: unknown): never {
   let saved = "";
   try {
     const file = join(tmpdir(), `rnnc-crash-${process.pid}.log`);
-    writeFileSync(file, `${new Date().toISOString()} rnnc ${process.argv.slice(2).join(" ")}\n${e instanceof Error ? e.stack : msg}\n`);
+    writeFileSync(
+      file,
+      `${new Date().toISOString()} rnnc ${process.argv.slice(2).join(" ")}\n${e instanceof Error ? e.stack : msg}\n`,
+    );
     saved = `; the stack is in ${file}`;
   } catch {
     // nowhere to write it: the one-line report stands
   }
-  process.stderr.write(`rnnc: internal error: ${msg.split("\n")[0]}\n  this is a bug in rnnc; set RNNC_DEBUG=1 for details${saved}\n`);
+  process.stderr.write(
+    `rnnc: internal error: ${msg.split("\n")[0]}\n  this is a bug in rnnc; set RNNC_DEBUG=1 for details${saved}\n`,
+  );
   if (process.env["RNNC_DEBUG"] && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   process.exit(3);
 }
@@ -277,7 +359,11 @@ if (!(globalThis as Record<symbol, unknown>)[EMBEDDED]) {
   process.on("uncaughtException", internalError);
   process.on("unhandledRejection", internalError);
   try {
-    const code = await runCli(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), color: color() });
+    const code = await runCli(process.argv.slice(2), {
+      stdout: (s) => process.stdout.write(s),
+      stderr: (s) => process.stderr.write(s),
+      color: color(),
+    });
     process.exitCode = code;
     process.exit(code);
   } catch (e) {

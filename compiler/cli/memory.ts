@@ -40,8 +40,11 @@ export function memoryBudget(choice: string): MemoryBudget {
   const machine = machineMemory();
   const tfjsNode = installed("@tensorflow/tfjs-node-gpu") || installed("@tensorflow/tfjs-node");
   const backend = choice === "auto" ? (tfjsNode ? "tensorflow" : "wasm") : choice;
-  const limitOf = (b: string): number | null => (b === "wasm" ? Math.min(WASM_HEAP_BYTES, machine) : b === "webgpu" ? null : machine);
+  const limitOf = (b: string): number | null =>
+    b === "wasm" ? Math.min(WASM_HEAP_BYTES, machine) : b === "webgpu" ? null : machine;
   // The advice names the backends that train large models at a usable speed: not cpu (pure JavaScript).
-  const others = ["tensorflow", "wasm"].filter((b) => b !== backend).map((b) => ({ backend: b, limitBytes: limitOf(b)!, installed: b !== "tensorflow" || tfjsNode }));
+  const others = ["tensorflow", "wasm"]
+    .filter((b) => b !== backend)
+    .map((b) => ({ backend: b, limitBytes: limitOf(b)!, installed: b !== "tensorflow" || tfjsNode }));
   return { backend, limitBytes: limitOf(backend), auto: choice === "auto", others };
 }

@@ -51,20 +51,43 @@ interface SetEntry {
  * `train { epochs 5 }`. It is compiled like any spec, so a bad key or value gets the usual diagnostic; `segments`
  * lets that diagnostic point at the argument the user typed instead of at the generated text.
  */
-function overrideSpec(base: string, name: string, sets: readonly string[]): { text: string; args: string; segments: Segment[]; entries: SetEntry[] } | { error: string } {
+function overrideSpec(
+  base: string,
+  name: string,
+  sets: readonly string[],
+): { text: string; args: string; segments: Segment[]; entries: SetEntry[] } | { error: string } {
   const byBlock = new Map<string, { stmt: string; from: Segment[]; block: string; key: string; value: string }[]>();
   let argAt = 0;
   const args: string[] = [];
   for (const s of sets) {
     const arg = s.trim();
     const m = /^([a-z_]+)\.([a-z_]+)=(.*)$/s.exec(arg);
-    if (!m || !BLOCKS.includes(m[1]!)) return { error: `--set ${JSON.stringify(s)}: expected BLOCK.KEY=VALUE with BLOCK one of ${BLOCKS.join(", ")} (e.g. train.epochs=5)` };
+    if (!m || !BLOCKS.includes(m[1]!))
+      return {
+        error: `--set ${JSON.stringify(s)}: expected BLOCK.KEY=VALUE with BLOCK one of ${BLOCKS.join(", ")} (e.g. train.epochs=5)`,
+      };
     const [, block, key, value] = m as unknown as [string, string, string, string];
     // Offsets below are relative to the statement; they become absolute once its place in the text is known.
     // `task.kind=classify` is the statement `task classify`; `train.epochs=5` is `epochs 5` inside `train { }`.
-    const entry = block === "task"
-      ? { stmt: `task ${value}`, from: [{ spec: 0, arg: argAt, length: 4 }, { spec: 5, arg: argAt + block.length + key.length + 2, length: value.length }], block, key, value }
-      : { stmt: `${key} ${value}`, from: [{ spec: 0, arg: argAt + block.length + 1, length: key.length + 1 + value.length }], block, key, value };
+    const entry =
+      block === "task"
+        ? {
+            stmt: `task ${value}`,
+            from: [
+              { spec: 0, arg: argAt, length: 4 },
+              { spec: 5, arg: argAt + block.length + key.length + 2, length: value.length },
+            ],
+            block,
+            key,
+            value,
+          }
+        : {
+            stmt: `${key} ${value}`,
+            from: [{ spec: 0, arg: argAt + block.length + 1, length: key.length + 1 + value.length }],
+            block,
+            key,
+            value,
+          };
     byBlock.set(block, block === "task" ? [entry] : [...(byBlock.get(block) ?? []), entry]);
     args.push(arg);
     argAt += arg.length + 1;
@@ -72,7 +95,10 @@ function overrideSpec(base: string, name: string, sets: readonly string[]): { te
   let text = `// rnnc --set overrides\nexperiment ${name} extends ${rnnString(base.split("/").pop()!)} ${name} {\n`;
   const segments: Segment[] = [];
   const entries: SetEntry[] = [];
-  const put = (indent: string, e: { stmt: string; from: Segment[]; block: string; key: string; value: string }): void => {
+  const put = (
+    indent: string,
+    e: { stmt: string; from: Segment[]; block: string; key: string; value: string },
+  ): void => {
     const at = text.length + indent.length;
     segments.push(...e.from.map((g) => ({ ...g, spec: at + g.spec })));
     entries.push({ block: e.block, key: e.key, value: e.value, start: at, end: at + e.stmt.length });
@@ -116,7 +142,13 @@ function onArguments(ds: readonly Diagnostic[], specFile: string, segments: read
  * `sweep(…)` in a `--set` value: refused, located on the argument. A sweep makes several experiments, and one run of
  * `--set` trains one (it trained only the first value, silently); the hint writes the spec that sweeps instead.
  */
-function sweepsInOverrides(text: string, file: string, experiment: string, specFile: string, entries: readonly SetEntry[]): Diagnostic[] {
+function sweepsInOverrides(
+  text: string,
+  file: string,
+  experiment: string,
+  specFile: string,
+  entries: readonly SetEntry[],
+): Diagnostic[] {
   const parsed = parse(text, VOCABULARY);
   if (!parsed.file) return [];
   const found: Diagnostic[] = [];
@@ -145,7 +177,8 @@ function sweepsInOverrides(text: string, file: string, experiment: string, specF
 export const fileOf = (specArg: string): string => splitSpec(specArg).file;
 
 /** The points of sweep `name` in a document (its variants `name[key=value]`), in spec order. */
-export const sweepPointsOf = (exps: readonly ExperimentIR[], name: string): ExperimentIR[] => exps.filter((e) => e.variant && e.name.startsWith(`${name}[`));
+export const sweepPointsOf = (exps: readonly ExperimentIR[], name: string): ExperimentIR[] =>
+  exps.filter((e) => e.variant && e.name.startsWith(`${name}[`));
 
 /**
  * The host of the `--set` compile: the override spec at `path`, and every file the spec's own compile read served
@@ -163,14 +196,26 @@ function overlay(host: CompilerHost, path: string, text: string, sources: Compil
 }
 
 function fail(result: Pick<CompileResult, "diagnostics" | "sources">, render: RenderOptions): Outcome {
-  return { stdout: "", stderr: renderDiagnostics(sortDiagnostics(result.diagnostics), result.sources, render) + "\n", exitCode: EXIT.inputError };
+  return {
+    stdout: "",
+    stderr: renderDiagnostics(sortDiagnostics(result.diagnostics), result.sources, render) + "\n",
+    exitCode: EXIT.inputError,
+  };
 }
 
 /**
  * `compiled`: the spec file's compile result, which build and run pass (each command compiles a file once; see
  * compileSpec); without it, the file is compiled here.
  */
-export async function prepare(ws: Workspace, specArg: string, sets: readonly string[], render: RenderOptions, options: CompileOptions, command: string, compiled?: CompileResult): Promise<Prepared | Outcome> {
+export async function prepare(
+  ws: Workspace,
+  specArg: string,
+  sets: readonly string[],
+  render: RenderOptions,
+  options: CompileOptions,
+  command: string,
+  compiled?: CompileResult,
+): Promise<Prepared | Outcome> {
   const { file: specFile, wanted } = splitSpec(specArg);
   let result = compiled ?? compile(specFile, ws.host, options);
   if (!result.document) return fail(result, render);
@@ -178,35 +223,65 @@ export async function prepare(ws: Workspace, specArg: string, sets: readonly str
   const exp0 = wanted === undefined ? (exps.length === 1 ? exps[0] : undefined) : exps.find((e) => e.name === wanted);
   if (!exp0) {
     const points = wanted === undefined ? [] : sweepPointsOf(exps, wanted);
-    if (points.length && sets.length) return { stdout: "", stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep ${terminalText(wanted!)} (its ${points.length} points)\n`, exitCode: EXIT.usage };
-    const why = wanted === undefined ? `${specFile} defines ${exps.length} experiments; name one as ${specFile}#NAME` : `${specFile} has no experiment '${wanted}'`;
-    return { stdout: "", stderr: `rnnc ${command}: ${terminalText(why)}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`, exitCode: EXIT.usage };
+    if (points.length && sets.length)
+      return {
+        stdout: "",
+        stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep ${terminalText(wanted!)} (its ${points.length} points)\n`,
+        exitCode: EXIT.usage,
+      };
+    const why =
+      wanted === undefined
+        ? `${specFile} defines ${exps.length} experiments; name one as ${specFile}#NAME`
+        : `${specFile} has no experiment '${wanted}'`;
+    return {
+      stdout: "",
+      stderr: `rnnc ${command}: ${terminalText(why)}\n  experiments: ${exps.map((e) => e.name).join(", ")}\n`,
+      exitCode: EXIT.usage,
+    };
   }
   let exp = exp0;
   let toArguments = (ds: readonly Diagnostic[]): readonly Diagnostic[] => ds;
   if (sets.length) {
-    if (exp.variant) return { stdout: "", stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep variant ${exp.name}\n`, exitCode: EXIT.usage };
+    if (exp.variant)
+      return {
+        stdout: "",
+        stderr: `rnnc ${command}: --set applies to a plain experiment, not to the sweep variant ${exp.name}\n`,
+        exitCode: EXIT.usage,
+      };
     const spec = overrideSpec(specFile, exp.name, sets);
-    if ("error" in spec) return { stdout: "", stderr: `rnnc ${command}: ${terminalText(spec.error)}\n`, exitCode: EXIT.usage };
+    if ("error" in spec)
+      return { stdout: "", stderr: `rnnc ${command}: ${terminalText(spec.error)}\n`, exitCode: EXIT.usage };
     // A file beside the spec, so that its `extends` finds the spec; diagnostics are then moved onto the arguments.
     const setFile = `${dirname(specFile)}/--set.rnn`;
     const overridden = compile(setFile, overlay(ws.host, setFile, spec.text, result.sources), options);
     toArguments = (ds) => onArguments(ds, setFile, spec.segments);
     const sweeps = sweepsInOverrides(spec.text, setFile, exp.name, specFile, spec.entries);
-    if (sweeps.length) return fail({ diagnostics: toArguments(sweeps), sources: new Map([[SET_FILE, new SourceText(SET_FILE, spec.args)]]) }, render);
-    result = { ...overridden, diagnostics: toArguments(overridden.diagnostics), sources: new Map([...overridden.sources, [SET_FILE, new SourceText(SET_FILE, spec.args)]]) };
+    if (sweeps.length)
+      return fail(
+        { diagnostics: toArguments(sweeps), sources: new Map([[SET_FILE, new SourceText(SET_FILE, spec.args)]]) },
+        render,
+      );
+    result = {
+      ...overridden,
+      diagnostics: toArguments(overridden.diagnostics),
+      sources: new Map([...overridden.sources, [SET_FILE, new SourceText(SET_FILE, spec.args)]]),
+    };
     if (!result.document) return fail(result, render);
     exp = result.document.experiments[0]!;
   }
   const code = await generate(exp, { specPath: specFile });
-  const warnings = result.diagnostics.length ? renderDiagnostics(result.diagnostics, result.sources, render) + "\n" : "";
+  const warnings = result.diagnostics.length
+    ? renderDiagnostics(result.diagnostics, result.sources, render) + "\n"
+    : "";
   return { exp, code, result, specFile, warnings };
 }
 
 /** A spec argument as its file and the experiment `#NAME` names, if any. */
 export function splitSpec(specArg: string): { file: string; wanted: string | undefined } {
   const hash = specArg.lastIndexOf("#");
-  return hash > 0 ? { file: specArg.slice(0, hash), wanted: specArg.slice(hash + 1) } : { file: specArg, wanted: undefined };
+  return hash > 0
+    ? { file: specArg.slice(0, hash), wanted: specArg.slice(hash + 1) }
+    : { file: specArg, wanted: undefined };
 }
 
 /**
@@ -236,7 +311,11 @@ export function experimentsIn(result: CompileResult, specArg: string): string[] 
 }
 
 /** experimentsIn, compiling the file: for callers without a compile result (tests, tools). */
-export function experimentsToRun(ws: Workspace, specArg: string, options: CompileOptions): { names: string[]; result: CompileResult } | null {
+export function experimentsToRun(
+  ws: Workspace,
+  specArg: string,
+  options: CompileOptions,
+): { names: string[]; result: CompileResult } | null {
   const result = compileSpec(ws, specArg, options);
   const names = experimentsIn(result, specArg);
   return names ? { names, result } : null;
@@ -244,6 +323,9 @@ export function experimentsToRun(ws: Workspace, specArg: string, options: Compil
 
 /** A directory name for an experiment (sweep variants are named like `ar_sweep[ar=2]`). */
 export const dirNameOf = (experiment: string): string =>
-  experiment.replace(/\[/g, ".").replace(/\]/g, "").replace(/[^A-Za-z0-9_.=,-]+/g, "_"); // ar_sweep[ar=2] → ar_sweep.ar=2
+  experiment
+    .replace(/\[/g, ".")
+    .replace(/\]/g, "")
+    .replace(/[^A-Za-z0-9_.=,-]+/g, "_"); // ar_sweep[ar=2] → ar_sweep.ar=2
 
 export const isOutcome = (x: Prepared | Outcome): x is Outcome => "exitCode" in x;

@@ -17,7 +17,12 @@ export interface RenderOptions {
 const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 const MAX_LINE = 160;
 
-function frame(at: Related | Diagnostic, sources: ReadonlyMap<string, SourceText>, opts: RenderOptions, caretColor: string): string[] {
+function frame(
+  at: Related | Diagnostic,
+  sources: ReadonlyMap<string, SourceText>,
+  opts: RenderOptions,
+  caretColor: string,
+): string[] {
   const file = terminalText(at.file); // a path may hold a newline: the `-->` line must stay one line naming it
   const src = sources.get(at.file);
   if (!src) return [`  --> ${file}`];
@@ -40,7 +45,8 @@ function frame(at: Related | Diagnostic, sources: ReadonlyMap<string, SourceText
     col = col - from + (from > 0 ? 1 : 0);
   }
   const width = Math.max(1, marked.length);
-  const caret = " ".repeat(Math.max(0, col - 1)) + "^".repeat(Math.min(width, Math.max(1, text.length - col + 1), MAX_LINE));
+  const caret =
+    " ".repeat(Math.max(0, col - 1)) + "^".repeat(Math.min(width, Math.max(1, text.length - col + 1), MAX_LINE));
   return [
     `${pad}${paint(opts.color, "34", "-->")} ${file}:${start.line}:${start.col}`,
     `${pad} ${paint(opts.color, "34", "|")}`,
@@ -52,7 +58,9 @@ function frame(at: Related | Diagnostic, sources: ReadonlyMap<string, SourceText
 export function renderDiagnostic(d: Diagnostic, sources: ReadonlyMap<string, SourceText>, opts: RenderOptions): string {
   const color = d.severity === "error" ? "31;1" : "33;1";
   // Messages come escaped from diagnostics.ts; escaping again changes nothing, and guards a Diagnostic made elsewhere.
-  const lines = [`${paint(opts.color, color, `${d.severity}[${d.code}]`)}${paint(opts.color, "1", `: ${terminalText(d.message)}`)}`];
+  const lines = [
+    `${paint(opts.color, color, `${d.severity}[${d.code}]`)}${paint(opts.color, "1", `: ${terminalText(d.message)}`)}`,
+  ];
   lines.push(...frame(d, sources, opts, color));
   for (const r of d.related) {
     lines.push(`   = note: ${terminalText(r.message)}`);
@@ -62,7 +70,12 @@ export function renderDiagnostic(d: Diagnostic, sources: ReadonlyMap<string, Sou
   return lines.join("\n");
 }
 
-export function renderDiagnostics(ds: readonly Diagnostic[], sources: ReadonlyMap<string, SourceText>, opts: RenderOptions, limit = 50): string {
+export function renderDiagnostics(
+  ds: readonly Diagnostic[],
+  sources: ReadonlyMap<string, SourceText>,
+  opts: RenderOptions,
+  limit = 50,
+): string {
   const shown = ds.slice(0, limit).map((d) => renderDiagnostic(d, sources, opts));
   if (ds.length > limit) shown.push(`… and ${ds.length - limit} more`);
   return shown.join("\n\n");

@@ -32,7 +32,15 @@ export function readRun(host: CompilerHost, dir: string): RunRecord | string | n
   } catch (e) {
     return `${dir}/ir.json is not valid JSON (${(e as Error).message})`;
   }
-  if (typeof exp !== "object" || exp === null || typeof exp.name !== "string" || typeof exp.origins !== "object" || !exp.model || !exp.train || typeof exp.source?.file !== "string")
+  if (
+    typeof exp !== "object" ||
+    exp === null ||
+    typeof exp.name !== "string" ||
+    typeof exp.origins !== "object" ||
+    !exp.model ||
+    !exp.train ||
+    typeof exp.source?.file !== "string"
+  )
     return `${dir}/ir.json is not an experiment's IR`;
   const metrics = host.readFile(`${dir}/metrics.jsonl`);
   try {
@@ -64,7 +72,11 @@ export function resultsOf(exp: ExperimentIR, metricsText: string): RunResults {
     if (m["event"] === "epoch") {
       const valid = metric === "accuracy" ? num("validAccuracy") : num("validLoss");
       if (valid === null || num("epoch") === null) continue;
-      epochs.push({ epoch: num("epoch")!, valid: metric === "accuracy" ? valid : fromLoss(valid), tokPerSec: num("tokPerSec") });
+      epochs.push({
+        epoch: num("epoch")!,
+        valid: metric === "accuracy" ? valid : fromLoss(valid),
+        tokPerSec: num("tokPerSec"),
+      });
       if (m["best"] === true) bestEpoch = num("epoch");
     } else if (m["event"] === "final" && num("valid") !== null && num("test") !== null) {
       final = { valid: num("valid")!, test: num("test")! };
@@ -81,12 +93,17 @@ const median = (xs: readonly number[]): number | null => {
 };
 
 const show = (metric: Metric, v: number | null | undefined): string =>
-  v === null || v === undefined ? "—" : metric === "accuracy" ? `${(100 * v).toFixed(2)} %` : v.toFixed(metric === "bpc" ? 3 : 2);
+  v === null || v === undefined
+    ? "—"
+    : metric === "accuracy"
+      ? `${(100 * v).toFixed(2)} %`
+      : v.toFixed(metric === "bpc" ? 3 : 2);
 
 /** The two runs' figures side by side: their outcome, then the validation curve epoch by epoch. */
 export function renderResults(a: RunResults, b: RunResults): string {
   const unit = a.metric === b.metric ? a.metric : `${a.metric} | ${b.metric}`;
-  const bestValid = (r: RunResults): number | null => r.final?.valid ?? r.epochs.find((e) => e.epoch === r.bestEpoch)?.valid ?? null;
+  const bestValid = (r: RunResults): number | null =>
+    r.final?.valid ?? r.epochs.find((e) => e.epoch === r.bestEpoch)?.valid ?? null;
   const speed = (r: RunResults): string => {
     const s = median(r.epochs.flatMap((e) => (e.tokPerSec === null ? [] : [e.tokPerSec])));
     return s === null ? "—" : String(Math.round(s));
@@ -101,7 +118,8 @@ export function renderResults(a: RunResults, b: RunResults): string {
   const n = Math.max(a.epochs.length, b.epochs.length);
   const curve: [string, string, string][] = [];
   for (let k = 1; k <= n; k++) {
-    const at = (r: RunResults): string => show(r.metric, r.epochs.find((e) => e.epoch === k)?.valid) + (r.bestEpoch === k ? " *" : "");
+    const at = (r: RunResults): string =>
+      show(r.metric, r.epochs.find((e) => e.epoch === k)?.valid) + (r.bestEpoch === k ? " *" : "");
     curve.push([`  ${k}`, at(a), at(b)]);
   }
   const all = [...rows, ...curve];

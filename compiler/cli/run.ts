@@ -51,10 +51,11 @@ function newRunDir(runs: string, experiment: string): { dir: string; made: strin
   const parent = join(runs, dirNameOf(experiment));
   const top = makeDir(parent);
   const made: string[] = [];
-  if (top !== null) for (let p = resolve(parent); ; p = resolve(p, "..")) {
-    made.unshift(p);
-    if (p === top || p === resolve(p, "..")) break;
-  }
+  if (top !== null)
+    for (let p = resolve(parent); ; p = resolve(p, "..")) {
+      made.unshift(p);
+      if (p === top || p === resolve(p, "..")) break;
+    }
   const base = join(parent, timestamp());
   for (let k = 1; ; k++) {
     const dir = k === 1 ? base : `${base}-${k}`;
@@ -62,7 +63,8 @@ function newRunDir(runs: string, experiment: string): { dir: string; made: strin
       mkdirSync(dir); // not recursive: EEXIST tells that another run took this name in the same second
       return { dir, made: [...made, resolve(dir)] };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new InputError(`cannot create the run folder ${dir}: ${reasonOf(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST")
+        throw new InputError(`cannot create the run folder ${dir}: ${reasonOf(e)}`);
     }
   }
 }
@@ -72,7 +74,8 @@ function newRunDir(runs: string, experiment: string): { dir: string; made: strin
  * just before the first window, and metrics and checkpoints after it. A run that failed before (missing data, a
  * backend that is not installed) is removed; one that failed while training (a NaN) keeps its record.
  */
-const trainingBegan = (dir: string): boolean => ["env.json", "metrics.jsonl", "last.ckpt", "best.ckpt"].some((f) => existsSync(join(dir, f)));
+const trainingBegan = (dir: string): boolean =>
+  ["env.json", "metrics.jsonl", "last.ckpt", "best.ckpt"].some((f) => existsSync(join(dir, f)));
 
 /** Removes a run folder where training never began, and the folders made for it that are now empty. */
 function removeRunDir(made: readonly string[]): void {
@@ -107,7 +110,9 @@ const sha256 = (text: string | Buffer): string => createHash("sha256").update(te
 
 /** model.ts → model.mjs: types erased, nothing else changed (no bundling, no down-levelling). */
 function transpile(code: string): string {
-  return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, sourceMap: false } }).outputText;
+  return ts.transpileModule(code, {
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, sourceMap: false },
+  }).outputText;
 }
 
 /** node_modules/rnnc in the run folder, linking back to this package (replaced if it points elsewhere). */
@@ -163,7 +168,8 @@ function readRunSettings(runDir: string): RunSettings {
   } catch (e) {
     throw new InputError(`${file} is damaged: it is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InputError(`${file} is damaged: it is not a JSON object`);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new InputError(`${file} is damaged: it is not a JSON object`);
   const o = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   const field = (key: keyof RunSettings, ok: (x: unknown) => boolean, what: string): void => {
@@ -184,7 +190,8 @@ function readRunSettings(runDir: string): RunSettings {
   field("modelSha256", (x) => typeof x === "string" && /^[0-9a-f]{64}$/.test(x), "a SHA-256 in hex");
   // Folders are stored relative to the run directory (a run directory moves with its repository, or to another
   // machine); an absolute one, as older runs wrote, resolves to itself.
-  for (const key of ["specDir", "data"] as const) if (typeof out[key] === "string") out[key] = resolve(runDir, out[key] as string);
+  for (const key of ["specDir", "data"] as const)
+    if (typeof out[key] === "string") out[key] = resolve(runDir, out[key] as string);
   return out as RunSettings;
 }
 
@@ -211,7 +218,10 @@ function requireCheckpointFile(file: string): void {
   } catch (e) {
     throw new InputError(`cannot read the checkpoint ${file}: ${reasonOf(e)}`);
   }
-  if (!st.isFile()) throw new InputError(`${file} is not a checkpoint file: it is ${st.isDirectory() ? "a folder" : "not a regular file"}`);
+  if (!st.isFile())
+    throw new InputError(
+      `${file} is not a checkpoint file: it is ${st.isDirectory() ? "a folder" : "not a regular file"}`,
+    );
 }
 
 /** Why a named checkpoint (best/last) of a run directory is not there, naming the files that are missing. */
@@ -220,10 +230,15 @@ function missingCheckpoint(runDir: string, which: "best" | "last", command: stri
   const other = join(runDir, `${which === "best" ? "last" : "best"}.ckpt`);
   const epochs = finishedEpochs(runDir);
   if (epochs > 0) {
-    const also = existsSync(other) ? (which === "best" ? "; --checkpoint last evaluates the latest weights" : "") : `; ${other} is missing too`;
+    const also = existsSync(other)
+      ? which === "best"
+        ? "; --checkpoint last evaluates the latest weights"
+        : ""
+      : `; ${other} is missing too`;
     return `${file} is missing, though ${join(runDir, "metrics.jsonl")} records ${epochs} finished epoch${epochs === 1 ? "" : "s"}: the checkpoint was removed${also}`;
   }
-  if (which === "best" && existsSync(other)) return `${file} does not exist (no epoch has finished yet; --checkpoint last evaluates the latest weights)`;
+  if (which === "best" && existsSync(other))
+    return `${file} does not exist (no epoch has finished yet; --checkpoint last evaluates the latest weights)`;
   if (existsSync(other)) return `${file} does not exist`;
   return `${runDir} holds no checkpoint: ${file} and ${other} are missing${command === "rnnc run" ? "; the run stopped before it saved one, so start it again from its spec" : ""}`;
 }
@@ -243,25 +258,37 @@ export interface EvalFlags {
  * Nothing is trained, and nothing in the run directory is written.
  */
 export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Outcome> {
-  if (!existsSync(join(runDir, "model.mjs"))) return { stdout: "", stderr: `rnnc eval: ${terminalText(runDir)} is not a run directory (it has no model.mjs)\n`, exitCode: EXIT.inputError };
+  if (!existsSync(join(runDir, "model.mjs")))
+    return {
+      stdout: "",
+      stderr: `rnnc eval: ${terminalText(runDir)} is not a run directory (it has no model.mjs)\n`,
+      exitCode: EXIT.inputError,
+    };
   const named = flags.checkpoint === "best" || flags.checkpoint === "last";
   const file = named ? join(runDir, `${flags.checkpoint}.ckpt`) : flags.checkpoint;
   if (!existsSync(file)) {
-    const why = named ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc eval") : `${file} does not exist`;
+    const why = named
+      ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc eval")
+      : `${file} does not exist`;
     return { stdout: "", stderr: `rnnc eval: ${terminalText(why)}\n`, exitCode: EXIT.inputError };
   }
   requireCheckpointFile(file);
   const env = readRunSettings(runDir);
-  return callModule(runDir, {
+  return callModule(
     runDir,
-    evaluate: file,
-    backend: flags.backend === "auto" && env.backend !== undefined ? env.backend : flags.backend,
-    threads: flags.threads ?? env.threads,
-    dataDir: dataFolderAgain(flags.data, env.data),
-    specDir: env.specDir,
-    // A run made with --limit-batches reported figures over that many batches: evaluate the same by default.
-    limitBatches: flags.limitBatches ?? env.limitBatches,
-  }, "rnnc eval", env.modelSha256);
+    {
+      runDir,
+      evaluate: file,
+      backend: flags.backend === "auto" && env.backend !== undefined ? env.backend : flags.backend,
+      threads: flags.threads ?? env.threads,
+      dataDir: dataFolderAgain(flags.data, env.data),
+      specDir: env.specDir,
+      // A run made with --limit-batches reported figures over that many batches: evaluate the same by default.
+      limitBatches: flags.limitBatches ?? env.limitBatches,
+    },
+    "rnnc eval",
+    env.modelSha256,
+  );
 }
 
 /**
@@ -269,33 +296,48 @@ export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Out
  * A module that does not load, or is not rnnc's, is a damaged run directory (exit 1, naming the file); so is any
  * failure of a module edited since `rnnc run` wrote it (`sha`, from run.json, tells).
  */
-async function callModule(runDir: string, options: Record<string, unknown>, command: string, sha?: string): Promise<Outcome> {
+async function callModule(
+  runDir: string,
+  options: Record<string, unknown>,
+  command: string,
+  sha?: string,
+): Promise<Outcome> {
   linkRuntime(runDir);
   const file = join(runDir, "model.mjs");
   const read = readBounded(file, 64 * 2 ** 20);
   if (!read.ok) throw new InputError(`cannot read ${file}: ${read.reason}`);
   const edited = sha !== undefined && sha256(read.bytes) !== sha;
   const damaged = (e: unknown): InputError =>
-    new InputError(`${file} ${edited ? "was changed after rnnc run wrote it, and" : "is damaged:"} it fails: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
+    new InputError(
+      `${file} ${edited ? "was changed after rnnc run wrote it, and" : "is damaged:"} it fails: ${String((e as Error)?.message ?? e).split("\n")[0]}`,
+    );
   let mod: Partial<GeneratedModule>;
   try {
     mod = (await import(pathToFileURL(resolve(file)).href)) as Partial<GeneratedModule>;
   } catch (e) {
     throw damaged(e);
   }
-  if (typeof mod.run !== "function") throw new InputError(`${file} is not a module rnnc generated: it exports no run()`);
+  if (typeof mod.run !== "function")
+    throw new InputError(`${file} is not a module rnnc generated: it exports no run()`);
   try {
     const result = await mod.run(options);
     return { stdout: result.summary + "\n", stderr: "", exitCode: result.status === "interrupted" ? 130 : EXIT.ok };
   } catch (e) {
     // The runtime marks errors whose message is for the user (missing data, a NaN loss, a bad checkpoint).
-    if ((e as { userFacing?: boolean }).userFacing) return { stdout: "", stderr: `${command}: ${terminalLines((e as Error).message)}\n`, exitCode: EXIT.inputError };
+    if ((e as { userFacing?: boolean }).userFacing)
+      return { stdout: "", stderr: `${command}: ${terminalLines((e as Error).message)}\n`, exitCode: EXIT.inputError };
     if (edited) throw damaged(e);
     throw e;
   }
 }
 
-export async function run(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions): Promise<Outcome> {
+export async function run(
+  ws: Workspace,
+  spec: string | undefined,
+  flags: RunFlags,
+  render: RenderOptions,
+  options: CompileOptions,
+): Promise<Outcome> {
   // The spec file's one compile, shared by every experiment trained from it (a resume compiles nothing: it runs the
   // run directory's own code).
   if (spec !== undefined && flags.resume === undefined) {
@@ -308,7 +350,14 @@ export async function run(ws: Workspace, spec: string | undefined, flags: RunFla
 }
 
 /** One experiment: `compiled` is its spec file's compile result (absent for --resume, which compiles nothing). */
-async function runOne(ws: Workspace, spec: string | undefined, flags: RunFlags, render: RenderOptions, options: CompileOptions, compiled?: CompileResult): Promise<Outcome> {
+async function runOne(
+  ws: Workspace,
+  spec: string | undefined,
+  flags: RunFlags,
+  render: RenderOptions,
+  options: CompileOptions,
+  compiled?: CompileResult,
+): Promise<Outcome> {
   let runDir: string;
   let specDir: string | undefined;
   let resume: string | undefined;
@@ -323,12 +372,26 @@ async function runOne(ws: Workspace, spec: string | undefined, flags: RunFlags, 
   let dataDir = flags.data === undefined ? undefined : resolve(flags.data);
   let sha: string | undefined;
   if (flags.resume !== undefined) {
-    if (spec !== undefined || flags.set.length) return { stdout: "", stderr: "rnnc run: --resume continues a run with its own generated code; give no SPEC or --set with it\n", exitCode: EXIT.usage };
+    if (spec !== undefined || flags.set.length)
+      return {
+        stdout: "",
+        stderr: "rnnc run: --resume continues a run with its own generated code; give no SPEC or --set with it\n",
+        exitCode: EXIT.usage,
+      };
     runDir = flags.resume;
     resume = join(runDir, "last.ckpt");
     if (!existsSync(join(runDir, "model.mjs")))
-      return { stdout: "", stderr: `rnnc run: ${terminalText(runDir)} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`, exitCode: EXIT.inputError };
-    if (!existsSync(resume)) return { stdout: "", stderr: `rnnc run: cannot resume: ${terminalText(missingCheckpoint(runDir, "last", "rnnc run"))}\n`, exitCode: EXIT.inputError };
+      return {
+        stdout: "",
+        stderr: `rnnc run: ${terminalText(runDir)} is not a run directory with a checkpoint (it needs model.mjs and last.ckpt)\n`,
+        exitCode: EXIT.inputError,
+      };
+    if (!existsSync(resume))
+      return {
+        stdout: "",
+        stderr: `rnnc run: cannot resume: ${terminalText(missingCheckpoint(runDir, "last", "rnnc run"))}\n`,
+        exitCode: EXIT.inputError,
+      };
     requireCheckpointFile(resume);
     const env = readRunSettings(runDir);
     specDir = env.specDir;
@@ -340,7 +403,8 @@ async function runOne(ws: Workspace, spec: string | undefined, flags: RunFlags, 
     dataDir = dataFolderAgain(flags.data, env.data);
     sha = env.modelSha256;
   } else {
-    if (spec === undefined) return { stdout: "", stderr: "rnnc run: give a SPEC, or --resume RUN_DIR\n", exitCode: EXIT.usage };
+    if (spec === undefined)
+      return { stdout: "", stderr: "rnnc run: give a SPEC, or --resume RUN_DIR\n", exitCode: EXIT.usage };
     const p = await prepare(ws, spec, flags.set, render, options, "run", compiled);
     if (isOutcome(p)) return p;
     warnings = p.warnings;
@@ -349,12 +413,29 @@ async function runOne(ws: Workspace, spec: string | undefined, flags: RunFlags, 
     // backend can hold it, it is named: auto would otherwise fall back to wasm, should tfjs-node fail to load, and
     // allocate towards a 4 GiB heap that cannot hold the model.
     const wasm = options.memory?.others.find((o) => o.backend === "wasm");
-    if (backend === "auto" && options.memory?.backend === "tensorflow" && wasm && p.exp.resources.trainingBytes > wasm.limitBytes) backend = "tensorflow";
+    if (
+      backend === "auto" &&
+      options.memory?.backend === "tensorflow" &&
+      wasm &&
+      p.exp.resources.trainingBytes > wasm.limitBytes
+    )
+      backend = "tensorflow";
     const made = newRunDir(flags.runs, p.exp.name);
     runDir = made.dir;
     // A spec linked in from elsewhere reads its `text "path"` beside its real file, as its `extends` do.
     specDir = resolve(realPath(p.specFile) ?? p.specFile, "..");
-    const record = { runDir, backend, threads, dataDir, specDir, epochs, limitBatches, trainBatches, resume, record: { rnnc: VERSION, argv: process.argv.slice(2) } };
+    const record = {
+      runDir,
+      backend,
+      threads,
+      dataDir,
+      specDir,
+      epochs,
+      limitBatches,
+      trainBatches,
+      resume,
+      record: { rnnc: VERSION, argv: process.argv.slice(2) },
+    };
     try {
       // The spec as compiled, not read again: spec.rnn is the text this run's code came from.
       const text = p.result.sources.get(p.specFile)?.text ?? "";
@@ -363,33 +444,76 @@ async function runOne(ws: Workspace, spec: string | undefined, flags: RunFlags, 
       writeFile(join(runDir, "ir.json"), JSON.stringify(p.exp, null, 2) + "\n");
       writeFile(join(runDir, "model.ts"), p.code);
       writeFile(join(runDir, "model.mjs"), mjs);
-      const settings = { spec: p.specFile, experiment: p.exp.name, specDir: fromRunDir(runDir, specDir), set: flags.set, epochs, limitBatches, trainBatches, backend, threads, data: fromRunDir(runDir, dataFolder(flags.data)), modelSha256: sha256(mjs) };
+      const settings = {
+        spec: p.specFile,
+        experiment: p.exp.name,
+        specDir: fromRunDir(runDir, specDir),
+        set: flags.set,
+        epochs,
+        limitBatches,
+        trainBatches,
+        backend,
+        threads,
+        data: fromRunDir(runDir, dataFolder(flags.data)),
+        modelSha256: sha256(mjs),
+      };
       writeFile(join(runDir, "run.json"), JSON.stringify(settings, null, 2) + "\n");
       process.stderr.write(`run directory: ${terminalText(runDir)}\n`);
       const outcome = await callModule(runDir, record, "rnnc run");
       if (outcome.exitCode === EXIT.ok || trainingBegan(runDir)) return outcome;
       removeRunDir(made.made);
-      return { ...outcome, stderr: `${outcome.stderr}rnnc run: removed ${terminalText(runDir)}: the run stopped before training began\n` };
+      return {
+        ...outcome,
+        stderr: `${outcome.stderr}rnnc run: removed ${terminalText(runDir)}: the run stopped before training began\n`,
+      };
     } catch (e) {
       // Failed before training began (the module, the backend, the data): leave no empty run behind.
       if (!trainingBegan(runDir)) removeRunDir(made.made);
       throw e;
     }
   }
-  return callModule(runDir, { runDir, backend, threads, dataDir, specDir, epochs, limitBatches, trainBatches, resume, record: { rnnc: VERSION, argv: process.argv.slice(2) } }, "rnnc run", sha);
+  return callModule(
+    runDir,
+    {
+      runDir,
+      backend,
+      threads,
+      dataDir,
+      specDir,
+      epochs,
+      limitBatches,
+      trainBatches,
+      resume,
+      record: { rnnc: VERSION, argv: process.argv.slice(2) },
+    },
+    "rnnc run",
+    sha,
+  );
 }
 
 /**
  * A file of several experiments (a sweep): train each in turn, each in its own run directory, and print one
  * summary line per experiment. A failed experiment stops the sweep (its error is the outcome); an interrupt too.
  */
-async function runEach(ws: Workspace, file: string, names: readonly string[], flags: RunFlags, render: RenderOptions, options: CompileOptions, compiled: CompileResult): Promise<Outcome> {
+async function runEach(
+  ws: Workspace,
+  file: string,
+  names: readonly string[],
+  flags: RunFlags,
+  render: RenderOptions,
+  options: CompileOptions,
+  compiled: CompileResult,
+): Promise<Outcome> {
   process.stderr.write(`${terminalText(file)}: ${names.length} experiments, trained in turn\n`);
   let stdout = "";
   for (const name of names) {
     process.stderr.write(`\n== ${name}\n`);
     const r = await runOne(ws, `${file}#${name}`, flags, render, options, compiled);
-    stdout += r.stdout.split("\n").filter((l) => l !== "").map((l) => `${name}: ${l}\n`).join("");
+    stdout += r.stdout
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => `${name}: ${l}\n`)
+      .join("");
     if (r.exitCode !== EXIT.ok) return { stdout, stderr: r.stderr, exitCode: r.exitCode };
   }
   return { stdout, stderr: "", exitCode: EXIT.ok };

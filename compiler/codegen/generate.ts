@@ -32,7 +32,9 @@ export function irHash(e: ExperimentIR): string {
   // Each layer's `sites` is derived from the rest (compiler/layer-plan.ts): it adds no meaning, so it stays out of
   // the hash, and runs recorded before the plan existed keep theirs.
   const model = { ...semantic.model, layers: semantic.model.layers.map(({ sites: _p, ...layer }) => layer) };
-  return createHash("sha256").update(JSON.stringify({ ...semantic, model })).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify({ ...semantic, model }))
+    .digest("hex");
 }
 
 export async function generate(e: ExperimentIR, opts: GenerateOptions): Promise<string> {
@@ -47,5 +49,8 @@ export async function generate(e: ExperimentIR, opts: GenerateOptions): Promise<
   emitImports(x, sf);
   const body = x.resolveOrigins(sf.getFullText(), opts.specPath);
   // babel-ts, not typescript: the same output for this code (the goldens agree), without loading prettier's copy of the TypeScript parser
-  return prettier.format(`${emitHeader(e, opts.specPath, hash).join("\n")}\n\n${body}`, { parser: "babel-ts", printWidth: 120 });
+  return prettier.format(`${emitHeader(e, opts.specPath, hash).join("\n")}\n\n${body}`, {
+    parser: "babel-ts",
+    printWidth: 120,
+  });
 }

@@ -13,8 +13,18 @@ export function standaloneFiles(experiment: string): Record<string, string> {
     devDependencies: { typescript: "^5.9.0" },
   };
   const tsconfig = {
-    compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, outDir: "dist" },
+    compilerOptions: {
+      target: "ES2022",
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      strict: true,
+      skipLibCheck: true,
+      outDir: "dist",
+    },
     include: ["model.ts"],
   };
-  return { "package.json": JSON.stringify(pkg, null, 2) + "\n", "tsconfig.json": JSON.stringify(tsconfig, null, 2) + "\n" };
+  return {
+    "package.json": JSON.stringify(pkg, null, 2) + "\n",
+    "tsconfig.json": JSON.stringify(tsconfig, null, 2) + "\n",
+  };
 }

@@ -11,7 +11,16 @@ export interface IRDocument {
 }
 
 export type Dataset = "ptb" | "ptb_char" | "wikitext2" | "text8" | "mnist" | "pmnist" | "synthetic" | "text";
-export const DATASETS: readonly Dataset[] = ["ptb", "ptb_char", "wikitext2", "text8", "mnist", "pmnist", "synthetic", "text"];
+export const DATASETS: readonly Dataset[] = [
+  "ptb",
+  "ptb_char",
+  "wikitext2",
+  "text8",
+  "mnist",
+  "pmnist",
+  "synthetic",
+  "text",
+];
 
 export interface DataIR {
   readonly dataset: Dataset;
@@ -152,8 +161,20 @@ export interface RegularizeIR {
 
 export type OptimizerIR =
   | { readonly kind: "sgd"; readonly lr: number; readonly momentum: number }
-  | { readonly kind: "adam"; readonly lr: number; readonly beta1: number; readonly beta2: number; readonly epsilon: number }
-  | { readonly kind: "rmsprop"; readonly lr: number; readonly decay: number; readonly momentum: number; readonly epsilon: number }
+  | {
+      readonly kind: "adam";
+      readonly lr: number;
+      readonly beta1: number;
+      readonly beta2: number;
+      readonly epsilon: number;
+    }
+  | {
+      readonly kind: "rmsprop";
+      readonly lr: number;
+      readonly decay: number;
+      readonly momentum: number;
+      readonly epsilon: number;
+    }
   /** Non-monotonically triggered ASGD (Merity et al. 2018): SGD, then averaging once validation stalls. */
   | { readonly kind: "ntasgd"; readonly lr: number; readonly nonmono: number };
 
@@ -185,7 +206,8 @@ export interface TrainIR {
  * loss of a uniform guess, by more than `margin` nats for `windows` consecutive windows; off: only a NaN or infinite
  * loss stops the run.
  */
-export type DivergenceIR = { readonly kind: "above_uniform"; readonly margin: number; readonly windows: number } | { readonly kind: "off" };
+export type DivergenceIR =
+  { readonly kind: "above_uniform"; readonly margin: number; readonly windows: number } | { readonly kind: "off" };
 
 export interface ResourcesIR {
   readonly parameters: number;

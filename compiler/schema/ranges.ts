@@ -6,14 +6,40 @@ export type Check = (n: number, at: Loc) => Diagnostic | undefined;
 
 export const checks = {
   // Integers past 2^53 are not exact in a double (`epochs 99999999999999999999` would read as 1e20): out of range.
-  positiveInt: (what: string): Check => (n, at) =>
-    Number.isInteger(n) && n > 0 ? (n <= Number.MAX_SAFE_INTEGER ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "integerFrom", min: 1, max: Number.MAX_SAFE_INTEGER })) : Diag.notPositiveInteger(at, what, n),
-  nonNegativeInt: (what: string): Check => (n, at) => (Number.isSafeInteger(n) && n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "integerFrom", min: 0, max: Number.MAX_SAFE_INTEGER })),
-  probability: (what: string): Check => (n, at) => (n >= 0 && n < 1 ? undefined : Diag.probabilityOutOfRange(at, what, n)),
-  positive: (what: string): Check => (n, at) => (n > 0 ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "greaterThan", min: 0 })),
-  nonNegative: (what: string): Check => (n, at) => (n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "atLeast", min: 0 })),
-  atLeast: (what: string, lo: number): Check => (n, at) => (n >= lo ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "atLeast", min: lo })),
-  greaterThan: (what: string, lo: number): Check => (n, at) => (n > lo ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "greaterThan", min: lo })),
+  positiveInt:
+    (what: string): Check =>
+    (n, at) =>
+      Number.isInteger(n) && n > 0
+        ? n <= Number.MAX_SAFE_INTEGER
+          ? undefined
+          : Diag.valueOutOfRange(at, what, n, { kind: "integerFrom", min: 1, max: Number.MAX_SAFE_INTEGER })
+        : Diag.notPositiveInteger(at, what, n),
+  nonNegativeInt:
+    (what: string): Check =>
+    (n, at) =>
+      Number.isSafeInteger(n) && n >= 0
+        ? undefined
+        : Diag.valueOutOfRange(at, what, n, { kind: "integerFrom", min: 0, max: Number.MAX_SAFE_INTEGER }),
+  probability:
+    (what: string): Check =>
+    (n, at) =>
+      n >= 0 && n < 1 ? undefined : Diag.probabilityOutOfRange(at, what, n),
+  positive:
+    (what: string): Check =>
+    (n, at) =>
+      n > 0 ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "greaterThan", min: 0 }),
+  nonNegative:
+    (what: string): Check =>
+    (n, at) =>
+      n >= 0 ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "atLeast", min: 0 }),
+  atLeast:
+    (what: string, lo: number): Check =>
+    (n, at) =>
+      n >= lo ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "atLeast", min: lo }),
+  greaterThan:
+    (what: string, lo: number): Check =>
+    (n, at) =>
+      n > lo ? undefined : Diag.valueOutOfRange(at, what, n, { kind: "greaterThan", min: lo }),
   learningRate: (): Check => (n, at) => (n > 0 ? undefined : Diag.learningRateNotPositive(at, n)),
   any: (): Check => () => undefined,
 };

@@ -1,7 +1,15 @@
 // The settings reference of specs/language.md, rendered from the declarations: one table per block, written between
 // marker comments (`<!-- settings:data -->` … `<!-- /settings:data -->`). `npm run docs` rewrites the file, and
 // test/compiler/schema.test.ts fails when the committed file differs from what this renders.
-import { BLOCKS, defaultOf, settingsOf, type BlockName, type ParamDecl, type Setting, type Variants } from "./settings.js";
+import {
+  BLOCKS,
+  defaultOf,
+  settingsOf,
+  type BlockName,
+  type ParamDecl,
+  type Setting,
+  type Variants,
+} from "./settings.js";
 
 export const REFERENCE_BEGIN = (block: BlockName): string => `<!-- settings:${block} -->`;
 export const REFERENCE_END = (block: BlockName): string => `<!-- /settings:${block} -->`;
@@ -10,7 +18,11 @@ const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 /** 200 000 and 1e-5, as the prose of the reference writes numbers. */
 const number = (n: number): string =>
-  Math.abs(n) >= 10_000 ? n.toLocaleString("en-US").replace(/,/g, " ") : n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential().replace("e+", "e") : String(n);
+  Math.abs(n) >= 10_000
+    ? n.toLocaleString("en-US").replace(/,/g, " ")
+    : n !== 0 && Math.abs(n) < 1e-3
+      ? n.toExponential().replace("e+", "e")
+      : String(n);
 
 function param(p: ParamDecl): string {
   const d = p.default === undefined ? "" : ` = ${number(p.default)}`;
@@ -46,7 +58,13 @@ function defaultText(s: Setting): string {
   if (s.default === "required") return "required";
   if (s.defaultText !== undefined) return s.defaultText;
   const d = defaultOf(s);
-  return typeof d === "number" ? number(d) : d === null ? "none" : typeof d === "object" ? JSON.stringify(d) : String(d);
+  return typeof d === "number"
+    ? number(d)
+    : d === null
+      ? "none"
+      : typeof d === "object"
+        ? JSON.stringify(d)
+        : String(d);
 }
 
 function meaningText(s: Setting): string {
@@ -57,7 +75,9 @@ function meaningText(s: Setting): string {
 
 /** The markdown table of one block's settings. */
 export function renderBlock(block: BlockName): string {
-  const rows = settingsOf(block).map((s) => `| \`${s.key}\` | ${cell(valueText(s))} (${cell(defaultText(s))}) | ${cell(meaningText(s))} |`);
+  const rows = settingsOf(block).map(
+    (s) => `| \`${s.key}\` | ${cell(valueText(s))} (${cell(defaultText(s))}) | ${cell(meaningText(s))} |`,
+  );
   return ["| key | value (default) | meaning |", "|---|---|---|", ...rows].join("\n");
 }
 

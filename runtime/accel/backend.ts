@@ -85,10 +85,16 @@ export async function selectBackend(choice: BackendChoice, opts: BackendOptions 
         return { name: "tensorflow", description: `tensorflow (native, from ${pkg}; chosen by auto)` };
       }
       try {
-        return { name: "wasm", description: `${await activateWasm(opts.threads)}; chosen by auto: no tfjs-node installed` };
+        return {
+          name: "wasm",
+          description: `${await activateWasm(opts.threads)}; chosen by auto: no tfjs-node installed`,
+        };
       } catch (e) {
         await activate("cpu");
-        return { name: "cpu", description: `cpu (pure JavaScript; chosen by auto because wasm failed: ${(e as Error).message})` };
+        return {
+          name: "cpu",
+          description: `cpu (pure JavaScript; chosen by auto because wasm failed: ${(e as Error).message})`,
+        };
       }
     }
   }

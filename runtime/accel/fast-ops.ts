@@ -5,7 +5,13 @@
 // falls to a generic loop: Sum over axis 0 of [400, 10 000] took 7–8 ms, the same sum as ones[1, 400]·x 0.6 ms
 // (measured with per-kernel timings, tfjs 4.22).
 import * as tf from "@tensorflow/tfjs";
-import { RNNC_MATMUL, RNNC_PACK_RIGHT, wasmGemmActive, type MatMulAttrs, type PackRightAttrs } from "./kernels/matmul-wasm.js";
+import {
+  RNNC_MATMUL,
+  RNNC_PACK_RIGHT,
+  wasmGemmActive,
+  type MatMulAttrs,
+  type PackRightAttrs,
+} from "./kernels/matmul-wasm.js";
 import { RNNC_ROW_MAX, RNNC_SOFTMAX_GRAD, RNNC_SUB_SCALED, RNNC_SUM_SQUARES } from "./kernels/simd-passes-wasm.js";
 
 /** Whether matMul below runs on rnnc's GEMM (the wasm backend, with a fused multiply-add). */
@@ -37,7 +43,11 @@ export function rightOperand(b: tf.Tensor2D, transpose = false): RightOperand {
   const columns = b.shape[transpose ? 0 : 1];
   if (gemmActive()) {
     const attrs: PackRightAttrs = { transpose };
-    return { tensor: tf.engine().runKernel(RNNC_PACK_RIGHT, { b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor, columns, packed: true };
+    return {
+      tensor: tf.engine().runKernel(RNNC_PACK_RIGHT, { b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+      columns,
+      packed: true,
+    };
   }
   return { tensor: transpose ? tf.transpose(b) : b, columns, packed: false };
 }
@@ -88,7 +98,9 @@ export function subScaled<T extends tf.Tensor>(v: T, g: tf.Tensor, s: number): T
 
 /** Σ x² over all of x, as a scalar tensor; one pass on rnnc's GEMM module. */
 export function sumSquares(x: tf.Tensor): tf.Scalar {
-  return gemmActive() && x.dtype === "float32" ? (tf.engine().runKernel(RNNC_SUM_SQUARES, { x }) as tf.Scalar) : tf.sum(tf.square(x));
+  return gemmActive() && x.dtype === "float32"
+    ? (tf.engine().runKernel(RNNC_SUM_SQUARES, { x }) as tf.Scalar)
+    : tf.sum(tf.square(x));
 }
 
 /** aᵀ·b for a: [N, I], b: [N, J] → [I, J]. */
@@ -121,6 +133,7 @@ function addNLimit(): number {
 }
 
 function storageBuffersPerStage(): number {
-  const device = (tf.backend() as unknown as { device?: { limits?: { maxStorageBuffersPerShaderStage?: number } } }).device;
+  const device = (tf.backend() as unknown as { device?: { limits?: { maxStorageBuffersPerShaderStage?: number } } })
+    .device;
   return Math.max(3, device?.limits?.maxStorageBuffersPerShaderStage ?? 8);
 }

@@ -23,7 +23,8 @@ import { Worker } from "node:worker_threads";
 /** The tfjs version whose bundle this bridges (the names of point 3 belong to that bundle). */
 export const THREADED_TFJS_VERSION = "4.22.0";
 const FACTORY_PREFIX = "var WasmBackendModuleThreadedSimd";
-const BUNDLE_NAMES = "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), require$$4 = require('os'), commonjsGlobal = globalThis;\n";
+const BUNDLE_NAMES =
+  "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), require$$4 = require('os'), commonjsGlobal = globalThis;\n";
 
 interface PThreadPool {
   unusedWorkers: Worker[];
@@ -32,7 +33,8 @@ interface PThreadPool {
 
 /** Initialize the wasm backend with `threads` XNNPACK threads. Rejects (and undoes its patches) on failure. */
 export async function initThreadedWasm(threads: number): Promise<number> {
-  if (tf.version.tfjs !== THREADED_TFJS_VERSION) throw new Error(`threaded wasm is bridged for tfjs ${THREADED_TFJS_VERSION}, not ${tf.version.tfjs}`);
+  if (tf.version.tfjs !== THREADED_TFJS_VERSION)
+    throw new Error(`threaded wasm is bridged for tfjs ${THREADED_TFJS_VERSION}, not ${tf.version.tfjs}`);
   const dir = mkdtempSync(join(os.tmpdir(), "rnnc-wasm-threads-"));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const sources = new WeakMap<Blob, string>();
@@ -62,7 +64,8 @@ export async function initThreadedWasm(threads: number): Promise<number> {
   URL.createObjectURL = (obj: Blob) => (sources.has(obj) ? fileOf(obj) : originalCreate(obj)); // (1)
   Worker.prototype.postMessage = function (this: Worker, msg: unknown, transfer?: readonly Transferable[]) {
     const m = msg as { cmd?: string; urlOrBlob?: unknown } | null;
-    if (m?.cmd === "load" && m.urlOrBlob instanceof OriginalBlob && sources.has(m.urlOrBlob)) msg = { ...m, urlOrBlob: fileOf(m.urlOrBlob) }; // (2)
+    if (m?.cmd === "load" && m.urlOrBlob instanceof OriginalBlob && sources.has(m.urlOrBlob))
+      msg = { ...m, urlOrBlob: fileOf(m.urlOrBlob) }; // (2)
     return originalPost.call(this, msg, transfer as never);
   };
   const cpus = originalCpus();

@@ -52,7 +52,9 @@ export async function prepareWebgpu(loader: WebgpuLoader = nodeLoader): Promise<
   try {
     dawn = await loader.dawn();
   } catch {
-    throw new WebgpuUnavailable(`backend 'webgpu' needs the packages ${WEBGPU_PACKAGES.join(" and ")}: npm install ${WEBGPU_PACKAGES.join(" ")}`);
+    throw new WebgpuUnavailable(
+      `backend 'webgpu' needs the packages ${WEBGPU_PACKAGES.join(" and ")}: npm install ${WEBGPU_PACKAGES.join(" ")}`,
+    );
   }
   Object.assign(globalThis, dawn.globals); // GPUBufferUsage, GPUMapMode, …: tfjs reads them as globals
   const gpu = dawn.create(dawnFlags());
@@ -70,13 +72,18 @@ export async function prepareWebgpu(loader: WebgpuLoader = nodeLoader): Promise<
   // one found above, at the same feature level.
   const forTfjs: Gpu = { requestAdapter: (options) => gpu.requestAdapter({ ...options, featureLevel }) };
   const nav = (globalThis as { navigator?: object }).navigator ?? {};
-  Object.defineProperty(globalThis, "navigator", { value: Object.assign(Object.create(nav), { gpu: forTfjs }), configurable: true, writable: true });
+  Object.defineProperty(globalThis, "navigator", {
+    value: Object.assign(Object.create(nav), { gpu: forTfjs }),
+    configurable: true,
+    writable: true,
+  });
   try {
     await loader.backend();
   } catch {
     throw new WebgpuUnavailable(`backend 'webgpu' needs ${WEBGPU_PACKAGES[1]}: npm install ${WEBGPU_PACKAGES[1]}`);
   }
-  if (!tf.findBackendFactory("webgpu")) throw new WebgpuUnavailable("backend 'webgpu': @tensorflow/tfjs-backend-webgpu did not register a backend");
+  if (!tf.findBackendFactory("webgpu"))
+    throw new WebgpuUnavailable("backend 'webgpu': @tensorflow/tfjs-backend-webgpu did not register a backend");
   const i = adapter.info ?? {};
   const name = [i.vendor, i.architecture, i.description].filter(Boolean).join(" ") || "an unnamed adapter";
   return featureLevel === "core" ? name : `${name}, ${featureLevel}`;
@@ -89,7 +96,11 @@ let firstDeviceError: string | null = null;
 
 /** Start recording the active webgpu backend's uncaptured device errors (called once it is active). */
 export function watchDeviceErrors(): void {
-  const device = (tf.backend() as unknown as { device?: { addEventListener?(type: string, f: (e: { error?: { message?: string } }) => void): void } }).device;
+  const device = (
+    tf.backend() as unknown as {
+      device?: { addEventListener?(type: string, f: (e: { error?: { message?: string } }) => void): void };
+    }
+  ).device;
   device?.addEventListener?.("uncapturederror", (e) => {
     firstDeviceError ??= (e.error?.message ?? String(e)).split("\n")[0]!;
   });

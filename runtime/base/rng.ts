@@ -34,7 +34,8 @@ export class Rng {
   setState(state: readonly number[]): void {
     // Words in [−2^31, 0) are accepted too (as their value mod 2^32): checkpoints written before getState
     // normalized `a` hold it signed.
-    if (state.length !== 4 || !state.every((x) => Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 32)) throw new RangeError("bad Rng state");
+    if (state.length !== 4 || !state.every((x) => Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 32))
+      throw new RangeError("bad Rng state");
     [this.a, this.b, this.c, this.d] = state.map((x) => x >>> 0) as [number, number, number, number];
   }
 

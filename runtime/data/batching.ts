@@ -44,10 +44,13 @@ export interface LmWindowOptions {
  * DataError rather than an empty epoch whose loss would be 0/0.
  */
 export function batchify(ids: Int32Array, batch: number): Batched {
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batchify: batch must be an integer ≥ 1, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new RangeError(`batchify: batch must be an integer ≥ 1, got ${batch}`);
   const steps = Math.floor(ids.length / batch);
   if (steps < 2) {
-    throw new DataError(`A split of ${ids.length} tokens is too short for batch size ${batch}: each column needs at least 2 tokens.`);
+    throw new DataError(
+      `A split of ${ids.length} tokens is too short for batch size ${batch}: each column needs at least 2 tokens.`,
+    );
   }
   const data = new Int32Array(steps * batch);
   for (let b = 0; b < batch; b++) {
@@ -65,7 +68,8 @@ export function lmWindows(b: Batched, bptt: number, opts: LmWindowOptions = {}):
   const { offset = 0, dropLast = false } = opts;
   // Checked here, not inside the generator, so a bad value fails at the call and not at the first iteration.
   if (!Number.isInteger(bptt) || bptt < 1) throw new RangeError(`lmWindows: bptt must be an integer ≥ 1, got ${bptt}`);
-  if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`lmWindows: offset must be an integer ≥ 0, got ${offset}`);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new RangeError(`lmWindows: offset must be an integer ≥ 0, got ${offset}`);
   // An iterable rather than a generator object, so the same windows can be walked again (each epoch).
   return {
     *[Symbol.iterator]() {

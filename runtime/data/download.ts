@@ -47,7 +47,9 @@ export async function downloadVerified(
     if (!response.ok || response.body === null) {
       // Release the connection now rather than when the unread body is collected.
       await response.body?.cancel().catch(() => undefined);
-      throw new DownloadFailure(`the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
+      throw new DownloadFailure(
+        `the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
+      );
     }
     const hash = createHash("sha256");
     let bytes = 0;
@@ -59,7 +61,9 @@ export async function downloadVerified(
         try {
           chunk = await reader.read();
         } catch (err) {
-          throw new DownloadFailure(`the transfer broke off after ${bytes} bytes: ${describeFetchError(err, controller.signal)}`);
+          throw new DownloadFailure(
+            `the transfer broke off after ${bytes} bytes: ${describeFetchError(err, controller.signal)}`,
+          );
         }
         if (chunk.done) break;
         touch();
@@ -73,10 +77,14 @@ export async function downloadVerified(
     const sha256 = hash.digest("hex");
     if (file.bytes !== null && bytes !== file.bytes) {
       const expected = file.sha256 ?? "not recorded";
-      throw new DownloadFailure(`the download has ${bytes} bytes, expected ${file.bytes} (SHA-256 ${sha256}, expected ${expected})`);
+      throw new DownloadFailure(
+        `the download has ${bytes} bytes, expected ${file.bytes} (SHA-256 ${sha256}, expected ${expected})`,
+      );
     }
     if (file.sha256 !== null && sha256 !== file.sha256) {
-      throw new DownloadFailure(`checksum mismatch: the downloaded bytes have SHA-256 ${sha256}, expected ${file.sha256}`);
+      throw new DownloadFailure(
+        `checksum mismatch: the downloaded bytes have SHA-256 ${sha256}, expected ${file.sha256}`,
+      );
     }
     await rename(temp, target);
     renamed = true;

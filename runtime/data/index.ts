@@ -38,4 +38,12 @@ export {
   type LmWindow,
   type LmWindowOptions,
 } from "./batching.js";
-export { loadMnist, MNIST_CLASSES, MNIST_COLS, MNIST_PIXELS, MNIST_ROWS, type Mnist, type MnistSplit } from "./mnist.js";
+export {
+  loadMnist,
+  MNIST_CLASSES,
+  MNIST_COLS,
+  MNIST_PIXELS,
+  MNIST_ROWS,
+  type Mnist,
+  type MnistSplit,
+} from "./mnist.js";

@@ -57,7 +57,11 @@ export async function ensureDataset<Id extends DatasetId>(
 }
 
 /** ensureDataset for any table entry: tests pass small specs whose files a local server serves. */
-export async function ensureFiles(spec: DatasetSpec, root: string, opts: EnsureOptions = {}): Promise<Record<string, string>> {
+export async function ensureFiles(
+  spec: DatasetSpec,
+  root: string,
+  opts: EnsureOptions = {},
+): Promise<Record<string, string>> {
   const folder = resolve(root, spec.dir);
   const found = await findFiles(spec, folder);
   const wrongSize = found.filter(
@@ -112,11 +116,15 @@ export async function ensureFiles(spec: DatasetSpec, root: string, opts: EnsureO
 async function makeFolder(folder: string): Promise<string | undefined> {
   const missing: string[] = [];
   for (let p = folder; ; p = dirname(p)) {
-    const there = await stat(p).then(() => true, (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? false : Promise.reject(e)));
+    const there = await stat(p).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? false : Promise.reject(e)),
+    );
     if (there || dirname(p) === p) break;
     missing.unshift(p);
   }
-  for (const p of missing) await mkdir(p).catch((e: NodeJS.ErrnoException) => (e.code === "EEXIST" ? undefined : Promise.reject(e)));
+  for (const p of missing)
+    await mkdir(p).catch((e: NodeJS.ErrnoException) => (e.code === "EEXIST" ? undefined : Promise.reject(e)));
   return missing[0];
 }
 
@@ -124,10 +132,7 @@ async function makeFolder(folder: string): Promise<string | undefined> {
  * Hashes every file of a named data set and checks it against the table; returns the paths, or throws a DataError
  * listing every missing file and every mismatch. Files without a recorded SHA-256 (text8) are checked by size only.
  */
-export async function verifyDataset<Id extends DatasetId>(
-  id: Id,
-  root: string,
-): Promise<Record<SplitOf<Id>, string>> {
+export async function verifyDataset<Id extends DatasetId>(id: Id, root: string): Promise<Record<SplitOf<Id>, string>> {
   return (await verifyFiles(DATASET_FILES[id], root)) as Record<SplitOf<Id>, string>;
 }
 

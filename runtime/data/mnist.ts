@@ -38,7 +38,10 @@ export async function loadMnist(root: string, opts: EnsureOptions = {}): Promise
     readGz(paths.testLabels),
   ]);
   return {
-    train: split(parseImages(trainImages, paths.trainImages, 60_000), parseLabels(trainLabels, paths.trainLabels, 60_000)),
+    train: split(
+      parseImages(trainImages, paths.trainImages, 60_000),
+      parseLabels(trainLabels, paths.trainLabels, 60_000),
+    ),
     test: split(parseImages(testImages, paths.testImages, 10_000), parseLabels(testLabels, paths.testLabels, 10_000)),
   };
 }
@@ -52,7 +55,9 @@ async function readGz(path: string): Promise<Uint8Array> {
   try {
     return gunzipSync(compressed);
   } catch (err) {
-    throw new DataError(`${path} is not a valid gzip file (${(err as Error).message}); is the download complete?`, { cause: err });
+    throw new DataError(`${path} is not a valid gzip file (${(err as Error).message}); is the download complete?`, {
+      cause: err,
+    });
   }
 }
 
@@ -61,7 +66,9 @@ export function parseImages(bytes: Uint8Array, file: string, expectedCount: numb
   const header = readHeader(bytes, file, IMAGES_MAGIC, 4);
   const [count, rows, cols] = [header[1]!, header[2]!, header[3]!];
   if (count !== expectedCount || rows !== MNIST_ROWS || cols !== MNIST_COLS) {
-    throw new DataError(`${file}: holds ${count} images of ${rows}×${cols}, expected ${expectedCount} of ${MNIST_ROWS}×${MNIST_COLS}.`);
+    throw new DataError(
+      `${file}: holds ${count} images of ${rows}×${cols}, expected ${expectedCount} of ${MNIST_ROWS}×${MNIST_COLS}.`,
+    );
   }
   return body(bytes, file, 16, count * MNIST_PIXELS);
 }

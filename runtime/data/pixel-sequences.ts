@@ -13,7 +13,12 @@ export function pixelPermutation(seed: number): Int32Array {
  * Images `indices` of a split as a [pixels, B, 1] sequence batch (784 for MNIST), pixels scaled to [0, 1], step t
  * reading pixel perm[t] (scanline order without a permutation), and their labels.
  */
-export function pixelBatch(split: MnistSplit, indices: ArrayLike<number>, perm: Int32Array | null, pixels = MNIST_PIXELS): { pixels: tf.Tensor3D; labels: tf.Tensor1D } {
+export function pixelBatch(
+  split: MnistSplit,
+  indices: ArrayLike<number>,
+  perm: Int32Array | null,
+  pixels = MNIST_PIXELS,
+): { pixels: tf.Tensor3D; labels: tf.Tensor1D } {
   const B = indices.length;
   const out = new Float32Array(pixels * B);
   const labels = new Int32Array(B);

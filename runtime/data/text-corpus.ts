@@ -55,7 +55,11 @@ export async function loadTextCorpus(dataset: TextDataset, opts: TextCorpusOptio
     case "text": {
       if (opts.path === undefined) throw new DataError(`The "text" data set needs a folder: data text "dir".`);
       const folder = resolve(opts.path);
-      const paths = { train: join(folder, "train.txt"), valid: join(folder, "valid.txt"), test: join(folder, "test.txt") };
+      const paths = {
+        train: join(folder, "train.txt"),
+        valid: join(folder, "valid.txt"),
+        test: join(folder, "test.txt"),
+      };
       const missing = await missingFiles(Object.values(paths));
       if (missing.length > 0) {
         throw new DataError(
@@ -116,6 +120,13 @@ const mikolovCharOptions: SplitOptions = { unit: "word", eol: EOL, blankLastLine
 const userCharOptions: SplitOptions = { unit: "char", eol: EOL, blankLastLineEnds: true };
 
 async function missingFiles(paths: readonly string[]): Promise<string[]> {
-  const present = await Promise.all(paths.map((p) => stat(p).then((s) => s.isFile(), () => false)));
+  const present = await Promise.all(
+    paths.map((p) =>
+      stat(p).then(
+        (s) => s.isFile(),
+        () => false,
+      ),
+    ),
+  );
   return paths.filter((_, i) => !present[i]);
 }

@@ -30,7 +30,9 @@ export function text8Ids(bytes: Uint8Array, file: string): Int32Array {
   for (let i = 0; i < n; i++) {
     const id = table[bytes[i]!]!;
     if (id < 0) {
-      throw new DataError(`${file}: byte ${bytes[i]} at offset ${i} is not a lower-case letter or a space; is this text8?`);
+      throw new DataError(
+        `${file}: byte ${bytes[i]} at offset ${i} is not a lower-case letter or a space; is this text8?`,
+      );
     }
     ids[i] = id;
   }
@@ -48,5 +50,9 @@ export function splitText8(ids: Int32Array): Text8Splits {
   const n = ids.length;
   const train = Math.floor((n * 9) / 10);
   const valid = Math.floor(n / 20);
-  return { train: ids.subarray(0, train), valid: ids.subarray(train, train + valid), test: ids.subarray(train + valid) };
+  return {
+    train: ids.subarray(0, train),
+    valid: ids.subarray(train, train + valid),
+    test: ids.subarray(train + valid),
+  };
 }

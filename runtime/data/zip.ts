@@ -55,7 +55,9 @@ export function readZipEntry(zip: Uint8Array, file: string, want?: string): Uint
   const entry =
     (want === undefined ? undefined : files.find((e) => e.name.split("/").pop() === want)) ??
     (files.length === 1 ? files[0] : undefined) ??
-    fail(`expected ${want === undefined ? "a single file" : `an entry "${want}"`}, found: ${files.map((e) => e.name).join(", ") || "none"}`);
+    fail(
+      `expected ${want === undefined ? "a single file" : `an entry "${want}"`}, found: ${files.map((e) => e.name).join(", ") || "none"}`,
+    );
   if (entry.size === 0xffffffff || entry.compressedSize === 0xffffffff) fail("ZIP64 archives are not supported");
   const local = entry.localOffset;
   if (local + 30 > zip.length || view.getUint32(local, true) !== LOCAL) fail(`damaged local header of ${entry.name}`);
@@ -70,8 +72,10 @@ export function readZipEntry(zip: Uint8Array, file: string, want?: string): Uint
     } catch (err) {
       throw new DataError(`${file}: cannot inflate ${entry.name}: ${(err as Error).message}`, { cause: err });
     }
-  } else return fail(`${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
-  if (out.length !== entry.size) fail(`${entry.name} inflates to ${out.length} bytes, the directory says ${entry.size}`);
+  } else
+    return fail(`${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
+  if (out.length !== entry.size)
+    fail(`${entry.name} inflates to ${out.length} bytes, the directory says ${entry.size}`);
   // zlib.crc32 arrived in Node 20.15; on older 20.x the size check above is the only integrity check.
   const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
   if (crc32 !== undefined && crc32(out) >>> 0 !== entry.crc) fail(`${entry.name} fails its CRC-32 check`);

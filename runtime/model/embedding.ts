@@ -9,7 +9,14 @@ import type { ParameterStore } from "./parameters.js";
 export class Embedding {
   readonly weight: tf.Variable<tf.Rank.R2>; // [V, D]
   /** `dropout`: the probability of dropping a word type (embedding-dropout.ts); 0: none. */
-  constructor(store: ParameterStore, name: string, readonly vocab: number, readonly size: number, init: Init, readonly dropout = 0) {
+  constructor(
+    store: ParameterStore,
+    name: string,
+    readonly vocab: number,
+    readonly size: number,
+    init: Init,
+    readonly dropout = 0,
+  ) {
     this.weight = store.matrix(`${name}.weight`, vocab, size, init, size);
   }
 

@@ -51,7 +51,8 @@ export function initMatrix(init: Init, rows: number, cols: number, hidden: numbe
       for (let c0 = 0; c0 < cols; c0 += block) {
         const b = init.kind === "orthogonal" ? orthogonalBlock(rows, block, rng) : identityBlock(rows, block);
         const gain = init.kind === "orthogonal" ? init.gain : init.scale;
-        for (let r = 0; r < rows; r++) for (let c = 0; c < block; c++) out[r * cols + c0 + c] = gain * b[r * block + c]!;
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < block; c++) out[r * cols + c0 + c] = gain * b[r * block + c]!;
       }
       return out;
     }
@@ -116,7 +117,8 @@ function blockedGramSchmidt(v: Float64Array, k: number, n: number): void {
   for (let a0 = 0; a0 < k; a0 += PANEL) {
     const a1 = Math.min(k, a0 + PANEL);
     if (Q && QT) {
-      const q = Q, qt = QT;
+      const q = Q,
+        qt = QT;
       const projected = tf.tidy(() => {
         let P = tf.tensor2d(Float32Array.from(v.subarray(a0 * n, a1 * n)), [a1 - a0, n]);
         for (let pass = 0; pass < 2; pass++) P = tf.sub(P, tf.matMul(tf.matMul(P, qt), q));

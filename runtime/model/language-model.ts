@@ -17,7 +17,6 @@ export interface ModelSetup {
   readonly params: ParameterStore;
 }
 
-
 /** What a forward pass exposes: the intermediates the losses need, as awd-lstm-lm returns them. */
 export interface ModelOutput {
   /** [T, B, D]: what the softmax reads, the last layer's output after the output dropout (m ⊙ h). */

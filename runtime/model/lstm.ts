@@ -31,7 +31,9 @@ export const lstmMath: CellMath = {
     if (!cellNormBack && tf.getKernel(LSTM_BACKWARD, tf.getBackend())) {
       // The same step as below, as one kernel (accel/kernels/lstm-backward-wasm.ts); not with a normalized cell, whose
       // backward runs between dh and dC.
-      const [da, dcPrev] = tf.engine().runKernel(LSTM_BACKWARD, { dh, dc: dc ?? dh, sg, g, tc, cPrev: cPrev! }, { hasDc: dc !== null }) as T2[];
+      const [da, dcPrev] = tf
+        .engine()
+        .runKernel(LSTM_BACKWARD, { dh, dc: dc ?? dh, sg, g, tc, cPrev: cPrev! }, { hasDc: dc !== null }) as T2[];
       return { da: da!, dr: da!, dhDirect: null, dcPrev: dcPrev! };
     }
     {

@@ -45,7 +45,12 @@ export interface NormOptions {
  * z → x̂ along `axis` (kept as size-1), with the given statistics or z's own. Returns x̂, 1/√(σ² + ε), and the
  * batch moments it used (for the population update).
  */
-export function normForward(z: tf.Tensor, axis: number, eps: number, stats: { mean: tf.Tensor; variance: tf.Tensor } | null): NormSaved & { mean: tf.Tensor; variance: tf.Tensor } {
+export function normForward(
+  z: tf.Tensor,
+  axis: number,
+  eps: number,
+  stats: { mean: tf.Tensor; variance: tf.Tensor } | null,
+): NormSaved & { mean: tf.Tensor; variance: tf.Tensor } {
   const { mean, variance } = stats ?? tf.moments(z, axis, true);
   const invStd = tf.rsqrt(tf.add(variance, eps));
   const xhat = tf.mul(tf.sub(z, mean), invStd);
@@ -74,7 +79,10 @@ export function updatePopulation(pop: PopulationStats, means: tf.Tensor2D, varia
       const tail = tf.mean(tf.slice(rows, [S - 1, 0], [-1, -1]), 0, true);
       return tf.concat([head, tail], 0) as tf.Tensor2D;
     };
-    for (const [v, rows] of [[pop.mean, fold(means)], [pop.variance, fold(variances)]] as const) {
+    for (const [v, rows] of [
+      [pop.mean, fold(means)],
+      [pop.variance, fold(variances)],
+    ] as const) {
       const n = rows.shape[0];
       const head = tf.add(tf.mul(tf.slice(v, [0, 0], [n, -1]), 1 - rate), tf.mul(rows, rate));
       v.assign((n < S ? tf.concat([head, tf.slice(v, [n, 0], [-1, -1])], 0) : head) as tf.Tensor2D);
@@ -86,7 +94,10 @@ export function updatePopulation(pop: PopulationStats, means: tf.Tensor2D, varia
 export function populationFor(pop: PopulationStats, T: number): { mean: tf.Tensor2D; variance: tf.Tensor2D } {
   const S = pop.mean.shape[0];
   if (T === S) return { mean: pop.mean, variance: pop.variance };
-  const idx = tf.tensor1d(Array.from({ length: T }, (_, t) => Math.min(t, S - 1)), "int32");
+  const idx = tf.tensor1d(
+    Array.from({ length: T }, (_, t) => Math.min(t, S - 1)),
+    "int32",
+  );
   const out = { mean: tf.gather(pop.mean, idx) as tf.Tensor2D, variance: tf.gather(pop.variance, idx) as tf.Tensor2D };
   idx.dispose();
   return out;

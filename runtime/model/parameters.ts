@@ -24,12 +24,20 @@ export class ParameterStore {
 
   /** A [rows, cols] weight, initialized by `init`; `hidden` is the size its 1/√H or per-gate blocks refer to. */
   matrix(name: string, rows: number, cols: number, init: Init, hidden: number): tf.Variable<tf.Rank.R2> {
-    return this.add(name, tf.tensor2d(initMatrix(init, rows, cols, hidden, this.rng), [rows, cols]), true) as tf.Variable<tf.Rank.R2>;
+    return this.add(
+      name,
+      tf.tensor2d(initMatrix(init, rows, cols, hidden, this.rng), [rows, cols]),
+      true,
+    ) as tf.Variable<tf.Rank.R2>;
   }
 
   /** A vector, filled by `fill(i)` (constant blocks such as the forget-gate bias). */
   vector(name: string, size: number, fill: (i: number) => number = () => 0): tf.Variable<tf.Rank.R1> {
-    return this.add(name, tf.tensor1d(Float32Array.from({ length: size }, (_, i) => fill(i))), true) as tf.Variable<tf.Rank.R1>;
+    return this.add(
+      name,
+      tf.tensor1d(Float32Array.from({ length: size }, (_, i) => fill(i))),
+      true,
+    ) as tf.Variable<tf.Rank.R1>;
   }
 
   /** A non-trainable [rows, cols] buffer filled with `value`, checkpointed with the parameters. */

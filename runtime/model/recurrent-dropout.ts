@@ -15,7 +15,15 @@ export interface RecurrentDropout {
 }
 
 /** [B, H] (variational) or [T, B, H] (per_step); null at evaluation or p = 0. */
-export function recurrentMask(d: RecurrentDropout | undefined, T: number, B: number, H: number, rng: Rng, training: boolean): tf.Tensor2D | tf.Tensor3D | null {
+export function recurrentMask(
+  d: RecurrentDropout | undefined,
+  T: number,
+  B: number,
+  H: number,
+  rng: Rng,
+  training: boolean,
+): tf.Tensor2D | tf.Tensor3D | null {
   if (!d || d.p === 0 || !training) return null;
-  return (d.mode === "variational" ? bernoulliMask(rng, [B, H], d.p) : bernoulliMask(rng, [T, B, H], d.p)) as tf.Tensor2D | tf.Tensor3D;
+  return (d.mode === "variational" ? bernoulliMask(rng, [B, H], d.p) : bernoulliMask(rng, [T, B, H], d.p)) as
+    tf.Tensor2D | tf.Tensor3D;
 }

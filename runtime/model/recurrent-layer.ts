@@ -46,9 +46,21 @@ export class RecurrentLayer {
 
   private readonly sites: Pick<RecurrentLayerOptions, "recurrentDropout" | "weightDrop" | "zoneout">;
   /** The normalized sites' gains and population statistics; null: no normalization. */
-  private readonly norm: { readonly opts: NormOptions; readonly input?: NormSiteParams; readonly recurrent?: NormSiteParams; readonly cell?: NormSiteParams } | null;
+  private readonly norm: {
+    readonly opts: NormOptions;
+    readonly input?: NormSiteParams;
+    readonly recurrent?: NormSiteParams;
+    readonly cell?: NormSiteParams;
+  } | null;
 
-  constructor(store: ParameterStore, name: string, readonly cell: CellKind, readonly inputSize: number, readonly hidden: number, opts: RecurrentLayerOptions) {
+  constructor(
+    store: ParameterStore,
+    name: string,
+    readonly cell: CellKind,
+    readonly inputSize: number,
+    readonly hidden: number,
+    opts: RecurrentLayerOptions,
+  ) {
     this.sites = { recurrentDropout: opts.recurrentDropout, weightDrop: opts.weightDrop, zoneout: opts.zoneout };
     this.math = cell === "lstm" ? lstmMath : cell === "gru" ? gruMath : rnnMath(opts.activation ?? "tanh");
     const GH = this.math.gates * hidden;
@@ -90,7 +102,8 @@ export class RecurrentLayer {
     const H = this.hidden;
     const { recurrentDropout, weightDrop: pw = 0, zoneout } = this.sites;
     const training = ctx?.training ?? false;
-    if (!ctx && (recurrentDropout?.p || pw || zoneout?.hidden || zoneout?.cell)) throw new Error("a layer with recurrent sites needs the StepContext");
+    if (!ctx && (recurrentDropout?.p || pw || zoneout?.hidden || zoneout?.cell))
+      throw new Error("a layer with recurrent sites needs the StepContext");
     const rng = ctx?.rng as StepContext["rng"];
     const U = weightDrop(this.U, pw, rng, training); // [H, G·H], one mask for the window
     const r = runSequence(this.math, x, { W: this.W, U, b: this.b, bh: this.bh }, state.h, state.c, {
@@ -108,11 +121,24 @@ export class RecurrentLayer {
  * The gains of each normalized site (γ_x, γ_h: [G·H]; γ_c, β_c: [H]) and, for batch norm, population statistics
  * per time-step slot (mean 0, variance 1 until the first training window).
  */
-function normParams(store: ParameterStore, name: string, o: NormOptions, GH: number, H: number, hasCell: boolean): { opts: NormOptions; input?: NormSiteParams; recurrent?: NormSiteParams; cell?: NormSiteParams } {
+function normParams(
+  store: ParameterStore,
+  name: string,
+  o: NormOptions,
+  GH: number,
+  H: number,
+  hasCell: boolean,
+): { opts: NormOptions; input?: NormSiteParams; recurrent?: NormSiteParams; cell?: NormSiteParams } {
   const site = (key: string, F: number, withBeta: boolean): NormSiteParams => ({
     gamma: store.vector(`${name}.${key}.gamma`, F, () => o.gamma),
     beta: withBeta ? store.vector(`${name}.${key}.beta`, F) : undefined,
-    population: o.kind === "batch" ? { mean: store.buffer(`${name}.${key}.mean`, o.slots, F, 0), variance: store.buffer(`${name}.${key}.variance`, o.slots, F, 1) } : undefined,
+    population:
+      o.kind === "batch"
+        ? {
+            mean: store.buffer(`${name}.${key}.mean`, o.slots, F, 0),
+            variance: store.buffer(`${name}.${key}.variance`, o.slots, F, 1),
+          }
+        : undefined,
   });
   return {
     opts: o,

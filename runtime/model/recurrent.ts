@@ -10,7 +10,14 @@
 // per-step normalization) plug into one place.
 import * as tf from "@tensorflow/tfjs";
 import { addMany, matMul, matMulRight, matMulTransposeA, rightOperand, sumRows } from "../accel/fast-ops.js";
-import { normBackward, normForward, populationFor, updatePopulation, type NormSaved, type PopulationStats } from "./normalization.js";
+import {
+  normBackward,
+  normForward,
+  populationFor,
+  updatePopulation,
+  type NormSaved,
+  type PopulationStats,
+} from "./normalization.js";
 
 type T2 = tf.Tensor2D;
 
@@ -23,14 +30,27 @@ export interface CellMath {
    * a = x_t W + b (the input projection), r = h_{t-1} U + b_h (the recurrent one), both [B, G·H].
    * Returns the new state and whatever the backward needs (kept by the driver).
    */
-  forward(a: T2, r: T2, hPrev: T2, cPrev: T2 | null, cellNorm?: (c: T2) => T2): { h: T2; c: T2 | null; saved: tf.Tensor[] };
+  forward(
+    a: T2,
+    r: T2,
+    hPrev: T2,
+    cPrev: T2 | null,
+    cellNorm?: (c: T2) => T2,
+  ): { h: T2; c: T2 | null; saved: tf.Tensor[] };
   /**
    * Given dL/dh_t (dh) and dL/dc_t from step t+1 (dc), return dL/da, dL/dr, the part of dL/dh_{t-1} that does
    * not pass through U (GRU's z ⊙ h_{t-1}; null otherwise), and dL/dc_{t-1}.
    * `cellNorm` (LSTM only): c_t is normalized before its tanh (Cooijmans et al. 2017, eq. 8); the backward gets
    * the matching dL/dN(c_t) → dL/dc_t.
    */
-  backward(dh: T2, dc: T2 | null, saved: readonly tf.Tensor[], hPrev: T2, cPrev: T2 | null, cellNormBack?: (dn: T2) => T2): { da: T2; dr: T2; dhDirect: T2 | null; dcPrev: T2 | null };
+  backward(
+    dh: T2,
+    dc: T2 | null,
+    saved: readonly tf.Tensor[],
+    hPrev: T2,
+    cPrev: T2 | null,
+    cellNormBack?: (dn: T2) => T2,
+  ): { da: T2; dr: T2; dhDirect: T2 | null; dcPrev: T2 | null };
 }
 
 export interface RecurrentWeights {
@@ -96,7 +116,14 @@ export interface SequenceResult {
  * Run a cell over a window. x: [T, B, I]; h0, c0: [B, H] (treated as constants: truncated BPTT never sends a
  * gradient into the previous window).
  */
-export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights, h0: T2, c0: T2 | null, sites: RecurrenceSites = {}): SequenceResult {
+export function runSequence(
+  cell: CellMath,
+  x: tf.Tensor3D,
+  w: RecurrentWeights,
+  h0: T2,
+  c0: T2 | null,
+  sites: RecurrenceSites = {},
+): SequenceResult {
   const [T, B, I] = x.shape;
   let final: { h: T2; c: T2 | null } | null = null;
   const norm = sites.norm ?? null;
@@ -104,7 +131,9 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
   const nh = norm?.recurrent ?? null;
   const nc = cell.hasCell ? (norm?.cell ?? null) : null;
   // The gains are inputs of the op, after the weights, so that they get gradients: γ_x, γ_h, γ_c, β_c.
-  const normParams = [nx?.gamma, nh?.gamma, nc?.gamma, nc?.beta].filter((v): v is tf.Variable<tf.Rank.R1> => v !== undefined);
+  const normParams = [nx?.gamma, nh?.gamma, nc?.gamma, nc?.beta].filter(
+    (v): v is tf.Variable<tf.Rank.R1> => v !== undefined,
+  );
   const inputs: tf.Tensor[] = [x, w.W, w.U, w.b, ...(w.bh ? [w.bh] : []), ...normParams];
   // Batch norm normalizes over the batch (axis 0 of a step's [B, F]), layer norm over the units (axis 1).
   const stepAxis = norm?.kind === "layer" ? 1 : 0;
@@ -112,7 +141,11 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
   // The masks are saved with the op (save() keeps them for the backward): a mask drawn inside the caller's
   // differentiated function is disposed when its forward scope ends, before the backward runs.
   type Site = tf.Tensor | number | null;
-  const masks: Site[] = [sites.recurrentMask ?? null, sites.zoneoutHidden ?? null, cell.hasCell ? (sites.zoneoutCell ?? null) : null];
+  const masks: Site[] = [
+    sites.recurrentMask ?? null,
+    sites.zoneoutHidden ?? null,
+    cell.hasCell ? (sites.zoneoutCell ?? null) : null,
+  ];
   const maskTensors = masks.filter((m): m is tf.Tensor => m instanceof tf.Tensor);
   /** Per-step accessors for the three sites from the given tensors (the live ones, or the saved copies). */
   const accessors = (ts: readonly tf.Tensor[]) => {
@@ -132,8 +165,14 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
     const GH = XW.shape[1];
     // Batch norm at evaluation: the population statistics of steps 0 … T−1 ([T, F]; beyond T_max, T_max's)
     const pop = (p: NormSiteParams | null) => (p?.population && !batchStats ? populationFor(p.population, T) : null);
-    const popX = pop(nx), popH = pop(nh), popC = pop(nc);
-    const moments: Record<"x" | "h" | "c", { mean: tf.Tensor[]; variance: tf.Tensor[] }> = { x: { mean: [], variance: [] }, h: { mean: [], variance: [] }, c: { mean: [], variance: [] } };
+    const popX = pop(nx),
+      popH = pop(nh),
+      popC = pop(nc);
+    const moments: Record<"x" | "h" | "c", { mean: tf.Tensor[]; variance: tf.Tensor[] }> = {
+      x: { mean: [], variance: [] },
+      h: { mean: [], variance: [] },
+      c: { mean: [], variance: [] },
+    };
     let inputNorm: NormSaved | null = null;
     if (nx) {
       // N(x_t W; γ_x) for every step at once: [T, B, F], over the batch (axis 1) or the units (axis 2)
@@ -146,8 +185,17 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
     const A = tf.split(tf.add(XW, b) as T2, T, 0) as T2[]; // T × [B, G·H]
     const { recMasks, zh, zc } = accessors(maskTensors); // T × [B, H] each (variational: one tensor T times)
     /** One step's site normalization: γ ⊙ x̂ (+ β), keeping x̂ and 1/σ for the backward and the batch moments. */
-    const normStep = (z: T2, t: number, p: NormSiteParams, popS: { mean: T2; variance: T2 } | null, m: { mean: tf.Tensor[]; variance: tf.Tensor[] }, keep: tf.Tensor[]): T2 => {
-      const stats = popS ? { mean: tf.slice(popS.mean, [t, 0], [1, -1]), variance: tf.slice(popS.variance, [t, 0], [1, -1]) } : null;
+    const normStep = (
+      z: T2,
+      t: number,
+      p: NormSiteParams,
+      popS: { mean: T2; variance: T2 } | null,
+      m: { mean: tf.Tensor[]; variance: tf.Tensor[] },
+      keep: tf.Tensor[],
+    ): T2 => {
+      const stats = popS
+        ? { mean: tf.slice(popS.mean, [t, 0], [1, -1]), variance: tf.slice(popS.variance, [t, 0], [1, -1]) }
+        : null;
       const r = normForward(z, stepAxis, norm!.epsilon, stats);
       keep.push(r.xhat, r.invStd);
       if (!popS && norm!.kind === "batch") (m.mean.push(r.mean), m.variance.push(r.variance));
@@ -170,7 +218,13 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       let rh = matMulRight(hIn, Ur);
       if (nh) rh = normStep(rh, t, nh, popH, moments.h, normSaved); // N(h_{t-1} U; γ_h), Cooijmans eq. 6
       const r = (bh ? tf.add(rh, bh) : rh) as T2; // [B, G·H]
-      const step = cell.forward(A[t]!, r, h, c, nc ? (ct) => normStep(ct, t, nc, popC, moments.c, normSaved) : undefined);
+      const step = cell.forward(
+        A[t]!,
+        r,
+        h,
+        c,
+        nc ? (ct) => normStep(ct, t, nc, popC, moments.c, normSaved) : undefined,
+      );
       if (record) stepSaved.push([...step.saved, ...normSaved]);
       return {
         h: zh ? zoneout(step.h, h, zh(t)) : step.h, // zoneout keeps units of h_{t-1} (Krueger et al. 2017)
@@ -181,7 +235,10 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
       if (inference) {
         // Evaluation: each step's temporaries die at once; only h_t (part of y) and c_t live on. Keeping them all,
         // as the backward needs, aborted pMNIST evaluation (250 sequences × 784 steps, BN-LSTM) on the 4 GiB wasm heap.
-        const next = tf.tidy(() => advance(t, h, c, false) as unknown as tf.TensorContainer) as unknown as { h: T2; c: T2 | null };
+        const next = tf.tidy(() => advance(t, h, c, false) as unknown as tf.TensorContainer) as unknown as {
+          h: T2;
+          c: T2 | null;
+        };
         if (c && c !== c0) c.dispose();
         ({ h, c } = next);
       } else {
@@ -193,9 +250,14 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
     }
     // Batch norm at training: fold this window's per-step batch moments into the population (rate `momentum`)
     if (norm?.kind === "batch" && norm.training) {
-      for (const [p, m] of [[nx, moments.x], [nh, moments.h], [nc, moments.c]] as const) {
+      for (const [p, m] of [
+        [nx, moments.x],
+        [nh, moments.h],
+        [nc, moments.c],
+      ] as const) {
         if (!p?.population || m.mean.length === 0) continue;
-        const rows = (ts: tf.Tensor[]): tf.Tensor2D => (ts.length === 1 ? ts[0]!.reshape([T, -1]) : tf.concat(ts, 0)) as tf.Tensor2D;
+        const rows = (ts: tf.Tensor[]): tf.Tensor2D =>
+          (ts.length === 1 ? ts[0]!.reshape([T, -1]) : tf.concat(ts, 0)) as tf.Tensor2D;
         updatePopulation(p.population, rows(m.mean), rows(m.variance), norm.momentum);
       }
     }
@@ -206,8 +268,24 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
     // W and U too: an input computed inside the caller's differentiated function (weight drop's M ⊙ U) is disposed
     // with its forward scope.
     const inputSaved = inputNorm ? [inputNorm.xhat, inputNorm.invStd] : [];
-    if (inference) return { value: y.reshape([T, B, -1]) as tf.Tensor3D, gradFunc: () => { throw new Error("runSequence: an inference pass has no gradient"); } };
-    save([x2, tf.concat(hPrevs, 0), recMasks ? tf.concat(hIns, 0) : tf.zeros([0]), ...(cell.hasCell ? cPrevs : []), ...stepSaved.flat(), ...inputSaved, W, U, ...maskTensors]);
+    if (inference)
+      return {
+        value: y.reshape([T, B, -1]) as tf.Tensor3D,
+        gradFunc: () => {
+          throw new Error("runSequence: an inference pass has no gradient");
+        },
+      };
+    save([
+      x2,
+      tf.concat(hPrevs, 0),
+      recMasks ? tf.concat(hIns, 0) : tf.zeros([0]),
+      ...(cell.hasCell ? cPrevs : []),
+      ...stepSaved.flat(),
+      ...inputSaved,
+      W,
+      U,
+      ...maskTensors,
+    ]);
 
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const tailStart = saved.length - maskTensors.length - 2 - inputSaved.length;
@@ -241,7 +319,8 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
         const out = tf.tidy((): tf.TensorContainer => {
           const gains: Partial<Record<"gh" | "gc" | "bc", tf.Tensor>> = {};
           // zoneout: h_t = h̃ + z ⊙ (h_{t-1} − h̃), so dL/dh̃ = (1 − z) ⊙ dh and h_{t-1} gets z ⊙ dh directly
-          const zH = zh?.(t), zC = zc?.(t);
+          const zH = zh?.(t),
+            zC = zc?.(t);
           const dhCell = zH === undefined ? dh : (tf.mul(dh, oneMinus(zH)) as T2);
           const dcCell = zC === undefined || !dcNext ? dcNext : (tf.mul(dcNext, oneMinus(zC)) as T2);
           // N(c_t; γ_c, β_c) → c_t (Cooijmans eq. 8)
@@ -266,7 +345,14 @@ export function runSequence(cell: CellMath, x: tf.Tensor3D, w: RecurrentWeights,
           let dcP = g.dcPrev;
           if (zC !== undefined && dcP && dcNext) dcP = tf.add(dcP, tf.mul(dcNext, zC)) as T2;
           const dbh = bh && hNorm ? g.dr : null;
-          const r: StepGrads = { da: g.da, dr: dRh === g.da ? g.da : dRh, dbh, dhP, dcP: (dcP ?? tf.zeros([0, 0])) as T2, gains };
+          const r: StepGrads = {
+            da: g.da,
+            dr: dRh === g.da ? g.da : dRh,
+            dbh,
+            dhP,
+            dcP: (dcP ?? tf.zeros([0, 0])) as T2,
+            gains,
+          };
           return r as unknown as tf.TensorContainer;
         }) as unknown as StepGrads;
         if (dh !== dys[t]) dh.dispose();

@@ -65,7 +65,13 @@ export class SoftmaxOutput {
    * lower it to check the chunked path on small sizes. */
   readonly chunkElements: number | undefined;
 
-  constructor(store: ParameterStore, name: string, size: number, vocab: number, opts: { init: Init; tiedTo?: tf.Variable<tf.Rank.R2>; chunkElements?: number }) {
+  constructor(
+    store: ParameterStore,
+    name: string,
+    size: number,
+    vocab: number,
+    opts: { init: Init; tiedTo?: tf.Variable<tf.Rank.R2>; chunkElements?: number },
+  ) {
     this.tied = opts.tiedTo !== undefined;
     this.chunkElements = opts.chunkElements;
     this.weight = opts.tiedTo ?? store.matrix(`${name}.weight`, size, vocab, opts.init, size);

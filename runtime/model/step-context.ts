@@ -7,7 +7,10 @@ import { dropout, type MaskMode } from "./dropout.js";
 
 /** Per-step context: whether this is training (dropout on) and the stream masks are drawn from. */
 export class StepContext {
-  constructor(readonly training: boolean, readonly rng: Rng) {}
+  constructor(
+    readonly training: boolean,
+    readonly rng: Rng,
+  ) {}
 
   /** A vertical dropout site (Zaremba et al. 2014): applied to [T, B, H] between layers, never on h_{t-1}. */
   dropout(x: tf.Tensor3D, p: number, mask: MaskMode): tf.Tensor3D {

@@ -8,7 +8,14 @@ import { bernoulli } from "./dropout.js";
 import type { Rng } from "../base/rng.js";
 
 /** z for a window: a {0, 1} mask [T, B, H] in training, the number p at evaluation, null for p = 0. */
-export function zoneoutMask(p: number, T: number, B: number, H: number, rng: Rng, training: boolean): tf.Tensor3D | number | null {
+export function zoneoutMask(
+  p: number,
+  T: number,
+  B: number,
+  H: number,
+  rng: Rng,
+  training: boolean,
+): tf.Tensor3D | number | null {
   if (p === 0) return null;
   if (!training) return p;
   return bernoulli(rng, [T, B, H], p) as tf.Tensor3D;

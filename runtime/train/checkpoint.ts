@@ -13,7 +13,19 @@
 // finishes (or drops) a save a kill interrupted, so the best epoch last.ckpt reports and the weights in best.ckpt
 // always agree.
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 const MAGIC_PREFIX = "RNNCKPT";
@@ -111,7 +123,13 @@ export function writeCheckpoint<M>(path: string, ckpt: Checkpoint<M>, best: stri
   const index: TensorEntry[] = [];
   let offset = 0;
   for (const t of ckpt.tensors) {
-    index.push({ name: t.name, shape: t.shape, offset, length: t.data.length, sha256: sha256(bytesOf(t.data)).toString("hex") });
+    index.push({
+      name: t.name,
+      shape: t.shape,
+      offset,
+      length: t.data.length,
+      sha256: sha256(bytesOf(t.data)).toString("hex"),
+    });
     offset += t.data.length;
   }
   const header = Buffer.from(JSON.stringify({ meta: ckpt.meta, best, tensors: index } satisfies Header<M>), "utf8");
@@ -150,7 +168,7 @@ export function writeCheckpoint<M>(path: string, ckpt: Checkpoint<M>, best: stri
 
 /** writeSync may write less than asked (large buffers): loop until all of it is out. */
 function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /** The layout of a file's start: its format and where its header and data lie. */
@@ -169,7 +187,11 @@ function frameOf(path: string, head: Buffer, size: number): Frame {
   if (!magic.startsWith(MAGIC_PREFIX)) throw new CheckpointError(`${path} is not an rnnc checkpoint`);
   if (magic !== MAGIC && magic !== MAGIC_V1) {
     const v = magic.slice(MAGIC_PREFIX.length);
-    throw new CheckpointError(/^[0-9]$/.test(v) ? `${path} is a checkpoint of format ${v}, newer than this rnnc reads (formats 1 and ${CHECKPOINT_FORMAT}): use the rnnc that wrote it` : `${path} is not an rnnc checkpoint`);
+    throw new CheckpointError(
+      /^[0-9]$/.test(v)
+        ? `${path} is a checkpoint of format ${v}, newer than this rnnc reads (formats 1 and ${CHECKPOINT_FORMAT}): use the rnnc that wrote it`
+        : `${path} is not an rnnc checkpoint`,
+    );
   }
   const format = magic === MAGIC ? 2 : 1;
   const headerStart = MAGIC.length + 4 + (format === 2 ? SHA_BYTES : 0);
@@ -186,7 +208,10 @@ function parseHeader<M>(path: string, frame: Frame, bytes: Buffer): { header: He
   let digest: string | null = null;
   if (frame.headerSha) {
     const sha = sha256(bytes);
-    if (!sha.equals(frame.headerSha)) throw new CheckpointError(`${path} is corrupt: its header fails its SHA-256 check (the file changed after it was written); it was not loaded`);
+    if (!sha.equals(frame.headerSha))
+      throw new CheckpointError(
+        `${path} is corrupt: its header fails its SHA-256 check (the file changed after it was written); it was not loaded`,
+      );
     digest = sha.toString("hex");
   }
   let header: Header<M>;
@@ -195,11 +220,17 @@ function parseHeader<M>(path: string, frame: Frame, bytes: Buffer): { header: He
   } catch {
     throw new CheckpointError(`${path} has a corrupt header`);
   }
-  if (typeof header !== "object" || header === null || !Array.isArray(header.tensors)) throw new CheckpointError(`${path} has a corrupt header`);
+  if (typeof header !== "object" || header === null || !Array.isArray(header.tensors))
+    throw new CheckpointError(`${path} has a corrupt header`);
   return { header, digest };
 }
 
-const headerOf = <M>(frame: Frame, header: Header<M>, digest: string | null): CheckpointHeader<M> => ({ meta: header.meta, format: frame.format, digest, best: header.best ?? null });
+const headerOf = <M>(frame: Frame, header: Header<M>, digest: string | null): CheckpointHeader<M> => ({
+  meta: header.meta,
+  format: frame.format,
+  digest,
+  best: header.best ?? null,
+});
 
 /** Read and verify a whole checkpoint: the header's checksum, every tensor's, and the file's length. */
 export function readCheckpoint<M>(path: string): LoadedCheckpoint<M> {
@@ -210,9 +241,14 @@ export function readCheckpoint<M>(path: string): LoadedCheckpoint<M> {
     throw new CheckpointError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
   }
   const frame = frameOf(path, buf, buf.length);
-  const { header, digest } = parseHeader<M>(path, frame, buf.subarray(frame.headerStart, frame.headerStart + frame.headerLength));
+  const { header, digest } = parseHeader<M>(
+    path,
+    frame,
+    buf.subarray(frame.headerStart, frame.headerStart + frame.headerLength),
+  );
   const total = header.tensors.reduce((n, t) => n + t.length, 0);
-  if (frame.dataStart + total * 4 !== buf.length) throw new CheckpointError(`${path} is truncated or has trailing bytes`);
+  if (frame.dataStart + total * 4 !== buf.length)
+    throw new CheckpointError(`${path} is truncated or has trailing bytes`);
   // Copy into an aligned buffer: Buffer's pool offset need not be a multiple of 4.
   const all = new Float32Array(total);
   const raw = new Uint8Array(all.buffer);
@@ -220,11 +256,16 @@ export function readCheckpoint<M>(path: string): LoadedCheckpoint<M> {
   const tensors = header.tensors.map((t) => {
     const data = all.subarray(t.offset, t.offset + t.length);
     if (frame.format === 2 && sha256(bytesOf(data)).toString("hex") !== t.sha256)
-      throw new CheckpointError(`${path} is corrupt: tensor ${t.name} fails its SHA-256 check (the file changed after it was written); it was not loaded`);
+      throw new CheckpointError(
+        `${path} is corrupt: tensor ${t.name} fails its SHA-256 check (the file changed after it was written); it was not loaded`,
+      );
     // Format 1 has no checksums; training never saves a non-finite value, so one is damage (or a bad write).
     if (frame.format === 1) {
       const bad = data.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) throw new CheckpointError(`${path} is corrupt: tensor ${t.name} holds ${data[bad]} at index ${bad}, which training never saves (a format-1 checkpoint, without checksums); it was not loaded`);
+      if (bad >= 0)
+        throw new CheckpointError(
+          `${path} is corrupt: tensor ${t.name} holds ${data[bad]} at index ${bad}, which training never saves (a format-1 checkpoint, without checksums); it was not loaded`,
+        );
     }
     return { name: t.name, shape: t.shape, data };
   });
@@ -243,7 +284,7 @@ export function readCheckpointHeader<M>(path: string): CheckpointHeader<M> {
     const read = (at: number, n: number): Buffer => {
       const b = Buffer.alloc(n);
       let got = 0;
-      for (let r; got < n && (r = readSync(fd, b, got, n - got, at + got)) > 0; ) got += r;
+      for (let r; got < n && (r = readSync(fd, b, got, n - got, at + got)) > 0;) got += r;
       return b.subarray(0, got);
     };
     const frame = frameOf(path, read(0, MAGIC.length + 4 + SHA_BYTES), fstatSync(fd).size);
@@ -258,7 +299,9 @@ export function readCheckpointHeader<M>(path: string): CheckpointHeader<M> {
 
 /** For the user, when a checkpoint predates checksums (null otherwise). */
 export function formatNote(path: string, ck: Pick<CheckpointHeader<unknown>, "format">): string | null {
-  return ck.format === 1 ? `note: ${path} is a format-1 checkpoint (written before rnnc checksummed its checkpoints): its tensors cannot be verified, only checked for non-finite values` : null;
+  return ck.format === 1
+    ? `note: ${path} is a format-1 checkpoint (written before rnnc checksummed its checkpoints): its tensors cannot be verified, only checked for non-finite values`
+    : null;
 }
 
 const alive = (pid: number): boolean => {
@@ -339,7 +382,10 @@ export class RunCheckpoints {
   resume<M extends { bestEpoch: number | null }>(file: string, accept: (meta: M) => void = () => {}): Resumed<M> {
     const notes: string[] = [];
     const removed = removeStaleTempFiles(this.dir);
-    if (removed.length) notes.push(`removed ${removed.length} temp file(s) of an unfinished checkpoint write in ${this.dir}: ${removed.join(", ")}`);
+    if (removed.length)
+      notes.push(
+        `removed ${removed.length} temp file(s) of an unfinished checkpoint write in ${this.dir}: ${removed.join(", ")}`,
+      );
     const ck = readCheckpoint<M>(file);
     accept(ck.meta); // the caller's own checks (the experiment's name), before anything changes
     const note = formatNote(file, ck);
@@ -359,9 +405,13 @@ export class RunCheckpoints {
     const bestFile = committed ? join(from, basename(this.next)) : join(from, basename(this.best));
     let best: LoadedCheckpoint<M> | null = null;
     if (ck.best !== null) {
-      if (!existsSync(bestFile)) throw new CheckpointError(`${bestFile} is missing, but ${file} records it as the best checkpoint`);
+      if (!existsSync(bestFile))
+        throw new CheckpointError(`${bestFile} is missing, but ${file} records it as the best checkpoint`);
       best = readCheckpoint<M>(bestFile);
-      if (best.digest !== ck.best) throw new CheckpointError(`${bestFile} is not the best checkpoint that ${file} records (it was replaced after it was written)`);
+      if (best.digest !== ck.best)
+        throw new CheckpointError(
+          `${bestFile} is not the best checkpoint that ${file} records (it was replaced after it was written)`,
+        );
     }
     let bestEpoch = ck.meta.bestEpoch;
     if (ck.best === null && bestEpoch !== null) {
@@ -370,7 +420,9 @@ export class RunCheckpoints {
       best = existsSync(bestFile) ? readCheckpoint<M>(bestFile) : null;
       const held = best?.meta.bestEpoch ?? null;
       if (held !== bestEpoch) {
-        notes.push(`${file} names epoch ${bestEpoch} as the best, but ${bestFile} holds ${held === null ? "none" : `epoch ${held}`} (a format-1 save was interrupted): continuing with ${held === null ? "no best epoch" : `epoch ${held}`} as the best`);
+        notes.push(
+          `${file} names epoch ${bestEpoch} as the best, but ${bestFile} holds ${held === null ? "none" : `epoch ${held}`} (a format-1 save was interrupted): continuing with ${held === null ? "no best epoch" : `epoch ${held}`} as the best`,
+        );
         bestEpoch = held;
       }
     }
@@ -383,7 +435,9 @@ export class RunCheckpoints {
         notes.push(`finished the save of ${this.best} (epoch ${bestEpoch}) that a kill interrupted`);
       } else {
         unlinkSync(this.next);
-        notes.push(`dropped ${this.next}, the best checkpoint of a save that a kill interrupted before it was committed`);
+        notes.push(
+          `dropped ${this.next}, the best checkpoint of a save that a kill interrupted before it was committed`,
+        );
       }
       fsyncDir(this.dir);
     }
@@ -425,7 +479,10 @@ export class RunCheckpoints {
   /** best.ckpt, verified, and checked to be the one last.ckpt records (the run's reported figures come from it). */
   readBest<M>(): LoadedCheckpoint<M> {
     const ck = readCheckpoint<M>(this.best);
-    if (this.bestDigest !== null && ck.digest !== this.bestDigest) throw new CheckpointError(`${this.best} is not the best checkpoint that ${this.last} records (it was replaced during the run)`);
+    if (this.bestDigest !== null && ck.digest !== this.bestDigest)
+      throw new CheckpointError(
+        `${this.best} is not the best checkpoint that ${this.last} records (it was replaced during the run)`,
+      );
     return ck;
   }
 }

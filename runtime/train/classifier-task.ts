@@ -72,7 +72,8 @@ const VALID_SIZE = 5_000;
  */
 const EVAL_CHUNK = 250;
 
-const epochSeed = (seed: number, epoch: number): number => (Math.imul(seed ^ 0x3c6ef372, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
+const epochSeed = (seed: number, epoch: number): number =>
+  (Math.imul(seed ^ 0x3c6ef372, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
 const pct = (a: number): string => `${(100 * a).toFixed(2)} %`;
 
 /** MNIST (or pMNIST) as labelled sequences: the validation and test images, and the pixel order. */
@@ -92,10 +93,19 @@ export async function mnistSequences(exp: ClassifierExperiment, opts: RunOptions
 }
 
 /** Loss and accuracy over `indices` of `split`, in chunks; `limit` batches of `batch` at most. */
-export async function evaluateClassifier(model: SequenceClassifier, split: MnistSplit, indices: Int32Array, batch: number, perm: Int32Array | null, limit?: number, pixels = MNIST_PIXELS): Promise<ClassifierEval> {
+export async function evaluateClassifier(
+  model: SequenceClassifier,
+  split: MnistSplit,
+  indices: Int32Array,
+  batch: number,
+  perm: Int32Array | null,
+  limit?: number,
+  pixels = MNIST_PIXELS,
+): Promise<ClassifierEval> {
   const n = limit !== undefined ? Math.min(indices.length, limit * batch) : indices.length;
   const ctx = new StepContext(false, new Rng(0));
-  let nll = 0, correct = 0;
+  let nll = 0,
+    correct = 0;
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const idx = indices.subarray(start, Math.min(n, start + EVAL_CHUNK));
     const both = tf.tidy(() => {
@@ -115,7 +125,11 @@ export async function evaluateClassifier(model: SequenceClassifier, split: Mnist
   return { loss: nll / Math.max(n, 1), accuracy: correct / Math.max(n, 1), count: n };
 }
 
-export function classifierData(exp: ClassifierExperiment, sets: LabelledSequences, opts: RunOptions): TaskData<ClassifierEpoch, ClassifierEval> {
+export function classifierData(
+  exp: ClassifierExperiment,
+  sets: LabelledSequences,
+  opts: RunOptions,
+): TaskData<ClassifierEpoch, ClassifierEval> {
   return {
     outputs: sets.classes,
     env: { trainSequences: sets.trainCount },
@@ -124,7 +138,14 @@ export function classifierData(exp: ClassifierExperiment, sets: LabelledSequence
   };
 }
 
-function classifierTask(exp: ClassifierExperiment, sets: LabelledSequences, model: SequenceClassifier, maskRng: Rng, optimizer: Optimizer, opts: RunOptions): Task<ClassifierEpoch, ClassifierEval> {
+function classifierTask(
+  exp: ClassifierExperiment,
+  sets: LabelledSequences,
+  model: SequenceClassifier,
+  maskRng: Rng,
+  optimizer: Optimizer,
+  opts: RunOptions,
+): Task<ClassifierEpoch, ClassifierEval> {
   const { data, training } = exp;
   const vars = model.params.list.map((p) => p.variable);
   const decayed = model.params.list.map((p) => p.decay);
@@ -133,14 +154,16 @@ function classifierTask(exp: ClassifierExperiment, sets: LabelledSequences, mode
   let order: Int32Array | null = null;
   let orderEpoch = -1;
   const orderOf = (epoch: number): Int32Array => {
-    if (epoch !== orderEpoch) [order, orderEpoch] = [new Rng(epochSeed(training.seed, epoch)).permutation(sets.trainCount), epoch];
+    if (epoch !== orderEpoch)
+      [order, orderEpoch] = [new Rng(epochSeed(training.seed, epoch)).permutation(sets.trainCount), epoch];
     return order!;
   };
   const full = Math.floor(sets.trainCount / data.batch); // full batches only: batch statistics of a 4-image tail are noise
   const trainLimit = opts.trainBatches ?? opts.limitBatches;
   const perEpoch = trainLimit !== undefined ? Math.min(trainLimit, full) : full;
   let partial = { nll: 0, correct: 0, count: 0 };
-  const evaluateOn = (s: LabelledSequences["valid"], batch: number): Promise<ClassifierEval> => evaluateClassifier(model, s.split, s.indices, batch, sets.perm, opts.limitBatches, sets.pixels);
+  const evaluateOn = (s: LabelledSequences["valid"], batch: number): Promise<ClassifierEval> =>
+    evaluateClassifier(model, s.split, s.indices, batch, sets.perm, opts.limitBatches, sets.pixels);
   // The divergence probe: the first training batch's images in evaluation mode (no dropout, no noise on h_0, no draw
   // from the mask stream, population statistics), so the run goes on exactly as without it.
   const probeIdx = Int32Array.from({ length: Math.min(data.batch, sets.trainCount) }, (_, i) => i);
@@ -153,17 +176,22 @@ function classifierTask(exp: ClassifierExperiment, sets: LabelledSequences, mode
     async step(epoch, index, lr) {
       const idx = orderOf(epoch).subarray(index * data.batch, (index + 1) * data.batch);
       const B = idx.length;
-      const { loss, right, grads } = scoped(() => {
-        const { pixels, labels } = pixelBatch(sets.train, idx, sets.perm, sets.pixels);
-        let logits: tf.Tensor | null = null;
-        const g = tf.variableGrads(() => {
-          const h = model.forward(pixels, ctx).reshape([1, B, -1]) as tf.Tensor3D;
-          logits = tf.keep(model.output.logits(h));
-          return model.output.loss(h, labels, 1 / B); // mean cross-entropy over the batch's sequences
-        }, vars);
-        const right = tf.sum(tf.cast(tf.equal(tf.argMax((logits as unknown as tf.Tensor).reshape([B, -1]), 1), labels), "float32"));
-        return { loss: g.value, right, grads: vars.map((v) => g.grads[v.name]!) };
-      }, (r) => [r.loss, r.right, ...r.grads]);
+      const { loss, right, grads } = scoped(
+        () => {
+          const { pixels, labels } = pixelBatch(sets.train, idx, sets.perm, sets.pixels);
+          let logits: tf.Tensor | null = null;
+          const g = tf.variableGrads(() => {
+            const h = model.forward(pixels, ctx).reshape([1, B, -1]) as tf.Tensor3D;
+            logits = tf.keep(model.output.logits(h));
+            return model.output.loss(h, labels, 1 / B); // mean cross-entropy over the batch's sequences
+          }, vars);
+          const right = tf.sum(
+            tf.cast(tf.equal(tf.argMax((logits as unknown as tf.Tensor).reshape([B, -1]), 1), labels), "float32"),
+          );
+          return { loss: g.value, right, grads: vars.map((v) => g.grads[v.name]!) };
+        },
+        (r) => [r.loss, r.right, ...r.grads],
+      );
       const [l, ok] = await Promise.all([loss.data().then((d) => d[0]!), right.data().then((d) => d[0]!)]);
       tf.dispose([loss, right]);
       return {
@@ -179,8 +207,20 @@ function classifierTask(exp: ClassifierExperiment, sets: LabelledSequences, mode
     restorePartial: (p) => {
       partial = { nll: p["nll"] ?? 0, correct: p["correct"] ?? 0, count: p["count"] ?? 0 };
     },
-    progress: (seconds) => ({ loss: partial.nll / partial.count, accuracy: partial.correct / partial.count, tokPerSec: (partial.count * sets.pixels) / seconds }),
-    trainLine: (epoch, done, steps, lr) => ({ event: "train", epoch, batch: done, batches: steps, loss: partial.nll / partial.count, accuracy: partial.correct / partial.count, lr }),
+    progress: (seconds) => ({
+      loss: partial.nll / partial.count,
+      accuracy: partial.correct / partial.count,
+      tokPerSec: (partial.count * sets.pixels) / seconds,
+    }),
+    trainLine: (epoch, done, steps, lr) => ({
+      event: "train",
+      epoch,
+      batch: done,
+      batches: steps,
+      loss: partial.nll / partial.count,
+      accuracy: partial.correct / partial.count,
+      lr,
+    }),
     stateTensors: async () => [], // every sequence starts from its own initial state: nothing is carried
     restoreState: () => {},
     endEpoch() {
@@ -189,12 +229,32 @@ function classifierTask(exp: ClassifierExperiment, sets: LabelledSequences, mode
     dispose: () => {},
     validate: () => evaluateOn(sets.valid, data.evalBatch),
     test: () => evaluateOn(sets.test, data.testBatch),
-    probe: async () => (await evaluateClassifier(model, sets.train, probeIdx, data.batch, sets.perm, undefined, sets.pixels)).loss,
-    record: (epoch, lr, valid, seconds) => ({ epoch, lr, trainLoss: partial.nll / partial.count, trainAccuracy: partial.correct / partial.count, validLoss: valid.loss, validAccuracy: valid.accuracy, seconds }),
-    better: (a, b) => a.validAccuracy > b.validAccuracy || (a.validAccuracy === b.validAccuracy && a.validLoss < b.validLoss),
-    epochLine: (r, improved) => `train ${pct(r.trainAccuracy)}  valid ${pct(r.validAccuracy)} (loss ${r.validLoss.toFixed(4)})${improved ? " *" : ""}  ${formatDuration(r.seconds)}`,
-    finalLine: (valid, test) => ({ validLoss: valid.loss, testLoss: test.loss, metric: "accuracy", valid: valid.accuracy, test: test.accuracy, validCount: valid.count, testCount: test.count }),
+    probe: async () =>
+      (await evaluateClassifier(model, sets.train, probeIdx, data.batch, sets.perm, undefined, sets.pixels)).loss,
+    record: (epoch, lr, valid, seconds) => ({
+      epoch,
+      lr,
+      trainLoss: partial.nll / partial.count,
+      trainAccuracy: partial.correct / partial.count,
+      validLoss: valid.loss,
+      validAccuracy: valid.accuracy,
+      seconds,
+    }),
+    better: (a, b) =>
+      a.validAccuracy > b.validAccuracy || (a.validAccuracy === b.validAccuracy && a.validLoss < b.validLoss),
+    epochLine: (r, improved) =>
+      `train ${pct(r.trainAccuracy)}  valid ${pct(r.validAccuracy)} (loss ${r.validLoss.toFixed(4)})${improved ? " *" : ""}  ${formatDuration(r.seconds)}`,
+    finalLine: (valid, test) => ({
+      validLoss: valid.loss,
+      testLoss: test.loss,
+      metric: "accuracy",
+      valid: valid.accuracy,
+      test: test.accuracy,
+      validCount: valid.count,
+      testCount: test.count,
+    }),
   };
 }
 
-export const resultLine = (valid: ClassifierEval, test: ClassifierEval): string => `valid accuracy ${pct(valid.accuracy)}  test accuracy ${pct(test.accuracy)} (${test.count} images)`;
+export const resultLine = (valid: ClassifierEval, test: ClassifierEval): string =>
+  `valid accuracy ${pct(valid.accuracy)}  test accuracy ${pct(test.accuracy)} (${test.count} images)`;

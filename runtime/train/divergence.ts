@@ -86,7 +86,9 @@ export class DivergenceDetector {
       return null;
     }
     this.above++;
-    return this.above >= this.spec.windows ? { kind: "above_uniform", phase: "training", loss, limit: this.limit, windows: this.above } : null;
+    return this.above >= this.spec.windows
+      ? { kind: "above_uniform", phase: "training", loss, limit: this.limit, windows: this.above }
+      : null;
   }
 
   /**
@@ -97,7 +99,8 @@ export class DivergenceDetector {
    */
   validation(loss: number): DivergenceVerdict | null {
     if (!Number.isFinite(loss)) return { kind: "non_finite", phase: "validation", loss, limit: this.limit, windows: 1 };
-    if (this.limit !== null && !reportable(loss)) return { kind: "above_uniform", phase: "validation", loss, limit: this.limit, windows: 1 };
+    if (this.limit !== null && !reportable(loss))
+      return { kind: "above_uniform", phase: "validation", loss, limit: this.limit, windows: 1 };
     return null;
   }
 
@@ -120,23 +123,41 @@ export function reportable(loss: number): boolean {
   return Number.isFinite(loss) && loss <= MAX_FINITE_PERPLEXITY_LOSS;
 }
 
-const show = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toFixed(3)) : String(x));
+const show = (x: number): string =>
+  Number.isFinite(x) ? (Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toFixed(3)) : String(x);
 
 /**
  * The first sentence of the stop message: what was seen, where, and against which limit. `where` is "at epoch 3,
  * window 7/100" or "after epoch 3"; `unit` is "token" or "image", `step` "window" or "batch". A non-finite loss keeps the wording the NaN stop
  * always had.
  */
-export function describeVerdict(v: DivergenceVerdict, where: string, det: DivergenceDetector, unit: string, step = "window"): string {
+export function describeVerdict(
+  v: DivergenceVerdict,
+  where: string,
+  det: DivergenceDetector,
+  unit: string,
+  step = "window",
+): string {
   const what = v.phase === "training" ? "the training loss" : "the validation loss";
   if (v.kind === "non_finite") return `${what} is ${v.loss} ${where}: stopped.`;
   const limit = `${show(v.limit!)} nats per ${unit} (ln ${det.outcomes} = ${show(det.uniform)}, a uniform guess, + margin ${det.spec!.margin})`;
-  const seen = v.phase === "training" ? `${v.windows} ${v.windows === 1 ? step : step === "batch" ? "batches" : `${step}s`} in a row above ${limit}; the last was ${show(v.loss)}` : `${show(v.loss)} nats per ${unit}, whose e^loss overflows, far above ${limit}`;
+  const seen =
+    v.phase === "training"
+      ? `${v.windows} ${v.windows === 1 ? step : step === "batch" ? "batches" : `${step}s`} in a row above ${limit}; the last was ${show(v.loss)}`
+      : `${show(v.loss)} nats per ${unit}, whose e^loss overflows, far above ${limit}`;
   return `${what} diverged ${where}: ${seen}: stopped.`;
 }
 
 /** What a stop records in metrics.jsonl (JSON has no NaN or Infinity: those are written as strings). */
 export function verdictRecord(v: DivergenceVerdict, at: Readonly<Record<string, number>>): Record<string, unknown> {
   const n = (x: number | null): number | string | null => (x === null || Number.isFinite(x) ? x : String(x));
-  return { event: "stopped", reason: v.kind === "non_finite" ? "non-finite loss" : "diverged", phase: v.phase, ...at, loss: n(v.loss), limit: n(v.limit), windows: v.windows };
+  return {
+    event: "stopped",
+    reason: v.kind === "non_finite" ? "non-finite loss" : "diverged",
+    phase: v.phase,
+    ...at,
+    loss: n(v.loss),
+    limit: n(v.limit),
+    windows: v.windows,
+  };
 }

@@ -15,7 +15,14 @@ import { DivergenceDetector, reportable, type DivergenceVerdict } from "./diverg
 import { stopRun, type TrainingError } from "./errors.js";
 import { Optimizer } from "./optimizers.js";
 import { EpochProgress, type ProgressSink } from "./progress.js";
-import { openForEvaluation, resumeRun, restoreOptimizer, restoreParams, storeTensors, type Owned } from "./run-state.js";
+import {
+  openForEvaluation,
+  resumeRun,
+  restoreOptimizer,
+  restoreParams,
+  storeTensors,
+  type Owned,
+} from "./run-state.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
 import type { CommonTraining, EpochBase, EvalBase, ExperimentId, RunOptions, TaskData } from "./task.js";
 
@@ -180,11 +187,18 @@ export async function trainTask<E extends EpochBase, V extends EvalBase>(
   // The divergence stop: ln V + margin over consecutive steps (a resumed run starts counting afresh).
   const divergence = new DivergenceDetector(training.divergence ?? null, data.outputs);
   const stop = (v: DivergenceVerdict, step?: number): TrainingError =>
-    stopRun(v, divergence, { epoch, window: step, windows: perEpoch, unit }, { metrics: metricsPath, last: lastPath }, task.measure);
+    stopRun(
+      v,
+      divergence,
+      { epoch, window: step, windows: perEpoch, unit },
+      { metrics: metricsPath, last: lastPath },
+      task.measure,
+    );
   // A step's loss is measured before its update, so the weights a mid-epoch checkpoint would hold have not been
   // judged yet: the task's probe measures them (where it has one), and the last good checkpoint is kept when they
   // are above the limit.
-  const healthyNow = async (): Promise<boolean> => divergence.calm && (!task.probe || divergence.healthy(await task.probe()));
+  const healthyNow = async (): Promise<boolean> =>
+    divergence.calm && (!task.probe || divergence.healthy(await task.probe()));
   let interrupted = false;
   const onSigint = (): void => {
     if (interrupted) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
@@ -195,7 +209,16 @@ export async function trainTask<E extends EpochBase, V extends EvalBase>(
   const everyMs = (opts.checkpointEverySeconds ?? 600) * 1000;
   let lastSave = performance.now();
   const result = (status: "done" | "interrupted", valid: V | null, test: V | null): DriverResult<E, V> => ({
-    status, epochs: history, bestEpoch, valid, test, lastCheckpoint: lastPath, runDir: opts.runDir, backend: backend.name, seconds: (performance.now() - started) / 1000, epochsBefore,
+    status,
+    epochs: history,
+    bestEpoch,
+    valid,
+    test,
+    lastCheckpoint: lastPath,
+    runDir: opts.runDir,
+    backend: backend.name,
+    seconds: (performance.now() - started) / 1000,
+    epochsBefore,
   });
 
   try {
@@ -203,7 +226,7 @@ export async function trainTask<E extends EpochBase, V extends EvalBase>(
       perEpoch = task.stepsIn(epoch);
       const progress = new EpochProgress(sink, `epoch ${epoch}/${epochs}`, perEpoch);
       let t0 = performance.now() - seconds * 1000;
-      for (; next < perEpoch; ) {
+      for (; next < perEpoch;) {
         const outcome = await task.step(epoch, next, schedule.lr);
         const verdict = divergence.window(outcome.judged);
         if (verdict) {
@@ -215,7 +238,11 @@ export async function trainTask<E extends EpochBase, V extends EvalBase>(
         next++;
         windowsDone++;
         progress.update(next, task.progress(seconds));
-        if (next % task.metricsEvery === 0 || next === perEpoch) appendFileSync(metricsPath, JSON.stringify(task.trainLine(epoch, next, perEpoch, schedule.lr, seconds)) + "\n");
+        if (next % task.metricsEvery === 0 || next === perEpoch)
+          appendFileSync(
+            metricsPath,
+            JSON.stringify(task.trainLine(epoch, next, perEpoch, schedule.lr, seconds)) + "\n",
+          );
         // A turn of the event loop, so that a pending Ctrl-C reaches onSigint: the steps are synchronous, and without
         // it a SIGINT waited until training ended (and was then dropped), so Ctrl-C did nothing.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -224,8 +251,13 @@ export async function trainTask<E extends EpochBase, V extends EvalBase>(
           // As for a mid-epoch save: weights above the divergence limit never replace the last good checkpoint.
           if (await healthyNow()) {
             await saveLast();
-            say(`saved ${lastPath} at epoch ${epoch}, ${unit} ${next}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`);
-          } else say(`not saved: the training loss is above the divergence limit at epoch ${epoch}, ${unit} ${next}/${perEpoch}; ${existsSync(lastPath) ? `${lastPath} is kept as it was` : "no checkpoint had been written yet"}`);
+            say(
+              `saved ${lastPath} at epoch ${epoch}, ${unit} ${next}/${perEpoch}; continue with: rnnc run --resume ${opts.runDir}`,
+            );
+          } else
+            say(
+              `not saved: the training loss is above the divergence limit at epoch ${epoch}, ${unit} ${next}/${perEpoch}; ${existsSync(lastPath) ? `${lastPath} is kept as it was` : "no checkpoint had been written yet"}`,
+            );
           return result("interrupted", null, null);
         }
         // Not while steps run above the divergence limit, nor of weights above it: those may be the diverged ones.
@@ -248,15 +280,32 @@ export async function trainTask<E extends EpochBase, V extends EvalBase>(
       const suspect = divergence.suspect(valid.loss);
       const record = task.record(epoch, schedule.lr, valid, seconds);
       // NT-ASGD's non-monotone trigger on the task's own criterion: worse than the best before the last nonmono.
-      const triggered = optimizer.maybeStartAveragingWhen(history.length, (k) => task.better(bestOf(history.slice(0, k), task.better), record));
+      const triggered = optimizer.maybeStartAveragingWhen(history.length, (k) =>
+        task.better(bestOf(history.slice(0, k), task.better), record),
+      );
       history.push(record);
       // A loss that overflows to Infinity (divergence off) is never the best.
-      const improved = !suspect && reportable(valid.loss) && (bestEpoch === null || task.better(record, history.find((h) => h.epoch === bestEpoch)!));
+      const improved =
+        !suspect &&
+        reportable(valid.loss) &&
+        (bestEpoch === null ||
+          task.better(
+            record,
+            history.find((h) => h.epoch === bestEpoch)!,
+          ));
       if (improved) bestEpoch = epoch;
-      appendFileSync(metricsPath, JSON.stringify({ event: "epoch", ...record, validSeconds: (performance.now() - v0) / 1000, best: improved }) + "\n");
-      progress.finish(`epoch ${epoch}/${epochs}  lr ${schedule.lr.toPrecision(4)}  ${task.epochLine(record, improved)}`);
+      appendFileSync(
+        metricsPath,
+        JSON.stringify({ event: "epoch", ...record, validSeconds: (performance.now() - v0) / 1000, best: improved }) +
+          "\n",
+      );
+      progress.finish(
+        `epoch ${epoch}/${epochs}  lr ${schedule.lr.toPrecision(4)}  ${task.epochLine(record, improved)}`,
+      );
       if (triggered) {
-        say(`NT-ASGD: this epoch's validation is worse than the best before the last ${(training.optimizer as { nonmono: number }).nonmono} epoch(s); averaging the weights from now on`);
+        say(
+          `NT-ASGD: this epoch's validation is worse than the best before the last ${(training.optimizer as { nonmono: number }).nonmono} epoch(s); averaging the weights from now on`,
+        );
         appendFileSync(metricsPath, JSON.stringify({ event: "ntasgd", epoch, step: optimizer.state().step }) + "\n");
       }
       schedule = advanceSchedule(training.schedule, training.optimizer.lr, schedule, epoch + 1, valid.loss);
@@ -295,7 +344,15 @@ export async function evaluateTaskCheckpoint<E extends EpochBase, V extends Eval
   file: string,
   opts: RunOptions,
   owned: Owned,
-): Promise<{ ck: LoadedCheckpoint<DriverMeta<E>>; valid: V; test: V; backend: string; seconds: number; next: number; unit: "window" | "batch" }> {
+): Promise<{
+  ck: LoadedCheckpoint<DriverMeta<E>>;
+  valid: V;
+  test: V;
+  backend: string;
+  seconds: number;
+  next: number;
+  unit: "window" | "batch";
+}> {
   const { ck, backend, started } = await openForEvaluation<DriverMeta<E>>(exp.name, file, opts);
   const data = await load();
   const params = new ParameterStore(new Rng(training.seed));
@@ -307,8 +364,19 @@ export async function evaluateTaskCheckpoint<E extends EpochBase, V extends Eval
   const task = data.bind(model, { maskRng: maskStream(training.seed), optimizer });
   try {
     restoreOptimizer(optimizer, ck.tensors, ck.meta);
-    const [valid, test] = await optimizer.withAveraged(params.list.map((p) => p.variable), async () => [await task.validate(), await task.test()] as const);
-    return { ck: ck as LoadedCheckpoint<DriverMeta<E>>, valid, test, backend, seconds: (performance.now() - started) / 1000, next: ck.meta[task.positionKey] ?? 0, unit: task.unit };
+    const [valid, test] = await optimizer.withAveraged(
+      params.list.map((p) => p.variable),
+      async () => [await task.validate(), await task.test()] as const,
+    );
+    return {
+      ck: ck as LoadedCheckpoint<DriverMeta<E>>,
+      valid,
+      test,
+      backend,
+      seconds: (performance.now() - started) / 1000,
+      next: ck.meta[task.positionKey] ?? 0,
+      unit: task.unit,
+    };
   } finally {
     task.dispose();
     optimizer.dispose();

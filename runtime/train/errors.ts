@@ -18,11 +18,25 @@ export class TrainingError extends Error {
  * metrics.jsonl, and the error says what was seen, where, against which limit, and what to try. Nothing is saved on
  * the way out, so the last checkpoint on disk stays the last good one.
  */
-export function stopRun(v: DivergenceVerdict, det: DivergenceDetector, at: { readonly epoch: number; readonly window?: number; readonly windows?: number; readonly unit: "window" | "batch" }, files: { readonly metrics: string; readonly last: string }, measure: "token" | "image"): TrainingError {
-  const where = at.window === undefined ? `after epoch ${at.epoch}` : `at epoch ${at.epoch}, ${at.unit} ${at.window}/${at.windows}`;
-  const position: Record<string, number> = at.window === undefined ? { epoch: at.epoch } : { epoch: at.epoch, [at.unit]: at.window };
+export function stopRun(
+  v: DivergenceVerdict,
+  det: DivergenceDetector,
+  at: {
+    readonly epoch: number;
+    readonly window?: number;
+    readonly windows?: number;
+    readonly unit: "window" | "batch";
+  },
+  files: { readonly metrics: string; readonly last: string },
+  measure: "token" | "image",
+): TrainingError {
+  const where =
+    at.window === undefined ? `after epoch ${at.epoch}` : `at epoch ${at.epoch}, ${at.unit} ${at.window}/${at.windows}`;
+  const position: Record<string, number> =
+    at.window === undefined ? { epoch: at.epoch } : { epoch: at.epoch, [at.unit]: at.window };
   appendFileSync(files.metrics, JSON.stringify(verdictRecord(v, position)) + "\n");
-  const off = v.kind === "above_uniform" ? " To let such a run go on regardless, set `divergence off` in its train block." : "";
+  const off =
+    v.kind === "above_uniform" ? " To let such a run go on regardless, set `divergence off` in its train block." : "";
   return new TrainingError(`${describeVerdict(v, where, det, measure, at.unit)} ${keptNote(files.last)}${off}`);
 }
 
@@ -52,12 +66,19 @@ export function assertDeviceHealthy(): void {
  * (tfjs's cleanup freeing on the exhausted heap) is that same failure.
  * Any other error is returned as it is.
  */
-export function explainWasmAbort(e: unknown, window: { batch: number; steps: string }, owned: Owned, runDir: string): unknown {
+export function explainWasmAbort(
+  e: unknown,
+  window: { batch: number; steps: string },
+  owned: Owned,
+  runDir: string,
+): unknown {
   const exhausted = takeHeapExhaustion();
   const trap = e instanceof Error && e.name === "RuntimeError";
   const aborted = trap && /^Aborted\(/.test(e.message);
   if (!aborted && !(e instanceof WasmHeapExhausted) && !(trap && exhausted)) return e;
-  const layers = owned.model ? Object.values(owned.model).filter((v): v is RecurrentLayer => v instanceof RecurrentLayer) : [];
+  const layers = owned.model
+    ? Object.values(owned.model).filter((v): v is RecurrentLayer => v instanceof RecurrentLayer)
+    : [];
   const through = layers.length ? ` through ${layers.map((l) => `${l.cell}(${l.hidden})`).join(", ")}` : "";
   return new TrainingError(
     `the wasm backend ran out of memory (its heap is at most 4 GiB). This experiment trains on windows of batch ${window.batch} × ${window.steps}${through}.\n` +

@@ -38,7 +38,12 @@ export interface DataSpec {
    * gets the same crop. Absent: false.
    */
   readonly randomCrop?: boolean;
-  readonly synthetic: { readonly vocab: number; readonly order: number; readonly tokens: number; readonly seed: number } | null;
+  readonly synthetic: {
+    readonly vocab: number;
+    readonly order: number;
+    readonly tokens: number;
+    readonly seed: number;
+  } | null;
 }
 
 /** What a generated module exports. */
@@ -66,7 +71,8 @@ export interface EpochRecord {
   readonly seconds: number;
 }
 
-const epochSeed = (seed: number, epoch: number): number => (Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
+const epochSeed = (seed: number, epoch: number): number =>
+  (Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
 
 /** The random crop of an epoch: a row offset in [0, bptt), a function of the seed and the epoch only. */
 export function cropOffset(seed: number, epoch: number, bptt: number): number {
@@ -77,9 +83,15 @@ export function cropOffset(seed: number, epoch: number, bptt: number): number {
  * Variable-length BPTT windows over `steps` rows (awd-lstm-lm's train loop): length = max(5, ⌊N(b, std)⌋) with
  * b = bptt w.p. p, else bptt/2; the last window stops at the data.
  */
-export function variableWindows(steps: number, bptt: number, v: { p: number; std: number }, offset: number, rng: Rng): LmWindow[] {
+export function variableWindows(
+  steps: number,
+  bptt: number,
+  v: { p: number; std: number },
+  offset: number,
+  rng: Rng,
+): LmWindow[] {
   const out: LmWindow[] = [];
-  for (let start = offset; start < steps - 1; ) {
+  for (let start = offset; start < steps - 1;) {
     const base = rng.uniform() < v.p ? bptt : bptt / 2;
     const length = Math.min(Math.max(5, Math.floor(base + v.std * rng.normal())), steps - 1 - start);
     out.push({ start, length });
@@ -105,11 +117,25 @@ async function loadCorpus(data: DataSpec, opts: RunOptions): Promise<Corpus> {
   if (data.dataset === "synthetic") {
     const s = data.synthetic!;
     const c = makeSyntheticCorpus(s);
-    return { level: "word", vocab: s.vocab, train: c.train, valid: c.valid, test: c.test, optimalPerplexity: c.optimalPerplexity };
+    return {
+      level: "word",
+      vocab: s.vocab,
+      train: c.train,
+      valid: c.valid,
+      test: c.test,
+      optimalPerplexity: c.optimalPerplexity,
+    };
   }
   const path = data.dataset === "text" ? join(opts.specDir ?? ".", data.path ?? ".") : undefined;
   const c = await loadTextCorpus(data.dataset, { root: dataRoot(opts.dataDir), path });
-  return { level: c.level, vocab: c.vocab.tokens.length, train: c.train, valid: c.valid, test: c.test, optimalPerplexity: null };
+  return {
+    level: c.level,
+    vocab: c.vocab.tokens.length,
+    train: c.train,
+    valid: c.valid,
+    test: c.test,
+    optimalPerplexity: null,
+  };
 }
 
 /** Read a [T, B] window of token ids and the next-token targets as tensors. */
@@ -133,7 +159,14 @@ function disposeState(state: readonly LayerState[]): void {
  * Mean NLL over a split with state carried across windows, as the papers evaluate (specs/language.md,
  * "From spec to training code"): every token is predicted once, in order.
  */
-export async function evaluate(model: LanguageModel, ids: Int32Array, batch: number, bptt: number, stateful: boolean, limit?: number): Promise<EvalResult> {
+export async function evaluate(
+  model: LanguageModel,
+  ids: Int32Array,
+  batch: number,
+  bptt: number,
+  stateful: boolean,
+  limit?: number,
+): Promise<EvalResult> {
   const b = batchify(ids, batch);
   const ctx = new StepContext(false, new Rng(0));
   let state = model.initialState(batch);
@@ -171,12 +204,24 @@ export interface Trainer {
    * are trained on but not reported) and the final state,
    * detached. A non-finite loss leaves the weights untouched and returns a zero state.
    */
-  step(xs: Int32Array, ys: Int32Array, T: number, state: readonly LayerState[], scale: number, lr?: number): Promise<{ loss: number; next: LayerState[] }>;
+  step(
+    xs: Int32Array,
+    ys: Int32Array,
+    T: number,
+    state: readonly LayerState[],
+    scale: number,
+    lr?: number,
+  ): Promise<{ loss: number; next: LayerState[] }>;
   disposeState(state: readonly LayerState[]): void;
 }
 
 /** The training step `runExperiment` uses, on its own: the benchmark times exactly this. */
-export function createTrainer(model: LanguageModel, training: TrainingSpec, maskRng: Rng, optimizer = new Optimizer(training.optimizer)): Trainer {
+export function createTrainer(
+  model: LanguageModel,
+  training: TrainingSpec,
+  maskRng: Rng,
+  optimizer = new Optimizer(training.optimizer),
+): Trainer {
   const vars = model.params.list.map((p) => p.variable);
   const decayed = model.params.list.map((p) => p.decay);
   const ctx = new StepContext(true, maskRng);
@@ -184,21 +229,29 @@ export function createTrainer(model: LanguageModel, training: TrainingSpec, mask
     disposeState,
     async step(xs, ys, T, state, scale, lr = training.optimizer.lr) {
       const B = xs.length / T;
-      const { value, ce, grads, next } = scoped(() => {
-        const x = tf.tensor2d(xs, [T, B], "int32");
-        const y = tf.tensor1d(ys, "int32");
-        let out: ModelOutput | null = null;
-        let ce: tf.Scalar | null = null; // the cross-entropy alone: what the run reports
-        const g = tf.variableGrads(() => {
-          out = model.forward(x, state, ctx);
-          ce = model.output.loss(out.hidden, y, scale);
-          if (!model.penalty) return ce;
-          tf.keep(ce); // the forward's tidy would dispose it: only the returned total survives
-          return tf.add(ce, model.penalty(out)) as tf.Scalar; // AR/TAR join the training loss only
-        }, vars);
-        const o = out as unknown as ModelOutput;
-        return { value: g.value, ce: ce as unknown as tf.Scalar, grads: vars.map((v) => g.grads[v.name]!), next: o.state };
-      }, (r) => [r.value, r.ce, ...r.grads, ...stateTensors(r.next)]);
+      const { value, ce, grads, next } = scoped(
+        () => {
+          const x = tf.tensor2d(xs, [T, B], "int32");
+          const y = tf.tensor1d(ys, "int32");
+          let out: ModelOutput | null = null;
+          let ce: tf.Scalar | null = null; // the cross-entropy alone: what the run reports
+          const g = tf.variableGrads(() => {
+            out = model.forward(x, state, ctx);
+            ce = model.output.loss(out.hidden, y, scale);
+            if (!model.penalty) return ce;
+            tf.keep(ce); // the forward's tidy would dispose it: only the returned total survives
+            return tf.add(ce, model.penalty(out)) as tf.Scalar; // AR/TAR join the training loss only
+          }, vars);
+          const o = out as unknown as ModelOutput;
+          return {
+            value: g.value,
+            ce: ce as unknown as tf.Scalar,
+            grads: vars.map((v) => g.grads[v.name]!),
+            next: o.state,
+          };
+        },
+        (r) => [r.value, r.ce, ...r.grads, ...stateTensors(r.next)],
+      );
       // The losses' read-back (asynchronous, for webgpu; both at once): to report the loss and to stop on NaN.
       const [total, loss] = await Promise.all([value.data().then((d) => d[0]!), ce.data().then((d) => d[0]!)]);
       tf.dispose(ce === value ? [value] : [value, ce]);
@@ -232,14 +285,28 @@ export async function languageModelData(exp: Experiment, opts: RunOptions): Prom
   };
 }
 
-function languageModelTask(exp: Experiment, corpus: Corpus, model: LanguageModel, maskRng: Rng, optimizer: Optimizer, opts: RunOptions): Task<EpochRecord, EvalResult> {
+function languageModelTask(
+  exp: Experiment,
+  corpus: Corpus,
+  model: LanguageModel,
+  maskRng: Rng,
+  optimizer: Optimizer,
+  opts: RunOptions,
+): Task<EpochRecord, EvalResult> {
   const { data, training } = exp;
   let batched: Batched | null = null;
   const train = (): Batched => (batched ??= batchify(corpus.train, data.batch));
   /** An epoch's windows: fixed, cropped (random_crop) or of variable length (variable BPTT), as the spec says. */
   const windowsOf = (epoch: number): LmWindow[] => {
     const offset = data.randomCrop ? cropOffset(training.seed, epoch, data.bptt) : 0;
-    if (training.variableBptt) return variableWindows(train().steps, data.bptt, training.variableBptt, offset, new Rng(epochSeed(training.seed ^ 0x2545f491, epoch)));
+    if (training.variableBptt)
+      return variableWindows(
+        train().steps,
+        data.bptt,
+        training.variableBptt,
+        offset,
+        new Rng(epochSeed(training.seed ^ 0x2545f491, epoch)),
+      );
     return [...lmWindows(train(), data.bptt, { offset })];
   };
   // An epoch's windows, drawn once per epoch (the resume message and the loop ask for the same epoch); fixed
@@ -258,7 +325,8 @@ function languageModelTask(exp: Experiment, corpus: Corpus, model: LanguageModel
   let state = model.initialState(data.batch);
   let partial = { nll: 0, tokens: 0 };
   const mean = (): number => partial.nll / partial.tokens;
-  const fmt = (loss: number): string => (corpus.level === "char" ? `${metricOf(loss, "char").toFixed(3)} bpc` : `ppl ${metricOf(loss, "word").toFixed(2)}`);
+  const fmt = (loss: number): string =>
+    corpus.level === "char" ? `${metricOf(loss, "char").toFixed(3)} bpc` : `ppl ${metricOf(loss, "word").toFixed(2)}`;
   // The divergence probe: the split's first window in evaluation mode (no dropout, no draw from the mask stream,
   // so the run goes on exactly as without the probe; one forward pass per checkpoint).
   const probeIds = corpus.train.subarray(0, Math.min(corpus.train.length, data.batch * (data.bptt + 1)));
@@ -278,7 +346,14 @@ function languageModelTask(exp: Experiment, corpus: Corpus, model: LanguageModel
       const lr = training.variableBptt ? (scheduleLr * w.length) / data.bptt : scheduleLr;
       trainer ??= createTrainer(model, training, maskRng, optimizer);
       const t = train();
-      const { loss, next } = await trainer.step(sliceRows(t, w.start, w.length), sliceRows(t, w.start + 1, w.length), w.length, state, scale, lr);
+      const { loss, next } = await trainer.step(
+        sliceRows(t, w.start, w.length),
+        sliceRows(t, w.start + 1, w.length),
+        w.length,
+        state,
+        scale,
+        lr,
+      );
       return {
         judged: perTokenLoss(loss, scale, w.length * data.batch),
         commit: async () => {
@@ -296,7 +371,15 @@ function languageModelTask(exp: Experiment, corpus: Corpus, model: LanguageModel
       partial = { nll: p["nll"] ?? 0, tokens: p["tokens"] ?? 0 };
     },
     progress: (seconds) => ({ loss: mean(), ppl: Math.exp(mean()), tokPerSec: partial.tokens / seconds }),
-    trainLine: (epoch, done, steps, lr, seconds) => ({ event: "train", epoch, window: done, windows: steps, loss: mean(), lr, tokPerSec: partial.tokens / seconds }),
+    trainLine: (epoch, done, steps, lr, seconds) => ({
+      event: "train",
+      epoch,
+      window: done,
+      windows: steps,
+      loss: mean(),
+      lr,
+      tokPerSec: partial.tokens / seconds,
+    }),
     async stateTensors() {
       const out: StoredTensor[] = [];
       for (const [l, s] of state.entries()) {
@@ -328,9 +411,25 @@ function languageModelTask(exp: Experiment, corpus: Corpus, model: LanguageModel
     validate: () => evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches),
     test: () => evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches),
     probe: async () => (await evaluate(model, probeIds, data.batch, data.bptt, false)).loss,
-    record: (epoch, lr, valid, seconds) => ({ epoch, lr, trainLoss: mean(), validLoss: valid.loss, tokPerSec: partial.tokens / seconds, seconds }),
+    record: (epoch, lr, valid, seconds) => ({
+      epoch,
+      lr,
+      trainLoss: mean(),
+      validLoss: valid.loss,
+      tokPerSec: partial.tokens / seconds,
+      seconds,
+    }),
     better: (a, b) => a.validLoss < b.validLoss,
-    epochLine: (r, improved) => `train ${fmt(r.trainLoss)}  valid ${fmt(r.validLoss)}${improved ? " *" : ""}  ${Math.round(r.tokPerSec)} tok/s  ${formatDuration(r.seconds)}`,
-    finalLine: (valid, test) => ({ validLoss: valid.loss, testLoss: test.loss, metric: corpus.level === "char" ? "bpc" : "perplexity", valid: metricOf(valid.loss, corpus.level), test: metricOf(test.loss, corpus.level), validTokens: valid.tokens, testTokens: test.tokens }),
+    epochLine: (r, improved) =>
+      `train ${fmt(r.trainLoss)}  valid ${fmt(r.validLoss)}${improved ? " *" : ""}  ${Math.round(r.tokPerSec)} tok/s  ${formatDuration(r.seconds)}`,
+    finalLine: (valid, test) => ({
+      validLoss: valid.loss,
+      testLoss: test.loss,
+      metric: corpus.level === "char" ? "bpc" : "perplexity",
+      valid: metricOf(valid.loss, corpus.level),
+      test: metricOf(test.loss, corpus.level),
+      validTokens: valid.tokens,
+      testTokens: test.tokens,
+    }),
   };
 }

@@ -32,8 +32,10 @@ export async function runIfMain(url: string, experiment: Experiment | Classifier
         evaluate: { type: "string" },
       },
     });
-    if (!BACKEND_CHOICES.includes(values.backend as BackendChoice)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
-    const run = (o: RunOptions): Promise<{ status: string; summary: string }> => ("task" in experiment ? runClassifier(experiment, o) : runExperiment(experiment, o));
+    if (!BACKEND_CHOICES.includes(values.backend as BackendChoice))
+      throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
+    const run = (o: RunOptions): Promise<{ status: string; summary: string }> =>
+      "task" in experiment ? runClassifier(experiment, o) : runExperiment(experiment, o);
     const result = await run({
       runDir: values["run-dir"]!,
       backend: values.backend as BackendChoice,

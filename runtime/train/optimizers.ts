@@ -5,8 +5,20 @@ import { subScaled } from "../accel/fast-ops.js";
 
 export type OptimizerSpec =
   | { readonly kind: "sgd"; readonly lr: number; readonly momentum: number }
-  | { readonly kind: "adam"; readonly lr: number; readonly beta1: number; readonly beta2: number; readonly epsilon: number }
-  | { readonly kind: "rmsprop"; readonly lr: number; readonly decay: number; readonly momentum: number; readonly epsilon: number }
+  | {
+      readonly kind: "adam";
+      readonly lr: number;
+      readonly beta1: number;
+      readonly beta2: number;
+      readonly epsilon: number;
+    }
+  | {
+      readonly kind: "rmsprop";
+      readonly lr: number;
+      readonly decay: number;
+      readonly momentum: number;
+      readonly epsilon: number;
+    }
   /**
    * NT-ASGD (Merity et al. 2018, AWD-LSTM §3, Algorithm 1): plain SGD until the validation loss fails to beat the
    * best of all but the last `nonmono` epochs, then SGD that also keeps the running average of the weights
@@ -14,13 +26,29 @@ export type OptimizerSpec =
    */
   | { readonly kind: "ntasgd"; readonly lr: number; readonly nonmono: number };
 
-export const sgd = (o: { lr: number; momentum?: number }): OptimizerSpec => ({ kind: "sgd", lr: o.lr, momentum: o.momentum ?? 0 });
-export const adam = (o: { lr: number; beta1?: number; beta2?: number; epsilon?: number }): OptimizerSpec => ({
-  kind: "adam", lr: o.lr, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, epsilon: o.epsilon ?? 1e-8,
+export const sgd = (o: { lr: number; momentum?: number }): OptimizerSpec => ({
+  kind: "sgd",
+  lr: o.lr,
+  momentum: o.momentum ?? 0,
 });
-export const ntasgd = (o: { lr: number; nonmono?: number }): OptimizerSpec => ({ kind: "ntasgd", lr: o.lr, nonmono: o.nonmono ?? 5 });
+export const adam = (o: { lr: number; beta1?: number; beta2?: number; epsilon?: number }): OptimizerSpec => ({
+  kind: "adam",
+  lr: o.lr,
+  beta1: o.beta1 ?? 0.9,
+  beta2: o.beta2 ?? 0.999,
+  epsilon: o.epsilon ?? 1e-8,
+});
+export const ntasgd = (o: { lr: number; nonmono?: number }): OptimizerSpec => ({
+  kind: "ntasgd",
+  lr: o.lr,
+  nonmono: o.nonmono ?? 5,
+});
 export const rmsprop = (o: { lr: number; decay?: number; momentum?: number; epsilon?: number }): OptimizerSpec => ({
-  kind: "rmsprop", lr: o.lr, decay: o.decay ?? 0.9, momentum: o.momentum ?? 0, epsilon: o.epsilon ?? 1e-8,
+  kind: "rmsprop",
+  lr: o.lr,
+  decay: o.decay ?? 0.9,
+  momentum: o.momentum ?? 0,
+  epsilon: o.epsilon ?? 1e-8,
 });
 
 /** Named state tensors (`"<param>/<slot>"`) plus the step count. */

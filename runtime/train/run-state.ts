@@ -4,14 +4,22 @@
 import * as tf from "@tensorflow/tfjs";
 import { resolve } from "node:path";
 import { selectBackend } from "../accel/backend.js";
-import { CheckpointError, formatNote, readCheckpoint, removeStaleTempFiles, RunCheckpoints, type Checkpoint, type Resumed, type StoredTensor } from "./checkpoint.js";
+import {
+  CheckpointError,
+  formatNote,
+  readCheckpoint,
+  removeStaleTempFiles,
+  RunCheckpoints,
+  type Checkpoint,
+  type Resumed,
+  type StoredTensor,
+} from "./checkpoint.js";
 import type { ParameterStore } from "../model/parameters.js";
 import { TrainingError } from "./errors.js";
 import type { Optimizer } from "./optimizers.js";
 import type { Owned, RunOptions } from "./task.js";
 
 export type { Owned } from "./task.js";
-
 
 /** Dispose what a run owns. After a wasm abort (heap exhausted) every call into the module traps: the release then
  *  fails, and must not replace the error that explains why the run ended. */
@@ -40,21 +48,32 @@ export async function storeTensors(params: ParameterStore, opt: Optimizer): Prom
 /** Load parameters and buffers by name, refusing a checkpoint of another model. */
 export function restoreParams(params: ParameterStore, tensors: readonly StoredTensor[], file: string): void {
   const byName = new Map(tensors.map((t) => [t.name, t]));
-  const entries = [...params.list.map((p) => ({ key: `param/${p.name}`, ...p })), ...params.buffers.map((p) => ({ key: `buffer/${p.name}`, ...p }))];
+  const entries = [
+    ...params.list.map((p) => ({ key: `param/${p.name}`, ...p })),
+    ...params.buffers.map((p) => ({ key: `buffer/${p.name}`, ...p })),
+  ];
   for (const p of entries) {
     const t = byName.get(p.key);
     if (!t || t.shape.join() !== p.variable.shape.join())
-      throw new TrainingError(`checkpoint ${file} does not match this model: ${p.key.split("/")[0]} ${p.name} ${t ? `has shape [${t.shape}], expected [${p.variable.shape}]` : "is missing"}`);
+      throw new TrainingError(
+        `checkpoint ${file} does not match this model: ${p.key.split("/")[0]} ${p.name} ${t ? `has shape [${t.shape}], expected [${p.variable.shape}]` : "is missing"}`,
+      );
     p.variable.assign(tf.tensor(t.data, [...t.shape]));
   }
 }
 
 /** Restore the optimizer's step, averaging point and slots from a checkpoint. */
-export function restoreOptimizer(optimizer: Optimizer, tensors: readonly StoredTensor[], meta: { optimizerStep: number; averagingSince?: number | null }): void {
+export function restoreOptimizer(
+  optimizer: Optimizer,
+  tensors: readonly StoredTensor[],
+  meta: { optimizerStep: number; averagingSince?: number | null },
+): void {
   optimizer.load({
     step: meta.optimizerStep,
     averagingSince: meta.averagingSince ?? null,
-    slots: tensors.filter((t) => t.name.startsWith("opt/")).map((t) => [t.name.slice(4), tf.tensor(t.data, [...t.shape])] as [string, tf.Tensor]),
+    slots: tensors
+      .filter((t) => t.name.startsWith("opt/"))
+      .map((t) => [t.name.slice(4), tf.tensor(t.data, [...t.shape])] as [string, tf.Tensor]),
   });
 }
 
@@ -64,14 +83,19 @@ export function checkpointPosition(epoch: number, next: number, unit = "window")
 }
 
 /** The start of an evaluation (`rnnc eval`): the backend, announced, and the checkpoint, if it is this experiment's. */
-export async function openForEvaluation<M extends { experiment: string; bestEpoch: number | null }>(experiment: string, file: string, opts: RunOptions): Promise<{ ck: Checkpoint<M>; backend: string; started: number }> {
+export async function openForEvaluation<M extends { experiment: string; bestEpoch: number | null }>(
+  experiment: string,
+  file: string,
+  opts: RunOptions,
+): Promise<{ ck: Checkpoint<M>; backend: string; started: number }> {
   const started = performance.now();
   const sink = opts.progress ?? process.stderr;
   // Temp files of a write that a kill interrupted: cheap to remove, and safe (only those whose writer is gone).
   removeStaleTempFiles(opts.runDir);
   // The checkpoint first, verified: a wrong or damaged file is reported before a backend is started.
   const ck = readCheckpoint<M>(file);
-  if (ck.meta.experiment !== experiment) throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${experiment}`);
+  if (ck.meta.experiment !== experiment)
+    throw new TrainingError(`checkpoint ${file} is from experiment ${ck.meta.experiment}, not ${experiment}`);
   const note = formatNote(file, ck);
   if (note) sink.write(`${note}\n`);
   const ckpts = new RunCheckpoints(opts.runDir);
@@ -79,7 +103,9 @@ export async function openForEvaluation<M extends { experiment: string; bestEpoc
   // the next resume's work; eval never changes a run directory).
   const pending = resolve(file) === resolve(ckpts.best) ? ckpts.pendingBest<M>() : null;
   if (pending)
-    sink.write(`note: the run stopped while saving a newer best checkpoint (epoch ${pending.meta.bestEpoch}); this evaluates ${file} as it is (epoch ${ck.meta.bestEpoch}). rnnc run --resume ${opts.runDir} puts the newer one in place.\n`);
+    sink.write(
+      `note: the run stopped while saving a newer best checkpoint (epoch ${pending.meta.bestEpoch}); this evaluates ${file} as it is (epoch ${ck.meta.bestEpoch}). rnnc run --resume ${opts.runDir} puts the newer one in place.\n`,
+    );
   const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
   sink.write(`backend: ${backend.description}\n`);
   return { ck, backend: backend.name, started };
@@ -90,14 +116,21 @@ export async function openForEvaluation<M extends { experiment: string; bestEpoc
  * one is refused, and nothing in the run directory changes), an interrupted save finished or dropped, the
  * notes for the user printed. Part of the driver (driver.ts), for every task.
  */
-export function resumeRun<M extends { experiment: string; bestEpoch: number | null }>(ckpts: RunCheckpoints, file: string, experiment: string, say: (line: string) => void): Resumed<M> {
+export function resumeRun<M extends { experiment: string; bestEpoch: number | null }>(
+  ckpts: RunCheckpoints,
+  file: string,
+  experiment: string,
+  say: (line: string) => void,
+): Resumed<M> {
   let r: Resumed<M>;
   try {
     r = ckpts.resume<M>(file, (meta) => {
-      if (meta.experiment !== experiment) throw new TrainingError(`checkpoint ${file} is from experiment ${meta.experiment}, not ${experiment}`);
+      if (meta.experiment !== experiment)
+        throw new TrainingError(`checkpoint ${file} is from experiment ${meta.experiment}, not ${experiment}`);
     });
   } catch (e) {
-    if (e instanceof CheckpointError) throw new CheckpointError(`${e.message}. Nothing was trained, and no checkpoint was changed.`);
+    if (e instanceof CheckpointError)
+      throw new CheckpointError(`${e.message}. Nothing was trained, and no checkpoint was changed.`);
     throw e;
   }
   for (const n of r.notes) say(n);

@@ -10,7 +10,11 @@ export type ScheduleSpec =
 
 export const constant = (): ScheduleSpec => ({ kind: "constant" });
 export const decay = (o: { by: number; after: number }): ScheduleSpec => ({ kind: "decay", ...o });
-export const plateau = (o: { divide: number; patience?: number }): ScheduleSpec => ({ kind: "plateau", divide: o.divide, patience: o.patience ?? 0 });
+export const plateau = (o: { divide: number; patience?: number }): ScheduleSpec => ({
+  kind: "plateau",
+  divide: o.divide,
+  patience: o.patience ?? 0,
+});
 export const atEpochs = (o: { epochs: readonly number[]; by: number }): ScheduleSpec => ({ kind: "at_epochs", ...o });
 
 export interface ScheduleState {
@@ -26,7 +30,13 @@ export function initialSchedule(lr0: number): ScheduleState {
 }
 
 /** The state for `nextEpoch`, after an epoch that ended with validation loss `validLoss`. */
-export function advanceSchedule(spec: ScheduleSpec, lr0: number, s: ScheduleState, nextEpoch: number, validLoss: number): ScheduleState {
+export function advanceSchedule(
+  spec: ScheduleSpec,
+  lr0: number,
+  s: ScheduleState,
+  nextEpoch: number,
+  validLoss: number,
+): ScheduleState {
   const improved = validLoss < s.best;
   const best = improved ? validLoss : s.best;
   switch (spec.kind) {

@@ -9,7 +9,14 @@ import type { TrainingSpec } from "./task.js";
  * The update from raw gradients (which it disposes): global-norm clipping, then L2 weight decay added to the
  * clipped gradient, as torch.optim's weight_decay after clip_grad_norm_ (awd-lstm-lm), then the optimizer at `lr`.
  */
-export async function applyUpdate(optimizer: Optimizer, vars: readonly tf.Variable[], decayed: readonly boolean[], grads: tf.Tensor[], training: Pick<TrainingSpec, "clip" | "weightDecay">, lr: number): Promise<void> {
+export async function applyUpdate(
+  optimizer: Optimizer,
+  vars: readonly tf.Variable[],
+  decayed: readonly boolean[],
+  grads: tf.Tensor[],
+  training: Pick<TrainingSpec, "clip" | "weightDecay">,
+  lr: number,
+): Promise<void> {
   let g = grads;
   try {
     assertDeviceHealthy(); // gradients from a rejected kernel must not reach the weights

@@ -7,11 +7,18 @@ import { formatDuration } from "./progress.js";
  * says how many epochs it resumed after and how long its training took in all (the epochs' own times), since this
  * invocation's time alone covers only the last part.
  */
-export function runLine(r: { epochs: readonly { seconds: number }[]; epochsBefore: number; seconds: number; backend: string; bestEpoch: number | null }): string {
+export function runLine(r: {
+  epochs: readonly { seconds: number }[];
+  epochsBefore: number;
+  seconds: number;
+  backend: string;
+  bestEpoch: number | null;
+}): string {
   const n = r.epochs.length;
-  const time = r.epochsBefore === 0
-    ? `in ${formatDuration(r.seconds)}`
-    : `, resumed after ${r.epochsBefore} (this invocation ${formatDuration(r.seconds)}; ${formatDuration(r.epochs.reduce((t, e) => t + e.seconds, 0))} of training in all)`;
+  const time =
+    r.epochsBefore === 0
+      ? `in ${formatDuration(r.seconds)}`
+      : `, resumed after ${r.epochsBefore} (this invocation ${formatDuration(r.seconds)}; ${formatDuration(r.epochs.reduce((t, e) => t + e.seconds, 0))} of training in all)`;
   return `${n} epoch${n === 1 ? "" : "s"}${r.epochsBefore === 0 ? " " : ""}${time} on ${r.backend}; best epoch ${r.bestEpoch ?? "-"}`;
 }
 
@@ -32,11 +39,14 @@ export interface LmSummaryInput {
 
 export function summarize(r: LmSummaryInput): string {
   if (r.status === "interrupted") return `interrupted; the run continues with: rnnc run --resume ${r.runDir}`;
-  const value = (loss: number): string => (r.metric === "bpc" ? `bpc ${(loss / Math.LN2).toFixed(3)}` : `perplexity ${Math.exp(loss).toFixed(2)}`);
+  const value = (loss: number): string =>
+    r.metric === "bpc" ? `bpc ${(loss / Math.LN2).toFixed(3)}` : `perplexity ${Math.exp(loss).toFixed(2)}`;
   const lines = [runLine(r)];
   if (r.optimalPerplexity !== null && r.test) {
     const gap = (Math.exp(r.test.loss) / r.optimalPerplexity - 1) * 100;
-    lines.push(`optimal test perplexity of this corpus ${r.optimalPerplexity.toFixed(2)}; the model is ${gap.toFixed(1)}% above it`);
+    lines.push(
+      `optimal test perplexity of this corpus ${r.optimalPerplexity.toFixed(2)}; the model is ${gap.toFixed(1)}% above it`,
+    );
   }
   if (r.valid && r.test) lines.push(`valid ${value(r.valid.loss)}  test ${value(r.test.loss)}`);
   return lines.join("\n");

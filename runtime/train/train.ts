@@ -2,7 +2,13 @@
 // generated code names. The loop itself is the driver's (driver.ts), the language-model specifics lm-task.ts's.
 import { evaluateTaskCheckpoint, trainTask } from "./driver.js";
 import { explainWasmAbort } from "./errors.js";
-import { languageModelData, type EpochRecord, type EvalResult, type Experiment, type LanguageModelData } from "./lm-task.js";
+import {
+  languageModelData,
+  type EpochRecord,
+  type EvalResult,
+  type Experiment,
+  type LanguageModelData,
+} from "./lm-task.js";
 import { formatDuration } from "./progress.js";
 import { checkpointPosition, releaseOwned, type Owned } from "./run-state.js";
 import { summarize } from "./summary.js";
@@ -13,7 +19,16 @@ export { createTrainer, cropOffset, evaluate, metricOf, variableWindows } from "
 export type { RunOptions, TrainingSpec } from "./task.js";
 export { assertDeviceHealthy, explainWasmAbort, keptNote, stopRun, TrainingError } from "./errors.js";
 export { applyUpdate } from "./step.js";
-export { checkpointPosition, openForEvaluation, releaseOwned, restoreOptimizer, restoreParams, resumeRun, storeTensors, type Owned } from "./run-state.js";
+export {
+  checkpointPosition,
+  openForEvaluation,
+  releaseOwned,
+  restoreOptimizer,
+  restoreParams,
+  resumeRun,
+  storeTensors,
+  type Owned,
+} from "./run-state.js";
 
 export interface RunResult {
   readonly status: "done" | "interrupted";
@@ -47,14 +62,40 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
       const file = opts.evaluate;
       const e = await evaluateTaskCheckpoint(exp, exp.training, load, file, opts, owned);
       const d = data as unknown as LanguageModelData;
-      const result = { status: "done", epochs: e.ck.meta.epochs, bestEpoch: e.ck.meta.bestEpoch, valid: e.valid, test: e.test, metric: d.level === "char" ? "bpc" : "perplexity", optimalPerplexity: d.optimalPerplexity, lastCheckpoint: file, runDir: opts.runDir, backend: e.backend, seconds: e.seconds, epochsBefore: e.ck.meta.epochs.length } as const;
+      const result = {
+        status: "done",
+        epochs: e.ck.meta.epochs,
+        bestEpoch: e.ck.meta.bestEpoch,
+        valid: e.valid,
+        test: e.test,
+        metric: d.level === "char" ? "bpc" : "perplexity",
+        optimalPerplexity: d.optimalPerplexity,
+        lastCheckpoint: file,
+        runDir: opts.runDir,
+        backend: e.backend,
+        seconds: e.seconds,
+        epochsBefore: e.ck.meta.epochs.length,
+      } as const;
       const lines = summarize(result).split("\n");
       lines[0] = `${file}: ${checkpointPosition(e.ck.meta.epoch, e.next)}; evaluated in ${formatDuration(e.seconds)} on ${e.backend}`;
       return { ...result, summary: lines.join("\n") };
     }
     const r = await trainTask(exp, exp.training, load, opts, owned);
     const d = data as unknown as LanguageModelData;
-    const result = { status: r.status, epochs: r.epochs, bestEpoch: r.bestEpoch, valid: r.valid, test: r.test, metric: d.level === "char" ? "bpc" : "perplexity", optimalPerplexity: d.optimalPerplexity, lastCheckpoint: r.lastCheckpoint, runDir: r.runDir, backend: r.backend, seconds: r.seconds, epochsBefore: r.epochsBefore } as const;
+    const result = {
+      status: r.status,
+      epochs: r.epochs,
+      bestEpoch: r.bestEpoch,
+      valid: r.valid,
+      test: r.test,
+      metric: d.level === "char" ? "bpc" : "perplexity",
+      optimalPerplexity: d.optimalPerplexity,
+      lastCheckpoint: r.lastCheckpoint,
+      runDir: r.runDir,
+      backend: r.backend,
+      seconds: r.seconds,
+      epochsBefore: r.epochsBefore,
+    } as const;
     return { ...result, summary: summarize(result) };
   } catch (e) {
     throw explainWasmAbort(e, { batch: exp.data.batch, steps: `bptt ${exp.data.bptt}` }, owned, opts.runDir);

@@ -1,7 +1,16 @@
 // The built binary on hostile input: every bad file gets exit code 1 and a located diagnostic with a code,
 // never a stack trace, and quickly; usage mistakes get exit code 2 and a message; `--help` works everywhere.
 import { execSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -50,7 +59,13 @@ function spawnRnncEnv(args: readonly string[], extra: NodeJS.ProcessEnv): Promis
     child.on("error", reject);
     child.on("close", (status, signal) => {
       clearTimeout(killer);
-      resolve({ status, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ms: performance.now() - t0 });
+      resolve({
+        status,
+        signal,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        ms: performance.now() - t0,
+      });
     });
   });
 }
@@ -81,7 +96,6 @@ function expectLocated(r: Run, file: string, code: RegExp = /E0\d{3}/): void {
   expect(out, "a located diagnostic").toMatch(new RegExp(`--> ${escape(file)}:\\d+:\\d+`));
 }
 
-
 function randomBytes(seed: number, n: number, pick: (r: number) => number): Buffer {
   const next = prng(seed);
   const b = Buffer.alloc(n);
@@ -104,16 +118,41 @@ const BAD: ReadonlyArray<{ name: string; bytes: () => string | Buffer; code: Reg
   { name: "whitespace.rnn", bytes: () => " \n\t\n\r\n", code: /E0106/ },
   { name: "random.rnn", bytes: () => randomBytes(0x5eed, 4096, (r) => Math.floor(r * 256)), code: /E01\d\d/ },
   { name: "random-ascii.rnn", bytes: () => randomBytes(0xa5c1, 4096, (r) => Math.floor(r * 128)), code: /E01\d\d/ },
-  { name: "big-valid-looking.rnn", bytes: () => `experiment big {\n${repeatTo("  data ptb { batch 20  bptt 35 }\n", 2 ** 20)}}\n`, code: /E0\d{3}/ },
+  {
+    name: "big-valid-looking.rnn",
+    bytes: () => `experiment big {\n${repeatTo("  data ptb { batch 20  bptt 35 }\n", 2 ** 20)}}\n`,
+    code: /E0\d{3}/,
+  },
   { name: "big-garbage.rnn", bytes: () => repeatTo("experiment x { zz 1 ( ] ", 2 ** 20), code: /E01\d\d/ },
   { name: "big-words.rnn", bytes: () => repeatTo("abc ", 2 ** 20), code: /E0103/ },
   { name: "big-one-string.rnn", bytes: () => `experiment a { data text "${"x".repeat(2 ** 20)}" }\n`, code: /E0\d{3}/ },
   { name: "nested-braces.rnn", bytes: () => "{".repeat(10_000), code: /E0104/ },
-  { name: "nested-in-spec.rnn", bytes: () => `experiment a { model { layers ${"[".repeat(10_000)}lstm(8)${"]".repeat(10_000)} } }\n`, code: /E0104/ },
-  { name: "unterminated-comment.rnn", bytes: () => "experiment a {\n  /* never closed\n  data ptb\n}\n", code: /E0102/ },
+  {
+    name: "nested-in-spec.rnn",
+    bytes: () => `experiment a { model { layers ${"[".repeat(10_000)}lstm(8)${"]".repeat(10_000)} } }\n`,
+    code: /E0104/,
+  },
+  {
+    name: "unterminated-comment.rnn",
+    bytes: () => "experiment a {\n  /* never closed\n  data ptb\n}\n",
+    code: /E0102/,
+  },
   { name: "unterminated-string.rnn", bytes: () => 'experiment a {\n  data text "never closed\n}\n', code: /E0101/ },
-  { name: "invalid-utf8.rnn", bytes: () => Buffer.concat([Buffer.from("experiment a {\n  data ptb "), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from("\n}\n")]), code: /E0105/ },
-  { name: "invalid-utf8-surrogate.rnn", bytes: () => Buffer.concat([Buffer.from("experiment a { "), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(" }\n")]), code: /E0105/ },
+  {
+    name: "invalid-utf8.rnn",
+    bytes: () =>
+      Buffer.concat([
+        Buffer.from("experiment a {\n  data ptb "),
+        Buffer.from([0xff, 0xfe, 0xc3]),
+        Buffer.from("\n}\n"),
+      ]),
+    code: /E0105/,
+  },
+  {
+    name: "invalid-utf8-surrogate.rnn",
+    bytes: () => Buffer.concat([Buffer.from("experiment a { "), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(" }\n")]),
+    code: /E0105/,
+  },
   { name: "nul.rnn", bytes: () => "experiment a {\u0000}\n", code: /E0100/ },
   { name: "self.rnn", bytes: () => 'experiment a extends "self.rnn" { }\n', code: /E0200/ },
   { name: "missing-parent.rnn", bytes: () => 'experiment a extends "nowhere/parent.rnn" { }\n', code: /E0201/ },
@@ -196,28 +235,49 @@ describe("rnnc check on bad input", () => {
 describe("rnnc ir, fmt, diff on bad input", () => {
   const pick = (...names: string[]) => BAD.filter((f) => names.includes(f.name));
 
-  it.each(pick("empty.rnn", "random.rnn", "big-valid-looking.rnn", "nested-braces.rnn", "unterminated-comment.rnn", "invalid-utf8.rnn", "self.rnn", "missing-parent.rnn"))(
-    "ir $name: exit 1, located $code, no stack trace",
-    async ({ name, code }) => {
-      expectLocated(await rnnc("ir", name), name, code);
-    },
-  );
+  it.each(
+    pick(
+      "empty.rnn",
+      "random.rnn",
+      "big-valid-looking.rnn",
+      "nested-braces.rnn",
+      "unterminated-comment.rnn",
+      "invalid-utf8.rnn",
+      "self.rnn",
+      "missing-parent.rnn",
+    ),
+  )("ir $name: exit 1, located $code, no stack trace", async ({ name, code }) => {
+    expectLocated(await rnnc("ir", name), name, code);
+  });
 
   // fmt reports syntax errors only: an empty file or an extends cycle is simply formatted.
-  it.each(pick("random-ascii.rnn", "big-garbage.rnn", "nested-braces.rnn", "unterminated-comment.rnn", "unterminated-string.rnn", "nul.rnn", "invalid-utf8.rnn"))(
-    "fmt --check $name: exit 1, located $code, no stack trace",
-    async ({ name, code }) => {
-      expectLocated(await rnnc("fmt", "--check", name), name, code);
+  it.each(
+    pick(
+      "random-ascii.rnn",
+      "big-garbage.rnn",
+      "nested-braces.rnn",
+      "unterminated-comment.rnn",
+      "unterminated-string.rnn",
+      "nul.rnn",
+      "invalid-utf8.rnn",
+    ),
+  )("fmt --check $name: exit 1, located $code, no stack trace", async ({ name, code }) => {
+    expectLocated(await rnnc("fmt", "--check", name), name, code);
+  });
+
+  it.each(pick("unterminated-comment.rnn", "big-garbage.rnn", "invalid-utf8.rnn"))(
+    "fmt $name: exit 1 and leaves the file alone",
+    async ({ name, bytes }) => {
+      const before = readFileSync(join(dir, name));
+      expect(Buffer.from(bytes()).equals(before), "the test's own sanity").toBe(true);
+      expectLocated(await rnnc("fmt", name), name);
+      expect(readFileSync(join(dir, name)).equals(before), "file unchanged").toBe(true);
+      expect(
+        readdirSync(dir).filter((f) => f.includes(".rnnc-tmp-")),
+        "no temporary file left",
+      ).toEqual([]);
     },
   );
-
-  it.each(pick("unterminated-comment.rnn", "big-garbage.rnn", "invalid-utf8.rnn"))("fmt $name: exit 1 and leaves the file alone", async ({ name, bytes }) => {
-    const before = readFileSync(join(dir, name));
-    expect(Buffer.from(bytes()).equals(before), "the test's own sanity").toBe(true);
-    expectLocated(await rnnc("fmt", name), name);
-    expect(readFileSync(join(dir, name)).equals(before), "file unchanged").toBe(true);
-    expect(readdirSync(dir).filter((f) => f.includes(".rnnc-tmp-")), "no temporary file left").toEqual([]);
-  });
 
   it("fmt on a directory with no specs: exit 1, no stack trace", async () => {
     expectClean(await rnnc("fmt", "no-specs"), 1);
@@ -297,7 +357,11 @@ describe("rnnc build -o into places it cannot write: exit 1 naming the path, nev
     for (const out of ["/proc/rnnc-x", "/proc/self/rnnc-x/y"]) {
       const r = await rnnc("build", SPEC, "-o", out);
       expectClean(r, 1);
-      expect(r.stderr).toMatch(new RegExp(`^rnnc build: cannot create the folder /proc/\\S+: the file system there does not allow new folders\n$`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^rnnc build: cannot create the folder /proc/\\S+: the file system there does not allow new folders\n$`,
+        ),
+      );
     }
     const r = await rnnc("build", SPEC, "-o", "/proc");
     expectClean(r, 1);
@@ -308,14 +372,19 @@ describe("rnnc build -o into places it cannot write: exit 1 naming the path, nev
   it.skipIf(!existsSync("/sys/kernel"))("-o into a read-only place", async () => {
     const r = await rnnc("build", SPEC, "-o", "/sys/rnnc-x");
     expectClean(r, 1);
-    expect(r.stderr).toMatch(/^rnnc build: cannot create the folder \/sys\/rnnc-x: (permission denied|the operation is not permitted there|the file system is read-only)\n$/);
+    expect(r.stderr).toMatch(
+      /^rnnc build: cannot create the folder \/sys\/rnnc-x: (permission denied|the operation is not permitted there|the file system is read-only)\n$/,
+    );
   });
 
-  it.skipIf(!existsSync("/proc/self"))("RNNC_CACHE under /proc: the code cache is skipped, the build is not held up", async () => {
-    const r = await spawnRnncEnv(["build", SPEC], { RNNC_CACHE: "/proc/rnnc-cache" });
-    expectClean(r, 0);
-    expect(r.stdout).toContain("export");
-  });
+  it.skipIf(!existsSync("/proc/self"))(
+    "RNNC_CACHE under /proc: the code cache is skipped, the build is not held up",
+    async () => {
+      const r = await spawnRnncEnv(["build", SPEC], { RNNC_CACHE: "/proc/rnnc-cache" });
+      expectClean(r, 0);
+      expect(r.stdout).toContain("export");
+    },
+  );
 
   it("--runs onto a file: refused before anything is trained", async () => {
     const r = await rnnc("run", SPEC, "--runs", "a-file", "--epochs", "1", "--limit-batches", "1");
@@ -326,11 +395,14 @@ describe("rnnc build -o into places it cannot write: exit 1 naming the path, nev
 });
 
 describe("specs that are not files, and links", () => {
-  it.each(["/dev/zero", "/dev/urandom"].filter((d) => existsSync(d)))("check %s: refused unread (it never ends), exit 1", async (device) => {
-    const r = await rnnc("check", device);
-    expectClean(r, 1);
-    expect(r.stderr).toContain(`error[E0208]: cannot read '${device}': it is not a regular file`);
-  });
+  it.each(["/dev/zero", "/dev/urandom"].filter((d) => existsSync(d)))(
+    "check %s: refused unread (it never ends), exit 1",
+    async (device) => {
+      const r = await rnnc("check", device);
+      expectClean(r, 1);
+      expect(r.stderr).toContain(`error[E0208]: cannot read '${device}': it is not a regular file`);
+    },
+  );
 
   it("a folder with a link to its own parent and dangling or looping links: each spec once, no hang, exit 1", async () => {
     mkdirSync(join(dir, "links", "sub"), { recursive: true });
@@ -367,7 +439,8 @@ describe("specs that are not files, and links", () => {
 
 describe("a model too large for the backend's memory", () => {
   // ~8 GiB with Adam: within the 12 GiB default, over wasm's 4 GiB heap.
-  const BIG = "experiment big {\n  data ptb { batch 20  bptt 35 }\n  model { layers 1 lstm(7000) }\n  train { epochs 1  optimizer adam(lr = 0.001) }\n}\n";
+  const BIG =
+    "experiment big {\n  data ptb { batch 20  bptt 35 }\n  model { layers 1 lstm(7000) }\n  train { epochs 1  optimizer adam(lr = 0.001) }\n}\n";
   beforeAll(() => writeFileSync(join(dir, "big.rnn"), BIG));
 
   it("check --backend wasm: E0311 at the layer, naming the wasm heap, advising a computed size and not a smaller batch", async () => {
@@ -410,7 +483,12 @@ describe("usage errors: exit 2 with a message", () => {
 });
 
 describe("--help", () => {
-  const HELP: ReadonlyArray<readonly string[]> = [["--help"], ["help"], ["help", "check"], ...["check", "fmt", "ir", "diff"].map((c) => [c, "--help"])];
+  const HELP: ReadonlyArray<readonly string[]> = [
+    ["--help"],
+    ["help"],
+    ["help", "check"],
+    ...["check", "fmt", "ir", "diff"].map((c) => [c, "--help"]),
+  ];
   it.each(HELP.map((a) => [a.join(" "), a] as const))("rnnc %s: exit 0 and usage", async (_, args) => {
     const r = await rnnc(...args);
     expectClean(r, 0);

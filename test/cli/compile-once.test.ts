@@ -50,7 +50,10 @@ describe("one compile per command", () => {
     const r = await build(ws, "examples/zaremba-2014/medium.rnn", { set: ["train.epochs=2"] }, plain, {});
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/epochs: 2, \/\/ \(--set\.rnn:\d+\)/);
-    expect(Object.fromEntries(reads)).toEqual({ "examples/zaremba-2014/medium.rnn": 1, "examples/zaremba-2014/small.rnn": 1 });
+    expect(Object.fromEntries(reads)).toEqual({
+      "examples/zaremba-2014/medium.rnn": 1,
+      "examples/zaremba-2014/small.rnn": 1,
+    });
   });
 
   it("rnnc diff of two experiments of one file reads it once", () => {

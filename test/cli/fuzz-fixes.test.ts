@@ -3,7 +3,20 @@
 // error (exit 3), a hang, a write to the wrong place, or a message broken across lines. What bad-input.test.ts
 // already covers (check over a folder of broken links, -o onto a file, -o into new folders) is not repeated here.
 import { execSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +27,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = join(ROOT, "bin/rnnc.js");
 let dir = "";
 
-const SPEC = "experiment ok {\n  data ptb { batch 20  bptt 35 }\n  model { embed 200  layers 2 lstm(200) }\n  train { epochs 1  optimizer sgd(lr = 1) }\n}\n";
+const SPEC =
+  "experiment ok {\n  data ptb { batch 20  bptt 35 }\n  model { embed 200  layers 2 lstm(200) }\n  train { epochs 1  optimizer sgd(lr = 1) }\n}\n";
 
 interface Run {
   readonly status: number | null;
@@ -25,7 +39,13 @@ interface Run {
 /** The binary (or, with `shell`, a bash command line in which `$RNNC` is the binary), killed after 30 s. */
 const RNNC = '"$RNNC_NODE" "$RNNC_BIN"';
 function spawnIn(file: string, args: readonly string[]): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", TMPDIR: dir, RNNC_NODE: process.execPath, RNNC_BIN: BIN };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: "1",
+    TMPDIR: dir,
+    RNNC_NODE: process.execPath,
+    RNNC_BIN: BIN,
+  };
   delete env["RNNC_DEBUG"];
   const r = spawnSync(file, args, { cwd: dir, env, encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" });
   const out = `${r.stderr}${r.stdout}`;
@@ -73,7 +93,9 @@ describe("writing where nothing can be written (fuzz: `build -o` crashed in writ
   it("build -o onto a dangling link: exit 1, says a dangling link is in the way and where it points; the link is left alone", () => {
     const r = rnnc("build", "ok.rnn", "-o", "dangling-out");
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toBe("rnnc build: cannot create the folder dangling-out: a dangling link is in the way: dangling-out is a link to nowhere, which does not exist\n");
+    expect(r.stderr).toBe(
+      "rnnc build: cannot create the folder dangling-out: a dangling link is in the way: dangling-out is a link to nowhere, which does not exist\n",
+    );
     expect(lstatSync(join(dir, "dangling-out")).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(dir, "dangling-out"))).toBe("nowhere");
     expect(existsSync(join(dir, "nowhere"))).toBe(false);
@@ -82,18 +104,22 @@ describe("writing where nothing can be written (fuzz: `build -o` crashed in writ
   it("build -o below a dangling link: exit 1, names the link", () => {
     const r = rnnc("build", "ok.rnn", "-o", "dangling-out/deeper");
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toBe("rnnc build: cannot create the folder dangling-out/deeper: a dangling link is in the way: dangling-out is a link to nowhere, which does not exist\n");
+    expect(r.stderr).toBe(
+      "rnnc build: cannot create the folder dangling-out/deeper: a dangling link is in the way: dangling-out is a link to nowhere, which does not exist\n",
+    );
   });
 
   it("run --runs onto a dangling link: exit 1 before anything is trained", () => {
     const r = rnnc("run", "ok.rnn", "--runs", "dangling-out", "--epochs", "1", "--limit-batches", "1");
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toContain("rnnc run: cannot create the folder dangling-out/ok: a dangling link is in the way: dangling-out is a link to nowhere, which does not exist\n");
+    expect(r.stderr).toContain(
+      "rnnc run: cannot create the folder dangling-out/ok: a dangling link is in the way: dangling-out is a link to nowhere, which does not exist\n",
+    );
     expect(r.stderr).not.toMatch(/run directory:|backend:/);
   });
 });
 
-describe("an empty path option is a usage error (`-o \"\"` wrote /model.ts)", () => {
+describe('an empty path option is a usage error (`-o ""` wrote /model.ts)', () => {
   it.each([
     ["build -o", ["build", "ok.rnn", "-o", ""], "-o, --out <dir>"],
     ["build --out=", ["build", "ok.rnn", "--out="], "-o, --out <dir>"],
@@ -101,11 +127,13 @@ describe("an empty path option is a usage error (`-o \"\"` wrote /model.ts)", ()
     ["run --data", ["run", "ok.rnn", "--data", ""], "--data <dir>"],
     ["run --resume", ["run", "--resume", ""], "--resume <run_dir>"],
     ["eval --checkpoint", ["eval", "somewhere", "--checkpoint", ""], "--checkpoint <which>"],
-  ])("%s \"\": exit 2, names the option, writes nothing", (_, args, option) => {
+  ])('%s "": exit 2, names the option, writes nothing', (_, args, option) => {
     const before = readdirSync(dir).sort();
     const r = rnnc(...args);
     expect(r.status, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`error: option '${option}' argument '' is invalid. expected a path, not an empty string\n`);
+    expect(r.stderr).toContain(
+      `error: option '${option}' argument '' is invalid. expected a path, not an empty string\n`,
+    );
     expect(readdirSync(dir).sort()).toEqual(before);
     expect(r.stdout).toBe("");
   });
@@ -116,7 +144,9 @@ describe("named pipes on the command line (fuzz: `mkfifo p.rnn; rnnc check p.rnn
     execSync("mkfifo silent.rnn", { cwd: dir });
     const r = rnnc("check", "silent.rnn");
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toBe("error[E0208]: cannot read 'silent.rnn': it is a named pipe that nobody wrote to within 1 s\n  --> silent.rnn\n\n");
+    expect(r.stderr).toBe(
+      "error[E0208]: cannot read 'silent.rnn': it is a named pipe that nobody wrote to within 1 s\n  --> silent.rnn\n\n",
+    );
   });
 
   it("a pipe whose writer comes a little later: read whole, exit 0", () => {
@@ -127,7 +157,11 @@ describe("named pipes on the command line (fuzz: `mkfifo p.rnn; rnnc check p.rnn
   });
 
   it("process substitution, <(cat spec), and a slow one: each read whole, exit 0", () => {
-    for (const line of [`${RNNC} check <(cat ok.rnn)`, `${RNNC} check <(sleep 0.5; cat ok.rnn)`, `cat ok.rnn | ${RNNC} check /dev/stdin`]) {
+    for (const line of [
+      `${RNNC} check <(cat ok.rnn)`,
+      `${RNNC} check <(sleep 0.5; cat ok.rnn)`,
+      `cat ok.rnn | ${RNNC} check /dev/stdin`,
+    ]) {
       const r = shell(line);
       expect(r.status, `${line}\n${r.stderr}`).toBe(0);
       expect(r.stdout, line).toMatch(/^ok {4}\/(dev|proc)\/\S+\n {8}ok {2}ptb/);
@@ -158,7 +192,9 @@ describe("user text in terminal lines (fuzz: a path holding a newline split E020
   it("a CLI message naming a path with U+2028 and a bidi override shows them escaped; ordinary Unicode is kept", () => {
     const r = rnnc("build", "ok.rnn", "-o", "a-file/é\u2028\u202e");
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toBe("rnnc build: cannot create the folder a-file/é\\u2028\\u202e: a-file is a file, not a folder\n");
+    expect(r.stderr).toBe(
+      "rnnc build: cannot create the folder a-file/é\\u2028\\u202e: a-file is a file, not a folder\n",
+    );
   });
 });
 

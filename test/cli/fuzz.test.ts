@@ -21,7 +21,12 @@ const CASES = 400;
 const BINARY_EVERY = 50;
 
 /** One hand-made case: a command line and its files (paths relative to the fuzz workspace). */
-function given(label: string, argv: string[], files: { path: string; text: string }[] = [], symlinks: { path: string; target: string }[] = []): FuzzCase {
+function given(
+  label: string,
+  argv: string[],
+  files: { path: string; text: string }[] = [],
+  symlinks: { path: string; target: string }[] = [],
+): FuzzCase {
   return { seed: 0, id: 0, family: "argv", command: argv[0]!, how: [label], files, dirs: [SCRATCH], symlinks, argv };
 }
 const SPEC = "experiment ok { data ptb  model { layers 1 lstm(8) } }\n";
@@ -36,28 +41,71 @@ function reproducers(ir: string): FuzzCase[] {
   const spec = (text: string) => [{ path: `${SCRATCH}/p.rnn`, text }];
   return [
     // compiler/cli/main.ts, expand: a folder holding a dangling .rnn link
-    given("a folder holding a dangling .rnn link (expand)", ["check", `${SCRATCH}/d`], [{ path: `${SCRATCH}/d/ok.rnn`, text: SPEC }], [{ path: `${SCRATCH}/d/x.rnn`, target: "missing.rnn" }]),
+    given(
+      "a folder holding a dangling .rnn link (expand)",
+      ["check", `${SCRATCH}/d`],
+      [{ path: `${SCRATCH}/d/ok.rnn`, text: SPEC }],
+      [{ path: `${SCRATCH}/d/x.rnn`, target: "missing.rnn" }],
+    ),
     // compiler/cli/fs.ts: -o where no folder can be made
     given("-o onto a file (makeDir)", ["build", OK.path, "-o", OK.path], [OK]),
-    given("-o onto a dangling link (makeDir)", ["build", OK.path, "-o", `${SCRATCH}/gone`], [OK], [{ path: `${SCRATCH}/gone`, target: "nowhere" }]),
-    given("-o below a dangling link (makeDir)", ["build", OK.path, "-o", `${SCRATCH}/gone/deeper`], [OK], [{ path: `${SCRATCH}/gone`, target: "nowhere" }]),
+    given(
+      "-o onto a dangling link (makeDir)",
+      ["build", OK.path, "-o", `${SCRATCH}/gone`],
+      [OK],
+      [{ path: `${SCRATCH}/gone`, target: "nowhere" }],
+    ),
+    given(
+      "-o below a dangling link (makeDir)",
+      ["build", OK.path, "-o", `${SCRATCH}/gone/deeper`],
+      [OK],
+      [{ path: `${SCRATCH}/gone`, target: "nowhere" }],
+    ),
     // compiler/cli/main.ts: an empty path option (`-o ""` wrote /model.ts)
     given("-o given as an empty string", ["build", OK.path, "-o", ""], [OK]),
     // compiler/cli/run-results.ts: a damaged run directory given to diff
-    given("metrics.jsonl line `null` (run-results.ts)", ["diff", `${SCRATCH}/run`, OK.path], [OK, { path: `${SCRATCH}/run/ir.json`, text: ir }, { path: `${SCRATCH}/run/metrics.jsonl`, text: "null\n" }]),
-    given("ir.json of the wrong shape (run-results.ts)", ["diff", `${SCRATCH}/run`, OK.path], [OK, { path: `${SCRATCH}/run/ir.json`, text: '{"name": "x", "origins": {}, "model": {}, "train": {}}' }]),
+    given(
+      "metrics.jsonl line `null` (run-results.ts)",
+      ["diff", `${SCRATCH}/run`, OK.path],
+      [OK, { path: `${SCRATCH}/run/ir.json`, text: ir }, { path: `${SCRATCH}/run/metrics.jsonl`, text: "null\n" }],
+    ),
+    given(
+      "ir.json of the wrong shape (run-results.ts)",
+      ["diff", `${SCRATCH}/run`, OK.path],
+      [OK, { path: `${SCRATCH}/run/ir.json`, text: '{"name": "x", "origins": {}, "model": {}, "train": {}}' }],
+    ),
     // grammar/keywords.ts and compiler/read.ts: words a user wrote that are members of Object.prototype
-    given("a block named __proto__ (keywords.ts)", ["check", `${SCRATCH}/p.rnn`], spec("experiment a {\n  __proto__ { x 1  y 2 }\n}\n")),
-    given("a cell named toString (read.ts)", ["check", `${SCRATCH}/p.rnn`], spec("experiment a {\n  data ptb\n  model { layers 1 toString(8) }\n}\n")),
-    given("an optimizer named constructor (read.ts)", ["check", `${SCRATCH}/p.rnn`], spec("experiment a {\n  data ptb\n  model { layers 1 lstm(8) }\n  train { optimizer constructor(lr = 1) }\n}\n")),
-    given("layers given as __proto__ (read.ts)", ["check", `${SCRATCH}/p.rnn`], spec("experiment a {\n  data ptb\n  model { layers __proto__ }\n}\n")),
+    given(
+      "a block named __proto__ (keywords.ts)",
+      ["check", `${SCRATCH}/p.rnn`],
+      spec("experiment a {\n  __proto__ { x 1  y 2 }\n}\n"),
+    ),
+    given(
+      "a cell named toString (read.ts)",
+      ["check", `${SCRATCH}/p.rnn`],
+      spec("experiment a {\n  data ptb\n  model { layers 1 toString(8) }\n}\n"),
+    ),
+    given(
+      "an optimizer named constructor (read.ts)",
+      ["check", `${SCRATCH}/p.rnn`],
+      spec("experiment a {\n  data ptb\n  model { layers 1 lstm(8) }\n  train { optimizer constructor(lr = 1) }\n}\n"),
+    ),
+    given(
+      "layers given as __proto__ (read.ts)",
+      ["check", `${SCRATCH}/p.rnn`],
+      spec("experiment a {\n  data ptb\n  model { layers __proto__ }\n}\n"),
+    ),
     // compiler/terminal-text.ts: user text in a terminal line (diagnostics.ts, render.ts, CLI messages)
     given("a path holding a newline", ["check", "a\nb.rnn"]),
     given("a path holding U+2028 and a bidi override", ["fmt", "a\u2028b\u202e.rnn"]),
     given("-o holding a carriage return and ESC", ["build", OK.path, "-o", `${OK.path}/x\r\x1b[2J`], [OK]),
     given("a --set argument holding U+2028 (prepare.ts)", ["build", OK.path, "--set", "experiment.x= \u2028 "], [OK]),
     given("an unknown option holding a bidi isolate (commander's message)", ["check", "--bogus\u2066", OK.path], [OK]),
-    given("a spec line holding U+2029 and a bidi override", ["check", `${SCRATCH}/p.rnn`], spec("experiment a {\u2029 /*\u202e*/ @ }\n")),
+    given(
+      "a spec line holding U+2029 and a bidi override",
+      ["check", `${SCRATCH}/p.rnn`],
+      spec("experiment a {\u2029 /*\u202e*/ @ }\n"),
+    ),
     // compiler/cli/fs.ts, readBounded: a named pipe nobody writes to was waited on forever
     { ...given("a named pipe (readBounded)", ["check", `${SCRATCH}/pipe.rnn`]), fifos: [`${SCRATCH}/pipe.rnn`] },
   ];
@@ -67,7 +115,9 @@ function reproducers(ir: string): FuzzCase[] {
 function explain(report: FuzzReport): string[] {
   const out = new Map<string, string>();
   for (const f of report.failed) {
-    for (const x of f.failures) if (!out.has(x.class)) out.set(x.class, `${x.class}\n${describeCase(f.c)}\n${x.detail.split("\n").slice(0, 12).join("\n")}`);
+    for (const x of f.failures)
+      if (!out.has(x.class))
+        out.set(x.class, `${x.class}\n${describeCase(f.c)}\n${x.detail.split("\n").slice(0, 12).join("\n")}`);
   }
   return [...out.values()];
 }
@@ -77,7 +127,8 @@ let fixed: FuzzReport;
 let cases = 0;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, "dist/bench/fuzz/worker.js")) || !existsSync(join(ROOT, "dist/compiler/cli/main.js"))) execSync("npm run build", { cwd: ROOT, stdio: "pipe" });
+  if (!existsSync(join(ROOT, "dist/bench/fuzz/worker.js")) || !existsSync(join(ROOT, "dist/compiler/cli/main.js")))
+    execSync("npm run build", { cwd: ROOT, stdio: "pipe" });
   slice = await runFuzz({ seed: SEED, cases: CASES, binaryEvery: BINARY_EVERY, jobs: 1 });
   const r = reproducers(loadCorpus(ROOT).irs[0]!);
   cases = r.length;
@@ -87,7 +138,8 @@ beforeAll(async () => {
 
 describe(`fuzz: ${CASES} generated hostile cases (seed ${SEED})`, () => {
   it("covers check, fmt, diff, build, ir, --set and usage errors, in-process and through the binary", () => {
-    for (const cmd of ["check", "fmt", "diff", "build", "ir", "set", "usage"]) expect(slice.counts[cmd]?.cases ?? 0, cmd).toBeGreaterThan(10);
+    for (const cmd of ["check", "fmt", "diff", "build", "ir", "set", "usage"])
+      expect(slice.counts[cmd]?.cases ?? 0, cmd).toBeGreaterThan(10);
     expect(Object.values(slice.counts).reduce((a, c) => a + c.cases, 0)).toBe(CASES);
     expect(slice.binaryCases).toBe(CASES / BINARY_EVERY);
   });

@@ -10,7 +10,12 @@ import { memoryHost } from "../../compiler/host.js";
 import { memoryBudget } from "../../compiler/cli/memory.js";
 
 const GiB = 2 ** 30;
-const wasm = (others: MemoryBudget["others"] = []): MemoryBudget => ({ backend: "wasm", limitBytes: 4 * GiB, auto: false, others });
+const wasm = (others: MemoryBudget["others"] = []): MemoryBudget => ({
+  backend: "wasm",
+  limitBytes: 4 * GiB,
+  auto: false,
+  others,
+});
 const tensorflow64: MemoryBudget = { backend: "tensorflow", limitBytes: 64 * GiB, auto: false, others: [] };
 
 const spec = (model: string, train = "optimizer adam(lr = 0.001)", data = "batch 20  bptt 35"): string =>
@@ -23,9 +28,13 @@ function e0311(text: string, options: CompileOptions): Diagnostic | undefined {
 describe("the memory guard against the backend's limit", () => {
   it("lstm(7000) with Adam: refused on wasm (its heap), at the layer's size; the widest layer that fits is advised", () => {
     const d = e0311(spec("layers 1 lstm(7000)"), { memory: wasm() })!;
-    expect(d.message).toMatch(/^this model needs about 8\.1 GiB for its parameters and training state, over the 4\.0 GiB heap of the wasm backend, which wasm32 cannot exceed$/);
+    expect(d.message).toMatch(
+      /^this model needs about 8\.1 GiB for its parameters and training state, over the 4\.0 GiB heap of the wasm backend, which wasm32 cannot exceed$/,
+    );
     expect(d.span.end - d.span.start).toBe(4); // under "7000"
-    expect(d.hint).toContain("the weights with their gradients and optimizer state alone need 7.9 GiB, so a smaller batch cannot help");
+    expect(d.hint).toContain(
+      "the weights with their gradients and optimizer state alone need 7.9 GiB, so a smaller batch cannot help",
+    );
     expect(d.hint).not.toMatch(/`batch \d+`/);
     const h = Number(/`lstm\((\d+)\)` instead of lstm\(7000\), the widest that fits/.exec(d.hint!)![1]);
     // The embedding is not written, so it follows the layer: the advice counts it so, and the advice holds.
@@ -38,10 +47,14 @@ describe("the memory guard against the backend's limit", () => {
   });
 
   it("another backend that holds it is advised, with what it needs installed", () => {
-    const d = e0311(spec("layers 1 lstm(7000)"), { memory: wasm([{ backend: "tensorflow", limitBytes: 64 * GiB, installed: false }]) })!;
+    const d = e0311(spec("layers 1 lstm(7000)"), {
+      memory: wasm([{ backend: "tensorflow", limitBytes: 64 * GiB, installed: false }]),
+    })!;
     expect(d.hint).toContain("or --backend tensorflow (64 GiB here; it needs `npm install @tensorflow/tfjs-node`)");
     // One with too little memory is not.
-    const small = e0311(spec("layers 1 lstm(7000)"), { memory: wasm([{ backend: "tensorflow", limitBytes: 6 * GiB, installed: true }]) })!;
+    const small = e0311(spec("layers 1 lstm(7000)"), {
+      memory: wasm([{ backend: "tensorflow", limitBytes: 6 * GiB, installed: true }]),
+    })!;
     expect(small.hint).not.toContain("--backend");
   });
 

@@ -11,23 +11,44 @@ const FILE = "test/cli/fixtures/lr-sweep.rnn";
 
 describe("a sweep in --set", () => {
   it.each([
-    ["dropout.weight=sweep(0.3, 0.6)", " --> --set:1:16\n  |\n1 | dropout.weight=sweep(0.3, 0.6)\n  |                ^^^^^^^^^^^^^^^\n", "dropout { weight sweep(0.3, 0.6) }"],
-    ["train.optimizer=adam(lr = sweep(0.1, 0.2))", " --> --set:1:27\n", "train { optimizer adam(lr = sweep(0.1, 0.2)) }"],
+    [
+      "dropout.weight=sweep(0.3, 0.6)",
+      " --> --set:1:16\n  |\n1 | dropout.weight=sweep(0.3, 0.6)\n  |                ^^^^^^^^^^^^^^^\n",
+      "dropout { weight sweep(0.3, 0.6) }",
+    ],
+    [
+      "train.optimizer=adam(lr = sweep(0.1, 0.2))",
+      " --> --set:1:27\n",
+      "train { optimizer adam(lr = sweep(0.1, 0.2)) }",
+    ],
   ])("%s: refused, located on the argument, with the spec that sweeps", async (set, frame, statement) => {
-    const p = await prepare(ws, "examples/quickstart.rnn", ["data.batch=8", set].reverse(), { color: false }, {}, "run");
+    const p = await prepare(
+      ws,
+      "examples/quickstart.rnn",
+      ["data.batch=8", set].reverse(),
+      { color: false },
+      {},
+      "run",
+    );
     expect(isOutcome(p)).toBe(true);
     const err = (p as Outcome).stderr;
     expect((p as Outcome).exitCode).toBe(1);
-    expect(err).toMatch(/^error\[E0312\]: invalid sweep: --set takes one value, and a sweep makes one experiment per value$/m);
+    expect(err).toMatch(
+      /^error\[E0312\]: invalid sweep: --set takes one value, and a sweep makes one experiment per value$/m,
+    );
     expect(err).toContain(frame);
-    expect(err).toContain(`= help: sweep in a spec instead: \`experiment quickstart_sweep extends "quickstart.rnn" quickstart { ${statement} }\``);
+    expect(err).toContain(
+      `= help: sweep in a spec instead: \`experiment quickstart_sweep extends "quickstart.rnn" quickstart { ${statement} }\``,
+    );
     expect(err).not.toContain("--set.rnn");
   });
 
   it("--set on FILE#SWEEP: a usage error naming the sweep", async () => {
     const p = await prepare(ws, `${FILE}#lr_sweep`, ["data.batch=4"], { color: false }, {}, "run");
     expect(isOutcome(p) && p.exitCode).toBe(2);
-    expect((p as Outcome).stderr).toBe("rnnc run: --set applies to a plain experiment, not to the sweep lr_sweep (its 2 points)\n");
+    expect((p as Outcome).stderr).toBe(
+      "rnnc run: --set applies to a plain experiment, not to the sweep lr_sweep (its 2 points)\n",
+    );
   });
 });
 
@@ -42,6 +63,8 @@ describe("FILE#SWEEP", () => {
   it("diff: a usage error that says to pick a point", () => {
     const r = diff(ws, `${FILE}#lr_sweep`, `${FILE}#base`, { json: false }, { color: false });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toBe(`rnnc diff: 'lr_sweep' is a sweep of 2 experiments; diff compares one: name it as ${FILE}#NAME\n  experiments: base, lr_sweep[lr=0.5], lr_sweep[lr=1]\n`);
+    expect(r.stderr).toBe(
+      `rnnc diff: 'lr_sweep' is a sweep of 2 experiments; diff compares one: name it as ${FILE}#NAME\n  experiments: base, lr_sweep[lr=0.5], lr_sweep[lr=1]\n`,
+    );
   });
 });

@@ -45,7 +45,12 @@ describe("code generation over the examples", () => {
   });
 
   it("refuses exactly the examples whose techniques are still to come, and builds all others", () => {
-    expect(cases.filter((c) => !buildable.includes(c)).map(key).sort()).toEqual(REFUSED);
+    expect(
+      cases
+        .filter((c) => !buildable.includes(c))
+        .map(key)
+        .sort(),
+    ).toEqual(REFUSED);
   });
 
   it.each(buildable.map((c) => [key(c), c] as const))("builds %s deterministically, with the header", async (_k, c) => {
@@ -59,7 +64,10 @@ describe("code generation over the examples", () => {
     // The emitters declare what they write: every imported name is used below the import (a missing one fails the
     // type-check below), and every imported name is one the runtime-exports table knows.
     const [, list, body] = /^import \{([^}]*)\} from "rnnc\/runtime";\n([\s\S]*)$/m.exec(a)!;
-    const imported = list!.split(",").map((n) => n.trim().replace(/^type /, "")).filter(Boolean);
+    const imported = list!
+      .split(",")
+      .map((n) => n.trim().replace(/^type /, ""))
+      .filter(Boolean);
     expect(imported.length).toBeGreaterThan(5);
     for (const name of imported) expect(body, `${name} is imported but not used`).toMatch(new RegExp(`\\b${name}\\b`));
     for (const name of imported) expect(Object.keys(RUNTIME_EXPORTS)).toContain(name);
@@ -71,7 +79,17 @@ describe("code generation over the examples", () => {
     expect(typecheck(ROOT, modules)).toEqual([]);
   }, 120_000);
 
-  it.each(["examples/quickstart.rnn", "examples/zaremba-2014/small.rnn", "examples/zaremba-2014/medium.rnn", "examples/merity-2017/table3-650-artar.rnn", "examples/methods/zoneout.rnn", "examples/methods/variational.rnn", "examples/methods/layer-norm.rnn", "examples/cooijmans-2017/ptb-char-bnlstm.rnn", "examples/cooijmans-2017/mnist-bnlstm.rnn"])("matches the golden output for %s", async (file) => {
+  it.each([
+    "examples/quickstart.rnn",
+    "examples/zaremba-2014/small.rnn",
+    "examples/zaremba-2014/medium.rnn",
+    "examples/merity-2017/table3-650-artar.rnn",
+    "examples/methods/zoneout.rnn",
+    "examples/methods/variational.rnn",
+    "examples/methods/layer-norm.rnn",
+    "examples/cooijmans-2017/ptb-char-bnlstm.rnn",
+    "examples/cooijmans-2017/mnist-bnlstm.rnn",
+  ])("matches the golden output for %s", async (file) => {
     const c = cases.find((x) => x.file === file)!;
     const code = await generate(c.exp, { specPath: c.file });
     expectGolden(join(ROOT, "test/codegen/golden", `${c.exp.name}.ts.expected`), code);

@@ -10,7 +10,15 @@ import fc from "fast-check";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { fsHost } from "../../compiler/cli/fs-host.js";
-import { commentText, generate, identifier, packageName, rnnString, standaloneFiles, stringLiteral } from "../../compiler/codegen/index.js";
+import {
+  commentText,
+  generate,
+  identifier,
+  packageName,
+  rnnString,
+  standaloneFiles,
+  stringLiteral,
+} from "../../compiler/codegen/index.js";
 import { RESERVED_WORDS } from "../../compiler/codegen/emit-text.js";
 import { compile } from "../../compiler/compile.js";
 import type { CompilerHost } from "../../compiler/host.js";
@@ -26,17 +34,80 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Pieces that end or change a comment, a string or an HTML script, or that a file system lets a name hold. */
 const HOSTILE = [
-  "\n", "\r", "\r\n", "\u2028", "\u2029", "\u0085", '"', "'", "`", "${", "}", "*/", "/*", "/**", "//", "</script>", "<!--", "-->",
-  "\0", "\\", "\\n", "\\u2028", "\ud800", "\udfff", "\udbff\udfff", "\u202e", "\u2066", "\ufeff", "\t", " ", "é", "𝒳",
-  ';console.error("INJECTED");process.exit(3);', "0 ? 0 ", "<U+2028>",
+  "\n",
+  "\r",
+  "\r\n",
+  "\u2028",
+  "\u2029",
+  "\u0085",
+  '"',
+  "'",
+  "`",
+  "${",
+  "}",
+  "*/",
+  "/*",
+  "/**",
+  "//",
+  "</script>",
+  "<!--",
+  "-->",
+  "\0",
+  "\\",
+  "\\n",
+  "\\u2028",
+  "\ud800",
+  "\udfff",
+  "\udbff\udfff",
+  "\u202e",
+  "\u2066",
+  "\ufeff",
+  "\t",
+  " ",
+  "é",
+  "𝒳",
+  ';console.error("INJECTED");process.exit(3);',
+  "0 ? 0 ",
+  "<U+2028>",
 ];
 const lone = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
-const hostile = fc.array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: "binary", maxLength: 3 }), lone), { maxLength: 8 }).map((a) => a.join(""));
+const hostile = fc
+  .array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: "binary", maxLength: 3 }), lone), { maxLength: 8 })
+  .map((a) => a.join(""));
 
 /** Names the module declares or imports, and words a class cannot be named: each one an experiment name. */
-const COLLIDING = ["language", "Language", "language_model", "Experiment", "experiment", "run", "init", "sgd", "adam", "decay", "constant", "embedding", "Embedding", "layer_state", "sequence_classifier", "LanguageModel", "_", "_1", "_1x", "class", "number", "Promise", "x", "B"];
+const COLLIDING = [
+  "language",
+  "Language",
+  "language_model",
+  "Experiment",
+  "experiment",
+  "run",
+  "init",
+  "sgd",
+  "adam",
+  "decay",
+  "constant",
+  "embedding",
+  "Embedding",
+  "layer_state",
+  "sequence_classifier",
+  "LanguageModel",
+  "_",
+  "_1",
+  "_1x",
+  "class",
+  "number",
+  "Promise",
+  "x",
+  "B",
+];
 /** Experiment names the grammar lets through (an identifier, grammar/tokens.ts), and sweep points `name[key=value]`. */
-const experimentName = fc.tuple(fc.oneof(fc.constantFrom(...COLLIDING), fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/)), fc.option(fc.tuple(fc.constantFrom("p", "path", "alpha"), hostile)))
+const experimentName = fc
+  .tuple(
+    fc.oneof(fc.constantFrom(...COLLIDING), fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/)),
+    fc.option(fc.tuple(fc.constantFrom("p", "path", "alpha"), hostile)),
+  )
   .map(([name, point]) => (point ? `${name}[${point[0]}=${point[1]}]` : name));
 
 function base(file: string, name?: string): ExperimentIR {
@@ -47,7 +118,11 @@ function base(file: string, name?: string): ExperimentIR {
 }
 
 // A language model with extends, AR and TAR; the quickstart; a classifier with batch norm.
-const BASES = [base("examples/merity-2017/table3-650-artar.rnn"), base("examples/quickstart.rnn"), base("examples/cooijmans-2017/mnist-bnlstm.rnn")];
+const BASES = [
+  base("examples/merity-2017/table3-650-artar.rnn"),
+  base("examples/quickstart.rnn"),
+  base("examples/cooijmans-2017/mnist-bnlstm.rnn"),
+];
 
 interface Placed {
   readonly name: string;
@@ -58,12 +133,20 @@ interface Placed {
   readonly dataPath: string;
 }
 
-const PLAIN: Placed = { name: "plain", specPath: "spec.rnn", extendsPaths: ["base.rnn", "root.rnn"], originDir: "dir", originFile: "spec.rnn", dataPath: "data" };
+const PLAIN: Placed = {
+  name: "plain",
+  specPath: "spec.rnn",
+  extendsPaths: ["base.rnn", "root.rnn"],
+  originDir: "dir",
+  originFile: "spec.rnn",
+  dataPath: "data",
+};
 
 /** The IR with the user's texts in every place they reach: what a spec in such folders, with such names, lowers to. */
 function place(e: ExperimentIR, t: Placed): ExperimentIR {
   const origins: Record<string, Origin> = {};
-  for (const [k, o] of Object.entries(e.origins)) origins[k] = o === "default" ? o : { ...o, file: `${t.originDir}/${t.originFile}` };
+  for (const [k, o] of Object.entries(e.origins))
+    origins[k] = o === "default" ? o : { ...o, file: `${t.originDir}/${t.originFile}` };
   return {
     ...e,
     name: t.name,
@@ -87,7 +170,11 @@ function shape(code: string): { tree: string[]; comments: string[]; className: s
   const visit = (n: ts.Node, depth: number): void => {
     const text = ts.isIdentifier(n) ? (n.text === cls ? "<class>" : n.text) : ts.isNumericLiteral(n) ? n.text : "";
     tree.push(`${depth} ${ts.SyntaxKind[n.kind]} ${text}`);
-    for (const r of [...(ts.getLeadingCommentRanges(code, n.getFullStart()) ?? []), ...(ts.getTrailingCommentRanges(code, n.getEnd()) ?? [])]) comments.set(r.pos, ts.SyntaxKind[r.kind]);
+    for (const r of [
+      ...(ts.getLeadingCommentRanges(code, n.getFullStart()) ?? []),
+      ...(ts.getTrailingCommentRanges(code, n.getEnd()) ?? []),
+    ])
+      comments.set(r.pos, ts.SyntaxKind[r.kind]);
     n.forEachChild((c) => visit(c, depth + 1));
   };
   visit(sf, 0);
@@ -96,7 +183,10 @@ function shape(code: string): { tree: string[]; comments: string[]; className: s
 
 /** Syntax errors of the module, as TypeScript's parser reports them. */
 function syntaxErrors(code: string): string[] {
-  const out = ts.transpileModule(code, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
+  const out = ts.transpileModule(code, {
+    reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+  });
   return (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
 }
 
@@ -113,7 +203,10 @@ function stringAt(code: string, path: string): string | undefined {
     }
     return undefined;
   };
-  const decl = sf.statements.filter(ts.isVariableStatement).flatMap((s) => [...s.declarationList.declarations]).find((d) => d.name.getText(sf) === "experiment");
+  const decl = sf.statements
+    .filter(ts.isVariableStatement)
+    .flatMap((s) => [...s.declarationList.declarations])
+    .find((d) => d.name.getText(sf) === "experiment");
   return decl?.initializer && ts.isObjectLiteralExpression(decl.initializer) ? walk(decl.initializer, "") : undefined;
 }
 
@@ -190,13 +283,16 @@ describe("emit-text: one function per context", () => {
 
   it("a package name is one npm accepts, for any experiment name", () => {
     fc.assert(
-      fc.property(fc.oneof(experimentName, hostile, fc.constantFrom("rnnc", "http", "fs", "node_modules", "_x", "-")), (name) => {
-        const p = packageName(name);
-        expect(p).toMatch(/^[a-z0-9][a-z0-9-]*$/);
-        expect(p.length).toBeLessThanOrEqual(214);
-        expect(["rnnc", "http", "fs", "node_modules"]).not.toContain(p);
-        expect(JSON.parse(standaloneFiles(name)["package.json"]!).name).toBe(p);
-      }),
+      fc.property(
+        fc.oneof(experimentName, hostile, fc.constantFrom("rnnc", "http", "fs", "node_modules", "_x", "-")),
+        (name) => {
+          const p = packageName(name);
+          expect(p).toMatch(/^[a-z0-9][a-z0-9-]*$/);
+          expect(p.length).toBeLessThanOrEqual(214);
+          expect(["rnnc", "http", "fs", "node_modules"]).not.toContain(p);
+          expect(JSON.parse(standaloneFiles(name)["package.json"]!).name).toBe(p);
+        },
+      ),
       { numRuns: 300 },
     );
     expect(packageName("zaremba_small")).toBe("zaremba-small"); // ordinary names as before
@@ -209,39 +305,62 @@ describe("hostile text in every place it reaches the generated module", () => {
   const toCheck = new Map<string, string>();
   let cases = 0;
 
-  it.each(BASES.map((e) => [e.name, e] as const))("%s: the same statements as for plain text, whatever the text", async (_n, e) => {
-    const plain = shape(await generate(place(e, PLAIN), { specPath: PLAIN.specPath }));
-    expect(plain.className).toBe("PlainModel");
-    await fc.assert(
-      fc.asyncProperty(experimentName, hostile, hostile, hostile, hostile, hostile, hostile, async (name, specPath, ext1, ext2, dir, file, dataPath) => {
-        const t: Placed = { name, specPath, extendsPaths: [ext1, ext2], originDir: dir, originFile: file, dataPath };
-        const code = await generate(place(e, t), { specPath });
-        cases++;
-        expect(syntaxErrors(code)).toEqual([]);
-        const got = shape(code);
-        expect(got.tree).toEqual(plain.tree);
-        expect(got.comments).toEqual(plain.comments);
-        expect(got.className).toMatch(/^[A-Za-z_$][A-Za-z0-9_$]*$/);
-        // The texts a program reads back are held exactly.
-        expect(stringAt(code, "name")).toBe(name);
-        expect(stringAt(code, "spec.file")).toBe(specPath);
-        if (e.task.kind === "lm") expect(stringAt(code, "data.path")).toBe(dataPath);
-        // Nothing anywhere in the module can end a string or a script, or hide what it does from a reader.
-        expect(code).not.toMatch(/[\u2028\u2029\u202a-\u202e\u2066-\u2069\0]|<\/script|<!--/i);
-        expect(code).not.toMatch(LONE_SURROGATE);
-        // Comments stay on their line; the header keeps its four lines.
-        for (const line of code.split("\n").slice(0, 4)) expect(line.startsWith("// ")).toBe(true);
-        expect(code.split("\n")[4]).toBe("");
-        if (toCheck.size < 6 * BASES.length) toCheck.set(`hostile-${toCheck.size}`, code);
-      }),
-      { numRuns: 50 },
-    );
-  }, 120_000);
+  it.each(BASES.map((e) => [e.name, e] as const))(
+    "%s: the same statements as for plain text, whatever the text",
+    async (_n, e) => {
+      const plain = shape(await generate(place(e, PLAIN), { specPath: PLAIN.specPath }));
+      expect(plain.className).toBe("PlainModel");
+      await fc.assert(
+        fc.asyncProperty(
+          experimentName,
+          hostile,
+          hostile,
+          hostile,
+          hostile,
+          hostile,
+          hostile,
+          async (name, specPath, ext1, ext2, dir, file, dataPath) => {
+            const t: Placed = {
+              name,
+              specPath,
+              extendsPaths: [ext1, ext2],
+              originDir: dir,
+              originFile: file,
+              dataPath,
+            };
+            const code = await generate(place(e, t), { specPath });
+            cases++;
+            expect(syntaxErrors(code)).toEqual([]);
+            const got = shape(code);
+            expect(got.tree).toEqual(plain.tree);
+            expect(got.comments).toEqual(plain.comments);
+            expect(got.className).toMatch(/^[A-Za-z_$][A-Za-z0-9_$]*$/);
+            // The texts a program reads back are held exactly.
+            expect(stringAt(code, "name")).toBe(name);
+            expect(stringAt(code, "spec.file")).toBe(specPath);
+            if (e.task.kind === "lm") expect(stringAt(code, "data.path")).toBe(dataPath);
+            // Nothing anywhere in the module can end a string or a script, or hide what it does from a reader.
+            expect(code).not.toMatch(/[\u2028\u2029\u202a-\u202e\u2066-\u2069\0]|<\/script|<!--/i);
+            expect(code).not.toMatch(LONE_SURROGATE);
+            // Comments stay on their line; the header keeps its four lines.
+            for (const line of code.split("\n").slice(0, 4)) expect(line.startsWith("// ")).toBe(true);
+            expect(code.split("\n")[4]).toBe("");
+            if (toCheck.size < 6 * BASES.length) toCheck.set(`hostile-${toCheck.size}`, code);
+          },
+        ),
+        { numRuns: 50 },
+      );
+    },
+    120_000,
+  );
 
   it("`experiment language`, compiled from spec text, declares a model class that does not shadow the runtime's LanguageModel", async () => {
     const text = 'experiment language extends "examples/quickstart.rnn" quickstart {\n}\n';
     const files = fsHost(ROOT);
-    const host: CompilerHost = { resolve: files.resolve, readFile: (p) => (p === "language.rnn" ? { ok: true, text } : files.readFile(p)) };
+    const host: CompilerHost = {
+      resolve: files.resolve,
+      readFile: (p) => (p === "language.rnn" ? { ok: true, text } : files.readFile(p)),
+    };
     const e = compile("language.rnn", host).document?.experiments[0];
     expect(e?.name).toBe("language");
     const code = await generate(e!, { specPath: "language.rnn" });
@@ -253,8 +372,10 @@ describe("hostile text in every place it reaches the generated module", () => {
   it("the modules built from hostile text and from colliding names type-check against the runtime", async () => {
     const quickstart = BASES[1]!;
     // Folders by index: names that differ only in case would collide on a case-insensitive file system.
-    for (const [k, name] of COLLIDING.entries()) toCheck.set(`name-${k}`, await generate({ ...quickstart, name }, { specPath: "examples/quickstart.rnn" }));
-    for (const [k, name] of ["language", "Experiment", "run", "init"].entries()) toCheck.set(`classify-${k}`, await generate({ ...BASES[2]!, name }, { specPath: "c.rnn" }));
+    for (const [k, name] of COLLIDING.entries())
+      toCheck.set(`name-${k}`, await generate({ ...quickstart, name }, { specPath: "examples/quickstart.rnn" }));
+    for (const [k, name] of ["language", "Experiment", "run", "init"].entries())
+      toCheck.set(`classify-${k}`, await generate({ ...BASES[2]!, name }, { specPath: "c.rnn" }));
     expect(toCheck.size).toBeGreaterThan(COLLIDING.length);
     expect(typecheck(ROOT, toCheck)).toEqual([]);
     console.log(`injection property: ${cases} generated modules checked, ${toCheck.size} type-checked`);

@@ -20,7 +20,11 @@ async function build(cwd: string, spec: string): Promise<string> {
 }
 
 /** The origin comments of a module: every `(… .rnn:N …)` after the header. */
-const origins = (code: string): string[] => code.split("\n").slice(5).flatMap((l) => l.match(/\([^()]*\.rnn:\d+[^()]*\)/g) ?? []);
+const origins = (code: string): string[] =>
+  code
+    .split("\n")
+    .slice(5)
+    .flatMap((l) => l.match(/\([^()]*\.rnn:\d+[^()]*\)/g) ?? []);
 
 describe("origin comments", () => {
   it("tell two files named medium.rnn apart by their path from the spec's folder", async () => {

@@ -13,7 +13,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Each export of runtime/index.ts: whether it can be imported as a value, and whether it names a type. */
 function runtimeExports(): Map<string, { value: boolean; type: boolean }> {
   const index = join(ROOT, "runtime/index.ts");
-  const options: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true, noEmit: true, types: [] };
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    noEmit: true,
+    types: [],
+  };
   const program = ts.createProgram([index], options);
   const checker = program.getTypeChecker();
   const module = checker.getSymbolAtLocation(program.getSourceFile(index)!)!;
@@ -23,12 +30,16 @@ function runtimeExports(): Map<string, { value: boolean; type: boolean }> {
     let typeOnly = false;
     let s = sym;
     for (let hop = 0; s.flags & ts.SymbolFlags.Alias && hop < 20; hop++) {
-      for (const d of s.declarations ?? []) if (ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) typeOnly = true;
+      for (const d of s.declarations ?? [])
+        if (ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) typeOnly = true;
       s = checker.getImmediateAliasedSymbol(s) ?? s;
       if (!(s.flags & ts.SymbolFlags.Alias)) break;
     }
     const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
-    out.set(sym.name, { value: !typeOnly && Boolean(target.flags & ts.SymbolFlags.Value), type: Boolean(target.flags & ts.SymbolFlags.Type) });
+    out.set(sym.name, {
+      value: !typeOnly && Boolean(target.flags & ts.SymbolFlags.Value),
+      type: Boolean(target.flags & ts.SymbolFlags.Type),
+    });
   }
   return out;
 }

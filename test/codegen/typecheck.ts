@@ -29,10 +29,17 @@ export function typecheck(root: string, modules: ReadonlyMap<string, string>): s
   const { getSourceFile, fileExists, readFile } = host;
   host.fileExists = (f) => files.has(f) || fileExists.call(host, f);
   host.readFile = (f) => files.get(f) ?? readFile.call(host, f);
-  host.getSourceFile = (f, lang, ...rest) => (files.has(f) ? ts.createSourceFile(f, files.get(f)!, lang, true) : getSourceFile.call(host, f, lang, ...rest));
-  const program = ts.createProgram([...files.keys()].filter((f) => f.endsWith(".ts")), options, host);
+  host.getSourceFile = (f, lang, ...rest) =>
+    files.has(f) ? ts.createSourceFile(f, files.get(f)!, lang, true) : getSourceFile.call(host, f, lang, ...rest);
+  const program = ts.createProgram(
+    [...files.keys()].filter((f) => f.endsWith(".ts")),
+    options,
+    host,
+  );
   return ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file ? `${relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : "";
+    const where = d.file
+      ? `${relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+      : "";
     return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
   });
 }

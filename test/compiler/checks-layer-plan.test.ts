@@ -17,7 +17,8 @@ const ir = (spec: string): ExperimentIR => {
   return r.document!.experiments[0]!;
 };
 const sites = (spec: string): LayerSitesIR[] => ir(spec).model.layers.map((l) => l.sites);
-const norm = (model: string, data = "data ptb_char { batch 8  bptt 35 }", train = "") => sites(`experiment n { ${data}  model { ${model} }  train { epochs 1 ${train} } }`).map((s) => s.norm);
+const norm = (model: string, data = "data ptb_char { batch 8  bptt 35 }", train = "") =>
+  sites(`experiment n { ${data}  model { ${model} }  train { epochs 1 ${train} } }`).map((s) => s.norm);
 
 describe("normalization sites and slots", () => {
   it("give an LSTM the cell site, with one slot per step up to the BPTT length", () => {
@@ -31,33 +32,49 @@ describe("normalization sites and slots", () => {
   it("take T_max from max_steps, the BPTT length when it is at least as long (its canonical form), 1 when shared or layer norm", () => {
     expect(norm("layers lstm(16)  norm batch { stats per_step(max_steps = 20) }")[0]!.slots).toBe(20);
     expect(norm("layers lstm(16)  norm batch { stats per_step(max_steps = 50) }")[0]!.slots).toBe(35);
-    expect(norm("layers lstm(16)  norm batch { stats per_step(max_steps = 50) }", "data ptb_char { batch 8  bptt 35 }", "bptt variable(p = 0.95, std = 5)")[0]!.slots).toBe(50);
+    expect(
+      norm(
+        "layers lstm(16)  norm batch { stats per_step(max_steps = 50) }",
+        "data ptb_char { batch 8  bptt 35 }",
+        "bptt variable(p = 0.95, std = 5)",
+      )[0]!.slots,
+    ).toBe(50);
     expect(norm("layers lstm(16)  norm batch { stats shared }")[0]!.slots).toBe(1);
     expect(norm("layers lstm(16)  norm layer")[0]!.slots).toBe(1);
     expect(norm("layers lstm(16)")).toEqual([null]);
   });
 
   it("are refused with `cell` on a GRU (E0308), and a GRU normalizes the sites it has", () => {
-    const r = build("experiment g { data ptb_char { batch 8 }  model { layers gru(16)  norm layer { on [input, recurrent, cell] } } }");
+    const r = build(
+      "experiment g { data ptb_char { batch 8 }  model { layers gru(16)  norm layer { on [input, recurrent, cell] } } }",
+    );
     expect(r.document).toBeUndefined();
     expect(r.diagnostics.map((d) => d.code)).toEqual(["E0308"]);
-    expect(norm("layers gru(16)  norm layer { on [input, recurrent] }")).toEqual([{ sites: ["input", "recurrent"], slots: 1 }]);
+    expect(norm("layers gru(16)  norm layer { on [input, recurrent] }")).toEqual([
+      { sites: ["input", "recurrent"], slots: 1 },
+    ]);
   });
 });
 
 describe("dropout and zoneout sites", () => {
-  const dropout = (layers: string, d: string) => sites(`experiment d { data ptb  model { layers ${layers} }  dropout { ${d} } }`);
+  const dropout = (layers: string, d: string) =>
+    sites(`experiment d { data ptb  model { layers ${layers} }  dropout { ${d} } }`);
 
   it("give each vertical mask to one layer: input before the first, between before the others, output after the last", () => {
     const s = dropout("3 lstm(16)", "input 0.1 locked  between 0.2  output 0.3 locked");
     expect(s.map((l) => [l.dropoutBefore, l.dropoutAfter])).toEqual([
       [{ site: "input", p: 0.1, mask: "locked" }, null],
       [{ site: "between", p: 0.2, mask: "per_step" }, null],
-      [{ site: "between", p: 0.2, mask: "per_step" }, { site: "output", p: 0.3, mask: "locked" }],
+      [
+        { site: "between", p: 0.2, mask: "per_step" },
+        { site: "output", p: 0.3, mask: "locked" },
+      ],
     ]);
     // One layer: `between` drops nothing (W0400), and a site at 0 is no site.
     const one = dropout("lstm(16)", "between 0.5  output 0.2");
-    expect(one.map((l) => [l.dropoutBefore, l.dropoutAfter])).toEqual([[null, { site: "output", p: 0.2, mask: "per_step" }]]);
+    expect(one.map((l) => [l.dropoutBefore, l.dropoutAfter])).toEqual([
+      [null, { site: "output", p: 0.2, mask: "per_step" }],
+    ]);
   });
 
   it("put recurrent dropout, DropConnect and zoneout of h on every layer, zoneout of c only on an LSTM", () => {
@@ -68,7 +85,12 @@ describe("dropout and zoneout sites", () => {
       expect(l.zoneout).toEqual({ hidden: 0.05, cell: 0.5 });
     }
     expect(dropout("gru(16)", "zoneout hidden 0.1")[0]!.zoneout).toEqual({ hidden: 0.1, cell: 0 });
-    expect(dropout("lstm(16)", "input 0.1")[0]).toMatchObject({ recurrentDropout: null, weightDrop: null, zoneout: null, norm: null });
+    expect(dropout("lstm(16)", "input 0.1")[0]).toMatchObject({
+      recurrentDropout: null,
+      weightDrop: null,
+      zoneout: null,
+      norm: null,
+    });
   });
 
   it("are derived, so they have no origins of their own", () => {
@@ -106,14 +128,27 @@ describe("the plan says what code generation emits today", () => {
       const s = layer.sites;
       const opts = layerOptions(code, k);
       expect(numberAfter(opts, /slots: (\d+)/), `layer ${k + 1} slots`).toBe(s.norm?.slots);
-      expect(/sites: \[([^\]]*)\]/.exec(opts)?.[1]?.replace(/[" ]/g, "").split(","), `layer ${k + 1} norm sites`).toEqual(s.norm?.sites);
+      expect(
+        /sites: \[([^\]]*)\]/.exec(opts)?.[1]?.replace(/[" ]/g, "").split(","),
+        `layer ${k + 1} norm sites`,
+      ).toEqual(s.norm?.sites);
       expect(numberAfter(opts, /zoneout: \{ hidden: ([^,]+),/), `layer ${k + 1} zoneout of h`).toBe(s.zoneout?.hidden);
-      expect(numberAfter(opts, /zoneout: \{ hidden: [^,]+, cell: ([^ ,}]+)/), `layer ${k + 1} zoneout of c`).toBe(s.zoneout?.cell);
-      expect(numberAfter(opts, /recurrentDropout: \{ p: ([^,]+),/), `layer ${k + 1} recurrent dropout`).toBe(s.recurrentDropout?.p);
+      expect(numberAfter(opts, /zoneout: \{ hidden: [^,]+, cell: ([^ ,}]+)/), `layer ${k + 1} zoneout of c`).toBe(
+        s.zoneout?.cell,
+      );
+      expect(numberAfter(opts, /recurrentDropout: \{ p: ([^,]+),/), `layer ${k + 1} recurrent dropout`).toBe(
+        s.recurrentDropout?.p,
+      );
       expect(numberAfter(opts, /weightDrop: ([^ ,}]+)/), `layer ${k + 1} DropConnect`).toBe(s.weightDrop?.p);
       const from = k === 0 ? "(?:embedded|pixels)" : `l${k}\\.y`;
-      expect(numberAfter(code, new RegExp(`ctx\\.dropout\\(${from}, ([^,]+),`)), `layer ${k + 1} dropout before`).toBe(s.dropoutBefore?.p);
-      if (k === L - 1) expect(numberAfter(code, new RegExp(`const hidden = ctx\\.dropout\\(l${L}\\.y, ([^,]+),`)), "dropout after the last layer").toBe(s.dropoutAfter?.p);
+      expect(numberAfter(code, new RegExp(`ctx\\.dropout\\(${from}, ([^,]+),`)), `layer ${k + 1} dropout before`).toBe(
+        s.dropoutBefore?.p,
+      );
+      if (k === L - 1)
+        expect(
+          numberAfter(code, new RegExp(`const hidden = ctx\\.dropout\\(l${L}\\.y, ([^,]+),`)),
+          "dropout after the last layer",
+        ).toBe(s.dropoutAfter?.p);
     });
   });
 });

@@ -25,7 +25,10 @@ describe("the rules", () => {
       for (const code of r.codes) {
         // \s*: prettier puts a long call's arguments on lines of their own (make(\n  "E0103", …)).
         expect(catalog, `${r.name}: ${code}`).toMatch(new RegExp(`make\\(\\s*"${code}"`));
-        expect(cases.some((f) => f.startsWith(`${code}-`)), `${r.name}: a golden case for ${code}`).toBe(true);
+        expect(
+          cases.some((f) => f.startsWith(`${code}-`)),
+          `${r.name}: a golden case for ${code}`,
+        ).toBe(true);
       }
     }
   });
@@ -53,31 +56,53 @@ describe("the rules", () => {
     // Located at the value that asks for it.
     expect(r.diagnostics[0]!.span).toEqual({ start: spec.indexOf("0.1"), end: spec.indexOf("0.1") + 3 });
     // A classifier may have noise on h_0 (Cooijmans et al. 2017 on MNIST): nothing refused.
-    expect(build("experiment m { data mnist  model { layers lstm(10)  initial_state_noise 0.1 } }").diagnostics).toEqual([]);
+    expect(
+      build("experiment m { data mnist  model { layers lstm(10)  initial_state_noise 0.1 } }").diagnostics,
+    ).toEqual([]);
   });
 
   it("run on every sweep point, each reporting at the setting that must change", () => {
     const r = build("experiment s { data ptb  model { layers gru(10) }  dropout { zoneout cell sweep(0, 0.5) } }");
-    expect(r.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual(["E0308 zoneout of `cell` cannot apply to a GRU cell: a GRU has no cell state c_t"]);
+    expect(r.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
+      "E0308 zoneout of `cell` cannot apply to a GRU cell: a GRU has no cell state c_t",
+    ]);
   });
 });
 
 describe("typed reasons (the wording lives in compiler/diagnostics.ts)", () => {
   it("name a setting as the spec writes it", () => {
-    expect(messages("experiment m { data mnist  model { layers lstm(10)  embed_init uniform(0.1) } }")).toEqual(["W0403 'embed_init' has no effect: this model has no embedding"]);
-    expect(messages("experiment m { data mnist  model { layers lstm(10) }  dropout { embedding 0.1 } }")).toEqual(["W0403 'embedding' has no effect: this model has no embedding"]);
-    expect(messages("experiment r { data ptb  model { layers rnn(10)  forget_bias 1 } }")).toEqual(["W0403 'forget_bias' has no effect: a tanh RNN has no forget gate"]);
+    expect(messages("experiment m { data mnist  model { layers lstm(10)  embed_init uniform(0.1) } }")).toEqual([
+      "W0403 'embed_init' has no effect: this model has no embedding",
+    ]);
+    expect(messages("experiment m { data mnist  model { layers lstm(10) }  dropout { embedding 0.1 } }")).toEqual([
+      "W0403 'embedding' has no effect: this model has no embedding",
+    ]);
+    expect(messages("experiment r { data ptb  model { layers rnn(10)  forget_bias 1 } }")).toEqual([
+      "W0403 'forget_bias' has no effect: a tanh RNN has no forget gate",
+    ]);
   });
 
   it("word each reason of a rule", () => {
-    expect(messages("experiment t { data mnist  model { embed none  layers lstm(10)  tie } }")).toContain("E0319 `tie`: only a language model has an embedding to share with its softmax");
-    expect(messages("experiment t { data ptb  task classify  model { layers lstm(10) } }")).toEqual(["E0310 task 'classify' does not fit data set 'ptb': ptb has no labels to classify"]);
-    expect(messages("experiment t { data mnist  task lm  model { layers lstm(10) } }")).toContain("E0310 task 'lm' does not fit data set 'mnist': mnist is a labelled classification set");
+    expect(messages("experiment t { data mnist  model { embed none  layers lstm(10)  tie } }")).toContain(
+      "E0319 `tie`: only a language model has an embedding to share with its softmax",
+    );
+    expect(messages("experiment t { data ptb  task classify  model { layers lstm(10) } }")).toEqual([
+      "E0310 task 'classify' does not fit data set 'ptb': ptb has no labels to classify",
+    ]);
+    expect(messages("experiment t { data mnist  task lm  model { layers lstm(10) } }")).toContain(
+      "E0310 task 'lm' does not fit data set 'mnist': mnist is a labelled classification set",
+    );
     expect(messages("experiment n { data ptb  model { layers gru(10)  norm layer { on [input, cell] } } }")).toEqual([
       "E0308 normalization of `cell` cannot apply to a GRU cell: a GRU has no cell state c_t; write `on [input, recurrent]`",
     ]);
-    expect(messages("experiment s { data ptb { batch sweep(sweep(1, 2)) }  model { layers lstm(10) } }")).toEqual(["E0312 invalid sweep: a sweep cannot contain another sweep"]);
-    expect(messages("experiment v { data ptb  model { layers lstm(10) }  train { divergence above_uniform(margin = 0) } }")).toEqual([expect.stringMatching(/^E0314 .* must be > 0, not 0$/)]);
-    expect(messages("experiment v { data ptb  model { layers 65 lstm(10) } }")).toEqual(["E0314 the number of layers must be at most 64, not 65"]);
+    expect(messages("experiment s { data ptb { batch sweep(sweep(1, 2)) }  model { layers lstm(10) } }")).toEqual([
+      "E0312 invalid sweep: a sweep cannot contain another sweep",
+    ]);
+    expect(
+      messages("experiment v { data ptb  model { layers lstm(10) }  train { divergence above_uniform(margin = 0) } }"),
+    ).toEqual([expect.stringMatching(/^E0314 .* must be > 0, not 0$/)]);
+    expect(messages("experiment v { data ptb  model { layers 65 lstm(10) } }")).toEqual([
+      "E0314 the number of layers must be at most 64, not 65",
+    ]);
   });
 });

@@ -46,7 +46,10 @@ describe("diagnostics goldens", () => {
     const rendered = renderDiagnostics(r.diagnostics, r.sources, { color: false }) + "\n";
     expectGolden(join(ROOT, `${path}.expected`), rendered);
 
-    expect(r.diagnostics.map((d) => d.code), "the case's own code").toContain(codeOf(name));
+    expect(
+      r.diagnostics.map((d) => d.code),
+      "the case's own code",
+    ).toContain(codeOf(name));
     if (codeOf(name).startsWith("E")) expect(r.document, "no IR when there is an error").toBeUndefined();
 
     const within = (d: Pick<Diagnostic, "file" | "span">, what: string): void => {
@@ -54,7 +57,10 @@ describe("diagnostics goldens", () => {
       expect(src, `${what}: the source of ${d.file} is known`).toBeDefined();
       const { start, end } = d.span;
       expect(Number.isInteger(start) && Number.isInteger(end), `${what}: integer span ${start}..${end}`).toBe(true);
-      expect(0 <= start && start <= end && end <= src!.text.length, `${what}: span ${start}..${end} within ${d.file} (${src!.text.length} chars)`).toBe(true);
+      expect(
+        0 <= start && start <= end && end <= src!.text.length,
+        `${what}: span ${start}..${end} within ${d.file} (${src!.text.length} chars)`,
+      ).toBe(true);
     };
     for (const d of r.diagnostics) {
       within(d, `${d.code} ${d.message}`);
@@ -66,8 +72,14 @@ describe("diagnostics goldens", () => {
     const catalog = catalogCodes();
     expect(catalog.length).toBeGreaterThan(30);
     const covered = new Set(cases.map(codeOf));
-    expect(catalog.filter((c) => !covered.has(c)), "codes with no golden case").toEqual([]);
-    expect([...covered].filter((c) => !catalog.includes(c)), "cases for codes the catalog does not define").toEqual([]);
+    expect(
+      catalog.filter((c) => !covered.has(c)),
+      "codes with no golden case",
+    ).toEqual([]);
+    expect(
+      [...covered].filter((c) => !catalog.includes(c)),
+      "cases for codes the catalog does not define",
+    ).toEqual([]);
   });
 
   it("has no expected file without its case", () => {

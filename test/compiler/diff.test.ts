@@ -42,10 +42,16 @@ describe("rnnc diff", () => {
   });
 
   it("is symmetric in what it lists", () => {
-    const ab = JSON.parse(run(`${DIR}/flat.rnn`, `${DIR}/changed.rnn`, true).stdout) as { differences: { setting: string; kind: string }[] };
-    const ba = JSON.parse(run(`${DIR}/changed.rnn`, `${DIR}/flat.rnn`, true).stdout) as { differences: { setting: string; kind: string }[] };
+    const ab = JSON.parse(run(`${DIR}/flat.rnn`, `${DIR}/changed.rnn`, true).stdout) as {
+      differences: { setting: string; kind: string }[];
+    };
+    const ba = JSON.parse(run(`${DIR}/changed.rnn`, `${DIR}/flat.rnn`, true).stdout) as {
+      differences: { setting: string; kind: string }[];
+    };
     const flip = { added: "removed", removed: "added", changed: "changed" } as Record<string, string>;
-    expect(ba.differences.map((d) => [d.setting, d.kind]).sort()).toEqual(ab.differences.map((d) => [d.setting, flip[d.kind]]).sort());
+    expect(ba.differences.map((d) => [d.setting, d.kind]).sort()).toEqual(
+      ab.differences.map((d) => [d.setting, flip[d.kind]]).sort(),
+    );
   });
 });
 
@@ -80,14 +86,28 @@ describe("rnnc diff of two spellings of one meaning", () => {
 
 describe("rnnc diff of the divergence rule", () => {
   const irOf = (train: string) =>
-    compile("d.rnn", memoryHost({ "d.rnn": `experiment d { data ptb  model { layers lstm(10) }  train { ${train} } }` })).document!.experiments[0]!;
+    compile(
+      "d.rnn",
+      memoryHost({ "d.rnn": `experiment d { data ptb  model { layers lstm(10) }  train { ${train} } }` }),
+    ).document!.experiments[0]!;
 
   it("shows a changed rule with where it was set, and none for the default written out", () => {
     const base = irOf("epochs 2");
     expect(diffExperiments(base, irOf("epochs 2  divergence above_uniform(margin = 1, windows = 20)"))).toEqual([]);
     const [off] = diffExperiments(base, irOf("epochs 2  divergence off"));
-    expect(off).toMatchObject({ setting: "train.divergence", kind: "changed", before: { value: "above_uniform(margin = 1, windows = 20)", origin: "default" }, after: { value: "off" } });
-    expect(renderDiff(base, irOf("divergence above_uniform(windows = 50)"), diffExperiments(base, irOf("divergence above_uniform(windows = 50)")))).toMatch(
+    expect(off).toMatchObject({
+      setting: "train.divergence",
+      kind: "changed",
+      before: { value: "above_uniform(margin = 1, windows = 20)", origin: "default" },
+      after: { value: "off" },
+    });
+    expect(
+      renderDiff(
+        base,
+        irOf("divergence above_uniform(windows = 50)"),
+        diffExperiments(base, irOf("divergence above_uniform(windows = 50)")),
+      ),
+    ).toMatch(
       /~ divergence\s+above_uniform\(margin = 1, windows = 20\) → above_uniform\(margin = 1, windows = 50\)\s+\(default → d.rnn:1\)/,
     );
   });
@@ -95,7 +115,9 @@ describe("rnnc diff of the divergence rule", () => {
   it("reads an IR from before the rule (a run directory's ir.json without the field) as off", () => {
     const { divergence: _, ...old } = irOf("epochs 2").train;
     const before = { ...irOf("epochs 2"), train: old } as unknown as ExperimentIR;
-    expect(diffExperiments(before, irOf("epochs 2")).map((d) => [d.setting, d.before?.value, d.after?.value])).toEqual([["train.divergence", "off", "above_uniform(margin = 1, windows = 20)"]]);
+    expect(diffExperiments(before, irOf("epochs 2")).map((d) => [d.setting, d.before?.value, d.after?.value])).toEqual([
+      ["train.divergence", "off", "above_uniform(margin = 1, windows = 20)"],
+    ]);
   });
 });
 
@@ -113,7 +135,8 @@ describe("rnnc diff of two run directories", () => {
     writeFileSync(join(dir, "metrics.jsonl"), events.join("\n") + "\n");
     return dir;
   };
-  const epoch = (n: number, validPpl: number, best: boolean, tokPerSec: number) => ev({ event: "epoch", epoch: n, lr: 1, trainLoss: 5, validLoss: Math.log(validPpl), tokPerSec, seconds: 60, best });
+  const epoch = (n: number, validPpl: number, best: boolean, tokPerSec: number) =>
+    ev({ event: "epoch", epoch: n, lr: 1, trainLoss: 5, validLoss: Math.log(validPpl), tokPerSec, seconds: 60, best });
   const a = runDir("a", "flat.rnn", [
     ev({ event: "train", epoch: 1, window: 100, loss: 6 }),
     epoch(1, 180.5, true, 1000),
@@ -121,7 +144,11 @@ describe("rnnc diff of two run directories", () => {
     epoch(3, 141, false, 1200),
     ev({ event: "final", bestEpoch: 2, metric: "perplexity", valid: 140.25, test: 133.125 }),
   ]);
-  const b = runDir("b", "changed.rnn", [epoch(1, 170, true, 900), epoch(2, 150, true, 950), '{"event":"train","epoch":3,"win']);
+  const b = runDir("b", "changed.rnn", [
+    epoch(1, 170, true, 900),
+    epoch(2, 150, true, 950),
+    '{"event":"train","epoch":3,"win',
+  ]);
   const out = (json = false) => {
     const r = run(a, b, json);
     expect(r.exitCode).toBe(0);
@@ -140,7 +167,10 @@ describe("rnnc diff of two run directories", () => {
   });
 
   it("--json carries the same results", () => {
-    const doc = JSON.parse(out(true)) as { a: { run: string }; results: { a: { bestEpoch: number; final: { test: number } }; b: { final: null; epochs: unknown[] } } };
+    const doc = JSON.parse(out(true)) as {
+      a: { run: string };
+      results: { a: { bestEpoch: number; final: { test: number } }; b: { final: null; epochs: unknown[] } };
+    };
     expect(doc.a.run).toBe("RUNS/a");
     expect(doc.results.a.bestEpoch).toBe(2);
     expect(doc.results.a.final.test).toBe(133.125);

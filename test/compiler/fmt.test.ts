@@ -21,7 +21,11 @@ const formatted = (text: string): string => {
 /** The IR without positions: what formatting must not change. */
 const meaning = (path: string, text: string): unknown => {
   const r = compile(path, memoryHost({ [path]: text }));
-  return JSON.parse(JSON.stringify(r.document ?? r.diagnostics.map((d) => d.code), (k, v) => (k === "origins" || k === "source" ? undefined : v)));
+  return JSON.parse(
+    JSON.stringify(r.document ?? r.diagnostics.map((d) => d.code), (k, v) =>
+      k === "origins" || k === "source" ? undefined : v,
+    ),
+  );
 };
 
 describe("rnnc fmt", () => {
@@ -52,8 +56,13 @@ describe("rnnc fmt", () => {
     const text = "experiment x {\n  model { layers 2 lstm(200)\n    embbed 200 }\n}\n";
     const once = formatted(text);
     expect(once).toBe("experiment x {\n  model {\n    layers 2 lstm(200)\n    embbed 200\n  }\n}\n");
-    expect(parse(once).file!.experiments[0]!.body.statements[0]!.block!.statements.map((s) => s.key.name)).toEqual(["layers", "embbed"]);
-    expect(formatted("experiment x {\n  model { layers 2 lstm(200)  embed 200 }\n}\n")).toContain("model { layers 2 lstm(200)  embed 200 }");
+    expect(parse(once).file!.experiments[0]!.body.statements[0]!.block!.statements.map((s) => s.key.name)).toEqual([
+      "layers",
+      "embbed",
+    ]);
+    expect(formatted("experiment x {\n  model { layers 2 lstm(200)  embed 200 }\n}\n")).toContain(
+      "model { layers 2 lstm(200)  embed 200 }",
+    );
   });
 
   it("refuses text that does not parse, with located errors", () => {

@@ -24,7 +24,6 @@ const SCALE = Number(process.env["FC_RUNS"] ?? 1);
 const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
 const params = (numRuns: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns: runs(numRuns), verbose: 1 });
 
-
 // ── the corpus: the repository's examples (whatever exists at test time) and specs of our own ───────────────
 
 const INLINE: Record<string, string> = {
@@ -135,7 +134,12 @@ function diagnosticProblems(result: CompileResult, entry: string): string[] {
       return;
     }
     const n = src.text.length;
-    const ok = Number.isInteger(span.start) && Number.isInteger(span.end) && 0 <= span.start && span.start <= span.end && span.end <= n;
+    const ok =
+      Number.isInteger(span.start) &&
+      Number.isInteger(span.end) &&
+      0 <= span.start &&
+      span.start <= span.end &&
+      span.end <= n;
     if (!ok) problems.push(`${what}: span ${span.start}..${span.end} outside ${file} (length ${n})`);
   };
   for (const d of result.diagnostics) {
@@ -162,16 +166,19 @@ function checkCompile(files: Record<string, string>, entry: string): CompileResu
   if (problems.length) throw new Error(problems.join("\n"));
   const rendered = renderDiagnostics(result.diagnostics, result.sources, { color: false });
   for (const d of result.diagnostics.slice(0, 50)) {
-    if (result.sources.has(d.file) && !rendered.includes(`${d.file}:`)) throw new Error(`${d.code} is rendered without a location`);
+    if (result.sources.has(d.file) && !rendered.includes(`${d.file}:`))
+      throw new Error(`${d.code} is rendered without a location`);
   }
   return result;
 }
 
-const stripSpans = (node: unknown): unknown => JSON.parse(JSON.stringify(node, (k, v) => (k === "span" || k === "comments" ? undefined : v)));
+const stripSpans = (node: unknown): unknown =>
+  JSON.parse(JSON.stringify(node, (k, v) => (k === "span" || k === "comments" ? undefined : v)));
 
 /** What formatting must not change: the IR without positions, or the diagnostics without positions. */
 function meaning(result: CompileResult): unknown {
-  if (result.document) return JSON.parse(JSON.stringify(result.document, (k, v) => (k === "origins" || k === "source" ? undefined : v)));
+  if (result.document)
+    return JSON.parse(JSON.stringify(result.document, (k, v) => (k === "origins" || k === "source" ? undefined : v)));
   return result.diagnostics.map((d) => `${d.code} ${d.message}`).sort();
 }
 
@@ -184,24 +191,34 @@ const ALL_ASPECTS: readonly FmtAspect[] = ["fixed-point", "comments", "syntax", 
  * format() never throws; when the text parses, the output parses and — per aspect — is a fixed point, keeps
  * every comment, keeps the syntax tree modulo spans, keeps the meaning. Returns whether the text parsed.
  */
-function checkFormat(files: Record<string, string>, path: string, aspects: readonly FmtAspect[] = ALL_ASPECTS): boolean {
+function checkFormat(
+  files: Record<string, string>,
+  path: string,
+  aspects: readonly FmtAspect[] = ALL_ASPECTS,
+): boolean {
   const text = files[path]!;
   const once = format(text);
   if (!once.ok) {
     if (once.errors.length === 0) throw new Error("format failed without an error");
     for (const e of once.errors) {
-      if (!(0 <= e.span.start && e.span.start <= e.span.end && e.span.end <= text.length)) throw new Error(`syntax error span ${e.span.start}..${e.span.end} outside the text (${text.length})`);
+      if (!(0 <= e.span.start && e.span.start <= e.span.end && e.span.end <= text.length))
+        throw new Error(`syntax error span ${e.span.start}..${e.span.end} outside the text (${text.length})`);
     }
     return false;
   }
   const reparsed = parse(once.text);
-  if (!reparsed.file) throw new Error(`formatted text does not parse: ${JSON.stringify(reparsed.errors)}\n--- formatted ---\n${once.text}`);
+  if (!reparsed.file)
+    throw new Error(
+      `formatted text does not parse: ${JSON.stringify(reparsed.errors)}\n--- formatted ---\n${once.text}`,
+    );
   if (aspects.includes("fixed-point")) {
     const twice = format(once.text);
     expect(twice.ok && twice.text, "format(format(x)) === format(x)").toBe(once.text);
   }
-  if (aspects.includes("comments")) expect(commentTexts(once.text), "comments kept, in order").toEqual(commentTexts(text));
-  if (aspects.includes("syntax")) expect(stripSpans(reparsed.file), "syntax tree kept (modulo spans)").toEqual(stripSpans(parse(text).file));
+  if (aspects.includes("comments"))
+    expect(commentTexts(once.text), "comments kept, in order").toEqual(commentTexts(text));
+  if (aspects.includes("syntax"))
+    expect(stripSpans(reparsed.file), "syntax tree kept (modulo spans)").toEqual(stripSpans(parse(text).file));
   if (aspects.includes("meaning")) {
     const before = compileWith(files, path);
     const after = compileWith({ ...files, [path]: once.text }, path);
@@ -214,26 +231,127 @@ function checkFormat(files: Record<string, string>, path: string, aspects: reado
 
 const KEYWORDS = [
   ...new Set([
-    "experiment", "extends", "sweep",
+    "experiment",
+    "extends",
+    "sweep",
     ...Object.keys(STATEMENT_KEYWORDS),
     ...Object.values(STATEMENT_KEYWORDS).flat(),
-    "lstm", "gru", "rnn", "tanh", "relu", "uniform", "normal", "orthogonal", "identity", "xavier", "inv_sqrt_hidden",
-    "sgd", "adam", "rmsprop", "ntasgd", "lr", "momentum", "decay", "plateau", "at_epochs", "constant", "variable", "fixed",
-    "ptb", "ptb_char", "wikitext2", "text8", "mnist", "pmnist", "synthetic", "text", "lm", "classify",
-    "true", "false", "none", "batch", "layer", "per_step", "shared", "locked", "variational", "raw", "dropped", "mean", "sum_steps",
+    "lstm",
+    "gru",
+    "rnn",
+    "tanh",
+    "relu",
+    "uniform",
+    "normal",
+    "orthogonal",
+    "identity",
+    "xavier",
+    "inv_sqrt_hidden",
+    "sgd",
+    "adam",
+    "rmsprop",
+    "ntasgd",
+    "lr",
+    "momentum",
+    "decay",
+    "plateau",
+    "at_epochs",
+    "constant",
+    "variable",
+    "fixed",
+    "ptb",
+    "ptb_char",
+    "wikitext2",
+    "text8",
+    "mnist",
+    "pmnist",
+    "synthetic",
+    "text",
+    "lm",
+    "classify",
+    "true",
+    "false",
+    "none",
+    "batch",
+    "layer",
+    "per_step",
+    "shared",
+    "locked",
+    "variational",
+    "raw",
+    "dropped",
+    "mean",
+    "sum_steps",
   ]),
 ];
 
 const PUNCTUATION = [
-  "{", "}", "(", ")", "[", "]", '"', "/*", "*/", "//", ",", "=", "-", ".", "#", "\\", "\n", " ", "\t", "\r", "\r\n",
-  "\u0000", "\u000b", "\u00a0", "\ufeff", "é", "日本", "😀", "\ud800", "\u2028",
-  "/* c */", "// c\n", "/* a\n b */", '"x"', '"a\\"b"', '"../missing.rnn"', '"base.rnn"', '"child.rnn"', '"/abs.rnn"', '""',
+  "{",
+  "}",
+  "(",
+  ")",
+  "[",
+  "]",
+  '"',
+  "/*",
+  "*/",
+  "//",
+  ",",
+  "=",
+  "-",
+  ".",
+  "#",
+  "\\",
+  "\n",
+  " ",
+  "\t",
+  "\r",
+  "\r\n",
+  "\u0000",
+  "\u000b",
+  "\u00a0",
+  "\ufeff",
+  "é",
+  "日本",
+  "😀",
+  "\ud800",
+  "\u2028",
+  "/* c */",
+  "// c\n",
+  "/* a\n b */",
+  '"x"',
+  '"a\\"b"',
+  '"../missing.rnn"',
+  '"base.rnn"',
+  '"child.rnn"',
+  '"/abs.rnn"',
+  '""',
 ];
 
 const NUMBER_TEXT = fc.oneof(
   fc.integer({ min: -1_000_000, max: 1_000_000 }).map(String),
   fc.double({ noNaN: true }).map(String),
-  fc.constantFrom("0", "-0", "0.0", "1", "-1", ".5", "5.", "1e999", "-1e999", "1e-400", "1e", "1e+", "9007199254740993", "1e308", "0.999999", "1.5", "2e-7", "00", "1.2.3"),
+  fc.constantFrom(
+    "0",
+    "-0",
+    "0.0",
+    "1",
+    "-1",
+    ".5",
+    "5.",
+    "1e999",
+    "-1e999",
+    "1e-400",
+    "1e",
+    "1e+",
+    "9007199254740993",
+    "1e308",
+    "0.999999",
+    "1.5",
+    "2e-7",
+    "00",
+    "1.2.3",
+  ),
 );
 
 const WORD = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,10}$/);
@@ -246,7 +364,9 @@ const TOKEN = fc.oneof(
 );
 
 /** A token with the spacing it might have been typed with. */
-const SPACED_TOKEN = fc.tuple(fc.constantFrom("", " ", "\n"), TOKEN, fc.constantFrom("", " ", "  ", "\n")).map(([a, t, b]) => a + t + b);
+const SPACED_TOKEN = fc
+  .tuple(fc.constantFrom("", " ", "\n"), TOKEN, fc.constantFrom("", " ", "  ", "\n"))
+  .map(([a, t, b]) => a + t + b);
 
 type Mutation =
   | { readonly op: "delete"; readonly at: number; readonly len: number }
@@ -262,7 +382,11 @@ const MUTATION: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant("delete" as const), at: POS, len: LEN }),
   fc.record({ op: fc.constant("duplicate" as const), at: POS, len: LEN, to: POS }),
   fc.record({ op: fc.constant("insert" as const), at: POS, text: SPACED_TOKEN }),
-  fc.record({ op: fc.constant("insert" as const), at: POS, text: fc.array(SPACED_TOKEN, { minLength: 2, maxLength: 8 }).map((ts) => ts.join(" ")) }),
+  fc.record({
+    op: fc.constant("insert" as const),
+    at: POS,
+    text: fc.array(SPACED_TOKEN, { minLength: 2, maxLength: 8 }).map((ts) => ts.join(" ")),
+  }),
   fc.record({ op: fc.constant("swap" as const), a: POS, b: POS }),
   fc.record({ op: fc.constant("truncate" as const), at: POS }),
 );
@@ -271,7 +395,22 @@ const MUTATION: fc.Arbitrary<Mutation> = fc.oneof(
 const LAYOUT_MUTATION: fc.Arbitrary<Mutation> = fc.record({
   op: fc.constant("insert" as const),
   at: POS,
-  text: fc.constantFrom(" ", "  ", "\n", "\n\n", "\n\n\n", "\t", "\r\n", " // note\n", "/* c */", " /* c */ ", "\n/* two\n   lines */\n", "// a\n// b\n", "/**/", "/* } { */"),
+  text: fc.constantFrom(
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\n\n\n",
+    "\t",
+    "\r\n",
+    " // note\n",
+    "/* c */",
+    " /* c */ ",
+    "\n/* two\n   lines */\n",
+    "// a\n// b\n",
+    "/**/",
+    "/* } { */",
+  ),
 });
 
 function applyMutation(text: string, m: Mutation): string {
@@ -337,12 +476,19 @@ describe("compile() and format() on mutated specs", () => {
   });
 
   it("a mutated extends target is reported without breaking its children", () => {
-    const parents = CORPUS_PATHS.filter((p) => CORPUS_PATHS.some((c) => c !== p && /extends\s+"/.test(CORPUS[c]!) && CORPUS[c]!.includes(p.split("/").pop()!)));
+    const parents = CORPUS_PATHS.filter((p) =>
+      CORPUS_PATHS.some((c) => c !== p && /extends\s+"/.test(CORPUS[c]!) && CORPUS[c]!.includes(p.split("/").pop()!)),
+    );
     const children = CORPUS_PATHS.filter((c) => /extends\s+"/.test(CORPUS[c]!));
     fc.assert(
-      fc.property(fc.constantFrom(...parents), fc.constantFrom(...children), fc.array(MUTATION, { minLength: 1, maxLength: 4 }), (parent, child, ms) => {
-        checkCompile({ ...CORPUS, [parent]: mutate(CORPUS[parent]!, ms) }, child);
-      }),
+      fc.property(
+        fc.constantFrom(...parents),
+        fc.constantFrom(...children),
+        fc.array(MUTATION, { minLength: 1, maxLength: 4 }),
+        (parent, child, ms) => {
+          checkCompile({ ...CORPUS, [parent]: mutate(CORPUS[parent]!, ms) }, child);
+        },
+      ),
       params(1500),
     );
   });
@@ -350,7 +496,10 @@ describe("compile() and format() on mutated specs", () => {
   // One property per aspect, so that a bug in one does not hide a bug in another.
   const FMT_INPUT = fc.tuple(
     fc.constantFrom(...CORPUS_PATHS),
-    fc.array(fc.oneof({ weight: 4, arbitrary: LAYOUT_MUTATION }, { weight: 1, arbitrary: MUTATION }), { minLength: 1, maxLength: 5 }),
+    fc.array(fc.oneof({ weight: 4, arbitrary: LAYOUT_MUTATION }, { weight: 1, arbitrary: MUTATION }), {
+      minLength: 1,
+      maxLength: 5,
+    }),
   );
   const FMT_RUNS = 4000;
   it.each(ALL_ASPECTS)("fmt on mutated specs that parse: %s", (aspect) => {
@@ -385,18 +534,30 @@ describe("compile() and format() on random input", () => {
   });
 
   it("random token soup", () => {
-    fc.assert(fc.property(fc.array(SPACED_TOKEN, { maxLength: 80 }).map((ts) => ts.join(" ")), both), params(2000));
+    fc.assert(
+      fc.property(
+        fc.array(SPACED_TOKEN, { maxLength: 80 }).map((ts) => ts.join(" ")),
+        both,
+      ),
+      params(2000),
+    );
   });
 
   it("random token soup inside an experiment", () => {
     fc.assert(
-      fc.property(fc.array(SPACED_TOKEN, { maxLength: 40 }).map((ts) => `experiment x {\n  ${ts.join(" ")}\n}\n`), both),
+      fc.property(
+        fc.array(SPACED_TOKEN, { maxLength: 40 }).map((ts) => `experiment x {\n  ${ts.join(" ")}\n}\n`),
+        both,
+      ),
       params(2000),
     );
   });
 
   it("random bytes, decoded leniently", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => both(new TextDecoder("utf-8").decode(bytes))), params(200));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => both(new TextDecoder("utf-8").decode(bytes))),
+      params(200),
+    );
   });
 });
 
@@ -405,11 +566,27 @@ describe("decodeUtf8 (the CLI's reader)", () => {
   // surrogates, code points past U+10FFFF, truncated sequences, bytes that never occur.
   const VALID = fc.string({ unit: "grapheme", maxLength: 6 }).map((s) => [...new TextEncoder().encode(s)]);
   const BAD = fc.constantFrom(
-    [0x80], [0xbf], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xe0, 0x9f, 0xbf], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf],
-    [0xf0, 0x80, 0x80, 0x80], [0xf0, 0x8f, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xff], [0xfe],
-    [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc3],
+    [0x80],
+    [0xbf],
+    [0xc0, 0x80],
+    [0xc1, 0xbf],
+    [0xe0, 0x80, 0x80],
+    [0xe0, 0x9f, 0xbf],
+    [0xed, 0xa0, 0x80],
+    [0xed, 0xbf, 0xbf],
+    [0xf0, 0x80, 0x80, 0x80],
+    [0xf0, 0x8f, 0xbf, 0xbf],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xf5, 0x80, 0x80, 0x80],
+    [0xff],
+    [0xfe],
+    [0xe2, 0x82],
+    [0xf0, 0x9f, 0x98],
+    [0xc3],
   );
-  const BYTES = fc.array(fc.oneof({ weight: 4, arbitrary: VALID }, { weight: 1, arbitrary: BAD }), { maxLength: 12 }).map((cs) => Uint8Array.from(cs.flat()));
+  const BYTES = fc
+    .array(fc.oneof({ weight: 4, arbitrary: VALID }, { weight: 1, arbitrary: BAD }), { maxLength: 12 })
+    .map((cs) => Uint8Array.from(cs.flat()));
 
   const strict = (b: Uint8Array): boolean => {
     try {
@@ -444,7 +621,9 @@ describe("decodeUtf8 (the CLI's reader)", () => {
           // The place shown in the leniently decoded text is the same place.
           const { charOffset, lenientText } = r as { charOffset?: number; lenientText?: string };
           if (charOffset !== undefined && lenientText !== undefined) {
-            expect(lenientText.slice(0, charOffset)).toBe(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, at)));
+            expect(lenientText.slice(0, charOffset)).toBe(
+              new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, at)),
+            );
           }
         }
       }),
@@ -465,7 +644,14 @@ describe("decodeUtf8 (the CLI's reader)", () => {
 
 describe("deep nesting", () => {
   const N = 10_000;
-  const CONTEXTS = ["", "experiment a ", "experiment a {", "experiment a { model { layers ", "experiment a { train { optimizer sgd(lr = ", "experiment a { x "];
+  const CONTEXTS = [
+    "",
+    "experiment a ",
+    "experiment a {",
+    "experiment a { model { layers ",
+    "experiment a { train { optimizer sgd(lr = ",
+    "experiment a { x ",
+  ];
 
   for (const open of ["{", "(", "[", "{([", "([{"]) {
     for (const before of CONTEXTS) {
@@ -481,7 +667,11 @@ describe("deep nesting", () => {
   }
 
   it("balanced deep nesting is refused too", () => {
-    for (const [o, c] of [["{", "}"], ["(", ")"], ["[", "]"]] as const) {
+    for (const [o, c] of [
+      ["{", "}"],
+      ["(", ")"],
+      ["[", "]"],
+    ] as const) {
       const text = `experiment a { x ${o.repeat(N)}${c.repeat(N)} }`;
       const r = checkCompile({ "deep.rnn": text }, "deep.rnn");
       expect(r.diagnostics.map((d) => d.code)).toContain("E0104");
@@ -489,7 +679,11 @@ describe("deep nesting", () => {
   });
 
   it("closers before openers do not defeat the depth limit", () => {
-    for (const text of [")".repeat(N) + "(".repeat(N), "experiment a { x " + "]".repeat(N) + "[".repeat(2 * N), "}".repeat(N) + "experiment a " + "{".repeat(N)]) {
+    for (const text of [
+      ")".repeat(N) + "(".repeat(N),
+      "experiment a { x " + "]".repeat(N) + "[".repeat(2 * N),
+      "}".repeat(N) + "experiment a " + "{".repeat(N),
+    ]) {
       const r = checkCompile({ "deep.rnn": text }, "deep.rnn");
       expect(r.diagnostics.some((d) => d.severity === "error")).toBe(true);
       format(text);
@@ -498,7 +692,8 @@ describe("deep nesting", () => {
 
   it(`nesting up to ${MAX_NESTING} levels is syntax, one more is E0104`, () => {
     // `experiment {` and `model {` are two levels; the brackets make the rest.
-    const at = (depth: number): string => `experiment a { model { layers ${"[".repeat(depth - 2)}lstm${"]".repeat(depth - 2)} } }`;
+    const at = (depth: number): string =>
+      `experiment a { model { layers ${"[".repeat(depth - 2)}lstm${"]".repeat(depth - 2)} } }`;
     const ok = checkCompile({ "d.rnn": at(MAX_NESTING) }, "d.rnn");
     expect(ok.diagnostics.map((d) => d.code)).not.toContain("E0104");
     const deep = checkCompile({ "d.rnn": at(MAX_NESTING + 1) }, "d.rnn");
@@ -509,7 +704,18 @@ describe("deep nesting", () => {
 describe("names that are Object.prototype's members", () => {
   // A lookup table is a plain object: `toString`, `constructor` or `__proto__` written where a block, key, call,
   // argument or value name goes must be an unknown name like any other, never a member of Object.prototype.
-  const MEMBERS = ["__proto__", "constructor", "toString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__lookupSetter__"];
+  const MEMBERS = [
+    "__proto__",
+    "constructor",
+    "toString",
+    "valueOf",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "__defineGetter__",
+    "__lookupSetter__",
+  ];
   const word = /[A-Za-z_][A-Za-z0-9_]*/g;
 
   it("in place of any word of any spec: diagnostics, never a throw", () => {
@@ -541,7 +747,10 @@ describe("names that are Object.prototype's members", () => {
 describe("minimal counterexamples found by these properties", () => {
   // Kept as plain cases so that they run on every seed.
   it.each([
-    { what: "a blank line between the header and `{` of a second experiment", text: "experiment a {}\nexperiment b\n\n{}\n" },
+    {
+      what: "a blank line between the header and `{` of a second experiment",
+      text: "experiment a {}\nexperiment b\n\n{}\n",
+    },
     { what: "a raw carriage return inside a string", text: 'experiment a { data text "a\rb" }\n' },
     { what: "a control character inside a string", text: 'experiment a { data text "a\u0001b" }\n' },
     { what: "a lone surrogate inside a string", text: 'experiment a { data text "a\ud800b" }\n' },
@@ -558,10 +767,14 @@ describe("misspelled keys on their own line", () => {
     experiment: (l) => `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  ${l}\n}\n`,
     data: (l) => `experiment x {\n  data ptb {\n    batch 4\n    ${l}\n  }\n  model { layers 2 lstm(8) }\n}\n`,
     model: (l) => `experiment x {\n  data ptb\n  model {\n    layers 2 lstm(8)\n    ${l}\n  }\n}\n`,
-    norm: (l) => `experiment x {\n  data ptb\n  model {\n    layers 2 lstm(8)\n    norm batch {\n      gamma 0.1\n      ${l}\n    }\n  }\n}\n`,
-    dropout: (l) => `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  dropout {\n    input 0.5 locked\n    ${l}\n  }\n}\n`,
-    regularize: (l) => `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  regularize {\n    ar 1\n    ${l}\n  }\n}\n`,
-    train: (l) => `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  train {\n    epochs 1\n    ${l}\n  }\n}\n`,
+    norm: (l) =>
+      `experiment x {\n  data ptb\n  model {\n    layers 2 lstm(8)\n    norm batch {\n      gamma 0.1\n      ${l}\n    }\n  }\n}\n`,
+    dropout: (l) =>
+      `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  dropout {\n    input 0.5 locked\n    ${l}\n  }\n}\n`,
+    regularize: (l) =>
+      `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  regularize {\n    ar 1\n    ${l}\n  }\n}\n`,
+    train: (l) =>
+      `experiment x {\n  data ptb\n  model { layers 2 lstm(8) }\n  train {\n    epochs 1\n    ${l}\n  }\n}\n`,
   };
   const PAIRS = Object.entries(STATEMENT_KEYWORDS).flatMap(([block, keys]) => keys.map((key) => ({ block, key })));
   const VALUES = ["1", "0.5", "0.5 locked", "2 lstm(8)", "sgd(lr = 1)", "[input, cell]", "none", '"dir"', "{ }", ""];
@@ -569,7 +782,11 @@ describe("misspelled keys on their own line", () => {
 
   /** Whether `word` is a misspelling of `key` that only `key` explains: no key itself, no other key as close. */
   const onlyOf = (word: string, key: string, block: string): boolean =>
-    IDENT.test(word) && !RESERVED_WORDS.includes(word) && (STATEMENT_KEYWORDS as Readonly<Record<string, readonly string[]>>)[block]!.every((k) => k === key ? k !== word : editDistance(word, k) > 1);
+    IDENT.test(word) &&
+    !RESERVED_WORDS.includes(word) &&
+    (STATEMENT_KEYWORDS as Readonly<Record<string, readonly string[]>>)[block]!.every((k) =>
+      k === key ? k !== word : editDistance(word, k) > 1,
+    );
 
   const check = (block: string, key: string, word: string, value: string): void => {
     const line = value ? `${word} ${value}` : word;
@@ -577,16 +794,29 @@ describe("misspelled keys on their own line", () => {
     const start = HOSTS[block]!("\u0001").indexOf("\u0001"); // where the host puts the line
     const result = checkCompile({ "k.rnn": text }, "k.rnn");
     const errors = result.diagnostics.filter((d) => d.severity === "error");
-    const expected = block === EXPERIMENT_BLOCK ? `unknown block '${word}'; did you mean '${key}'?` : `unknown setting '${word}' in ${block}; did you mean '${key}'?`;
-    expect(errors.map((d) => ({ code: d.code, message: d.message, span: d.span })), `${JSON.stringify(line)} in ${block}`).toEqual([
-      { code: block === EXPERIMENT_BLOCK ? "E0205" : "E0206", message: expected, span: { start, end: start + word.length } },
+    const expected =
+      block === EXPERIMENT_BLOCK
+        ? `unknown block '${word}'; did you mean '${key}'?`
+        : `unknown setting '${word}' in ${block}; did you mean '${key}'?`;
+    expect(
+      errors.map((d) => ({ code: d.code, message: d.message, span: d.span })),
+      `${JSON.stringify(line)} in ${block}`,
+    ).toEqual([
+      {
+        code: block === EXPERIMENT_BLOCK ? "E0205" : "E0206",
+        message: expected,
+        span: { start, end: start + word.length },
+      },
     ]);
   };
 
   it("the host specs compile without errors, so the misspelling is the only one", () => {
     for (const [block, host] of Object.entries(HOSTS)) {
       const r = checkCompile({ "k.rnn": host("") }, "k.rnn");
-      expect(r.diagnostics.filter((d) => d.severity === "error"), block).toEqual([]);
+      expect(
+        r.diagnostics.filter((d) => d.severity === "error"),
+        block,
+      ).toEqual([]);
     }
     expect(Object.keys(HOSTS).sort()).toEqual(Object.keys(STATEMENT_KEYWORDS).sort());
   });
@@ -600,7 +830,7 @@ describe("misspelled keys on their own line", () => {
         edits.add(key.slice(0, i + 1) + key.slice(i));
         if (i + 1 < key.length) edits.add(key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2));
       }
-      for (const word of edits) if (onlyOf(word, key, block)) check(block, key, word, "1"), n++;
+      for (const word of edits) if (onlyOf(word, key, block)) (check(block, key, word, "1"), n++);
     }
     expect(n).toBeGreaterThan(PAIRS.length * 3);
   });
@@ -609,13 +839,20 @@ describe("misspelled keys on their own line", () => {
     const LETTER = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz_0123456789");
     let checked = 0;
     fc.assert(
-      fc.property(fc.constantFrom(...PAIRS), fc.boolean(), fc.nat(), LETTER, fc.constantFrom(...VALUES), ({ block, key }, insert, at, letter, value) => {
-        const i = at % (key.length + (insert ? 1 : 0));
-        const word = key.slice(0, i) + letter + key.slice(insert ? i : i + 1);
-        if (!onlyOf(word, key, block)) return;
-        checked++;
-        check(block, key, word, value);
-      }),
+      fc.property(
+        fc.constantFrom(...PAIRS),
+        fc.boolean(),
+        fc.nat(),
+        LETTER,
+        fc.constantFrom(...VALUES),
+        ({ block, key }, insert, at, letter, value) => {
+          const i = at % (key.length + (insert ? 1 : 0));
+          const word = key.slice(0, i) + letter + key.slice(insert ? i : i + 1);
+          if (!onlyOf(word, key, block)) return;
+          checked++;
+          check(block, key, word, value);
+        },
+      ),
       params(1500),
     );
     expect(checked).toBeGreaterThan(runs(1500) / 2);
@@ -645,7 +882,10 @@ describe("long extends chains", () => {
 describe("hosts that fail", () => {
   // What the CLI's reader gives for a file that is not UTF-8.
   const NOT_UTF8 = decodeUtf8(Uint8Array.from([0x65, 0x78, 0x70, 0x0a, 0xff, 0xfe, 0x7b]));
-  const failing = (files: Record<string, string>, bad: Record<string, "invalid-utf8" | "unreadable">): CompilerHost => ({
+  const failing = (
+    files: Record<string, string>,
+    bad: Record<string, "invalid-utf8" | "unreadable">,
+  ): CompilerHost => ({
     readFile: (path) =>
       bad[path] === "invalid-utf8"
         ? NOT_UTF8
@@ -675,9 +915,17 @@ describe("hosts that fail", () => {
   });
 
   it("a spec that extends itself, by file or by name, is a cycle", () => {
-    for (const text of ['experiment a extends "self.rnn" { }', "experiment a extends a { }", 'experiment a extends "./self.rnn" a { }', "experiment a extends b { }\nexperiment b extends a { }"]) {
+    for (const text of [
+      'experiment a extends "self.rnn" { }',
+      "experiment a extends a { }",
+      'experiment a extends "./self.rnn" a { }',
+      "experiment a extends b { }\nexperiment b extends a { }",
+    ]) {
       const r = checkCompile({ "self.rnn": text }, "self.rnn");
-      expect(r.diagnostics.map((d) => d.code), text).toContain("E0200");
+      expect(
+        r.diagnostics.map((d) => d.code),
+        text,
+      ).toContain("E0200");
     }
   });
 });

@@ -7,7 +7,17 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/compile.js";
 import { memoryHost } from "../../compiler/host.js";
 import type { ExperimentIR } from "../../compiler/ir.js";
-import { DATASET_FACTS, defaultOf, NESTED_BLOCKS, SETTINGS, STATEMENT_KEYWORDS, updateReference, VOCABULARY, type IRPath, type Setting } from "../../compiler/schema/index.js";
+import {
+  DATASET_FACTS,
+  defaultOf,
+  NESTED_BLOCKS,
+  SETTINGS,
+  STATEMENT_KEYWORDS,
+  updateReference,
+  VOCABULARY,
+  type IRPath,
+  type Setting,
+} from "../../compiler/schema/index.js";
 import { parse } from "../../grammar/index.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -19,7 +29,8 @@ const fine: IRPath[] = ["model.norm.gamma", "model.layers.0.hidden", "train.sche
 void [typo, fine];
 
 /** The value at a dotted path of the IR. */
-const at = (e: ExperimentIR, path: string): unknown => path.split(".").reduce<unknown>((v, k) => (v as Record<string, unknown> | null)?.[k], e);
+const at = (e: ExperimentIR, path: string): unknown =>
+  path.split(".").reduce<unknown>((v, k) => (v as Record<string, unknown> | null)?.[k], e);
 
 /** One experiment in which every block is written, with `stmt` placed in the block of `s`. */
 function specWith(s: Setting, stmt: string): string {
@@ -46,12 +57,16 @@ describe("schema", () => {
   it("declares each key once per block, and every block a key opens has settings", () => {
     const ids = SETTINGS.map((s) => `${s.block}.${s.key}`);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const block of Object.values(NESTED_BLOCKS)) expect(STATEMENT_KEYWORDS[block].length, block).toBeGreaterThan(0);
+    for (const block of Object.values(NESTED_BLOCKS))
+      expect(STATEMENT_KEYWORDS[block].length, block).toBeGreaterThan(0);
   });
 
   it("the parser splits statements by the vocabulary it is given, not by a list of its own", () => {
     const keys = (keywords: Record<string, string[]>) =>
-      parse("experiment x { b { k 1 j 2 } }", { root: "experiment", keywords }).file!.experiments[0]!.body.statements[0]!.block!.statements.map((st) => st.key.name);
+      parse("experiment x { b { k 1 j 2 } }", {
+        root: "experiment",
+        keywords,
+      }).file!.experiments[0]!.body.statements[0]!.block!.statements.map((st) => st.key.name);
     expect(keys({ experiment: ["b"], b: ["k", "j"] })).toEqual(["k", "j"]);
     expect(keys({ experiment: ["b"], b: ["k"] })).toEqual(["k"]); // `j` is a value of `k` here
     expect(VOCABULARY.keywords.train).toContain("divergence");
@@ -69,20 +84,36 @@ describe("schema", () => {
     for (const s of SETTINGS) {
       if (!s.path || s.key === "permutation_seed" || s.key === "level") continue; // pmnist's / text's own fields
       expect(at(e, s.path), `${s.block}.${s.key} → ${s.path}`).not.toBeUndefined();
-      expect(Object.keys(e.origins).some((k) => k === s.path || k.startsWith(`${s.path}.`) || s.path!.startsWith(`${k}.`) || s.path === `${k.replace(/\.kind$/, "")}.kind`), s.path).toBe(true);
+      expect(
+        Object.keys(e.origins).some(
+          (k) =>
+            k === s.path ||
+            k.startsWith(`${s.path}.`) ||
+            s.path!.startsWith(`${k}.`) ||
+            s.path === `${k.replace(/\.kind$/, "")}.kind`,
+        ),
+        s.path,
+      ).toBe(true);
     }
   });
 
   it("an unwritten simple setting lowers to its declared default", () => {
-    const r = compile("a.rnn", memoryHost({ "a.rnn": "experiment x { data synthetic  model { layers 2 lstm(8)  norm batch } }\n" }));
+    const r = compile(
+      "a.rnn",
+      memoryHost({ "a.rnn": "experiment x { data synthetic  model { layers 2 lstm(8)  norm batch } }\n" }),
+    );
     const e = r.document!.experiments[0]!;
-    const simple = SETTINGS.filter((s) => ["number", "flag", "word"].includes(s.shape.kind) && s.path && s.key !== "permutation_seed");
+    const simple = SETTINGS.filter(
+      (s) => ["number", "flag", "word"].includes(s.shape.kind) && s.path && s.key !== "permutation_seed",
+    );
     expect(simple.length).toBeGreaterThan(15);
     for (const s of simple) {
       const context = { facts: DATASET_FACTS.synthetic, norm: "batch" as const };
       expect(at(e, s.path!), `${s.block}.${s.key}`).toEqual(defaultOf(s, context));
       // A value inside `norm batch` takes the origin of the statement that asked for the norm.
-      expect(e.origins[s.path!], `${s.block}.${s.key}`).toEqual(s.block === "norm" ? e.origins["model.norm.kind"] : "default");
+      expect(e.origins[s.path!], `${s.block}.${s.key}`).toEqual(
+        s.block === "norm" ? e.origins["model.norm.kind"] : "default",
+      );
     }
   });
 
@@ -115,7 +146,10 @@ describe("schema", () => {
     for (const s of SETTINGS.filter((x) => x.block !== "experiment" && x.key.length >= 5)) {
       const typo = s.key.slice(0, -1) + "q"; // one substitution
       const r = compile("a.rnn", memoryHost({ "a.rnn": specWith(s, `${typo} 1`) }));
-      expect(r.diagnostics.some((d) => d.code === "E0206" && d.message.includes(`did you mean '${s.key}'`)), `${s.block}.${typo}`).toBe(true);
+      expect(
+        r.diagnostics.some((d) => d.code === "E0206" && d.message.includes(`did you mean '${s.key}'`)),
+        `${s.block}.${typo}`,
+      ).toBe(true);
     }
   });
 });

@@ -24,7 +24,9 @@ describe("diagnostics of --set overrides", () => {
 
   it("a misspelled key is suggested from the schema, whatever block it is in", async () => {
     // The keys a `--set` may name are the schema's (compiler/schema/settings.ts): no list of the CLI's own.
-    expect(await stderrOf(["model.forget_bais=1"])).toContain("unknown setting 'forget_bais' in model; did you mean 'forget_bias'?");
+    expect(await stderrOf(["model.forget_bais=1"])).toContain(
+      "unknown setting 'forget_bais' in model; did you mean 'forget_bias'?",
+    );
     expect(await stderrOf(["dropout.zonout=0.1"])).toContain("did you mean 'zoneout'?");
   });
 
@@ -39,7 +41,14 @@ describe("diagnostics of --set overrides", () => {
   });
 
   it("a valid override compiles to the experiment with it applied", async () => {
-    const p = await prepare(ws, "examples/quickstart.rnn", ["data.batch=8", "train.epochs=2"], { color: false }, {}, "build");
+    const p = await prepare(
+      ws,
+      "examples/quickstart.rnn",
+      ["data.batch=8", "train.epochs=2"],
+      { color: false },
+      {},
+      "build",
+    );
     expect(isOutcome(p)).toBe(false);
     if (!isOutcome(p)) expect([p.exp.data.batch, p.exp.train.epochs]).toEqual([8, 2]);
   });

@@ -13,12 +13,37 @@ import { terminalLines, terminalText } from "../../compiler/terminal-text.js";
 const SEED = Number(process.env["FC_SEED"] ?? 20_261_203);
 
 /** What a terminal line must not hold raw: line terminators (JS's and Unicode's), controls, bidi and invisible characters. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Any UTF-16 text, lone surrogates included, with the characters of interest drawn often. */
 const hostile = fc.oneof(
   fc.string({ unit: "binary", maxLength: 40 }),
-  fc.string({ unit: fc.constantFrom("a", "é", "中", "😀", "\n", "\r", "\t", "\x1b", "\u0085", "\u2028", "\u2029", "\u202e", "\u2066", "\u200b", "\ufeff", "\ud800", "\udc00", "\\", "'", "/"), maxLength: 20 }),
+  fc.string({
+    unit: fc.constantFrom(
+      "a",
+      "é",
+      "中",
+      "😀",
+      "\n",
+      "\r",
+      "\t",
+      "\x1b",
+      "\u0085",
+      "\u2028",
+      "\u2029",
+      "\u202e",
+      "\u2066",
+      "\u200b",
+      "\ufeff",
+      "\ud800",
+      "\udc00",
+      "\\",
+      "'",
+      "/",
+    ),
+    maxLength: 20,
+  }),
 );
 
 describe("terminalText", () => {
@@ -38,7 +63,8 @@ describe("terminalText", () => {
   });
 
   it("keeps ordinary text and Unicode as is: letters, accents, CJK, emoji (a surrogate pair), quotes, backslashes", () => {
-    for (const s of ["examples/zaremba-2014/small.rnn", "café.rnn", "中文/模型.rnn", "😀.rnn", `it's "x" \\n`, ""]) expect(terminalText(s)).toBe(s);
+    for (const s of ["examples/zaremba-2014/small.rnn", "café.rnn", "中文/模型.rnn", "😀.rnn", `it's "x" \\n`, ""])
+      expect(terminalText(s)).toBe(s);
   });
 
   it("property: the output holds no line terminator, control, bidi or invisible character, and escaping again changes nothing", () => {
@@ -89,7 +115,9 @@ describe("a rendered diagnostic about a file with any name", () => {
 
 describe("terminalLines", () => {
   it("keeps the lines rnnc composed and escapes what is inside each", () => {
-    expect(terminalLines("Data set is not complete\n  a\u2028b.txt  missing\n  c\u001b[2J.txt  missing")).toBe("Data set is not complete\n  a\\u2028b.txt  missing\n  c\\u001b[2J.txt  missing");
+    expect(terminalLines("Data set is not complete\n  a\u2028b.txt  missing\n  c\u001b[2J.txt  missing")).toBe(
+      "Data set is not complete\n  a\\u2028b.txt  missing\n  c\\u001b[2J.txt  missing",
+    );
     expect(terminalLines("one line")).toBe(terminalText("one line"));
   });
 });

@@ -34,7 +34,8 @@ function wholeGeneration(file: string): Meta {
   expect(ck.tensors.map((t) => t.name)).toEqual(["param/a", "param/b", "opt/a/m"]);
   let i = 0;
   let bad = -1;
-  for (const t of ck.tensors) for (let k = 0; k < t.data.length; k++, i++) if (bad < 0 && t.data[k] !== value(ck.meta.gen, i)) bad = i;
+  for (const t of ck.tensors)
+    for (let k = 0; k < t.data.length; k++, i++) if (bad < 0 && t.data[k] !== value(ck.meta.gen, i)) bad = i;
   expect(bad, `${file}, generation ${ck.meta.gen}: value ${bad} is not ${value(ck.meta.gen, bad)}`).toBe(-1);
   return ck.meta;
 }
@@ -63,7 +64,8 @@ async function killAt(k: number): Promise<{ outcome: Outcome; temps: number } | 
   // What the kill left: only checkpoints, the staged best and temp files; every file under a checkpoint's name
   // whole. A temp file is whole or refused (truncated), never loaded as a mix.
   const left = readdirSync(sub).sort();
-  for (const n of left) expect(["best.ckpt", "last.ckpt", ".best.ckpt.next"].includes(n) || TEMP.test(n), `${what}: ${n}`).toBe(true);
+  for (const n of left)
+    expect(["best.ckpt", "last.ckpt", ".best.ckpt.next"].includes(n) || TEMP.test(n), `${what}: ${n}`).toBe(true);
   const gen = (n: string): number | null => (left.includes(n) ? wholeGeneration(join(sub, n)).gen : null);
   expect([finished, started], what).toContain(gen("last.ckpt") ?? 0);
   expect([AFTER[finished]?.[1] ?? null, started], what).toContain(gen("best.ckpt")); // the previous best, or the new
@@ -90,14 +92,27 @@ async function killAt(k: number): Promise<{ outcome: Outcome; temps: number } | 
   expect([finished, started], what).toContain(lastMeta.gen);
   const [wantEpoch, wantGen] = AFTER[lastMeta.gen]!;
   // last.ckpt, the resumed run and best.ckpt agree on the best epoch, and best.ckpt holds that epoch's weights.
-  expect([lastMeta.bestEpoch, bestEpoch, bestMeta.bestEpoch, bestMeta.gen], what).toEqual([wantEpoch, wantEpoch, wantEpoch, wantGen]);
+  expect([lastMeta.bestEpoch, bestEpoch, bestMeta.bestEpoch, bestMeta.gen], what).toEqual([
+    wantEpoch,
+    wantEpoch,
+    wantEpoch,
+    wantGen,
+  ]);
   expect(readCheckpoint(join(sub, "best.ckpt")).digest, what).toBe(readCheckpoint(join(sub, "last.ckpt")).best);
   // A second start finds nothing to do.
   const again = new RunCheckpoints(sub).resume<Meta>(join(sub, "last.ckpt"));
   expect([again.bestEpoch, again.notes], what).toEqual([bestEpoch, []]);
 
-  const outcome: Outcome = notes.some((n) => n.startsWith("finished the save")) ? "committed best finished" : notes.some((n) => n.startsWith("dropped")) ? "staged best dropped" : "consistent";
-  if (temps) expect(notes.some((n) => n.startsWith(`removed ${temps} temp file(s)`)), `${what}: ${JSON.stringify(notes)}`).toBe(true);
+  const outcome: Outcome = notes.some((n) => n.startsWith("finished the save"))
+    ? "committed best finished"
+    : notes.some((n) => n.startsWith("dropped"))
+      ? "staged best dropped"
+      : "consistent";
+  if (temps)
+    expect(
+      notes.some((n) => n.startsWith(`removed ${temps} temp file(s)`)),
+      `${what}: ${JSON.stringify(notes)}`,
+    ).toBe(true);
   return { outcome, temps };
 }
 
@@ -120,7 +135,12 @@ describe("kill -9 after every step of a run's checkpoint saves", () => {
     // Each kind of interrupted state, as often as the steps say: the first save leaves no last.ckpt until its
     // rename (16 kills); a later save of both is dropped if killed from its staged file's rename to just before
     // last.ckpt's (9 kills), and finished if killed from there to its final rename (2 each, the first too).
-    expect(Object.fromEntries(seen)).toEqual({ "before the first commit": 16, "staged best dropped": 9, "committed best finished": 2 * 2, consistent: 49 - 16 - 9 - 4 });
+    expect(Object.fromEntries(seen)).toEqual({
+      "before the first commit": 16,
+      "staged best dropped": 9,
+      "committed best finished": 2 * 2,
+      consistent: 49 - 16 - 9 - 4,
+    });
     expect(withTemps).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -15,9 +15,36 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { flipBytes, tensorBytes, toFormatOne } from "../runtime/checkpoint-files.js";
-import { cloneRunDir, expectExit, lastLine, readMetrics, requireBuild, rnnc, runDirOf, tempDir, type Result } from "./cli.js";
+import {
+  cloneRunDir,
+  expectExit,
+  lastLine,
+  readMetrics,
+  requireBuild,
+  rnnc,
+  runDirOf,
+  tempDir,
+  type Result,
+} from "./cli.js";
 
-const ARGS = ["run", "examples/quickstart.rnn", "--set", "data.tokens=24000", "--set", "data.batch=8", "--set", "data.bptt=16", "--set", "model.layers=1 lstm(32)", "--epochs", "3", "--limit-batches", "40", "--backend", "wasm"];
+const ARGS = [
+  "run",
+  "examples/quickstart.rnn",
+  "--set",
+  "data.tokens=24000",
+  "--set",
+  "data.batch=8",
+  "--set",
+  "data.bptt=16",
+  "--set",
+  "model.layers=1 lstm(32)",
+  "--epochs",
+  "3",
+  "--limit-batches",
+  "40",
+  "--backend",
+  "wasm",
+];
 
 const tmp = tempDir("ckpt-trust");
 let a: Result;
@@ -64,43 +91,61 @@ describe("rnnc run killed inside the save of a new best, then resumed", () => {
       note: /^finished the save of .*best\.ckpt \(epoch 3\) that a kill interrupted$/m,
       temps: 0,
       // Before the resume, `rnnc eval` evaluates best.ckpt as it is, and says that a newer one waits.
-      evalNote: /^note: the run stopped while saving a newer best checkpoint \(epoch 3\); this evaluates .*best\.ckpt as it is \(epoch 2\)\. rnnc run --resume .* puts the newer one in place\.$/m,
+      evalNote:
+        /^note: the run stopped while saving a newer best checkpoint \(epoch 3\); this evaluates .*best\.ckpt as it is \(epoch 2\)\. rnnc run --resume .* puts the newer one in place\.$/m,
     },
   ];
   for (const c of cases)
-    it(c.what, async () => {
-      const k = c.step();
-      expect(k).toBeGreaterThan(0);
-      const b = await rnnc([...ARGS, "--runs", join(tmp.path, `k${k}`)], { env: { RNNC_TEST_CHECKPOINT_KILL: String(k) } });
-      expect(b.signal, b.stderr.slice(-2000)).toBe("SIGKILL");
-      const pidless = (t: string): string => t.replace(/tmp-\d+/g, "tmp-PID"); // the temp files carry the writer's PID
-      expect(pidless(b.stderr)).toContain(pidless(`killed after checkpoint step ${k}: ${steps[k - 1]}`));
-      const dir = runDirOf(b);
-      expect(readdirSync(dir).filter((f) => TEMP.test(f))).toHaveLength(c.temps);
-      if (c.evalNote) {
-        const e = await rnnc(["eval", dir]);
-        expectExit(e, 0);
-        expect(e.stderr).toMatch(c.evalNote);
-        expect(e.stdout.split("\n")[0]).toMatch(/best\.ckpt: after epoch 2; /);
-      }
+    it(
+      c.what,
+      async () => {
+        const k = c.step();
+        expect(k).toBeGreaterThan(0);
+        const b = await rnnc([...ARGS, "--runs", join(tmp.path, `k${k}`)], {
+          env: { RNNC_TEST_CHECKPOINT_KILL: String(k) },
+        });
+        expect(b.signal, b.stderr.slice(-2000)).toBe("SIGKILL");
+        const pidless = (t: string): string => t.replace(/tmp-\d+/g, "tmp-PID"); // the temp files carry the writer's PID
+        expect(pidless(b.stderr)).toContain(pidless(`killed after checkpoint step ${k}: ${steps[k - 1]}`));
+        const dir = runDirOf(b);
+        expect(readdirSync(dir).filter((f) => TEMP.test(f))).toHaveLength(c.temps);
+        if (c.evalNote) {
+          const e = await rnnc(["eval", dir]);
+          expectExit(e, 0);
+          expect(e.stderr).toMatch(c.evalNote);
+          expect(e.stdout.split("\n")[0]).toMatch(/best\.ckpt: after epoch 2; /);
+        }
 
-      const r = await rnnc(["run", "--resume", dir]);
-      expectExit(r, 0);
-      expect(r.stderr).toMatch(c.note);
-      if (c.temps) expect(r.stderr).toMatch(/^removed 1 temp file\(s\) of an unfinished checkpoint write in /m);
-      // The uninterrupted run's figures and best epoch; best.ckpt is its best.ckpt, bit for bit.
-      expect(lastLine(r.stdout)).toBe(lastLine(a.stdout));
-      expect(r.stdout).toMatch(/; best epoch 3$/m);
-      expect(readMetrics(dir).filter((m) => m.event === "final").map((m) => m["bestEpoch"])).toEqual([3]);
-      const best = readCheckpoint<{ bestEpoch: number }>(join(dir, "best.ckpt"));
-      expect(best.meta.bestEpoch).toBe(3);
-      // (Not its digest: the metadata holds wall-clock seconds.)
-      const want = readCheckpoint(join(dirA, "best.ckpt")).tensors;
-      expect(best.tensors.map((t) => t.name)).toEqual(want.map((t) => t.name));
-      best.tensors.forEach((t, i) => expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(want[i]!.data.buffer, want[i]!.data.byteOffset, want[i]!.data.byteLength)), t.name).toBe(true));
-      expect(readCheckpoint(join(dir, "last.ckpt")).best).toBe(best.digest);
-      expect(readdirSync(dir).filter((f) => f.startsWith("."))).toEqual([]);
-    }, 300_000);
+        const r = await rnnc(["run", "--resume", dir]);
+        expectExit(r, 0);
+        expect(r.stderr).toMatch(c.note);
+        if (c.temps) expect(r.stderr).toMatch(/^removed 1 temp file\(s\) of an unfinished checkpoint write in /m);
+        // The uninterrupted run's figures and best epoch; best.ckpt is its best.ckpt, bit for bit.
+        expect(lastLine(r.stdout)).toBe(lastLine(a.stdout));
+        expect(r.stdout).toMatch(/; best epoch 3$/m);
+        expect(
+          readMetrics(dir)
+            .filter((m) => m.event === "final")
+            .map((m) => m["bestEpoch"]),
+        ).toEqual([3]);
+        const best = readCheckpoint<{ bestEpoch: number }>(join(dir, "best.ckpt"));
+        expect(best.meta.bestEpoch).toBe(3);
+        // (Not its digest: the metadata holds wall-clock seconds.)
+        const want = readCheckpoint(join(dirA, "best.ckpt")).tensors;
+        expect(best.tensors.map((t) => t.name)).toEqual(want.map((t) => t.name));
+        best.tensors.forEach((t, i) =>
+          expect(
+            Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(
+              Buffer.from(want[i]!.data.buffer, want[i]!.data.byteOffset, want[i]!.data.byteLength),
+            ),
+            t.name,
+          ).toBe(true),
+        );
+        expect(readCheckpoint(join(dir, "last.ckpt")).best).toBe(best.digest);
+        expect(readdirSync(dir).filter((f) => f.startsWith("."))).toEqual([]);
+      },
+      300_000,
+    );
 });
 
 /** A copy of run A's directory, checkpoints and records included. */
@@ -116,7 +161,12 @@ function listing(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => f !== "node_modules")
     .sort()
-    .map((f) => `${f} ${statSync(join(dir, f)).size} ${statSync(join(dir, f)).mtimeMs} ${createHash("sha256").update(bytes(join(dir, f))).digest("hex")}`);
+    .map(
+      (f) =>
+        `${f} ${statSync(join(dir, f)).size} ${statSync(join(dir, f)).mtimeMs} ${createHash("sha256")
+          .update(bytes(join(dir, f)))
+          .digest("hex")}`,
+    );
 }
 
 describe("a checkpoint whose tensor bytes were overwritten (same size)", () => {
@@ -155,7 +205,9 @@ describe("a format-1 checkpoint (before checksums)", () => {
     toFormatOne(join(dirA, "best.ckpt"), join(dir, "best.ckpt"));
     const r = await rnnc(["eval", dir]);
     expectExit(r, 0);
-    expect(r.stderr).toContain(`note: ${join(dir, "best.ckpt")} is a format-1 checkpoint (written before rnnc checksummed its checkpoints): its tensors cannot be verified, only checked for non-finite values\n`);
+    expect(r.stderr).toContain(
+      `note: ${join(dir, "best.ckpt")} is a format-1 checkpoint (written before rnnc checksummed its checkpoints): its tensors cannot be verified, only checked for non-finite values\n`,
+    );
     expect(lastLine(r.stdout)).toBe(lastLine(a.stdout));
   }, 120_000);
 });

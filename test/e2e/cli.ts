@@ -49,8 +49,15 @@ export interface Child {
 }
 
 /** Starts `node <script> ...args` (default: the rnnc binary) with cwd ROOT. */
-export function start(args: readonly string[], opts: { script?: string; env?: NodeJS.ProcessEnv; cwd?: string; killMs?: number } = {}): Child {
-  const child = spawn(process.execPath, [opts.script ?? BIN, ...args], { cwd: opts.cwd ?? ROOT, env: childEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
+export function start(
+  args: readonly string[],
+  opts: { script?: string; env?: NodeJS.ProcessEnv; cwd?: string; killMs?: number } = {},
+): Child {
+  const child = spawn(process.execPath, [opts.script ?? BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: childEnv(opts.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const text = { stdout: "", stderr: "" };
   type Stream = keyof typeof text;
   const waiters: { stream: Stream; re: RegExp; resolve: (s: string) => void; reject: (e: Error) => void }[] = [];
@@ -77,7 +84,10 @@ export function start(args: readonly string[], opts: { script?: string; env?: No
     child.on("error", rej);
     child.on("close", (status, signal) => {
       clearTimeout(timer);
-      for (const w of waiters.splice(0)) w.reject(new Error(`the child exited (${status ?? signal}) before ${w.stream} matched ${w.re}\n${text.stderr}`));
+      for (const w of waiters.splice(0))
+        w.reject(
+          new Error(`the child exited (${status ?? signal}) before ${w.stream} matched ${w.re}\n${text.stderr}`),
+        );
       res({ status, signal, ...text });
     });
   });
@@ -90,7 +100,10 @@ export function start(args: readonly string[], opts: { script?: string; env?: No
 }
 
 /** Runs the rnnc binary to completion. */
-export function rnnc(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; killMs?: number } = {}): Promise<Result> {
+export function rnnc(
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; killMs?: number } = {},
+): Promise<Result> {
   return start(args, opts).done;
 }
 
@@ -153,6 +166,7 @@ export function expectSameWeights(dirX: string, dirY: string): void {
 /** A fresh run directory at `dir` with `from`'s generated code and settings, linked to this package. */
 export function cloneRunDir(from: string, dir: string): void {
   mkdirSync(join(dir, "node_modules"), { recursive: true });
-  for (const f of ["spec.rnn", "ir.json", "model.ts", "model.mjs", "run.json"]) copyFileSync(join(from, f), join(dir, f));
+  for (const f of ["spec.rnn", "ir.json", "model.ts", "model.mjs", "run.json"])
+    copyFileSync(join(from, f), join(dir, f));
   symlinkSync(ROOT, join(dir, "node_modules", "rnnc"), "dir");
 }

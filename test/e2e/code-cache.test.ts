@@ -15,7 +15,10 @@ describe("rnnc build with the code cache", () => {
     expectExit(r, 0);
     return r.stdout;
   };
-  const files = (): string[] => readdirSync(join(cache, "v8")).filter((f) => f.endsWith(".bin")).sort();
+  const files = (): string[] =>
+    readdirSync(join(cache, "v8"))
+      .filter((f) => f.endsWith(".bin"))
+      .sort();
   beforeAll(requireBuild);
   afterAll(() => dir.remove());
 

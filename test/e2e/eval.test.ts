@@ -9,7 +9,17 @@ import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataRoot } from "../../runtime/data/locate.js";
-import { cloneRunDir, expectExit, lastLine, readMetrics, requireBuild, rnnc, runDirOf, tempDir, type Result } from "./cli.js";
+import {
+  cloneRunDir,
+  expectExit,
+  lastLine,
+  readMetrics,
+  requireBuild,
+  rnnc,
+  runDirOf,
+  tempDir,
+  type Result,
+} from "./cli.js";
 
 const tmp = tempDir("eval");
 afterAll(() => tmp.remove());
@@ -30,7 +40,19 @@ const ppl = (loss: number): string => Math.exp(loss).toFixed(2);
 describe("a language model's run directory", () => {
   // 3 epochs with the learning rate halved after the first: the best and the last epoch need not coincide, and the
   // output dropout makes evaluation (no masks) differ from training.
-  const SPEC = ["examples/quickstart.rnn", "--set", "data.tokens=24000", "--set", "data.batch=8", "--set", "data.bptt=16", "--set", "model.layers=1 lstm(32)", "--set", "dropout.output=0.3"];
+  const SPEC = [
+    "examples/quickstart.rnn",
+    "--set",
+    "data.tokens=24000",
+    "--set",
+    "data.batch=8",
+    "--set",
+    "data.bptt=16",
+    "--set",
+    "model.layers=1 lstm(32)",
+    "--set",
+    "dropout.output=0.3",
+  ];
   let run: Result;
   let dir = "";
   beforeAll(async () => {
@@ -45,7 +67,9 @@ describe("a language model's run directory", () => {
     const r = await rnnc(["eval", dir]);
     expectExit(r, 0);
     const best = readMetrics(dir).find((m) => m.event === "final")!["bestEpoch"];
-    expect(r.stdout.split("\n")[0]).toMatch(new RegExp(`^${join(dir, "best.ckpt")}: after epoch ${best}; evaluated in .+ on wasm$`));
+    expect(r.stdout.split("\n")[0]).toMatch(
+      new RegExp(`^${join(dir, "best.ckpt")}: after epoch ${best}; evaluated in .+ on wasm$`),
+    );
     expect(lastLine(r.stdout)).toMatch(/^valid perplexity \d+\.\d\d {2}test perplexity \d+\.\d\d$/);
     expect(lastLine(r.stdout)).toBe(lastLine(run.stdout));
     expect(listing(dir)).toEqual(before);
@@ -57,7 +81,9 @@ describe("a language model's run directory", () => {
     const epochs = readMetrics(dir).filter((m) => m.event === "epoch");
     expect(epochs).toHaveLength(3);
     expect(r.stdout.split("\n")[0]).toMatch(/last\.ckpt: after epoch 3; /);
-    expect(lastLine(r.stdout)).toMatch(new RegExp(`^valid perplexity ${ppl(epochs[2]!["validLoss"] as number)} {2}test perplexity \\d+\\.\\d\\d$`));
+    expect(lastLine(r.stdout)).toMatch(
+      new RegExp(`^valid perplexity ${ppl(epochs[2]!["validLoss"] as number)} {2}test perplexity \\d+\\.\\d\\d$`),
+    );
   }, 120_000);
 
   it("a checkpoint given as a file, and --limit-batches", async () => {
@@ -78,7 +104,9 @@ describe("a language model's run directory", () => {
     copyFileSync(join(dir, "last.ckpt"), join(young, "last.ckpt"));
     r = await rnnc(["eval", young]);
     expectExit(r, 1);
-    expect(r.stderr).toContain(`rnnc eval: ${join(young, "best.ckpt")} does not exist (no epoch has finished yet; --checkpoint last evaluates the latest weights)`);
+    expect(r.stderr).toContain(
+      `rnnc eval: ${join(young, "best.ckpt")} does not exist (no epoch has finished yet; --checkpoint last evaluates the latest weights)`,
+    );
     // A file that is not a checkpoint.
     const junk = join(tmp.path, "junk.ckpt");
     writeFileSync(junk, "not a checkpoint at all");
@@ -91,12 +119,27 @@ describe("a language model's run directory", () => {
   }, 120_000);
 
   it("a checkpoint of another model is refused, naming the first weight that differs", async () => {
-    const other = await rnnc(["run", "examples/quickstart.rnn", "--set", "data.tokens=24000", "--set", "model.layers=1 lstm(16)", "--epochs", "1", "--limit-batches", "1", "--runs", join(tmp.path, "other")]);
+    const other = await rnnc([
+      "run",
+      "examples/quickstart.rnn",
+      "--set",
+      "data.tokens=24000",
+      "--set",
+      "model.layers=1 lstm(16)",
+      "--epochs",
+      "1",
+      "--limit-batches",
+      "1",
+      "--runs",
+      join(tmp.path, "other"),
+    ]);
     expectExit(other, 0);
     // Same experiment name (quickstart) but another model: the weights' shapes do not match.
     const r = await rnnc(["eval", dir, "--checkpoint", join(runDirOf(other), "last.ckpt")]);
     expectExit(r, 1);
-    expect(r.stderr).toMatch(/^rnnc eval: checkpoint .+last\.ckpt does not match this model: param \S+ has shape \[\d+(,\d+)*\], expected \[\d+(,\d+)*\]$/m);
+    expect(r.stderr).toMatch(
+      /^rnnc eval: checkpoint .+last\.ckpt does not match this model: param \S+ has shape \[\d+(,\d+)*\], expected \[\d+(,\d+)*\]$/m,
+    );
   }, 120_000);
 });
 
@@ -106,7 +149,24 @@ describe.skipIf(!existsSync(join(data, "mnist")))("a classifier's run directory 
   it("best.ckpt gives the run's final accuracies", async () => {
     // Two batches of training, and evaluation over one batch of 50 images per split (the run's --limit-batches,
     // which eval reuses from run.json).
-    const args = ["run", "examples/cooijmans-2017/pmnist-lstm.rnn", "--set", "data.eval_batch=50", "--set", "data.test_batch=50", "--epochs", "1", "--limit-batches", "2", "--threads", "1", "--data", data, "--runs", join(tmp.path, "pmnist")];
+    const args = [
+      "run",
+      "examples/cooijmans-2017/pmnist-lstm.rnn",
+      "--set",
+      "data.eval_batch=50",
+      "--set",
+      "data.test_batch=50",
+      "--epochs",
+      "1",
+      "--limit-batches",
+      "2",
+      "--threads",
+      "1",
+      "--data",
+      data,
+      "--runs",
+      join(tmp.path, "pmnist"),
+    ];
     const run = await rnnc(args);
     expectExit(run, 0);
     const dir = runDirOf(run);

@@ -27,7 +27,9 @@ afterAll(() => tmp.remove());
 
 function specsUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? specsUnder(join(dir, e.name)) : e.name.endsWith(".rnn") ? [join(dir, e.name)] : []))
+    .flatMap((e) =>
+      e.isDirectory() ? specsUnder(join(dir, e.name)) : e.name.endsWith(".rnn") ? [join(dir, e.name)] : [],
+    )
     .sort();
 }
 const SPECS = specsUnder(join(ROOT, "examples")).map((f) => relative(ROOT, f));
@@ -48,7 +50,8 @@ function datasetOf(spec: string): string {
  * specs only in coefficients and sizes, and text8's lstm(2000) is the costliest spec: one window each keeps CI
  * inside its budget.
  */
-const windowsFor = (spec: string, set: string): number => (set === "text8" || /sweep|-950|-1500|zaremba-2014\/large/.test(spec) ? 1 : 2);
+const windowsFor = (spec: string, set: string): number =>
+  set === "text8" || /sweep|-950|-1500|zaremba-2014\/large/.test(spec) ? 1 : 2;
 
 /** What a spec's run lowers for CI's time, and why; the model and its code stay the spec's. */
 function extraArgs(set: string): string[] {
@@ -75,7 +78,22 @@ const has = (set: string): boolean => set === "synthetic" || set === "text8" || 
 function writeText8Fixture(): void {
   mkdirSync(join(text8Dir, "text8"), { recursive: true });
   const rng = new Rng(8);
-  const words = ["the", "of", "and", "one", "in", "a", "to", "zero", "nine", "two", "is", "as", "anarchism", "originated"];
+  const words = [
+    "the",
+    "of",
+    "and",
+    "one",
+    "in",
+    "a",
+    "to",
+    "zero",
+    "nine",
+    "two",
+    "is",
+    "as",
+    "anarchism",
+    "originated",
+  ];
   let s = "";
   while (s.length < 400_000) s += words[Math.floor(words.length * rng.uniform() ** 2)]! + " ";
   writeFileSync(join(text8Dir, "text8", "text8"), s.slice(0, 400_000));
@@ -97,23 +115,43 @@ async function withSlot<T>(f: () => Promise<T>): Promise<T> {
 }
 
 describe.concurrent("every example trains a few windows end to end", () => {
-  it.each(SPECS)("%s", async (spec) => {
-    const set = datasetOf(spec);
-    if (!has(set)) return; // no data here: nothing to run
-    const runs = join(tmp.path, "runs", spec.replace(/[/.]/g, "_"));
-    const args = ["run", spec, "--limit-batches", String(windowsFor(spec, set)), "--epochs", "1", "--threads", "1", "--data", set === "text8" ? text8Dir : data, "--runs", runs, ...extraArgs(set)];
-    const r = await withSlot(() => rnnc(args, { killMs: set === "text8" ? 2 * KILL_MS : KILL_MS }));
-    expectExit(r, 0);
-    // One result line per experiment: a sweep prints its summary under "NAME: " for each of its points.
-    const results = r.stdout.split("\n").filter((l) => /valid (perplexity|bpc|accuracy) .+ {2}test (perplexity|bpc|accuracy) \S+/.test(l));
-    expect(results.length).toBeGreaterThan(0);
-    // Every experiment left a run directory whose single epoch has a finite training loss.
-    const dirs = readdirSync(runs).flatMap((e) => readdirSync(join(runs, e)).map((ts) => join(runs, e, ts)));
-    expect(dirs).toHaveLength(results.length);
-    for (const dir of dirs) {
-      const epochs = readMetrics(dir).filter((m) => m.event === "epoch");
-      expect(epochs).toHaveLength(1);
-      expect(Number.isFinite(epochs[0]!["trainLoss"] as number)).toBe(true); // a window or two cannot have diverged yet
-    }
-  }, 600_000);
+  it.each(SPECS)(
+    "%s",
+    async (spec) => {
+      const set = datasetOf(spec);
+      if (!has(set)) return; // no data here: nothing to run
+      const runs = join(tmp.path, "runs", spec.replace(/[/.]/g, "_"));
+      const args = [
+        "run",
+        spec,
+        "--limit-batches",
+        String(windowsFor(spec, set)),
+        "--epochs",
+        "1",
+        "--threads",
+        "1",
+        "--data",
+        set === "text8" ? text8Dir : data,
+        "--runs",
+        runs,
+        ...extraArgs(set),
+      ];
+      const r = await withSlot(() => rnnc(args, { killMs: set === "text8" ? 2 * KILL_MS : KILL_MS }));
+      expectExit(r, 0);
+      // One result line per experiment: a sweep prints its summary under "NAME: " for each of its points.
+      const results = r.stdout
+        .split("\n")
+        .filter((l) => /valid (perplexity|bpc|accuracy) .+ {2}test (perplexity|bpc|accuracy) \S+/.test(l));
+      expect(results.length).toBeGreaterThan(0);
+      // Every experiment left a run directory whose single epoch has a finite training loss.
+      const dirs = readdirSync(runs).flatMap((e) => readdirSync(join(runs, e)).map((ts) => join(runs, e, ts)));
+      expect(dirs).toHaveLength(results.length);
+      for (const dir of dirs) {
+        const epochs = readMetrics(dir).filter((m) => m.event === "epoch");
+        expect(epochs).toHaveLength(1);
+        expect(Number.isFinite(epochs[0]!["trainLoss"] as number)).toBe(true); // a window or two cannot have diverged yet
+      }
+    },
+    600_000,
+  );
 });

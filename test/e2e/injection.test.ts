@@ -30,15 +30,23 @@ function setUp(folder: string): string {
   const dir = join(tmp.path, `case-${n++}`);
   mkdirSync(join(dir, folder), { recursive: true });
   copyFileSync(QUICKSTART, join(dir, folder, "quickstart.rnn"));
-  writeFileSync(join(dir, "child.rnn"), `experiment child extends ${rnnString(`${folder}/quickstart.rnn`)} quickstart {\n  train { epochs 1 }\n}\n`);
-  writeFileSync(join(dir, folder, "child.rnn"), 'experiment child extends "quickstart.rnn" quickstart {\n  train { epochs 1 }\n}\n');
+  writeFileSync(
+    join(dir, "child.rnn"),
+    `experiment child extends ${rnnString(`${folder}/quickstart.rnn`)} quickstart {\n  train { epochs 1 }\n}\n`,
+  );
+  writeFileSync(
+    join(dir, folder, "child.rnn"),
+    'experiment child extends "quickstart.rnn" quickstart {\n  train { epochs 1 }\n}\n',
+  );
   return dir;
 }
 
 /** The statements of a module as syntax kinds, and TypeScript's syntax errors in it. */
 function statements(code: string): { kinds: ts.SyntaxKind[]; errors: number } {
   const sf = ts.createSourceFile("model.ts", code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-  const errors = ts.transpileModule(code, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ES2022 } }).diagnostics?.length ?? 0;
+  const errors =
+    ts.transpileModule(code, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ES2022 } }).diagnostics
+      ?.length ?? 0;
   return { kinds: sf.statements.map((s) => s.kind), errors };
 }
 
@@ -50,7 +58,13 @@ describe("folders whose names would end a comment or a string of the generated c
     expectExit(r, 0);
     plain = statements(r.stdout).kinds;
     const { ImportDeclaration, ClassDeclaration, VariableStatement, ExpressionStatement } = ts.SyntaxKind;
-    expect(plain).toEqual([ImportDeclaration, ClassDeclaration, VariableStatement, VariableStatement, ExpressionStatement]);
+    expect(plain).toEqual([
+      ImportDeclaration,
+      ClassDeclaration,
+      VariableStatement,
+      VariableStatement,
+      ExpressionStatement,
+    ]);
   });
 
   it.each(FOLDERS)("%s: rnnc build gives the same statements as from a plain folder", async (_what, folder) => {
@@ -64,7 +78,12 @@ describe("folders whose names would end a comment or a string of the generated c
     const r = await rnnc(["build", `${folder}/child.rnn`], { cwd: dir });
     expectExit(r, 0);
     expect(statements(r.stdout)).toEqual({ kinds: plain, errors: 0 });
-    expect(r.stdout.split("\n").slice(0, 4).every((l) => l.startsWith("// "))).toBe(true);
+    expect(
+      r.stdout
+        .split("\n")
+        .slice(0, 4)
+        .every((l) => l.startsWith("// ")),
+    ).toBe(true);
   });
 
   it("--set on a spec whose file name holds CR, a control character, a quote and a backslash: the override spec finds it", async () => {
@@ -79,12 +98,17 @@ describe("folders whose names would end a comment or a string of the generated c
     expect(statements(r.stdout)).toEqual({ kinds: plain, errors: 0 });
   });
 
-  it.each([["child.rnn"], [`${INJECTING}/child.rnn`]])("rnnc run %j trains without running the folder's text", async (spec) => {
-    const dir = setUp(INJECTING);
-    const r = await rnnc(["run", spec, "--epochs", "1", "--limit-batches", "2", "--runs", join(dir, "runs")], { cwd: dir });
-    expect(r.stdout + r.stderr).not.toContain("INJECTED");
-    expect([0, 1]).toContain(r.status);
-    expectExit(r, 0); // the quickstart is synthetic: it needs no data, so it trains
-    expect(r.stdout).toMatch(/test perplexity/);
-  });
+  it.each([["child.rnn"], [`${INJECTING}/child.rnn`]])(
+    "rnnc run %j trains without running the folder's text",
+    async (spec) => {
+      const dir = setUp(INJECTING);
+      const r = await rnnc(["run", spec, "--epochs", "1", "--limit-batches", "2", "--runs", join(dir, "runs")], {
+        cwd: dir,
+      });
+      expect(r.stdout + r.stderr).not.toContain("INJECTED");
+      expect([0, 1]).toContain(r.status);
+      expectExit(r, 0); // the quickstart is synthetic: it needs no data, so it trains
+      expect(r.stdout).toMatch(/test perplexity/);
+    },
+  );
 });

@@ -20,14 +20,20 @@ import { expectExit, readMetrics, requireBuild, rnnc, runDirOf, tempDir } from "
 
 const SMALL = [
   "examples/quickstart.rnn",
-  "--set", "data.tokens=20000",
-  "--set", "model.layers=1 lstm(32)",
-  "--set", "train.clip=none",
-  "--set", "train.schedule=constant",
+  "--set",
+  "data.tokens=20000",
+  "--set",
+  "model.layers=1 lstm(32)",
+  "--set",
+  "train.clip=none",
+  "--set",
+  "train.schedule=constant",
   // The divergence rule (divergence.test.ts) would stop these runs earlier, on their huge finite losses: off, only a
   // NaN or infinite loss stops a run, which is what this file checks.
-  "--set", "train.divergence=off",
-  "--backend", "wasm",
+  "--set",
+  "train.divergence=off",
+  "--backend",
+  "wasm",
 ];
 
 const runs = tempDir("nan");
@@ -47,17 +53,34 @@ function expectFinite(file: string): Meta {
     const bad = t.data.findIndex((x) => !Number.isFinite(x));
     expect(bad, `${file}: ${t.name}[${bad}] = ${t.data[bad]}`).toBe(-1);
   }
-  for (const e of ck.meta.epochs) expect(Number.isFinite(e.trainLoss) && Number.isFinite(e.validLoss), JSON.stringify(e)).toBe(true);
+  for (const e of ck.meta.epochs)
+    expect(Number.isFinite(e.trainLoss) && Number.isFinite(e.validLoss), JSON.stringify(e)).toBe(true);
   return ck.meta;
 }
 
 describe("a NaN loss", () => {
   it("stops with a clear message and exit 1, keeping the last good checkpoint loadable and finite", async () => {
-    const r = await rnnc(["run", ...SMALL, "--set", "train.optimizer=adam(lr = 4e18)", "--epochs", "30", "--limit-batches", "3", "--runs", runs.path], ROUNDED_PRODUCTS);
+    const r = await rnnc(
+      [
+        "run",
+        ...SMALL,
+        "--set",
+        "train.optimizer=adam(lr = 4e18)",
+        "--epochs",
+        "30",
+        "--limit-batches",
+        "3",
+        "--runs",
+        runs.path,
+      ],
+      ROUNDED_PRODUCTS,
+    );
     expectExit(r, 1);
     const dir = runDirOf(r);
     expect(r.stdout).toBe("");
-    const m = /^rnnc run: the training loss is (NaN|-?Infinity) at epoch (\d+), window (\d+)\/3: stopped\. (.*)$/m.exec(r.stderr);
+    const m = /^rnnc run: the training loss is (NaN|-?Infinity) at epoch (\d+), window (\d+)\/3: stopped\. (.*)$/m.exec(
+      r.stderr,
+    );
     expect(m, r.stderr).not.toBeNull();
     const epoch = Number(m![2]);
     expect(epoch, "the divergence comes after the first checkpoint").toBeGreaterThanOrEqual(2);
@@ -76,23 +99,59 @@ describe("a NaN loss", () => {
     const anyBest = metrics.some((x) => x.event === "epoch" && x["best"] === true);
     if (anyBest) expectFinite(join(dir, "best.ckpt"));
     // No half-written checkpoint or temp file, and no final metrics.
-    expect(readdirSync(dir).filter((n) => n.includes("ckpt")).sort()).toEqual(anyBest ? ["best.ckpt", "last.ckpt"] : ["last.ckpt"]);
+    expect(
+      readdirSync(dir)
+        .filter((n) => n.includes("ckpt"))
+        .sort(),
+    ).toEqual(anyBest ? ["best.ckpt", "last.ckpt"] : ["last.ckpt"]);
     expect(metrics.some((x) => x.event === "final")).toBe(false);
     expect(metrics.filter((x) => x.event === "epoch")).toHaveLength(epoch - 1);
   }, 120_000);
 
   it("stops on a non-finite validation loss before that epoch is checkpointed", async () => {
     // Measured: at this rate the training losses of epoch 1 stay finite but its validation loss does not.
-    const r = await rnnc(["run", ...SMALL, "--set", "train.optimizer=adam(lr = 5e18)", "--epochs", "3", "--limit-batches", "8", "--runs", runs.path], ROUNDED_PRODUCTS);
+    const r = await rnnc(
+      [
+        "run",
+        ...SMALL,
+        "--set",
+        "train.optimizer=adam(lr = 5e18)",
+        "--epochs",
+        "3",
+        "--limit-batches",
+        "8",
+        "--runs",
+        runs.path,
+      ],
+      ROUNDED_PRODUCTS,
+    );
     expectExit(r, 1);
-    expect(r.stderr).toMatch(/^rnnc run: the validation loss is (NaN|-?Infinity) after epoch 1: stopped\. No checkpoint had been written yet\./m);
+    expect(r.stderr).toMatch(
+      /^rnnc run: the validation loss is (NaN|-?Infinity) after epoch 1: stopped\. No checkpoint had been written yet\./m,
+    );
     expect(readdirSync(runDirOf(r)).filter((n) => n.includes("ckpt"))).toEqual([]);
   }, 120_000);
 
   it("before any checkpoint exists, says so (exit 1, no stack trace)", async () => {
-    const r = await rnnc(["run", ...SMALL, "--set", "train.optimizer=adam(lr = 1e30)", "--epochs", "2", "--limit-batches", "5", "--runs", runs.path], ROUNDED_PRODUCTS);
+    const r = await rnnc(
+      [
+        "run",
+        ...SMALL,
+        "--set",
+        "train.optimizer=adam(lr = 1e30)",
+        "--epochs",
+        "2",
+        "--limit-batches",
+        "5",
+        "--runs",
+        runs.path,
+      ],
+      ROUNDED_PRODUCTS,
+    );
     expectExit(r, 1);
-    expect(r.stderr).toMatch(/^rnnc run: the training loss is (NaN|-?Infinity) at epoch 1, window \d+\/5: stopped\. No checkpoint had been written yet\. Lower the learning rate or add clipping in the spec \(or with --set\)\.$/m);
+    expect(r.stderr).toMatch(
+      /^rnnc run: the training loss is (NaN|-?Infinity) at epoch 1, window \d+\/5: stopped\. No checkpoint had been written yet\. Lower the learning rate or add clipping in the spec \(or with --set\)\.$/m,
+    );
     expect(readdirSync(runDirOf(r)).filter((n) => n.includes("ckpt"))).toEqual([]);
   }, 120_000);
 });

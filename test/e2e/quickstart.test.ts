@@ -12,7 +12,18 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { makeSyntheticCorpus } from "../../runtime/data/synthetic-corpus.js";
-import { expectExit, lastLine, QUICKSTART, readMetrics, requireBuild, rnnc, ROOT, runDirOf, tempDir, type Result } from "./cli.js";
+import {
+  expectExit,
+  lastLine,
+  QUICKSTART,
+  readMetrics,
+  requireBuild,
+  rnnc,
+  ROOT,
+  runDirOf,
+  tempDir,
+  type Result,
+} from "./cli.js";
 
 const TOKENS = 100_000;
 const SEED = 7;
@@ -28,11 +39,16 @@ beforeAll(async () => {
   result = await rnnc([
     "run",
     "examples/quickstart.rnn",
-    "--set", `data.tokens=${TOKENS}`,
-    "--set", "train.schedule=decay(by = 2, after = 2)",
-    "--set", `train.seed=${SEED}`,
-    "--epochs", "3",
-    "--runs", runs.path,
+    "--set",
+    `data.tokens=${TOKENS}`,
+    "--set",
+    "train.schedule=decay(by = 2, after = 2)",
+    "--set",
+    `train.seed=${SEED}`,
+    "--epochs",
+    "3",
+    "--runs",
+    runs.path,
   ]);
   expectExit(result, 0);
   runDir = runDirOf(result);
@@ -98,7 +114,11 @@ describe("rnnc run examples/quickstart.rnn (shrunken)", () => {
 
   it("leaves spec.rnn, ir.json, model.ts, metrics.jsonl, env.json and loadable checkpoints in the run directory", () => {
     expect(readFileSync(join(runDir, "spec.rnn"), "utf8")).toBe(readFileSync(QUICKSTART, "utf8"));
-    const ir = JSON.parse(readFileSync(join(runDir, "ir.json"), "utf8")) as { name: string; data: { synthetic: { tokens: number } }; train: { seed: number } };
+    const ir = JSON.parse(readFileSync(join(runDir, "ir.json"), "utf8")) as {
+      name: string;
+      data: { synthetic: { tokens: number } };
+      train: { seed: number };
+    };
     expect(ir.name).toBe("quickstart");
     expect(ir.train.seed).toBe(SEED); // the IR with the --set overrides applied
     expect(ir.data.synthetic.tokens).toBe(TOKENS);

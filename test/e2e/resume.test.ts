@@ -12,20 +12,42 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { Rng } from "../../runtime/base/rng.js";
-import { cloneRunDir, expectExit, expectSameWeights, lastLine, node, readMetrics, requireBuild, rnnc, ROOT, runDirOf, start, tempDir, trajectory, type Result } from "./cli.js";
+import {
+  cloneRunDir,
+  expectExit,
+  expectSameWeights,
+  lastLine,
+  node,
+  readMetrics,
+  requireBuild,
+  rnnc,
+  ROOT,
+  runDirOf,
+  start,
+  tempDir,
+  trajectory,
+  type Result,
+} from "./cli.js";
 
 // 24 000 tokens → 19 200 for training → batch 8 × bptt 16: 150 windows an epoch (a train record at window 100).
 const WINDOWS = 150;
 const EPOCHS = 3;
 const SPEC = [
   "examples/quickstart.rnn",
-  "--set", "data.tokens=24000",
-  "--set", "data.batch=8",
-  "--set", "data.bptt=16",
-  "--set", "model.layers=1 lstm(32)",
-  "--set", "dropout.input=0.2",
-  "--set", "dropout.output=0.3",
-  "--set", "train.schedule=decay(by = 2, after = 1)",
+  "--set",
+  "data.tokens=24000",
+  "--set",
+  "data.batch=8",
+  "--set",
+  "data.bptt=16",
+  "--set",
+  "model.layers=1 lstm(32)",
+  "--set",
+  "dropout.input=0.2",
+  "--set",
+  "dropout.output=0.3",
+  "--set",
+  "train.schedule=decay(by = 2, after = 1)",
 ];
 const FLAGS = ["--epochs", String(EPOCHS), "--backend", "wasm"];
 
@@ -58,7 +80,10 @@ function expectSameAsA(dir: string, resumed: Result): void {
   expect(lastLine(resumed.stdout)).toBe(lastLine(a.stdout));
   expect(lastLine(a.stdout)).toMatch(/^valid perplexity \d+\.\d\d {2}test perplexity \d+\.\d\d$/);
   expectSameWeights(dirA, dir);
-  const env = JSON.parse(readFileSync(join(dir, "env.json"), "utf8")) as { resumedFrom: string | null; backend: string };
+  const env = JSON.parse(readFileSync(join(dir, "env.json"), "utf8")) as {
+    resumedFrom: string | null;
+    backend: string;
+  };
   expect(env.resumedFrom).toBe(join(dir, "last.ckpt"));
   expect(env.backend).toBe("wasm");
 }
@@ -91,7 +116,9 @@ describe("resume", () => {
     // Exactly what the interrupted run printed (relative to the same working directory).
     const resumed = await rnnc(["run", "--resume", dirB]);
     expectExit(resumed, 0);
-    expect(resumed.stderr).toMatch(new RegExp(`^resumed .*last\\.ckpt: epoch ${meta.epoch}, window ${meta.nextWindow}/${WINDOWS}$`, "m"));
+    expect(resumed.stderr).toMatch(
+      new RegExp(`^resumed .*last\\.ckpt: epoch ${meta.epoch}, window ${meta.nextWindow}/${WINDOWS}$`, "m"),
+    );
     expectSameAsA(dirB, resumed);
   }, 300_000);
 
@@ -110,7 +137,11 @@ describe("resume", () => {
     // Before resuming, the records up to the stop are A's records up to the stop.
     const before = trajectory(dirC);
     expect(before).toEqual(trajectory(dirA).slice(0, before.length));
-    expect(before.map((m) => `${m.event}:${m["epoch"]}:${m["window"] ?? ""}`)).toEqual(["train:1:100", "train:1:150", "epoch:1:"]);
+    expect(before.map((m) => `${m.event}:${m["epoch"]}:${m["window"] ?? ""}`)).toEqual([
+      "train:1:100",
+      "train:1:150",
+      "epoch:1:",
+    ]);
 
     const resumed = await rnnc(["run", "--resume", dirC]);
     expectExit(resumed, 0);
@@ -118,6 +149,8 @@ describe("resume", () => {
     expectSameAsA(dirC, resumed);
     // The summary counts every epoch, and says this invocation did only part of them.
     expect(a.stdout).toMatch(/^3 epochs in \S+ on wasm; best epoch \d$/m);
-    expect(resumed.stdout).toMatch(/^3 epochs, resumed after 1 \(this invocation \S+; \S+ of training in all\) on wasm; best epoch \d$/m);
+    expect(resumed.stdout).toMatch(
+      /^3 epochs, resumed after 1 \(this invocation \S+; \S+ of training in all\) on wasm; best epoch \d$/m,
+    );
   }, 300_000);
 });

@@ -2,7 +2,11 @@
 // their gradients against the closed forms: d AR/dh = 2α·h/N, d TAR/dh_t = 2β/N'·((h_t − h_{t+1}) − (h_{t−1} − h_t)).
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { activationRegularization, sumScalars, temporalActivationRegularization } from "../../runtime/model/activation-regularization.js";
+import {
+  activationRegularization,
+  sumScalars,
+  temporalActivationRegularization,
+} from "../../runtime/model/activation-regularization.js";
 import { selectBackend } from "../../runtime/accel/backend.js";
 import { expectClose } from "./close.js";
 
@@ -10,7 +14,9 @@ import { expectClose } from "./close.js";
 const h = [[[1, -2]], [[3, 0]], [[-1, 4]]];
 
 describe("AR and TAR", () => {
-  beforeAll(async () => { await selectBackend("wasm"); });
+  beforeAll(async () => {
+    await selectBackend("wasm");
+  });
 
   it("AR = α·mean(h²): (1 + 4 + 9 + 0 + 1 + 16)/6 = 31/6, times α", () => {
     expectClose(activationRegularization(tf.tensor3d(h), 2), [(2 * 31) / 6], "AR");
@@ -24,7 +30,11 @@ describe("AR and TAR", () => {
   it("gradients: AR 2α·h/N; TAR 2β/N'·(diff into t − diff out of t)", () => {
     const x = tf.tensor3d(h);
     const dAR = tf.grad((v: tf.Tensor) => activationRegularization(v as tf.Tensor3D, 2))(x);
-    expectClose(dAR, h.flat(2).map((v) => (2 * 2 * v) / 6), "dAR");
+    expectClose(
+      dAR,
+      h.flat(2).map((v) => (2 * 2 * v) / 6),
+      "dAR",
+    );
     const dTAR = tf.grad((v: tf.Tensor) => temporalActivationRegularization(v as tf.Tensor3D, 0.5))(x);
     const flat = h.map((s) => s[0]!);
     const want: number[] = [];

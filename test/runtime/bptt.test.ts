@@ -16,7 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../runtime/accel/backend.js";
 import { Embedding } from "../../runtime/model/embedding.js";
 import { uniform } from "../../runtime/model/init.js";
-import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "../../runtime/model/language-model.js";
+import {
+  StepContext,
+  type LanguageModel,
+  type ModelOutput,
+  type ModelSetup,
+} from "../../runtime/model/language-model.js";
 import { ParameterStore } from "../../runtime/model/parameters.js";
 import { RecurrentLayer, type LayerState } from "../../runtime/model/recurrent-layer.js";
 import { Rng } from "../../runtime/base/rng.js";
@@ -25,7 +30,11 @@ import { evaluate } from "../../runtime/train/train.js";
 import { expectClose } from "./close.js";
 import { affine, finiteDiff, lookup, lstmSequence, maxAbsDiff, summedNll, tokenArray, toF64 } from "./reference.js";
 
-const V = 6, D = 3, H = 3, T = 4, B = 2;
+const V = 6,
+  D = 3,
+  H = 3,
+  T = 4,
+  B = 2;
 let uid = 0; // tfjs variable names are global to the engine
 
 class TinyLm implements LanguageModel {
@@ -38,7 +47,11 @@ class TinyLm implements LanguageModel {
     this.params = params;
     this.embedding = new Embedding(params, `${prefix}.embedding`, vocab, D, uniform(0.8));
     // strong recurrent weights: window 1 must matter to window 2's gradient for the truncation to be visible
-    this.layer = new RecurrentLayer(params, `${prefix}.layer`, "lstm", D, H, { init: uniform(0.8), recurrentInit: uniform(1.2), forgetBias: 1 });
+    this.layer = new RecurrentLayer(params, `${prefix}.layer`, "lstm", D, H, {
+      init: uniform(0.8),
+      recurrentInit: uniform(1.2),
+      forgetBias: 1,
+    });
     this.output = new SoftmaxOutput(params, `${prefix}.output`, H, vocab, { init: uniform(0.8) });
   }
   initialState(batch: number): LayerState[] {
@@ -52,22 +65,57 @@ class TinyLm implements LanguageModel {
 }
 
 /** The float64 twin of TinyLm: its parameters in creation order [E, W, U, b, Wo, bo]. */
-interface Ref { E: Float64Array; W: Float64Array; U: Float64Array; b: Float64Array; Wo: Float64Array; bo: Float64Array }
+interface Ref {
+  E: Float64Array;
+  W: Float64Array;
+  U: Float64Array;
+  b: Float64Array;
+  Wo: Float64Array;
+  bo: Float64Array;
+}
 const refOf = (m: TinyLm): Ref => ({
-  E: toF64(m.embedding.weight), W: toF64(m.layer.W), U: toF64(m.layer.U), b: toF64(m.layer.b), Wo: toF64(m.output.weight), bo: toF64(m.output.bias),
+  E: toF64(m.embedding.weight),
+  W: toF64(m.layer.W),
+  U: toF64(m.layer.U),
+  b: toF64(m.layer.b),
+  Wo: toF64(m.output.weight),
+  bo: toF64(m.output.bias),
 });
 
 /** Σ NLL / B over one window of `steps` rows from state (h0, c0), and the final state. */
-function refWindow(p: Ref, steps: number, x: Int32Array, y: Int32Array, h0: Float64Array, c0: Float64Array): { loss: number; h: Float64Array; c: Float64Array } {
+function refWindow(
+  p: Ref,
+  steps: number,
+  x: Int32Array,
+  y: Int32Array,
+  h0: Float64Array,
+  c0: Float64Array,
+): { loss: number; h: Float64Array; c: Float64Array } {
   const r = lstmSequence({ I: D, H, W: p.W, U: p.U, b: p.b }, steps, B, lookup(p.E, D, x), h0, c0);
   return { loss: summedNll(affine(r.y, steps * B, H, p.Wo, V, p.bo), steps * B, V, y) / B, h: r.h, c: r.c };
 }
 
 /** A stream of 2T + 1 rows × B columns: x1 = rows [0, T), y1 = [1, T], x2 = [T, 2T), y2 = [T + 1, 2T]. */
-function data(seed: number): { rows: Int32Array; x1: Int32Array; y1: Int32Array; x2: Int32Array; y2: Int32Array; x: Int32Array; y: Int32Array } {
+function data(seed: number): {
+  rows: Int32Array;
+  x1: Int32Array;
+  y1: Int32Array;
+  x2: Int32Array;
+  y2: Int32Array;
+  x: Int32Array;
+  y: Int32Array;
+} {
   const rows = tokenArray(new Rng(seed), (2 * T + 1) * B, V); // [2T + 1, B] row-major
   const r = (a: number, b: number): Int32Array => rows.slice(a * B, b * B);
-  return { rows, x1: r(0, T), y1: r(1, T + 1), x2: r(T, 2 * T), y2: r(T + 1, 2 * T + 1), x: r(0, 2 * T), y: r(1, 2 * T + 1) };
+  return {
+    rows,
+    x1: r(0, T),
+    y1: r(1, T + 1),
+    x2: r(T, 2 * T),
+    y2: r(T + 1, 2 * T + 1),
+    x: r(0, 2 * T),
+    y: r(1, 2 * T + 1),
+  };
 }
 
 const ids = (a: Int32Array, steps: number): tf.Tensor2D => tf.tensor2d(a, [steps, B], "int32");
@@ -76,8 +124,13 @@ const zeros = (): Float64Array => new Float64Array(B * H);
 for (const backend of ["wasm", "cpu"] as const) {
   describe(`truncated BPTT on ${backend}`, () => {
     let previous = "";
-    beforeAll(async () => { previous = tf.getBackend(); await selectBackend(backend); });
-    afterAll(async () => { if (previous) await tf.setBackend(previous); });
+    beforeAll(async () => {
+      previous = tf.getBackend();
+      await selectBackend(backend);
+    });
+    afterAll(async () => {
+      if (previous) await tf.setBackend(previous);
+    });
 
     it("two windows with the state carried = one window over the concatenation (outputs and final state)", () => {
       const m = new TinyLm({ vocab: V, params: new ParameterStore(new Rng(1)) });
@@ -112,7 +165,8 @@ for (const backend of ["wasm", "cpu"] as const) {
       expect(short.tokens).toBe(2 * T * B);
       expectClose([long.loss], [expected], "one window");
       expectClose([short.loss], [expected], "two windows, state carried");
-      const w1 = refWindow(p, T, d.x1, d.y1, zeros(), zeros()), w2 = refWindow(p, T, d.x2, d.y2, zeros(), zeros());
+      const w1 = refWindow(p, T, d.x1, d.y1, zeros(), zeros()),
+        w2 = refWindow(p, T, d.x2, d.y2, zeros(), zeros());
       expectClose([reset.loss], [(w1.loss + w2.loss) / (2 * T)], "two windows, state reset");
       expect(Math.abs(reset.loss - expected)).toBeGreaterThan(1e-3);
     });
@@ -126,11 +180,17 @@ for (const backend of ["wasm", "cpu"] as const) {
       // as runtime/train/lm-task.ts: window 1, keep its (detached) state, then differentiate window 2's loss from that state
       const carried = m.forward(ids(d.x1, T), m.initialState(B), ctx).state;
       const gradsFrom = (state: readonly LayerState[]): tf.Tensor[] => {
-        const g = tf.variableGrads(() => m.output.loss(m.forward(ids(d.x2, T), state, ctx).hidden, tf.tensor1d(d.y2, "int32"), scale), vars);
+        const g = tf.variableGrads(
+          () => m.output.loss(m.forward(ids(d.x2, T), state, ctx).hidden, tf.tensor1d(d.y2, "int32"), scale),
+          vars,
+        );
         return vars.map((v) => g.grads[v.name]!);
       };
       const gCarried = gradsFrom(carried);
-      const constant = carried.map((s) => ({ h: tf.tensor2d(s.h.dataSync(), [B, H]), c: tf.tensor2d(s.c!.dataSync(), [B, H]) }));
+      const constant = carried.map((s) => ({
+        h: tf.tensor2d(s.h.dataSync(), [B, H]),
+        c: tf.tensor2d(s.c!.dataSync(), [B, H]),
+      }));
       const gConstant = gradsFrom(constant);
       gCarried.forEach((g, k) => expectClose(g, gConstant[k]!, `${vars[k]!.name}: carried vs constant state`, 1e-7, 0));
 
@@ -154,11 +214,15 @@ for (const backend of ["wasm", "cpu"] as const) {
       const arrays = [p.E, p.W, p.U, p.b, p.Wo, p.bo];
       const names = ["E", "W", "U", "b", "Wo", "bo"];
       arrays.forEach((a, k) => {
-        const gT = finiteDiff(truncated, a), gF = finiteDiff(full, a);
+        const gT = finiteDiff(truncated, a),
+          gF = finiteDiff(full, a);
         expectClose(gCarried[k]!, gT, `${names[k]}: carried state vs truncated reference`);
         expectClose(gFullRuntime[k]!, gF, `${names[k]}: one long window vs full reference`);
         // E, W, U, b shape window 1's state, so the full gradient has extra terms; Wo, bo act on window 2 only.
-        if (k < 4) expect(maxAbsDiff(gCarried[k]!.dataSync(), gF), `${names[k]}: truncation must be visible`).toBeGreaterThan(1e-3);
+        if (k < 4)
+          expect(maxAbsDiff(gCarried[k]!.dataSync(), gF), `${names[k]}: truncation must be visible`).toBeGreaterThan(
+            1e-3,
+          );
         else expectClose(gCarried[k]!, gF, `${names[k]}: unaffected by truncation`);
       });
     });

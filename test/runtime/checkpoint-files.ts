@@ -10,7 +10,9 @@ export function tensorBytes(file: string, name: string): { offset: number; bytes
   const len = buf.readUInt32LE(8);
   const start = 8 + 4 + 32;
   const end = start + len;
-  const header = JSON.parse(buf.toString("utf8", start, end)) as { tensors: { name: string; offset: number; length: number }[] };
+  const header = JSON.parse(buf.toString("utf8", start, end)) as {
+    tensors: { name: string; offset: number; length: number }[];
+  };
   const t = header.tensors.find((x) => x.name === name);
   if (!t) throw new Error(`${file} has no tensor ${name}`);
   return { offset: end + ((4 - (end % 4)) % 4) + t.offset * 4, bytes: t.length * 4 };
@@ -42,7 +44,10 @@ export function formatOne<M>(ck: Checkpoint<M>): Buffer {
   head.write("RNNCKPT1", 0, "latin1");
   head.writeUInt32LE(header.length, 8);
   header.copy(head, 12);
-  return Buffer.concat([head, ...ck.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+  return Buffer.concat([
+    head,
+    ...ck.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+  ]);
 }
 
 /** Rewrite a checkpoint file in format 1, its metadata changed by `edit` (if given). */

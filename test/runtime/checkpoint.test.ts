@@ -4,11 +4,29 @@
 // a format-1 run whose last and best disagree repaired, dead writers' temp files removed and live ones kept.
 // The kills themselves are in test/e2e/checkpoint-kill.test.ts.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CheckpointError, formatNote, readCheckpoint, readCheckpointHeader, removeStaleTempFiles, RunCheckpoints, writeCheckpoint, type Checkpoint } from "../../runtime/train/checkpoint.js";
+import {
+  CheckpointError,
+  formatNote,
+  readCheckpoint,
+  readCheckpointHeader,
+  removeStaleTempFiles,
+  RunCheckpoints,
+  writeCheckpoint,
+  type Checkpoint,
+} from "../../runtime/train/checkpoint.js";
 import { flipBytes, formatOne, headerBytes, tensorBytes } from "./checkpoint-files.js";
 
 const root = mkdtempSync(join(tmpdir(), "rnnc-ckpt-"));
@@ -29,7 +47,13 @@ interface Meta {
 function ckptOf(gen: number, bestEpoch: number | null = null): Checkpoint<Meta> {
   const a = Float32Array.from({ length: 6 }, (_, i) => gen + i / 8);
   const b = Float32Array.from({ length: 5 }, (_, i) => -gen - i);
-  return { meta: { gen, bestEpoch }, tensors: [{ name: "param/a", shape: [2, 3], data: a }, { name: "opt/b", shape: [5], data: b }] };
+  return {
+    meta: { gen, bestEpoch },
+    tensors: [
+      { name: "param/a", shape: [2, 3], data: a },
+      { name: "opt/b", shape: [5], data: b },
+    ],
+  };
 }
 
 const refusal = (f: () => unknown): string => {
@@ -51,7 +75,9 @@ describe("format 2", () => {
     expect(ck.meta).toEqual({ gen: 3, bestEpoch: null });
     expect(ck.digest).toBe(digest);
     expect(ck.best).toBe("ab".repeat(32));
-    expect(ck.tensors.map((t) => [t.name, t.shape, [...t.data]])).toEqual(ckptOf(3).tensors.map((t) => [t.name, t.shape, [...t.data]]));
+    expect(ck.tensors.map((t) => [t.name, t.shape, [...t.data]])).toEqual(
+      ckptOf(3).tensors.map((t) => [t.name, t.shape, [...t.data]]),
+    );
     expect(readCheckpointHeader<Meta>(file)).toEqual({ meta: ck.meta, format: 2, digest, best: ck.best });
     expect(formatNote(file, ck)).toBeNull();
     // Same content, same digest; other content, another.
@@ -68,7 +94,9 @@ describe("format 2", () => {
         const copy = `${file}.${k}`;
         writeFileSync(copy, readFileSync(file));
         flipBytes(copy, at.offset + k, 1);
-        expect(refusal(() => readCheckpoint(copy))).toBe(`${copy} is corrupt: tensor ${name} fails its SHA-256 check (the file changed after it was written); it was not loaded`);
+        expect(refusal(() => readCheckpoint(copy))).toBe(
+          `${copy} is corrupt: tensor ${name} fails its SHA-256 check (the file changed after it was written); it was not loaded`,
+        );
       }
     }
   });
@@ -101,7 +129,9 @@ describe("format 2", () => {
     writeFileSync(bad, Buffer.concat([readFileSync(file), Buffer.alloc(4)]));
     expect(refusal(() => readCheckpoint(bad))).toBe(`${bad} is truncated or has trailing bytes`);
     writeFileSync(bad, Buffer.concat([Buffer.from("RNNCKPT7"), readFileSync(file).subarray(8)]));
-    expect(refusal(() => readCheckpoint(bad))).toBe(`${bad} is a checkpoint of format 7, newer than this rnnc reads (formats 1 and 2): use the rnnc that wrote it`);
+    expect(refusal(() => readCheckpoint(bad))).toBe(
+      `${bad} is a checkpoint of format 7, newer than this rnnc reads (formats 1 and 2): use the rnnc that wrote it`,
+    );
     writeFileSync(bad, "not a checkpoint");
     expect(refusal(() => readCheckpoint(bad))).toBe(`${bad} is not an rnnc checkpoint`);
   });
@@ -116,7 +146,9 @@ describe("format 1 (before checksums)", () => {
     expect(ck.meta).toEqual({ gen: 2, bestEpoch: 1 });
     expect([...ck.tensors[1]!.data]).toEqual([...ckptOf(2).tensors[1]!.data]);
     expect(readCheckpointHeader<Meta>(file)).toEqual({ meta: ck.meta, format: 1, digest: null, best: null });
-    expect(formatNote(file, ck)).toBe(`note: ${file} is a format-1 checkpoint (written before rnnc checksummed its checkpoints): its tensors cannot be verified, only checked for non-finite values`);
+    expect(formatNote(file, ck)).toBe(
+      `note: ${file} is a format-1 checkpoint (written before rnnc checksummed its checkpoints): its tensors cannot be verified, only checked for non-finite values`,
+    );
   });
 
   it("refuses a non-finite value, which training never saves, naming the tensor and the index", () => {
@@ -124,7 +156,9 @@ describe("format 1 (before checksums)", () => {
     ck.tensors[1]!.data[3] = Number.NaN;
     const file = join(fresh(), "old.ckpt");
     writeFileSync(file, formatOne(ck));
-    expect(refusal(() => readCheckpoint(file))).toBe(`${file} is corrupt: tensor opt/b holds NaN at index 3, which training never saves (a format-1 checkpoint, without checksums); it was not loaded`);
+    expect(refusal(() => readCheckpoint(file))).toBe(
+      `${file} is corrupt: tensor opt/b holds NaN at index 3, which training never saves (a format-1 checkpoint, without checksums); it was not loaded`,
+    );
   });
 });
 
@@ -169,7 +203,9 @@ describe("RunCheckpoints: the next start", () => {
     expect(new RunCheckpoints(r.dir).pendingBest()).toBeNull();
     const res = new RunCheckpoints(r.dir).resume<Meta>(r.last);
     expect(res.bestEpoch).toBe(2);
-    expect(res.notes).toEqual([`dropped ${r.next}, the best checkpoint of a save that a kill interrupted before it was committed`]);
+    expect(res.notes).toEqual([
+      `dropped ${r.next}, the best checkpoint of a save that a kill interrupted before it was committed`,
+    ]);
     expect(listing(r.dir)).toEqual(["best.ckpt", "last.ckpt"]);
     expect(readCheckpoint<Meta>(r.best).meta.gen).toBe(2);
   });
@@ -178,10 +214,14 @@ describe("RunCheckpoints: the next start", () => {
     const r = twoEpochs();
     writeCheckpoint(r.best, ckptOf(1, 1)); // someone put an older best back
     const files = listing(r.dir).map((f) => readFileSync(join(r.dir, f)));
-    expect(refusal(() => new RunCheckpoints(r.dir).resume(r.last))).toBe(`${r.best} is not the best checkpoint that ${r.last} records (it was replaced after it was written)`);
+    expect(refusal(() => new RunCheckpoints(r.dir).resume(r.last))).toBe(
+      `${r.best} is not the best checkpoint that ${r.last} records (it was replaced after it was written)`,
+    );
     expect(listing(r.dir).map((f) => readFileSync(join(r.dir, f)))).toEqual(files);
     rmSync(r.best);
-    expect(refusal(() => new RunCheckpoints(r.dir).resume(r.last))).toBe(`${r.best} is missing, but ${r.last} records it as the best checkpoint`);
+    expect(refusal(() => new RunCheckpoints(r.dir).resume(r.last))).toBe(
+      `${r.best} is missing, but ${r.last} records it as the best checkpoint`,
+    );
   });
 
   it("refuses a damaged last.ckpt or best.ckpt before finishing a save, and the caller's veto too", () => {
@@ -189,9 +229,15 @@ describe("RunCheckpoints: the next start", () => {
     const staged = writeCheckpoint(r.next, ckptOf(3, 3));
     writeCheckpoint(r.last, ckptOf(3, 3), staged);
     flipBytes(r.next, tensorBytes(r.next, "opt/b").offset, 4);
-    expect(refusal(() => new RunCheckpoints(r.dir).resume(r.last))).toMatch(/\.best\.ckpt\.next is corrupt: tensor opt\/b fails its SHA-256 check/);
+    expect(refusal(() => new RunCheckpoints(r.dir).resume(r.last))).toMatch(
+      /\.best\.ckpt\.next is corrupt: tensor opt\/b fails its SHA-256 check/,
+    );
     expect(listing(r.dir)).toEqual([".best.ckpt.next", "best.ckpt", "last.ckpt"]); // nothing renamed or removed
-    expect(() => new RunCheckpoints(r.dir).resume(r.last, () => { throw new Error("vetoed"); })).toThrow("vetoed");
+    expect(() =>
+      new RunCheckpoints(r.dir).resume(r.last, () => {
+        throw new Error("vetoed");
+      }),
+    ).toThrow("vetoed");
     expect(listing(r.dir)).toEqual([".best.ckpt.next", "best.ckpt", "last.ckpt"]);
   });
 
@@ -226,7 +272,8 @@ describe("RunCheckpoints: the next start", () => {
     const dir = fresh();
     const dead = spawnSync(process.execPath, ["-e", ""]).pid!; // exited: its PID is free
     const live = process.ppid; // the test runner's parent: alive
-    for (const f of [`.last.ckpt.tmp-${dead}`, `..best.ckpt.next.tmp-${dead}`, `.last.ckpt.tmp-${live}`, "notes.tmp-1"]) writeFileSync(join(dir, f), "x");
+    for (const f of [`.last.ckpt.tmp-${dead}`, `..best.ckpt.next.tmp-${dead}`, `.last.ckpt.tmp-${live}`, "notes.tmp-1"])
+      writeFileSync(join(dir, f), "x");
     expect(removeStaleTempFiles(dir).sort()).toEqual([`..best.ckpt.next.tmp-${dead}`, `.last.ckpt.tmp-${dead}`]);
     expect(listing(dir)).toEqual([`.last.ckpt.tmp-${live}`, "notes.tmp-1"]);
     expect(existsSync(join(dir, `.last.ckpt.tmp-${dead}`))).toBe(false);

@@ -21,9 +21,17 @@ import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { ntasgd } from "../../runtime/train/optimizers.js";
 import { restoreParams } from "../../runtime/train/run-state.js";
 import { constant } from "../../runtime/train/schedules.js";
-import { evaluateClassifier, runClassifierOn, type ClassifierExperiment, type ClassifierRunResult, type LabelledSequences } from "../../runtime/train/train-classifier.js";
+import {
+  evaluateClassifier,
+  runClassifierOn,
+  type ClassifierExperiment,
+  type ClassifierRunResult,
+  type LabelledSequences,
+} from "../../runtime/train/train-classifier.js";
 
-const PIXELS = 4, H = 4, EPOCHS = 6;
+const PIXELS = 4,
+  H = 4,
+  EPOCHS = 6;
 
 class TinyClassifier implements SequenceClassifier {
   readonly params: ParameterStore;
@@ -31,7 +39,10 @@ class TinyClassifier implements SequenceClassifier {
   readonly output: SoftmaxOutput;
   constructor({ classes, params }: ClassifierSetup) {
     this.params = params;
-    this.layer = new RecurrentLayer(params, "layer1", "lstm", 1, H, { init: init.uniform(0.5), recurrentInit: init.uniform(0.5) });
+    this.layer = new RecurrentLayer(params, "layer1", "lstm", 1, H, {
+      init: init.uniform(0.5),
+      recurrentInit: init.uniform(0.5),
+    });
     this.output = new SoftmaxOutput(params, "output", H, classes, { init: init.uniform(0.5) });
   }
   forward(pixels: tf.Tensor3D, ctx: StepContext): tf.Tensor2D {
@@ -44,7 +55,15 @@ const experiment: ClassifierExperiment = {
   name: "tiny_ntasgd",
   spec: { file: "tiny.rnn", hash: "0" },
   data: { dataset: "mnist", batch: 8, evalBatch: 32, testBatch: 32, permutationSeed: null },
-  training: { epochs: EPOCHS, optimizer: ntasgd({ lr: 2, nonmono: 1 }), schedule: constant(), clip: 5, weightDecay: 0, seed: 3, divergence: null },
+  training: {
+    epochs: EPOCHS,
+    optimizer: ntasgd({ lr: 2, nonmono: 1 }),
+    schedule: constant(),
+    clip: 5,
+    weightDecay: 0,
+    seed: 3,
+    divergence: null,
+  },
   createModel: (setup) => new TinyClassifier(setup),
 };
 
@@ -75,7 +94,10 @@ beforeAll(async () => {
   await selectBackend("cpu");
   dir = mkdtempSync(join(tmpdir(), "rnnc-classifier-ntasgd-"));
   run = await runClassifierOn(experiment, { runDir: dir, progress: quiet }, async () => sets);
-  metrics = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  metrics = readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -109,8 +131,15 @@ describe("NT-ASGD on a sequence classifier", () => {
     const epochs = run.epochs;
     const before = epochs.slice(0, at - 2);
     const rec = epochs[at - 1]!;
-    expect(before.some((b) => b.validAccuracy > rec.validAccuracy || (b.validAccuracy === rec.validAccuracy && b.validLoss < rec.validLoss))).toBe(true);
-    expect(readCheckpoint<{ averagingSince: number | null }>(join(dir, "last.ckpt")).meta.averagingSince).toBeGreaterThan(0);
+    expect(
+      before.some(
+        (b) =>
+          b.validAccuracy > rec.validAccuracy || (b.validAccuracy === rec.validAccuracy && b.validLoss < rec.validLoss),
+      ),
+    ).toBe(true);
+    expect(
+      readCheckpoint<{ averagingSince: number | null }>(join(dir, "last.ckpt")).meta.averagingSince,
+    ).toBeGreaterThan(0);
   });
 
   it("validates the averaged weights after the trigger, not the current ones", async () => {
@@ -123,7 +152,11 @@ describe("NT-ASGD on a sequence classifier", () => {
 
   it("`rnnc eval` of a checkpoint uses its averaged weights too", async () => {
     const last = join(dir, "last.ckpt");
-    const evaluated = await runClassifierOn(experiment, { runDir: dir, progress: quiet, evaluate: last }, async () => sets);
+    const evaluated = await runClassifierOn(
+      experiment,
+      { runDir: dir, progress: quiet, evaluate: last },
+      async () => sets,
+    );
     expect(evaluated.valid!.loss).toBeCloseTo(await validLossOf(last, true), 6);
   });
 });

@@ -2,7 +2,13 @@
 // ln V + margin, reset by a healthy window, the loss conventions normalized to nats per token, a NaN or infinite
 // loss at once, and the validation rules (an overflowing perplexity is never best; with the rule on it stops).
 import { describe, expect, it } from "vitest";
-import { describeVerdict, DivergenceDetector, perTokenLoss, reportable, verdictRecord } from "../../runtime/train/divergence.js";
+import {
+  describeVerdict,
+  DivergenceDetector,
+  perTokenLoss,
+  reportable,
+  verdictRecord,
+} from "../../runtime/train/divergence.js";
 import { lossScale } from "../../runtime/model/softmax-loss.js";
 
 const LN_10K = Math.log(10_000); // 9.2103…: PTB's uniform loss
@@ -33,7 +39,9 @@ describe("the divergence detector", () => {
   });
 
   it("compares nats per token under both loss conventions (sum_steps is summed over the steps)", () => {
-    const T = 35, B = 20, perToken = 9.5; // just above ln 10 000, below ln 10 000 + 1
+    const T = 35,
+      B = 20,
+      perToken = 9.5; // just above ln 10 000, below ln 10 000 + 1
     // What the trainer reports for a window whose every token costs `perToken` nats, under each convention.
     const summed = perToken * T * B;
     const reported = { sum_steps: summed * lossScale("sum_steps", T, B), mean: summed * lossScale("mean", T, B) };
@@ -126,14 +134,27 @@ describe("what a stop says and records", () => {
       "the training loss diverged at epoch 1, window 21/157: 20 windows in a row above 3.773 nats per token (ln 16 = 2.773, a uniform guess, + margin 1); the last was 5.32e+5: stopped.",
     );
     // A non-finite loss keeps the NaN stop's wording.
-    expect(describeVerdict(d.window(NaN)!, "at epoch 5, window 2/3", d, "token")).toBe("the training loss is NaN at epoch 5, window 2/3: stopped.");
-    expect(describeVerdict(d.validation(-Infinity)!, "after epoch 1", d, "token")).toBe("the validation loss is -Infinity after epoch 1: stopped.");
+    expect(describeVerdict(d.window(NaN)!, "at epoch 5, window 2/3", d, "token")).toBe(
+      "the training loss is NaN at epoch 5, window 2/3: stopped.",
+    );
+    expect(describeVerdict(d.validation(-Infinity)!, "after epoch 1", d, "token")).toBe(
+      "the validation loss is -Infinity after epoch 1: stopped.",
+    );
   });
 
   it("records the reason as JSON, with non-finite numbers as strings", () => {
     const d = new DivergenceDetector(null, 16);
     const rec = verdictRecord(d.window(NaN)!, { epoch: 2, window: 7 });
-    expect(JSON.parse(JSON.stringify(rec))).toEqual({ event: "stopped", reason: "non-finite loss", phase: "training", epoch: 2, window: 7, loss: "NaN", limit: null, windows: 1 });
+    expect(JSON.parse(JSON.stringify(rec))).toEqual({
+      event: "stopped",
+      reason: "non-finite loss",
+      phase: "training",
+      epoch: 2,
+      window: 7,
+      loss: "NaN",
+      limit: null,
+      windows: 1,
+    });
   });
 });
 

@@ -26,7 +26,12 @@ import { expectClose } from "./close.js";
 import { lookup, lstmSequence, maxAbsDiff, tensorOf, toF64, uniformArray, type LstmRef } from "./reference.js";
 
 /** The mask a training context would apply next: dropout of a tensor of ones, from a copy of the Rng's state. */
-function peekMasks(rng: Rng, shapes: [number, number, number][], p: number, mode: "per_step" | "locked"): Float64Array[] {
+function peekMasks(
+  rng: Rng,
+  shapes: [number, number, number][],
+  p: number,
+  mode: "per_step" | "locked",
+): Float64Array[] {
   const copy = new Rng(0);
   copy.setState(rng.getState());
   const ctx = new StepContext(true, copy);
@@ -39,23 +44,34 @@ const countDiffering = (a: Float64Array, b: Float64Array): number => a.reduce((n
 
 describe("dropout masks (cpu)", () => {
   let previous = "";
-  beforeAll(async () => { previous = tf.getBackend(); await selectBackend("cpu"); });
-  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+  beforeAll(async () => {
+    previous = tf.getBackend();
+    await selectBackend("cpu");
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
 
-  const T = 20, B = 8, H = 50, BH = B * H, p = 0.3;
+  const T = 20,
+    B = 8,
+    H = 50,
+    BH = B * H,
+    p = 0.3;
 
   it("(a) per_step: a different mask at every step and in every batch row", () => {
     const [m] = peekMasks(new Rng(1), [[T, B, H]], p, "per_step");
     // Two independent masks differ in 2p(1 − p) = 42 % of units on average; demand at least 25 %.
     for (let t = 1; t < T; t++) expect(countDiffering(step(m!, t, BH), step(m!, 0, BH))).toBeGreaterThan(0.25 * BH);
-    for (let b = 1; b < B; b++) expect(countDiffering(m!.subarray(b * H, (b + 1) * H), m!.subarray(0, H))).toBeGreaterThan(0.1 * H);
+    for (let b = 1; b < B; b++)
+      expect(countDiffering(m!.subarray(b * H, (b + 1) * H), m!.subarray(0, H))).toBeGreaterThan(0.1 * H);
   });
 
   it("(b) locked: the same mask at every step, different across batch rows", () => {
     const [m] = peekMasks(new Rng(2), [[T, B, H]], p, "locked");
     for (let t = 1; t < T; t++) expect(Array.from(step(m!, t, BH))).toEqual(Array.from(step(m!, 0, BH)));
     // rows of one step: independent draws, expected 42 % differing units (H = 50); demand at least 10 %
-    for (let b = 1; b < B; b++) expect(countDiffering(m!.subarray(b * H, (b + 1) * H), m!.subarray(0, H))).toBeGreaterThan(0.1 * H);
+    for (let b = 1; b < B; b++)
+      expect(countDiffering(m!.subarray(b * H, (b + 1) * H), m!.subarray(0, H))).toBeGreaterThan(0.1 * H);
   });
 
   for (const mode of ["per_step", "locked"] as const)
@@ -124,16 +140,29 @@ describe("dropout masks (cpu)", () => {
     const probe = uniformArray(rng, 4 * B * H, 1);
     const [mask] = peekMasks(rng, [[4, B, H]], p, "per_step");
     const ctx = new StepContext(true, rng);
-    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(ctx.dropout(x as tf.Tensor3D, p, "per_step"), tensorOf(probe, [4, B, H]))))(x);
+    const g = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(ctx.dropout(x as tf.Tensor3D, p, "per_step"), tensorOf(probe, [4, B, H]))),
+    )(x);
     expect(new Set(mask!).size).toBe(2);
     expect(Math.max(...mask!)).toBeCloseTo(1 / (1 - p), 6);
-    expectClose(g, probe.map((v, k) => v * mask![k]!), "d/dx", 0, 1e-6);
+    expectClose(
+      g,
+      probe.map((v, k) => v * mask![k]!),
+      "d/dx",
+      0,
+      1e-6,
+    );
   });
 });
 
 // (f) vertical-only masks, in a model built exactly as generated code builds it (test/codegen/golden/zaremba_medium.ts.expected):
 // Embedding → ctx.dropout → layer 1 → ctx.dropout → layer 2 → ctx.dropout → softmax input.
-const V = 7, E = 4, H = 3, T = 5, B = 2, P = 0.5;
+const V = 7,
+  E = 4,
+  H = 3,
+  T = 5,
+  B = 2,
+  P = 0.5;
 let uid = 0; // tfjs variable names are global to the engine
 
 class TwoLayer {
@@ -143,10 +172,22 @@ class TwoLayer {
   constructor(params: ParameterStore, prefix: string) {
     this.embedding = new Embedding(params, `${prefix}.embedding`, V, E, uniform(0.5));
     // large weights, so that a dropped h_{t−1} would change the recurrence visibly
-    this.layer1 = new RecurrentLayer(params, `${prefix}.layer1`, "lstm", E, H, { init: uniform(0.6), recurrentInit: uniform(0.9), forgetBias: 0 });
-    this.layer2 = new RecurrentLayer(params, `${prefix}.layer2`, "lstm", H, H, { init: uniform(0.6), recurrentInit: uniform(0.9), forgetBias: 0 });
+    this.layer1 = new RecurrentLayer(params, `${prefix}.layer1`, "lstm", E, H, {
+      init: uniform(0.6),
+      recurrentInit: uniform(0.9),
+      forgetBias: 0,
+    });
+    this.layer2 = new RecurrentLayer(params, `${prefix}.layer2`, "lstm", H, H, {
+      init: uniform(0.6),
+      recurrentInit: uniform(0.9),
+      forgetBias: 0,
+    });
   }
-  forward(tokens: tf.Tensor2D, state: readonly LayerState[], ctx: StepContext): { hidden: tf.Tensor3D; state: LayerState[] } {
+  forward(
+    tokens: tf.Tensor2D,
+    state: readonly LayerState[],
+    ctx: StepContext,
+  ): { hidden: tf.Tensor3D; state: LayerState[] } {
     const embedded = this.embedding.forward(tokens);
     let x = ctx.dropout(embedded, P, "per_step");
     const l1 = this.layer1.forward(x, state[0]!);
@@ -157,31 +198,57 @@ class TwoLayer {
   }
 }
 
-const refOf = (l: RecurrentLayer): LstmRef => ({ I: l.inputSize, H: l.hidden, W: toF64(l.W), U: toF64(l.U), b: toF64(l.b) });
+const refOf = (l: RecurrentLayer): LstmRef => ({
+  I: l.inputSize,
+  H: l.hidden,
+  W: toF64(l.W),
+  U: toF64(l.U),
+  b: toF64(l.b),
+});
 const times = (a: Float64Array, m: Float64Array): Float64Array => a.map((v, k) => v * m[k]!);
 
 for (const backend of ["wasm", "cpu"] as const) {
   describe(`(f) vertical dropout only, 2-layer LSTM on ${backend}`, () => {
     let previous = "";
-    beforeAll(async () => { previous = tf.getBackend(); await selectBackend(backend); });
-    afterAll(async () => { if (previous) await tf.setBackend(previous); });
+    beforeAll(async () => {
+      previous = tf.getBackend();
+      await selectBackend(backend);
+    });
+    afterAll(async () => {
+      if (previous) await tf.setBackend(previous);
+    });
 
     it("masks multiply the layer inputs x_t, never h_{t−1} or c_{t−1}; the final state is undropped", () => {
       const model = new TwoLayer(new ParameterStore(new Rng(12)), `dm${uid++}`);
       const rng = new Rng(13);
       const tokens = Int32Array.from({ length: T * B }, () => rng.int(V));
-      const s0 = [uniformArray(rng, B * H), uniformArray(rng, B * H), uniformArray(rng, B * H), uniformArray(rng, B * H)];
+      const s0 = [
+        uniformArray(rng, B * H),
+        uniformArray(rng, B * H),
+        uniformArray(rng, B * H),
+        uniformArray(rng, B * H),
+      ];
       const state: LayerState[] = [
         { h: tensorOf(s0[0]!, [B, H]) as tf.Tensor2D, c: tensorOf(s0[1]!, [B, H]) as tf.Tensor2D },
         { h: tensorOf(s0[2]!, [B, H]) as tf.Tensor2D, c: tensorOf(s0[3]!, [B, H]) as tf.Tensor2D },
       ];
       const maskRng = new Rng(14);
       // the three masks the forward will draw, in site order
-      const [m1, m2, m3] = peekMasks(maskRng, [[T, B, E], [T, B, H], [T, B, H]], P, "per_step") as [Float64Array, Float64Array, Float64Array];
+      const [m1, m2, m3] = peekMasks(
+        maskRng,
+        [
+          [T, B, E],
+          [T, B, H],
+          [T, B, H],
+        ],
+        P,
+        "per_step",
+      ) as [Float64Array, Float64Array, Float64Array];
       const out = model.forward(tf.tensor2d(tokens, [T, B], "int32"), state, new StepContext(true, maskRng));
 
       // Reference: Zaremba et al. 2014 eq. (§3): D(h^{l−1}_t) feeds layer l; h^l_{t−1} enters undropped.
-      const w1 = refOf(model.layer1), w2 = refOf(model.layer2);
+      const w1 = refOf(model.layer1),
+        w2 = refOf(model.layer2);
       const emb = lookup(toF64(model.embedding.weight), E, tokens);
       const r1 = lstmSequence(w1, T, B, times(emb, m1), s0[0]!, s0[1]!);
       const r2 = lstmSequence(w2, T, B, times(r1.y, m2), s0[2]!, s0[3]!);
@@ -194,7 +261,9 @@ for (const backend of ["wasm", "cpu"] as const) {
       // The test can tell: had the mask that follows layer 1 also dropped layer 1's recurrent h_{t−1}, the output
       // would differ by far more than the tolerance.
       const BH = B * H;
-      const wrong1 = lstmSequence(w1, T, B, times(emb, m1), s0[0]!, s0[1]!, (t) => (t > 0 ? m2.subarray((t - 1) * BH, t * BH) : null));
+      const wrong1 = lstmSequence(w1, T, B, times(emb, m1), s0[0]!, s0[1]!, (t) =>
+        t > 0 ? m2.subarray((t - 1) * BH, t * BH) : null,
+      );
       const wrong2 = lstmSequence(w2, T, B, times(wrong1.y, m2), s0[2]!, s0[3]!);
       expect(maxAbsDiff(out.hidden.dataSync(), times(wrong2.y, m3))).toBeGreaterThan(1e-2);
     });

@@ -13,10 +13,16 @@ import { ParameterStore } from "../../runtime/model/parameters.js";
 import { Rng } from "../../runtime/base/rng.js";
 import { expectClose } from "./close.js";
 
-const V = 40, D = 3, T = 6, B = 5, p = 0.5;
+const V = 40,
+  D = 3,
+  T = 6,
+  B = 5,
+  p = 0.5;
 
 describe("embedding dropout", () => {
-  beforeAll(async () => { await selectBackend("wasm"); });
+  beforeAll(async () => {
+    await selectBackend("wasm");
+  });
 
   it("drops whole word types for the window, scales the rest, and routes gradients only to kept rows", () => {
     const emb = new Embedding(new ParameterStore(new Rng(1)), "edrop", V, D, uniform(0.5), p);
@@ -25,7 +31,10 @@ describe("embedding dropout", () => {
     const m = bernoulliMask(new Rng(9), [V, 1], p).dataSync(); // the mask the context's stream draws first
     const E = emb.weight.arraySync() as number[][];
     const up = tf.randomUniform([T, B, D], -1, 1, "float32", 3);
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(emb.forward(tokens, new StepContext(true, new Rng(9))), up)), [emb.weight]);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(emb.forward(tokens, new StepContext(true, new Rng(9))), up)),
+      [emb.weight],
+    );
     const out = tf.tidy(() => emb.forward(tokens, new StepContext(true, new Rng(9))).arraySync()) as number[][][];
     const upA = up.arraySync() as number[][][];
     const expectGrad = Array.from({ length: V }, () => new Float64Array(D));
@@ -40,13 +49,21 @@ describe("embedding dropout", () => {
         }
       }
     expectClose(value, [expectValue], "value");
-    expectClose(grads[emb.weight.name]!, expectGrad.flatMap((r) => Array.from(r)), "dE");
+    expectClose(
+      grads[emb.weight.name]!,
+      expectGrad.flatMap((r) => Array.from(r)),
+      "dE",
+    );
     expect(new Set(Array.from(m).filter((x) => x > 0))).toEqual(new Set([Math.fround(1 / (1 - p))]));
   });
 
   it("evaluation reads E as it is; training without the context is refused", () => {
     const emb = new Embedding(new ParameterStore(new Rng(2)), "edrop-eval", V, D, uniform(0.5), p);
-    const tokens = tf.tensor2d(Int32Array.from({ length: T * B }, (_, i) => i % V), [T, B], "int32");
+    const tokens = tf.tensor2d(
+      Int32Array.from({ length: T * B }, (_, i) => i % V),
+      [T, B],
+      "int32",
+    );
     const plain = tf.gather(emb.weight, tokens.reshape([T * B])).reshape([T, B, D]);
     expectClose(emb.forward(tokens, new StepContext(false, new Rng(0))), plain, "eval");
     expect(() => emb.forward(tokens)).toThrow(/StepContext/);

@@ -15,7 +15,10 @@ import { Rng } from "../../runtime/base/rng.js";
 import { expectClose } from "./close.js";
 import { lookup, tensorOf, toF64, uniformArray } from "./reference.js";
 
-const T = 4, B = 3, V = 6, D = 5;
+const T = 4,
+  B = 3,
+  V = 6,
+  D = 5;
 // Row-major [T, B]; id 2 occurs 4 times, id 5 twice, ids 0 and 4 never: their rows must get exactly zero.
 const TOKENS = Int32Array.from([2, 1, 2, 3, 5, 2, 1, 2, 5, 3, 1, 3]);
 
@@ -35,8 +38,13 @@ function scatterAdd(up: Float64Array, ids: ArrayLike<number>, V: number, width: 
 for (const backend of ["wasm", "cpu"] as const) {
   describe(`Embedding on ${backend}`, () => {
     let previous = "";
-    beforeAll(async () => { previous = tf.getBackend(); await selectBackend(backend); });
-    afterAll(async () => { if (previous) await tf.setBackend(previous); });
+    beforeAll(async () => {
+      previous = tf.getBackend();
+      await selectBackend(backend);
+    });
+    afterAll(async () => {
+      if (previous) await tf.setBackend(previous);
+    });
 
     it("forward is the row lookup; d/dE is the scatter-add of the upstream gradient (repeated ids accumulate)", () => {
       const rng = new Rng(5);
@@ -50,7 +58,10 @@ for (const backend of ["wasm", "cpu"] as const) {
       expect(y.shape).toEqual([T, B, D]);
       expect(Array.from(y.dataSync())).toEqual(Array.from(lookup(table, D, TOKENS))); // exact copy
 
-      const g = tf.variableGrads(() => tf.sum(tf.mul(emb.forward(tokens), tensorOf(probe, [T, B, D]))) as tf.Scalar, [emb.weight]);
+      const g = tf.variableGrads(
+        () => tf.sum(tf.mul(emb.forward(tokens), tensorOf(probe, [T, B, D]))) as tf.Scalar,
+        [emb.weight],
+      );
       const dE = g.grads[emb.weight.name]!;
       const expected = scatterAdd(probe, TOKENS, V, D);
       expectClose(dE, expected, "dL/dE");
@@ -66,8 +77,12 @@ for (const backend of ["wasm", "cpu"] as const) {
 
 describe("UnsortedSegmentSum on wasm (runtime/kernels) vs tf.unsortedSegmentSum on cpu", () => {
   let previous = "";
-  beforeAll(() => { previous = tf.getBackend(); });
-  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+  beforeAll(() => {
+    previous = tf.getBackend();
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
 
   // [shape of x, ids (one per leading row), numSegments]. Negative and ≥ numSegments ids are dropped (TF semantics).
   const cases: [number[], number[], number][] = [

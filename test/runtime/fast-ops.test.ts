@@ -7,12 +7,22 @@ import { selectBackend } from "../../runtime/accel/backend.js";
 import { addMany } from "../../runtime/accel/fast-ops.js";
 
 describe("addMany", () => {
-  beforeAll(async () => { await selectBackend("cpu"); });
-  const terms = (n: number): tf.Tensor1D[] => Array.from({ length: n }, (_, k) => tf.tensor1d([k + 1, -2 * (k + 1), 0.5]));
+  beforeAll(async () => {
+    await selectBackend("cpu");
+  });
+  const terms = (n: number): tf.Tensor1D[] =>
+    Array.from({ length: n }, (_, k) => tf.tensor1d([k + 1, -2 * (k + 1), 0.5]));
 
-  for (const [n, group] of [[10, 7], [10, 3], [8, 2], [7, 7], [2, Infinity], [23, 4]] as const) {
+  for (const [n, group] of [
+    [10, 7],
+    [10, 3],
+    [8, 2],
+    [7, 7],
+    [2, Infinity],
+    [23, 4],
+  ] as const) {
     it(`${n} terms in groups of at most ${group}: the exact sum`, () => {
-      const s = n * (n + 1) / 2;
+      const s = (n * (n + 1)) / 2;
       expect(Array.from(addMany(terms(n), group).dataSync())).toEqual([s, -2 * s, 0.5 * n]);
     });
   }

@@ -13,7 +13,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../runtime/accel/backend.js";
-import { identity, initMatrix, normal, orthogonal, uniform, uniformInvSqrtHidden, xavierUniform } from "../../runtime/model/init.js";
+import {
+  identity,
+  initMatrix,
+  normal,
+  orthogonal,
+  uniform,
+  uniformInvSqrtHidden,
+  xavierUniform,
+} from "../../runtime/model/init.js";
 import { LSTM_GATES } from "../../runtime/model/lstm.js";
 import { ParameterStore } from "../../runtime/model/parameters.js";
 import { RecurrentLayer } from "../../runtime/model/recurrent-layer.js";
@@ -23,7 +31,9 @@ import { tensorOf, toF64, uniformArray } from "./reference.js";
 
 /** Mean and mean square of an array, in float64. */
 function moments(a: ArrayLike<number>): { mean: number; meanSq: number; maxAbs: number } {
-  let s = 0, s2 = 0, mx = 0;
+  let s = 0,
+    s2 = 0,
+    mx = 0;
   for (let i = 0; i < a.length; i++) {
     s += a[i]!;
     s2 += a[i]! ** 2;
@@ -38,7 +48,7 @@ function expectUniform(a: ArrayLike<number>, r: number): void {
   const m = moments(a);
   expect(m.maxAbs).toBeLessThanOrEqual(r);
   expect(m.maxAbs).toBeGreaterThan(0.99 * r);
-  expect(Math.abs(m.mean)).toBeLessThan(5 * (r / Math.sqrt(3)) / Math.sqrt(n));
+  expect(Math.abs(m.mean)).toBeLessThan((5 * (r / Math.sqrt(3))) / Math.sqrt(n));
   expect(Math.abs(m.meanSq - r ** 2 / 3)).toBeLessThan(5 * Math.sqrt((4 * r ** 4) / 45 / n));
 }
 
@@ -64,7 +74,8 @@ function gram(b: Float64Array, rows: number, w: number): { g: Float64Array; k: n
   return { g, k };
 }
 
-const eye = (k: number, scale = 1): Float64Array => Float64Array.from({ length: k * k }, (_, i) => (Math.floor(i / k) === i % k ? scale : 0));
+const eye = (k: number, scale = 1): Float64Array =>
+  Float64Array.from({ length: k * k }, (_, i) => (Math.floor(i / k) === i % k ? scale : 0));
 
 describe("random initializers", () => {
   it("uniform(r): in [−r, r], mean 0, E[x²] = r²/3", () => {
@@ -81,13 +92,16 @@ describe("random initializers", () => {
 
   it("normal(σ): mean 0, E[x²] = σ²", () => {
     const a = initMatrix(normal(0.3), 100, 100, 100, new Rng(4));
-    const m = moments(a), n = a.length, s2 = 0.09;
+    const m = moments(a),
+      n = a.length,
+      s2 = 0.09;
     expect(Math.abs(m.mean)).toBeLessThan((5 * 0.3) / Math.sqrt(n));
     expect(Math.abs(m.meanSq - s2)).toBeLessThan(5 * Math.sqrt((2 * s2 ** 2) / n));
   });
 
   it("one seed gives the same weights; another seed different ones", () => {
-    const a = initMatrix(uniform(0.1), 10, 10, 10, new Rng(5)), b = initMatrix(uniform(0.1), 10, 10, 10, new Rng(5));
+    const a = initMatrix(uniform(0.1), 10, 10, 10, new Rng(5)),
+      b = initMatrix(uniform(0.1), 10, 10, 10, new Rng(5));
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(initMatrix(uniform(0.1), 10, 10, 10, new Rng(6)))).not.toEqual(Array.from(a));
   });
@@ -120,7 +134,10 @@ describe("orthogonal and identity, per gate block", () => {
 
   it("orthogonal, a block of more than 128 vectors (blocked Gram–Schmidt, projections on the backend): orthonormal to float32 rounding", async () => {
     await selectBackend("wasm", { threads: 1 });
-    for (const [rows, cols, hidden] of [[300, 600, 300], [700, 1200, 300]] as const) {
+    for (const [rows, cols, hidden] of [
+      [300, 600, 300],
+      [700, 1200, 300],
+    ] as const) {
       const m = initMatrix(orthogonal(1), rows, cols, hidden, new Rng(rows));
       for (let c0 = 0; c0 < cols; c0 += hidden) {
         const { g, k } = gram(block(m, rows, cols, c0, hidden), rows, hidden);
@@ -142,13 +159,20 @@ describe("orthogonal and identity, per gate block", () => {
 });
 
 describe("RecurrentLayer: where the initializers and the forget-gate bias go", () => {
-  beforeAll(async () => { await selectBackend("cpu"); });
+  beforeAll(async () => {
+    await selectBackend("cpu");
+  });
   let uid = 0; // tfjs variable names are global to the engine
 
   it("W gets init, U gets recurrentInit (Cooijmans et al. 2017: orthogonal W, identity U)", () => {
-    const I = 6, H = 4;
-    const l = new RecurrentLayer(new ParameterStore(new Rng(1)), `init${uid++}`, "lstm", I, H, { init: orthogonal(), recurrentInit: identity() });
-    const U = toF64(l.U), W = toF64(l.W);
+    const I = 6,
+      H = 4;
+    const l = new RecurrentLayer(new ParameterStore(new Rng(1)), `init${uid++}`, "lstm", I, H, {
+      init: orthogonal(),
+      recurrentInit: identity(),
+    });
+    const U = toF64(l.U),
+      W = toF64(l.W);
     for (let k = 0; k < 4; k++) {
       expectClose(block(U, H, 4 * H, k * H, H), eye(H), `U block ${k}`, 0, 0);
       expectClose(gram(block(W, I, 4 * H, k * H, H), I, H).g, eye(H), `W block ${k}: WᵀW`, 1e-6, 0);
@@ -158,23 +182,43 @@ describe("RecurrentLayer: where the initializers and the forget-gate bias go", (
   it("LSTM: the forget bias fills block F of [i | f | o | g] only; GRU and RNN get none", () => {
     expect(LSTM_GATES).toEqual({ I: 0, F: 1, O: 2, G: 3 });
     const H = 3;
-    const lstm = new RecurrentLayer(new ParameterStore(new Rng(2)), `init${uid++}`, "lstm", 2, H, { init: uniform(0.1), recurrentInit: uniform(0.1), forgetBias: 1 });
+    const lstm = new RecurrentLayer(new ParameterStore(new Rng(2)), `init${uid++}`, "lstm", 2, H, {
+      init: uniform(0.1),
+      recurrentInit: uniform(0.1),
+      forgetBias: 1,
+    });
     expect(Array.from(lstm.b.dataSync())).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
-    const plain = new RecurrentLayer(new ParameterStore(new Rng(2)), `init${uid++}`, "lstm", 2, H, { init: uniform(0.1), recurrentInit: uniform(0.1) });
+    const plain = new RecurrentLayer(new ParameterStore(new Rng(2)), `init${uid++}`, "lstm", 2, H, {
+      init: uniform(0.1),
+      recurrentInit: uniform(0.1),
+    });
     expect(Array.from(plain.b.dataSync())).toEqual(new Array(4 * H).fill(0)); // Zaremba et al. 2014: 0 by default
     for (const cell of ["gru", "rnn"] as const) {
-      const l = new RecurrentLayer(new ParameterStore(new Rng(2)), `init${uid++}`, cell, 2, H, { init: uniform(0.1), recurrentInit: uniform(0.1), forgetBias: 1 });
+      const l = new RecurrentLayer(new ParameterStore(new Rng(2)), `init${uid++}`, cell, 2, H, {
+        init: uniform(0.1),
+        recurrentInit: uniform(0.1),
+        forgetBias: 1,
+      });
       expect(Array.from(l.b.dataSync()).every((v) => v === 0)).toBe(true);
       if (l.bh) expect(Array.from(l.bh.dataSync()).every((v) => v === 0)).toBe(true);
     }
   });
 
   it("LSTM: that bias is the gate on c_{t−1}: with W = U = 0 and forget bias 20, c_T = c_0 (f = σ(20), i·g = 0)", () => {
-    const H = 3, B = 2, T = 6;
-    const l = new RecurrentLayer(new ParameterStore(new Rng(3)), `init${uid++}`, "lstm", 2, H, { init: uniform(0), recurrentInit: uniform(0), forgetBias: 20 });
+    const H = 3,
+      B = 2,
+      T = 6;
+    const l = new RecurrentLayer(new ParameterStore(new Rng(3)), `init${uid++}`, "lstm", 2, H, {
+      init: uniform(0),
+      recurrentInit: uniform(0),
+      forgetBias: 20,
+    });
     const rng = new Rng(4);
     const c0 = uniformArray(rng, B * H, 1);
-    const out = l.forward(tensorOf(uniformArray(rng, T * B * 2, 1), [T, B, 2]) as tf.Tensor3D, { h: tf.zeros([B, H]), c: tensorOf(c0, [B, H]) as tf.Tensor2D });
+    const out = l.forward(tensorOf(uniformArray(rng, T * B * 2, 1), [T, B, 2]) as tf.Tensor3D, {
+      h: tf.zeros([B, H]),
+      c: tensorOf(c0, [B, H]) as tf.Tensor2D,
+    });
     // f = σ(20) = 1 − 2e-9: c_T = c_0 to float32 precision. A bias in any other block would give f = ½: c_T = c_0 / 64.
     expectClose(out.state.c!, c0, "c_T", 1e-6, 0);
   });

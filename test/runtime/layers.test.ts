@@ -7,8 +7,14 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../../runtime");
-const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : f.endsWith(".ts") ? [join(d, f)] : []));
-const imports = (file: string): string[] => [...readFileSync(file, "utf8").matchAll(/(?:from\s+|import\()"(\.[^"]+)\.js"/g)].map((m) => resolve(dirname(file), `${m[1]}.ts`));
+const walk = (d: string): string[] =>
+  readdirSync(d).flatMap((f) =>
+    statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : f.endsWith(".ts") ? [join(d, f)] : [],
+  );
+const imports = (file: string): string[] =>
+  [...readFileSync(file, "utf8").matchAll(/(?:from\s+|import\()"(\.[^"]+)\.js"/g)].map((m) =>
+    resolve(dirname(file), `${m[1]}.ts`),
+  );
 const graph = new Map(walk(RUNTIME).map((f) => [f, imports(f)]));
 const layer = (f: string): string => relative(RUNTIME, f).split("/")[0]!;
 const rel = (f: string): string => relative(RUNTIME, f);
@@ -23,17 +29,22 @@ const FORBIDDEN: Record<string, readonly string[]> = {
 
 describe("runtime layers", () => {
   it("has the four layers and the public entry", () => {
-    for (const d of ["model", "train", "data", "accel", "base"]) expect(statSync(join(RUNTIME, d)).isDirectory()).toBe(true);
+    for (const d of ["model", "train", "data", "accel", "base"])
+      expect(statSync(join(RUNTIME, d)).isDirectory()).toBe(true);
     expect(graph.has(join(RUNTIME, "index.ts"))).toBe(true);
   });
 
   it("imports only downwards", () => {
-    const bad = [...graph].flatMap(([f, deps]) => deps.filter((d) => (FORBIDDEN[layer(f)] ?? []).includes(layer(d))).map((d) => `${rel(f)} -> ${rel(d)}`));
+    const bad = [...graph].flatMap(([f, deps]) =>
+      deps.filter((d) => (FORBIDDEN[layer(f)] ?? []).includes(layer(d))).map((d) => `${rel(f)} -> ${rel(d)}`),
+    );
     expect(bad).toEqual([]);
   });
 
   it("every relative import names a file that exists", () => {
-    expect([...graph].flatMap(([f, deps]) => deps.filter((d) => !graph.has(d)).map((d) => `${rel(f)} -> ${rel(d)}`))).toEqual([]);
+    expect(
+      [...graph].flatMap(([f, deps]) => deps.filter((d) => !graph.has(d)).map((d) => `${rel(f)} -> ${rel(d)}`)),
+    ).toEqual([]);
   });
 
   it("has no import cycle", () => {

@@ -14,7 +14,9 @@ import { variableWindows } from "../../runtime/train/train.js";
 let uid = 0;
 
 describe("NT-ASGD", () => {
-  beforeAll(async () => { await selectBackend("wasm"); });
+  beforeAll(async () => {
+    await selectBackend("wasm");
+  });
 
   it("the non-monotone trigger: val > min(val[:-nonmono]), with more than nonmono earlier epochs", () => {
     const o = new Optimizer(ntasgd({ lr: 1, nonmono: 2 }));
@@ -25,7 +27,9 @@ describe("NT-ASGD", () => {
     expect(o.maybeStartAveraging(5.1, [5, 6, 7])).toBe(true);
     expect(o.averaging).toBe(true);
     expect(o.maybeStartAveraging(9, [5, 6, 7, 8])).toBe(false); // fires once
-    expect(new Optimizer({ kind: "sgd", lr: 1, momentum: 0 }).maybeStartAveraging(9, [1, 2, 3, 4, 5, 6, 7])).toBe(false);
+    expect(new Optimizer({ kind: "sgd", lr: 1, momentum: 0 }).maybeStartAveraging(9, [1, 2, 3, 4, 5, 6, 7])).toBe(
+      false,
+    );
   });
 
   it("SGD steps throughout; after the trigger ax is the mean of the iterates, and evaluation sees ax", async () => {
@@ -41,14 +45,24 @@ describe("NT-ASGD", () => {
       o.apply([v], [g], 0.5);
       iterates.push(Array.from(v.dataSync()));
     }
-    expect(iterates).toEqual([[-1, -6], [-2, -8], [-3, -10]]); // still plain SGD
+    expect(iterates).toEqual([
+      [-1, -6],
+      [-2, -8],
+      [-3, -10],
+    ]); // still plain SGD
     expect(await o.withAveraged([v], () => Array.from(v.dataSync()))).toEqual([-2, -8]); // mean of the three iterates
     // An asynchronous evaluation (every evaluation is: the webgpu backend reads asynchronously) sees ax until it ends.
-    expect(await o.withAveraged([v], async () => { await new Promise((r) => setImmediate(r)); return Array.from(await v.data()); })).toEqual([-2, -8]);
+    expect(
+      await o.withAveraged([v], async () => {
+        await new Promise((r) => setImmediate(r));
+        return Array.from(await v.data());
+      }),
+    ).toEqual([-2, -8]);
     expect(Array.from(v.dataSync())).toEqual([-3, -10]); // the training weights are back
     const st = o.state();
     const copies = [...st.slots].map(([k, t]) => [k, t.clone()] as [string, tf.Tensor]);
-    const since = st.averagingSince, step = st.step;
+    const since = st.averagingSince,
+      step = st.step;
     o.dispose(); // a resumed run is a new process: its slot variables are created anew
     const resumed = new Optimizer(ntasgd({ lr: 0.5, nonmono: 1 }));
     resumed.load({ step, slots: copies, averagingSince: since });
@@ -59,7 +73,9 @@ describe("NT-ASGD", () => {
 
 describe("variable BPTT windows", () => {
   it("tile the stream, are ≥ 5 long, average p·bptt + (1−p)·bptt/2, and repeat for a seed", () => {
-    const steps = 200_000, bptt = 70, v = { p: 0.95, std: 5 };
+    const steps = 200_000,
+      bptt = 70,
+      v = { p: 0.95, std: 5 };
     const w = variableWindows(steps, bptt, v, 0, new Rng(3));
     expect(w[0]!.start).toBe(0);
     for (let k = 1; k < w.length; k++) expect(w[k]!.start).toBe(w[k - 1]!.start + w[k - 1]!.length);

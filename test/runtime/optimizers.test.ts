@@ -41,9 +41,13 @@ const LRS = [0.1, 0.1, 0.05, 0.2]; // one per step
 function reference(spec: OptimizerSpec, theta0: Float64Array[], grads: Float64Array[][]): Float64Array[] {
   return theta0.map((t0, k) => {
     const th = Float64Array.from(t0);
-    const buf = new Float64Array(th.length), m = new Float64Array(th.length), v = new Float64Array(th.length);
+    const buf = new Float64Array(th.length),
+      m = new Float64Array(th.length),
+      v = new Float64Array(th.length);
     grads.forEach((gs, s) => {
-      const g = gs[k]!, lr = LRS[s]!, t = s + 1;
+      const g = gs[k]!,
+        lr = LRS[s]!,
+        t = s + 1;
       for (let i = 0; i < th.length; i++) {
         switch (spec.kind) {
           case "sgd":
@@ -56,7 +60,8 @@ function reference(spec: OptimizerSpec, theta0: Float64Array[], grads: Float64Ar
           case "adam": {
             m[i] = spec.beta1 * m[i]! + (1 - spec.beta1) * g[i]!;
             v[i] = spec.beta2 * v[i]! + (1 - spec.beta2) * g[i]! ** 2;
-            const mHat = m[i]! / (1 - spec.beta1 ** t), vHat = v[i]! / (1 - spec.beta2 ** t);
+            const mHat = m[i]! / (1 - spec.beta1 ** t),
+              vHat = v[i]! / (1 - spec.beta2 ** t);
             th[i]! -= (lr * mHat) / (Math.sqrt(vHat) + spec.epsilon);
             break;
           }
@@ -91,17 +96,42 @@ const cases: [string, OptimizerSpec, number][] = [
 for (const backend of ["wasm", "cpu"] as const) {
   describe(`optimizer updates on ${backend}`, () => {
     let previous = "";
-    beforeAll(async () => { previous = tf.getBackend(); await selectBackend(backend); });
-    afterAll(async () => { if (previous) await tf.setBackend(previous); });
+    beforeAll(async () => {
+      previous = tf.getBackend();
+      await selectBackend(backend);
+    });
+    afterAll(async () => {
+      if (previous) await tf.setBackend(previous);
+    });
 
     for (const [name, spec, gScale] of cases)
       it(`${name}: ${LRS.length} steps with a changing lr match torch.optim`, () => {
         const rng = new Rng(name.length);
-        const theta0 = SHAPES.map((s) => uniformArray(rng, s.reduce((a, b) => a * b, 1), 1));
-        const grads = LRS.map(() => SHAPES.map((s) => uniformArray(rng, s.reduce((a, b) => a * b, 1), gScale)));
+        const theta0 = SHAPES.map((s) =>
+          uniformArray(
+            rng,
+            s.reduce((a, b) => a * b, 1),
+            1,
+          ),
+        );
+        const grads = LRS.map(() =>
+          SHAPES.map((s) =>
+            uniformArray(
+              rng,
+              s.reduce((a, b) => a * b, 1),
+              gScale,
+            ),
+          ),
+        );
         const vars = SHAPES.map((s, k) => tf.variable(tensorOf(theta0[k]!, s)));
         const opt = new Optimizer(spec);
-        grads.forEach((gs, s) => opt.apply(vars, gs.map((g, k) => tensorOf(g, SHAPES[k]!)), LRS[s]!));
+        grads.forEach((gs, s) =>
+          opt.apply(
+            vars,
+            gs.map((g, k) => tensorOf(g, SHAPES[k]!)),
+            LRS[s]!,
+          ),
+        );
         const expected = reference(spec, theta0, grads);
         vars.forEach((v, k) => expectClose(v, expected[k]!, `param ${k}`, 1e-6, 1e-5));
         expect(opt.state().step).toBe(LRS.length);
@@ -114,7 +144,9 @@ for (const backend of ["wasm", "cpu"] as const) {
 }
 
 describe("global-norm clipping (runtime/train/clip.ts)", () => {
-  beforeAll(async () => { await selectBackend("cpu"); });
+  beforeAll(async () => {
+    await selectBackend("cpu");
+  });
 
   const rng = new Rng(77);
   const parts = [uniformArray(rng, 5, 2), uniformArray(rng, 6, 2)];
@@ -129,17 +161,39 @@ describe("global-norm clipping (runtime/train/clip.ts)", () => {
     const max = norm / 3;
     const r = await clipByGlobalNorm(tensors(), max);
     expectClose([r.norm], [norm], "reported norm (before clipping)", 0, 1e-6);
-    r.grads.forEach((g, k) => expectClose(g, parts[k]!.map((x) => (x * max) / norm), `grad ${k}`, 1e-7, 1e-6));
+    r.grads.forEach((g, k) =>
+      expectClose(
+        g,
+        parts[k]!.map((x) => (x * max) / norm),
+        `grad ${k}`,
+        1e-7,
+        1e-6,
+      ),
+    );
     expectClose([await globalNorm(r.grads)], [max], "norm after", 0, 1e-6);
   });
 
   it("gradients near 1e30, whose Σg² overflows float32: the norm is still right and clipping still scales them", async () => {
     const big = 1e30;
-    const huge = (): tf.Tensor[] => parts.map((a) => tensorOf(a.map((x) => x * big), [a.length]));
+    const huge = (): tf.Tensor[] =>
+      parts.map((a) =>
+        tensorOf(
+          a.map((x) => x * big),
+          [a.length],
+        ),
+      );
     expect(Number.isFinite(tf.tidy(() => tf.sum(tf.square(huge()[0]!)).dataSync()[0]!))).toBe(false); // the overflow is real
     expectClose([await globalNorm(huge())], [norm * big], "norm", 0, 1e-5);
     const r = await clipByGlobalNorm(huge(), 0.25);
-    r.grads.forEach((g, k) => expectClose(g, parts[k]!.map((x) => (x * 0.25) / norm), `grad ${k}`, 1e-7, 1e-5));
+    r.grads.forEach((g, k) =>
+      expectClose(
+        g,
+        parts[k]!.map((x) => (x * 0.25) / norm),
+        `grad ${k}`,
+        1e-7,
+        1e-5,
+      ),
+    );
   });
 
   it("below the bound: the gradients are left untouched", async () => {
@@ -152,16 +206,24 @@ describe("global-norm clipping (runtime/train/clip.ts)", () => {
 });
 
 // Weight decay and clipping as runtime/train/step.ts applies them, observed through one training window of a real run.
-const CLIP = 0.01, WD = 0.1;
+const CLIP = 0.01,
+  WD = 0.1;
 let uid = 0; // tfjs variable names are global to the engine: each run builds its model under a fresh prefix
 
 class TinyLm implements LanguageModel {
   readonly embedding: Embedding;
   readonly layer: RecurrentLayer;
   readonly output: SoftmaxOutput;
-  constructor(readonly params: ParameterStore, vocab: number, readonly prefix: string) {
+  constructor(
+    readonly params: ParameterStore,
+    vocab: number,
+    readonly prefix: string,
+  ) {
     this.embedding = new Embedding(params, `${prefix}.embedding`, vocab, 4, uniform(0.3));
-    this.layer = new RecurrentLayer(params, `${prefix}.layer`, "lstm", 4, 4, { init: uniform(0.3), recurrentInit: uniform(0.3) });
+    this.layer = new RecurrentLayer(params, `${prefix}.layer`, "lstm", 4, 4, {
+      init: uniform(0.3),
+      recurrentInit: uniform(0.3),
+    });
     this.output = new SoftmaxOutput(params, `${prefix}.output`, 4, vocab, { init: uniform(0.3) });
   }
   initialState(batch: number): LayerState[] {
@@ -174,33 +236,61 @@ class TinyLm implements LanguageModel {
 }
 
 /** Run one training window; return each parameter (by its unprefixed name) before and after, in float64. */
-async function oneWindow(optimizer: OptimizerSpec, clip: number | null, weightDecay: number, dir: string): Promise<Map<string, { before: Float64Array; after: Float64Array; decay: boolean }>> {
+async function oneWindow(
+  optimizer: OptimizerSpec,
+  clip: number | null,
+  weightDecay: number,
+  dir: string,
+): Promise<Map<string, { before: Float64Array; after: Float64Array; decay: boolean }>> {
   const prefix = `wd${uid++}`;
   let built: TinyLm | null = null;
   const exp: Experiment = {
     name: "optimizer_test",
     spec: { file: "test.rnn", hash: "0" },
-    data: { dataset: "synthetic", path: null, batch: 4, evalBatch: 2, testBatch: 1, bptt: 5, stateful: true, synthetic: { vocab: 6, order: 1, tokens: 400, seed: 3 } },
+    data: {
+      dataset: "synthetic",
+      path: null,
+      batch: 4,
+      evalBatch: 2,
+      testBatch: 1,
+      bptt: 5,
+      stateful: true,
+      synthetic: { vocab: 6, order: 1, tokens: 400, seed: 3 },
+    },
     training: { epochs: 1, optimizer, schedule: { kind: "constant" }, clip, weightDecay, loss: "sum_steps", seed: 11 },
     createModel: (setup: ModelSetup) => (built = new TinyLm(setup.params, setup.vocab, prefix)),
   };
   // θ₀: the same seed gives the same initial weights (runtime/train/driver.ts draws them from new Rng(seed) first)
   const initial = new TinyLm(new ParameterStore(new Rng(11)), 6, `${prefix}.init`);
   const runDir = join(dir, prefix);
-  await runExperiment(exp, { runDir, backend: "cpu", epochs: 1, limitBatches: 1, progress: { write: () => {}, isTTY: false } });
+  await runExperiment(exp, {
+    runDir,
+    backend: "cpu",
+    epochs: 1,
+    limitBatches: 1,
+    progress: { write: () => {}, isTTY: false },
+  });
   const saved = new Map(readCheckpoint(join(runDir, "last.ckpt")).tensors.map((t) => [t.name, t.data]));
   const out = new Map<string, { before: Float64Array; after: Float64Array; decay: boolean }>();
   built!.params.list.forEach((p, k) => {
     const key = p.name.slice(prefix.length + 1);
-    out.set(key, { before: toF64(initial.params.list[k]!.variable), after: Float64Array.from(saved.get(`param/${p.name}`)!), decay: p.decay });
+    out.set(key, {
+      before: toF64(initial.params.list[k]!.variable),
+      after: Float64Array.from(saved.get(`param/${p.name}`)!),
+      decay: p.decay,
+    });
   });
   return out;
 }
 
 describe("weight decay and clipping in the training step (runtime/train/step.ts, one window)", () => {
   let dir = "";
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "rnnc-opt-")); });
-  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "rnnc-opt-"));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("clip first, then g + λθ (torch.optim weight_decay after clip_grad_norm_); Adam sees the decayed gradient", async () => {
     const lr = 1;
@@ -217,38 +307,92 @@ describe("weight decay and clipping in the training step (runtime/train/step.ts,
       const theta0 = raw.get(name)!.before;
       expect(Array.from(clipped.get(name)!.before)).toEqual(Array.from(theta0)); // same θ₀ in every run
       const gClip = gk.map((x) => (x * CLIP) / norm);
-      const stepOf = (run: typeof raw): Float64Array => run.get(name)!.before.map((x, i) => x - run.get(name)!.after[i]!);
-      expectClose(stepOf(clipped), gClip.map((x) => lr * x), `${name}: clipped step`, 1e-7, 1e-4);
+      const stepOf = (run: typeof raw): Float64Array =>
+        run.get(name)!.before.map((x, i) => x - run.get(name)!.after[i]!);
+      expectClose(
+        stepOf(clipped),
+        gClip.map((x) => lr * x),
+        `${name}: clipped step`,
+        1e-7,
+        1e-4,
+      );
       const lambda = decayed.get(name)!.decay ? WD : 0;
       const gDec = gClip.map((x, i) => x + lambda * theta0[i]!);
-      expectClose(stepOf(decayed), gDec.map((x) => lr * x), `${name}: clipped + decayed step`, 1e-7, 1e-4);
+      expectClose(
+        stepOf(decayed),
+        gDec.map((x) => lr * x),
+        `${name}: clipped + decayed step`,
+        1e-7,
+        1e-4,
+      );
       // Adam, t = 1: m̂ = g', v̂ = g'², so the step is lr · g' / (|g'| + ε)
-      expectClose(stepOf(adamRun), gDec.map((x) => (adamLr * x) / (Math.abs(x) + 1e-8)), `${name}: adam step`, 1e-7, 1e-4);
+      expectClose(
+        stepOf(adamRun),
+        gDec.map((x) => (adamLr * x) / (Math.abs(x) + 1e-8)),
+        `${name}: adam step`,
+        1e-7,
+        1e-4,
+      );
     }
     // Decay applied before the clip would have been clipped with the gradient: the decayed step's norm would be CLIP.
-    const decNorm = Math.sqrt([...decayed].reduce((s, [, p]) => s + p.before.reduce((t, x, i) => t + (x - p.after[i]!) ** 2, 0), 0));
+    const decNorm = Math.sqrt(
+      [...decayed].reduce((s, [, p]) => s + p.before.reduce((t, x, i) => t + (x - p.after[i]!) ** 2, 0), 0),
+    );
     expect(decNorm).toBeGreaterThan(2 * CLIP);
   });
 });
 
 describe("--limit-batches and --train-batches (runtime/train/lm-task.ts)", () => {
   let dir = "";
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "rnnc-limit-")); });
-  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "rnnc-limit-"));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   /** One epoch on the tiny corpus; returns the epoch and final records of metrics.jsonl. */
-  async function records(limits: { limitBatches?: number; trainBatches?: number }): Promise<{ epoch: Record<string, number>; final: Record<string, number> }> {
+  async function records(limits: {
+    limitBatches?: number;
+    trainBatches?: number;
+  }): Promise<{ epoch: Record<string, number>; final: Record<string, number> }> {
     const prefix = `lim${uid++}`;
     const exp: Experiment = {
       name: "limit_test",
       spec: { file: "test.rnn", hash: "0" },
-      data: { dataset: "synthetic", path: null, batch: 4, evalBatch: 2, testBatch: 1, bptt: 5, stateful: true, synthetic: { vocab: 6, order: 1, tokens: 2000, seed: 3 } },
-      training: { epochs: 1, optimizer: sgd({ lr: 0.1 }), schedule: { kind: "constant" }, clip: null, weightDecay: 0, loss: "sum_steps", seed: 11 },
+      data: {
+        dataset: "synthetic",
+        path: null,
+        batch: 4,
+        evalBatch: 2,
+        testBatch: 1,
+        bptt: 5,
+        stateful: true,
+        synthetic: { vocab: 6, order: 1, tokens: 2000, seed: 3 },
+      },
+      training: {
+        epochs: 1,
+        optimizer: sgd({ lr: 0.1 }),
+        schedule: { kind: "constant" },
+        clip: null,
+        weightDecay: 0,
+        loss: "sum_steps",
+        seed: 11,
+      },
       createModel: (setup: ModelSetup) => new TinyLm(setup.params, setup.vocab, prefix),
     };
     const runDir = join(dir, prefix);
-    await runExperiment(exp, { runDir, backend: "cpu", epochs: 1, ...limits, progress: { write: () => {}, isTTY: false } });
-    const lines = readFileSync(join(runDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number> & { event: string });
+    await runExperiment(exp, {
+      runDir,
+      backend: "cpu",
+      epochs: 1,
+      ...limits,
+      progress: { write: () => {}, isTTY: false },
+    });
+    const lines = readFileSync(join(runDir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, number> & { event: string });
     return { epoch: lines.find((l) => l.event === "epoch")!, final: lines.find((l) => l.event === "final")! };
   }
 
@@ -276,8 +420,13 @@ describe("the training step leaves no tensor behind (runtime/train/lm-task.ts cr
   ] as const)("%s: the same number of tensors after 5 steps as after 1", async (_name, t) => {
     await selectBackend("cpu");
     const model = new TinyLm(new ParameterStore(new Rng(5)), 6, `leak${uid++}`);
-    const trainer = createTrainer(model, { epochs: 1, schedule: { kind: "constant" }, loss: "mean", seed: 1, ...t }, new Rng(2));
-    const T = 5, B = 4;
+    const trainer = createTrainer(
+      model,
+      { epochs: 1, schedule: { kind: "constant" }, loss: "mean", seed: 1, ...t },
+      new Rng(2),
+    );
+    const T = 5,
+      B = 4;
     let state = model.initialState(B);
     const step = async (): Promise<void> => {
       const xs = Int32Array.from({ length: T * B }, (_, i) => i % 6);

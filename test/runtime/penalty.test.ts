@@ -7,7 +7,12 @@ import { activationRegularization } from "../../runtime/model/activation-regular
 import { selectBackend } from "../../runtime/accel/backend.js";
 import { Embedding } from "../../runtime/model/embedding.js";
 import { uniform } from "../../runtime/model/init.js";
-import { StepContext, type LanguageModel, type ModelOutput, type ModelSetup } from "../../runtime/model/language-model.js";
+import {
+  StepContext,
+  type LanguageModel,
+  type ModelOutput,
+  type ModelSetup,
+} from "../../runtime/model/language-model.js";
 import { sgd } from "../../runtime/train/optimizers.js";
 import { ParameterStore } from "../../runtime/model/parameters.js";
 import { RecurrentLayer, type LayerState } from "../../runtime/model/recurrent-layer.js";
@@ -16,7 +21,10 @@ import { constant } from "../../runtime/train/schedules.js";
 import { SoftmaxOutput } from "../../runtime/model/softmax-loss.js";
 import { createTrainer, type TrainingSpec } from "../../runtime/train/train.js";
 
-const V = 7, D = 4, T = 5, B = 3;
+const V = 7,
+  D = 4,
+  T = 5,
+  B = 3;
 let uid = 0;
 
 class Lm implements LanguageModel {
@@ -24,11 +32,17 @@ class Lm implements LanguageModel {
   readonly embedding: Embedding;
   readonly layer: RecurrentLayer;
   readonly output: SoftmaxOutput;
-  constructor({ vocab, params }: ModelSetup, readonly alpha: number) {
+  constructor(
+    { vocab, params }: ModelSetup,
+    readonly alpha: number,
+  ) {
     const k = `pen${uid++}`;
     this.params = params;
     this.embedding = new Embedding(params, `${k}.e`, vocab, D, uniform(0.5));
-    this.layer = new RecurrentLayer(params, `${k}.l`, "lstm", D, D, { init: uniform(0.5), recurrentInit: uniform(0.5) });
+    this.layer = new RecurrentLayer(params, `${k}.l`, "lstm", D, D, {
+      init: uniform(0.5),
+      recurrentInit: uniform(0.5),
+    });
     this.output = new SoftmaxOutput(params, `${k}.o`, D, vocab, { init: uniform(0.5) });
   }
   initialState(batch: number): LayerState[] {
@@ -43,7 +57,15 @@ class Lm implements LanguageModel {
   }
 }
 
-const training: TrainingSpec = { epochs: 1, optimizer: sgd({ lr: 1, momentum: 0 }), schedule: constant(), clip: null, weightDecay: 0, loss: "mean", seed: 0 };
+const training: TrainingSpec = {
+  epochs: 1,
+  optimizer: sgd({ lr: 1, momentum: 0 }),
+  schedule: constant(),
+  clip: null,
+  weightDecay: 0,
+  loss: "mean",
+  seed: 0,
+};
 const ids = (seed: number): Int32Array => {
   const r = new Rng(seed);
   return Int32Array.from({ length: T * B }, () => r.int(V));
@@ -60,10 +82,13 @@ async function step(alpha: number): Promise<{ loss: number; after: Float32Array 
 }
 
 describe("a model's penalty in the training step", () => {
-  beforeAll(async () => { await selectBackend("wasm"); });
+  beforeAll(async () => {
+    await selectBackend("wasm");
+  });
 
   it("changes the update but not the reported loss (cross-entropy only)", async () => {
-    const plain = await step(0), penalized = await step(5);
+    const plain = await step(0),
+      penalized = await step(5);
     expect(penalized.loss).toBe(plain.loss); // same weights before the step: the same cross-entropy
     const moved = penalized.after.some((v, i) => Math.abs(v - plain.after[i]!) > 1e-6);
     expect(moved).toBe(true);

@@ -10,11 +10,16 @@ describe("random crop", () => {
     expect(offs.every((o) => Number.isInteger(o) && o >= 0 && o < 100)).toBe(true);
     expect(Array.from({ length: 200 }, (_, e) => cropOffset(7, e + 1, 100))).toEqual(offs);
     expect(new Set(offs).size).toBeGreaterThan(80); // ~87 distinct values expected from 200 draws of 100
-    expect(cropOffset(8, 1, 100) === cropOffset(7, 1, 100) && cropOffset(8, 2, 100) === cropOffset(7, 2, 100)).toBe(false);
+    expect(cropOffset(8, 1, 100) === cropOffset(7, 1, 100) && cropOffset(8, 2, 100) === cropOffset(7, 2, 100)).toBe(
+      false,
+    );
   });
 
   it("a cropped epoch's windows start at the offset and keep the window length", () => {
-    const b = batchify(Int32Array.from({ length: 1000 }, (_, i) => i), 4); // 250 rows
+    const b = batchify(
+      Int32Array.from({ length: 1000 }, (_, i) => i),
+      4,
+    ); // 250 rows
     const w = [...lmWindows(b, 30, { offset: cropOffset(1, 3, 30) })];
     expect(w[0]!.start).toBe(cropOffset(1, 3, 30));
     expect(w.slice(0, -1).every((x) => x.length === 30)).toBe(true);

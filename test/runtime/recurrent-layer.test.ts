@@ -18,7 +18,10 @@ describe("RecurrentLayer.initialState", () => {
     it(`${cell}: zeros of [B, H], as zeroState, c only for the LSTM`, () => {
       const params = new ParameterStore(new Rng(1));
       try {
-        const layer = new RecurrentLayer(params, `l_${cell}`, cell, 3, 5, { init: init.uniform(0.1), recurrentInit: init.uniform(0.1) });
+        const layer = new RecurrentLayer(params, `l_${cell}`, cell, 3, 5, {
+          init: init.uniform(0.1),
+          recurrentInit: init.uniform(0.1),
+        });
         const s = layer.initialState(4);
         const z = layer.zeroState(4);
         expect(s.h.shape).toEqual([4, 5]);

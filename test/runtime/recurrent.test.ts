@@ -11,11 +11,17 @@ import { Rng } from "../../runtime/base/rng.js";
 import { rnnMath, rnnReferenceStep } from "../../runtime/model/rnn.js";
 import { expectClose } from "./close.js";
 
-const T = 5, B = 3, I = 4, H = 6;
+const T = 5,
+  B = 3,
+  I = 4,
+  H = 6;
 
 function rand(rng: Rng, shape: number[], scale = 0.5): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * scale),
+    shape,
+  );
 }
 
 interface Case {
@@ -24,31 +30,52 @@ interface Case {
   gates: number;
   hasBh: boolean;
   /** The reference: [T, B, H] outputs from plain ops, differentiable by tfjs autodiff. */
-  reference(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, bh: tf.Tensor1D): tf.Tensor;
+  reference(
+    x: tf.Tensor3D,
+    h0: tf.Tensor2D,
+    c0: tf.Tensor2D,
+    W: tf.Tensor2D,
+    U: tf.Tensor2D,
+    b: tf.Tensor1D,
+    bh: tf.Tensor1D,
+  ): tf.Tensor;
 }
 
 const cases: Case[] = [
   {
-    name: "lstm", math: lstmMath, gates: 4, hasBh: false,
+    name: "lstm",
+    math: lstmMath,
+    gates: 4,
+    hasBh: false,
     reference: (x, h0, c0, W, U, b) => {
-      let h = h0, c = c0; const hs = [];
-      for (const xt of tf.unstack(x) as tf.Tensor2D[]) ({ h, c } = lstmReferenceStep(xt, h, c, W, U, b)), hs.push(h);
+      let h = h0,
+        c = c0;
+      const hs = [];
+      for (const xt of tf.unstack(x) as tf.Tensor2D[]) (({ h, c } = lstmReferenceStep(xt, h, c, W, U, b)), hs.push(h));
       return tf.stack(hs);
     },
   },
   {
-    name: "gru", math: gruMath, gates: 3, hasBh: true,
+    name: "gru",
+    math: gruMath,
+    gates: 3,
+    hasBh: true,
     reference: (x, h0, _c0, W, U, b, bh) => {
-      let h = h0; const hs = [];
-      for (const xt of tf.unstack(x) as tf.Tensor2D[]) (h = gruReferenceStep(xt, h, W, U, b, bh)), hs.push(h);
+      let h = h0;
+      const hs = [];
+      for (const xt of tf.unstack(x) as tf.Tensor2D[]) ((h = gruReferenceStep(xt, h, W, U, b, bh)), hs.push(h));
       return tf.stack(hs);
     },
   },
   ...(["tanh", "relu"] as const).map((act): Case => ({
-    name: `rnn ${act}`, math: rnnMath(act), gates: 1, hasBh: false,
+    name: `rnn ${act}`,
+    math: rnnMath(act),
+    gates: 1,
+    hasBh: false,
     reference: (x, h0, _c0, W, U, b) => {
-      let h = h0; const hs = [];
-      for (const xt of tf.unstack(x) as tf.Tensor2D[]) (h = rnnReferenceStep(xt, h, W, U, b, act)), hs.push(h);
+      let h = h0;
+      const hs = [];
+      for (const xt of tf.unstack(x) as tf.Tensor2D[]) ((h = rnnReferenceStep(xt, h, W, U, b, act)), hs.push(h));
       return tf.stack(hs);
     },
   })),
@@ -57,8 +84,13 @@ const cases: Case[] = [
 for (const backend of ["wasm", "cpu"] as const) {
   describe(`fused recurrent layer on ${backend}`, () => {
     let previous = "";
-    beforeAll(async () => { previous = tf.getBackend(); await selectBackend(backend); });
-    afterAll(async () => { if (previous) await tf.setBackend(previous); });
+    beforeAll(async () => {
+      previous = tf.getBackend();
+      await selectBackend(backend);
+    });
+    afterAll(async () => {
+      if (previous) await tf.setBackend(previous);
+    });
 
     for (const c of cases) {
       it(`${c.name}: forward and gradients match the per-step formula`, () => {
@@ -74,14 +106,19 @@ for (const backend of ["wasm", "cpu"] as const) {
 
         const fused = (x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, bh: tf.Tensor1D) => {
           const r = runSequence(c.math, x, { W, U, b, bh: c.hasBh ? bh : null }, h0, c.math.hasCell ? c0 : null);
-          r.h.dispose(); r.c?.dispose();
+          r.h.dispose();
+          r.c?.dispose();
           return r.y;
         };
-        const ref = (x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, bh: tf.Tensor1D) => c.reference(x, h0, c0, W, U, b, bh) as tf.Tensor3D;
+        const ref = (x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D, bh: tf.Tensor1D) =>
+          c.reference(x, h0, c0, W, U, b, bh) as tf.Tensor3D;
         expectClose(fused(x, W, U, b, bh), ref(x, W, U, b, bh), "forward");
 
         const args = c.hasBh ? [x, W, U, b, bh] : [x, W, U, b];
-        const lossOf = (f: typeof fused) => (...a: tf.Tensor[]) => tf.sum(tf.mul(f(...([...a, bh] as Parameters<typeof fused>)), probe));
+        const lossOf =
+          (f: typeof fused) =>
+          (...a: tf.Tensor[]) =>
+            tf.sum(tf.mul(f(...([...a, bh] as Parameters<typeof fused>)), probe));
         const gFused = tf.grads(lossOf(fused))(args);
         const gRef = tf.grads(lossOf(ref))(args);
         ["x", "W", "U", "b", "bh"].forEach((name, k) => {
@@ -97,14 +134,29 @@ for (const backend of ["wasm", "cpu"] as const) {
     for (const c of cases) {
       it(`${c.name}: a forward and backward pass leaves no tensor behind`, () => {
         const rng = new Rng(11);
-        const W = tf.variable(rand(rng, [I, c.gates * H])), U = tf.variable(rand(rng, [H, c.gates * H]));
-        const b = tf.variable(rand(rng, [c.gates * H])), bh = tf.variable(rand(rng, [c.gates * H]));
-        const x = rand(rng, [T, B, I]) as tf.Tensor3D, h0 = rand(rng, [B, H]) as tf.Tensor2D, c0 = rand(rng, [B, H]) as tf.Tensor2D;
+        const W = tf.variable(rand(rng, [I, c.gates * H])),
+          U = tf.variable(rand(rng, [H, c.gates * H]));
+        const b = tf.variable(rand(rng, [c.gates * H])),
+          bh = tf.variable(rand(rng, [c.gates * H]));
+        const x = rand(rng, [T, B, I]) as tf.Tensor3D,
+          h0 = rand(rng, [B, H]) as tf.Tensor2D,
+          c0 = rand(rng, [B, H]) as tf.Tensor2D;
         const step = (): void => {
           let state: tf.Tensor[] = [];
           const grads = tf.tidy(() => {
             const g = tf.variableGrads(() => {
-              const r = runSequence(c.math, x, { W: W as tf.Tensor2D, U: U as tf.Tensor2D, b: b as tf.Tensor1D, bh: c.hasBh ? (bh as tf.Tensor1D) : null }, h0, c.math.hasCell ? c0 : null);
+              const r = runSequence(
+                c.math,
+                x,
+                {
+                  W: W as tf.Tensor2D,
+                  U: U as tf.Tensor2D,
+                  b: b as tf.Tensor1D,
+                  bh: c.hasBh ? (bh as tf.Tensor1D) : null,
+                },
+                h0,
+                c.math.hasCell ? c0 : null,
+              );
               state = [r.h, ...(r.c ? [r.c] : [])];
               return tf.sum(tf.square(r.y));
             });
@@ -123,7 +175,9 @@ for (const backend of ["wasm", "cpu"] as const) {
     it("returns the final state detached, equal to the last output", () => {
       const rng = new Rng(3);
       const x = rand(rng, [T, B, I]) as tf.Tensor3D;
-      const W = rand(rng, [I, 4 * H]) as tf.Tensor2D, U = rand(rng, [H, 4 * H]) as tf.Tensor2D, b = rand(rng, [4 * H]) as tf.Tensor1D;
+      const W = rand(rng, [I, 4 * H]) as tf.Tensor2D,
+        U = rand(rng, [H, 4 * H]) as tf.Tensor2D,
+        b = rand(rng, [4 * H]) as tf.Tensor1D;
       const z = tf.zeros([B, H]) as tf.Tensor2D;
       let finalH: tf.Tensor2D | null = null;
       const g = tf.grad((W: tf.Tensor) => {

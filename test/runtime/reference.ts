@@ -33,7 +33,13 @@ export interface LstmRef {
  * One LSTM step for B rows (Zaremba et al. 2014, §3.1): [i, f, o, g] = [σ, σ, σ, tanh](x W + h U + b),
  * c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c'). x: [B, I]; h, c: [B, H].
  */
-export function lstmStep(w: LstmRef, B: number, x: Float64Array, h: Float64Array, c: Float64Array): { h: Float64Array; c: Float64Array } {
+export function lstmStep(
+  w: LstmRef,
+  B: number,
+  x: Float64Array,
+  h: Float64Array,
+  c: Float64Array,
+): { h: Float64Array; c: Float64Array } {
   const { I, H } = w;
   const G = 4 * H;
   const h2 = new Float64Array(B * H);
@@ -60,10 +66,17 @@ export function lstmStep(w: LstmRef, B: number, x: Float64Array, h: Float64Array
  * step t: what a recurrent dropout would do (used only to show that the runtime does *not* do it).
  */
 export function lstmSequence(
-  w: LstmRef, T: number, B: number, x: Float64Array, h0: Float64Array, c0: Float64Array, hMask?: (t: number) => Float64Array | null,
+  w: LstmRef,
+  T: number,
+  B: number,
+  x: Float64Array,
+  h0: Float64Array,
+  c0: Float64Array,
+  hMask?: (t: number) => Float64Array | null,
 ): { y: Float64Array; h: Float64Array; c: Float64Array } {
   const y = new Float64Array(T * B * w.H);
-  let h = h0, c = c0;
+  let h = h0,
+    c = c0;
   for (let t = 0; t < T; t++) {
     const m = hMask?.(t) ?? null;
     const hIn = m ? h.map((v, k) => v * m[k]!) : h;
@@ -81,7 +94,14 @@ export function lookup(table: Float64Array, D: number, ids: ArrayLike<number>): 
 }
 
 /** logits [N, V] = h [N, D] · W [D, V] + b [V]. */
-export function affine(h: Float64Array, N: number, D: number, W: Float64Array, V: number, b: Float64Array): Float64Array {
+export function affine(
+  h: Float64Array,
+  N: number,
+  D: number,
+  W: Float64Array,
+  V: number,
+  b: Float64Array,
+): Float64Array {
   const z = new Float64Array(N * V);
   for (let n = 0; n < N; n++)
     for (let v = 0; v < V; v++) {

@@ -8,7 +8,15 @@ import { expect, it } from "vitest";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const walk = (d: string): string[] =>
-  readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? (f === "fixtures" ? [] : walk(join(d, f))) : /\.(ts|md)$/.test(f) ? [join(d, f)] : []));
+  readdirSync(d).flatMap((f) =>
+    statSync(join(d, f)).isDirectory()
+      ? f === "fixtures"
+        ? []
+        : walk(join(d, f))
+      : /\.(ts|md)$/.test(f)
+        ? [join(d, f)]
+        : [],
+  );
 /** A path-like token ending in a source or document extension, not part of a longer path or a package name. */
 const REF = /(?<![\w@/.-])((?:\.{1,2}\/)*[A-Za-z0-9_][\w.-]*(?:\/[\w.-]+)*\.(?:ts|md|cjs))(?![\w/]|\.\w)/g;
 /** The runtime's folders: its README names files by their base names (unique across runtime/). */
@@ -22,7 +30,9 @@ it("every cited file exists in the repository", () => {
       .forEach((line, i) => {
         if (/^\s*(import|export)\b.*from\s+"/.test(line)) return; // imports: the type checker resolves them
         for (const [, ref] of line.matchAll(REF)) {
-          const bases = file.endsWith("README.md") ? RUNTIME_DIRS.map((d) => join(ROOT, "runtime", d)) : [join(ROOT, "runtime")];
+          const bases = file.endsWith("README.md")
+            ? RUNTIME_DIRS.map((d) => join(ROOT, "runtime", d))
+            : [join(ROOT, "runtime")];
           const found = [dirname(file), ROOT, ...bases].some((base) => existsSync(resolve(base, ref!)));
           if (!found) missing.push(`${relative(ROOT, file)}:${i + 1}: ${ref}`);
         }

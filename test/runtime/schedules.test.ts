@@ -9,7 +9,15 @@
 //   atEpochs(epochs, by): divide by `by` at the start of each listed epoch.
 // Rates are compared with toBeCloseTo(…, 12): the runtime computes lr₀ / by^k, the reference may multiply.
 import { describe, expect, it } from "vitest";
-import { advanceSchedule, atEpochs, constant, decay, firstLr, plateau, type ScheduleSpec } from "../../runtime/train/schedules.js";
+import {
+  advanceSchedule,
+  atEpochs,
+  constant,
+  decay,
+  firstLr,
+  plateau,
+  type ScheduleSpec,
+} from "../../runtime/train/schedules.js";
 
 /** The learning rate of epochs 1..validLosses.length, as runtime/train/driver.ts would run them. */
 function lrsByEpoch(spec: ScheduleSpec, lr0: number, validLosses: readonly number[]): number[] {
@@ -34,7 +42,10 @@ describe("decay(by, after)", () => {
     expectRates(lrsByEpoch(decay({ by: 2, after: 4 }), 1, falling(6)), [1, 1, 1, 1, 0.5, 0.25]);
   });
 
-  for (const [name, by, after, epochs] of [["medium", 1.2, 6, 39], ["large", 1.15, 14, 55]] as const)
+  for (const [name, by, after, epochs] of [
+    ["medium", 1.2, 6, 39],
+    ["large", 1.15, 14, 55],
+  ] as const)
     it(`Zaremba ${name} (by ${by}, after ${after}): lr₀ / by^max(e − ${after}, 0) over all ${epochs} epochs`, () => {
       const expected = Array.from({ length: epochs }, (_, k) => 1 / by ** Math.max(k + 1 - after, 0));
       expectRates(lrsByEpoch(decay({ by, after }), 1, falling(epochs)), expected);
@@ -53,12 +64,20 @@ describe("decay(by, after)", () => {
 describe("plateau(divide, patience)", () => {
   /** The rule in words, independently: count non-improving epochs; more than `patience` of them → divide, recount. */
   function reference(divide: number, patience: number, lr0: number, valid: readonly number[]): number[] {
-    let lr = lr0, best = Infinity, bad = 0;
+    let lr = lr0,
+      best = Infinity,
+      bad = 0;
     const out: number[] = [];
     for (const v of valid) {
       out.push(lr);
-      if (v < best) { best = v; bad = 0; } else bad++;
-      if (bad > patience) { lr /= divide; bad = 0; }
+      if (v < best) {
+        best = v;
+        bad = 0;
+      } else bad++;
+      if (bad > patience) {
+        lr /= divide;
+        bad = 0;
+      }
     }
     return out;
   }

@@ -18,7 +18,11 @@ import { lossScale, SoftmaxOutput, vocabChunks, type LossScale } from "../../run
 import { expectClose } from "./close.js";
 import { affine, finiteDiff, maxAbsDiff, summedNll, tensorOf, tokenArray, uniformArray } from "./reference.js";
 
-const T = 3, B = 4, D = 5, V = 7, N = T * B;
+const T = 3,
+  B = 4,
+  D = 5,
+  V = 7,
+  N = T * B;
 
 interface Problem {
   h: Float64Array; // [N, D] (= [T, B, D] row-major)
@@ -29,7 +33,12 @@ interface Problem {
 
 function problem(seed: number, hScale = 1.5): Problem {
   const rng = new Rng(seed);
-  return { h: uniformArray(rng, N * D, hScale), W: uniformArray(rng, D * V, 0.8), b: uniformArray(rng, V, 0.5), y: tokenArray(rng, N, V) };
+  return {
+    h: uniformArray(rng, N * D, hScale),
+    W: uniformArray(rng, D * V, 0.8),
+    b: uniformArray(rng, V, 0.5),
+    y: tokenArray(rng, N, V),
+  };
 }
 
 /** [V, D] from [D, V]. */
@@ -50,7 +59,9 @@ function reference(p: Problem, scale: number): { loss: number; dh: Float64Array;
     for (let v = 0; v < V; v++) s += Math.exp(z[n * V + v]! - mx);
     for (let v = 0; v < V; v++) dz[n * V + v] = scale * (Math.exp(z[n * V + v]! - mx) / s - (v === p.y[n] ? 1 : 0));
   }
-  const dh = new Float64Array(N * D), dW = new Float64Array(D * V), db = new Float64Array(V);
+  const dh = new Float64Array(N * D),
+    dW = new Float64Array(D * V),
+    db = new Float64Array(V);
   for (let n = 0; n < N; n++)
     for (let v = 0; v < V; v++) {
       const g = dz[n * V + v]!;
@@ -66,7 +77,13 @@ function reference(p: Problem, scale: number): { loss: number; dh: Float64Array;
 let uid = 0; // tfjs variable names are global to the engine: each layer built here gets its own prefix
 
 /** The runtime's loss and gradients, with the layer's parameters set to the problem's. */
-function runtime(p: Problem, scale: number, tied: boolean, outer = 1, chunkElements?: number): { loss: number; dh: tf.Tensor; dW: tf.Tensor; db: tf.Tensor; out: SoftmaxOutput } {
+function runtime(
+  p: Problem,
+  scale: number,
+  tied: boolean,
+  outer = 1,
+  chunkElements?: number,
+): { loss: number; dh: tf.Tensor; dW: tf.Tensor; db: tf.Tensor; out: SoftmaxOutput } {
   const store = new ParameterStore(new Rng(0));
   const prefix = `sm${uid++}`;
   const E = tied ? store.matrix(`${prefix}.embedding.weight`, V, D, uniform(0.1), D) : undefined;
@@ -75,8 +92,17 @@ function runtime(p: Problem, scale: number, tied: boolean, outer = 1, chunkEleme
   out.bias.assign(tensorOf(p.b, [V]) as tf.Tensor1D);
   const h = tf.variable(tensorOf(p.h, [T, B, D]));
   const y = tf.tensor1d(p.y, "int32");
-  const g = tf.variableGrads(() => tf.mul(out.loss(h as tf.Tensor as tf.Tensor3D, y, scale), outer) as tf.Scalar, [h, out.weight, out.bias]);
-  return { loss: g.value.dataSync()[0]!, dh: g.grads[h.name]!, dW: g.grads[out.weight.name]!, db: g.grads[out.bias.name]!, out };
+  const g = tf.variableGrads(
+    () => tf.mul(out.loss(h as tf.Tensor as tf.Tensor3D, y, scale), outer) as tf.Scalar,
+    [h, out.weight, out.bias],
+  );
+  return {
+    loss: g.value.dataSync()[0]!,
+    dh: g.grads[h.name]!,
+    dW: g.grads[out.weight.name]!,
+    db: g.grads[out.bias.name]!,
+    out,
+  };
 }
 
 describe("softmax cross-entropy reference", () => {
@@ -99,29 +125,41 @@ describe("softmax cross-entropy reference", () => {
 for (const backend of ["wasm", "cpu"] as const) {
   describe(`SoftmaxOutput.loss on ${backend}`, () => {
     let previous = "";
-    beforeAll(async () => { previous = tf.getBackend(); await selectBackend(backend); });
-    afterAll(async () => { if (previous) await tf.setBackend(previous); });
+    beforeAll(async () => {
+      previous = tf.getBackend();
+      await selectBackend(backend);
+    });
+    afterAll(async () => {
+      if (previous) await tf.setBackend(previous);
+    });
 
     // The vocabulary in one chunk (V·D = 35 is under any budget), and in chunks of 2, 2, 2 and 1 columns (a budget
     // of 10 elements: ⌈35/10⌉ = 4 chunks), as large vocabularies run (runtime/model/softmax-loss.ts, CHUNK_ELEMENTS).
-    for (const [chunking, chunkElements] of [["one chunk", undefined], ["4 vocabulary chunks", 10]] as const)
-    for (const kind of ["sum_steps", "mean"] as LossScale[])
-      for (const tied of [false, true])
-        it(`${kind}, ${tied ? "tied [V, D]" : "untied [D, V]"}, ${chunking}: value and gradients w.r.t. h, weight, bias`, () => {
-          const p = problem(kind === "mean" ? 21 : 22);
-          // The convention written out here, not taken from lossScale: Σ NLL / B, or Σ NLL / (T·B).
-          const scale = kind === "sum_steps" ? 1 / B : 1 / (T * B);
-          expect(lossScale(kind, T, B)).toBeCloseTo(scale, 15);
-          const ref = reference(p, scale);
-          const r = runtime(p, lossScale(kind, T, B), tied, 1, chunkElements);
-          expectClose([r.loss], [ref.loss], "loss");
-          expectClose(r.dh, ref.dh, "dL/dh");
-          expectClose(r.dW, tied ? transpose(ref.dW, D, V) : ref.dW, "dL/dweight");
-          expect(r.dW.shape).toEqual(tied ? [V, D] : [D, V]);
-          expectClose(r.db, ref.db, "dL/dbias");
-          // logits() uses the same layout
-          expectClose(r.out.logits(tensorOf(p.h, [T, B, D]) as tf.Tensor3D), affine(p.h, N, D, p.W, V, p.b), "logits");
-        });
+    for (const [chunking, chunkElements] of [
+      ["one chunk", undefined],
+      ["4 vocabulary chunks", 10],
+    ] as const)
+      for (const kind of ["sum_steps", "mean"] as LossScale[])
+        for (const tied of [false, true])
+          it(`${kind}, ${tied ? "tied [V, D]" : "untied [D, V]"}, ${chunking}: value and gradients w.r.t. h, weight, bias`, () => {
+            const p = problem(kind === "mean" ? 21 : 22);
+            // The convention written out here, not taken from lossScale: Σ NLL / B, or Σ NLL / (T·B).
+            const scale = kind === "sum_steps" ? 1 / B : 1 / (T * B);
+            expect(lossScale(kind, T, B)).toBeCloseTo(scale, 15);
+            const ref = reference(p, scale);
+            const r = runtime(p, lossScale(kind, T, B), tied, 1, chunkElements);
+            expectClose([r.loss], [ref.loss], "loss");
+            expectClose(r.dh, ref.dh, "dL/dh");
+            expectClose(r.dW, tied ? transpose(ref.dW, D, V) : ref.dW, "dL/dweight");
+            expect(r.dW.shape).toEqual(tied ? [V, D] : [D, V]);
+            expectClose(r.db, ref.db, "dL/dbias");
+            // logits() uses the same layout
+            expectClose(
+              r.out.logits(tensorOf(p.h, [T, B, D]) as tf.Tensor3D),
+              affine(p.h, N, D, p.W, V, p.b),
+              "logits",
+            );
+          });
 
     it("tied: the shared matrix gets the softmax gradient plus the lookup's scatter-add, summed", () => {
       const p = problem(51);
@@ -135,8 +173,13 @@ for (const backend of ["wasm", "cpu"] as const) {
       emb.weight.assign(tensorOf(transpose(p.W, D, V), [V, D]) as tf.Tensor2D);
       out.bias.assign(tensorOf(p.b, [V]) as tf.Tensor1D);
       const h = tensorOf(p.h, [T, B, D]) as tf.Tensor3D;
-      const x = tf.tensor2d(tokens, [T, B], "int32"), y = tf.tensor1d(p.y, "int32"), pr = tensorOf(probe, [T, B, D]);
-      const g = tf.variableGrads(() => tf.add(out.loss(h, y, 1 / B), tf.sum(tf.mul(emb.forward(x), pr))) as tf.Scalar, [emb.weight]);
+      const x = tf.tensor2d(tokens, [T, B], "int32"),
+        y = tf.tensor1d(p.y, "int32"),
+        pr = tensorOf(probe, [T, B, D]);
+      const g = tf.variableGrads(
+        () => tf.add(out.loss(h, y, 1 / B), tf.sum(tf.mul(emb.forward(x), pr))) as tf.Scalar,
+        [emb.weight],
+      );
       const expected = transpose(reference(p, 1 / B).dW, D, V); // [V, D]
       for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) expected[tokens[n]! * D + d]! += probe[n * D + d]!;
       expectClose(g.grads[emb.weight.name]!, expected, "dL/dE");
@@ -147,7 +190,10 @@ for (const backend of ["wasm", "cpu"] as const) {
       const p = problem(61);
       const r = runtime(p, 1 / B, false);
       const y = Array.from(p.y);
-      const g = tf.variableGrads(() => r.out.loss(tensorOf(p.h, [T, B, D]) as tf.Tensor3D, tf.tensor1d(y, "int32"), 1 / B), [r.out.weight]);
+      const g = tf.variableGrads(
+        () => r.out.loss(tensorOf(p.h, [T, B, D]) as tf.Tensor3D, tf.tensor1d(y, "int32"), 1 / B),
+        [r.out.weight],
+      );
       expectClose(g.grads[r.out.weight.name]!, reference(p, 1 / B).dW, "dL/dweight");
     });
 
@@ -156,9 +202,21 @@ for (const backend of ["wasm", "cpu"] as const) {
       const ref = reference(p, 1 / B);
       const r = runtime(p, 1 / B, false, -2.5);
       expectClose([r.loss], [-2.5 * ref.loss], "loss");
-      expectClose(r.dh, ref.dh.map((g) => -2.5 * g), "dL/dh");
-      expectClose(r.dW, ref.dW.map((g) => -2.5 * g), "dL/dweight");
-      expectClose(r.db, ref.db.map((g) => -2.5 * g), "dL/dbias");
+      expectClose(
+        r.dh,
+        ref.dh.map((g) => -2.5 * g),
+        "dL/dh",
+      );
+      expectClose(
+        r.dW,
+        ref.dW.map((g) => -2.5 * g),
+        "dL/dweight",
+      );
+      expectClose(
+        r.db,
+        ref.db.map((g) => -2.5 * g),
+        "dL/dbias",
+      );
     });
 
     it("stays finite and exact for large logits (log-sum-exp with the max subtracted)", () => {
@@ -174,7 +232,14 @@ for (const backend of ["wasm", "cpu"] as const) {
 
 describe("vocabChunks: how the output matMuls split the vocabulary", () => {
   it("covers [0, V) in order, in near-equal chunks within the weight budget", () => {
-    for (const [V, D, budget] of [[10_000, 650, 2_000_000], [10_000, 200, 2_000_000], [33_278, 400, 2_000_000], [50, 1000, 2_000_000], [7, 5, 10], [1, 1, 1]] as const) {
+    for (const [V, D, budget] of [
+      [10_000, 650, 2_000_000],
+      [10_000, 200, 2_000_000],
+      [33_278, 400, 2_000_000],
+      [50, 1000, 2_000_000],
+      [7, 5, 10],
+      [1, 1, 1],
+    ] as const) {
       const cs = vocabChunks(V, D, budget);
       expect(cs.map((c) => c.start)).toEqual(cs.map((_, k) => cs.slice(0, k).reduce((s, c) => s + c.size, 0)));
       expect(cs.reduce((s, c) => s + c.size, 0)).toBe(V);

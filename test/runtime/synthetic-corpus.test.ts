@@ -4,9 +4,27 @@ import { makeSyntheticCorpus, trueNll } from "../../runtime/data/synthetic-corpu
 
 describe("Rng", () => {
   it("is deterministic per seed and differs across seeds", () => {
-    const a = Array.from({ length: 5 }, ((r) => () => r.uint32())(new Rng(7)));
-    const b = Array.from({ length: 5 }, ((r) => () => r.uint32())(new Rng(7)));
-    const c = Array.from({ length: 5 }, ((r) => () => r.uint32())(new Rng(8)));
+    const a = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.uint32()
+      )(new Rng(7)),
+    );
+    const b = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.uint32()
+      )(new Rng(7)),
+    );
+    const c = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.uint32()
+      )(new Rng(8)),
+    );
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
   });
@@ -14,7 +32,10 @@ describe("Rng", () => {
   it("has the moments of U(0,1), N(0,1) and Gamma(a)", () => {
     const r = new Rng(1);
     const n = 200_000;
-    let su = 0, sn = 0, sn2 = 0, sg = 0;
+    let su = 0,
+      sn = 0,
+      sn2 = 0,
+      sg = 0;
     for (let i = 0; i < n; i++) {
       su += r.uniform();
       const z = r.normal();
@@ -23,10 +44,10 @@ describe("Rng", () => {
       sg += r.gamma(0.5);
     }
     // 5-sigma bounds: U mean sd = 0.29/√n, N mean sd = 1/√n, N var sd = √2/√n, Gamma(0.5) mean sd = √0.5/√n
-    expect(Math.abs(su / n - 0.5)).toBeLessThan(5 * 0.289 / Math.sqrt(n));
+    expect(Math.abs(su / n - 0.5)).toBeLessThan((5 * 0.289) / Math.sqrt(n));
     expect(Math.abs(sn / n)).toBeLessThan(5 / Math.sqrt(n));
-    expect(Math.abs(sn2 / n - 1)).toBeLessThan(5 * Math.SQRT2 / Math.sqrt(n));
-    expect(Math.abs(sg / n - 0.5)).toBeLessThan(5 * Math.SQRT1_2 / Math.sqrt(n));
+    expect(Math.abs(sn2 / n - 1)).toBeLessThan((5 * Math.SQRT2) / Math.sqrt(n));
+    expect(Math.abs(sg / n - 0.5)).toBeLessThan((5 * Math.SQRT1_2) / Math.sqrt(n));
   });
 });
 

@@ -13,7 +13,12 @@ import { describe, expect, it } from "vitest";
 const run = promisify(execFile);
 const FIXTURE = fileURLToPath(new URL("./fixtures/wasm-threads.mjs", import.meta.url));
 
-interface ChildResult { description: string; sample: number[]; sum: number; gemmSum: number }
+interface ChildResult {
+  description: string;
+  sample: number[];
+  sum: number;
+  gemmSum: number;
+}
 
 async function child(threads: number, env: NodeJS.ProcessEnv = process.env): Promise<ChildResult> {
   // A pool worker left referenced would keep the child alive: the timeout turns that into a failure.

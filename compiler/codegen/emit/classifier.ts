@@ -7,7 +7,16 @@ import { emitRecurrentLayer } from "./recurrent-layer.js";
 import { emitVerticalSite } from "./vertical-dropout.js";
 
 export function emitClassifier(x: EmitContext, sf: SourceFile): void {
-  x.use("SequenceClassifier", "ClassifierSetup", "RecurrentLayer", "SoftmaxOutput", "Tensor3D", "Tensor2D", "StepContext", "lastStep");
+  x.use(
+    "SequenceClassifier",
+    "ClassifierSetup",
+    "RecurrentLayer",
+    "SoftmaxOutput",
+    "Tensor3D",
+    "Tensor2D",
+    "StepContext",
+    "lastStep",
+  );
   const m = x.e.model;
   const layers = m.layers;
   const L = layers.length;
@@ -16,7 +25,9 @@ export function emitClassifier(x: EmitContext, sf: SourceFile): void {
     name: x.className,
     isExported: true,
     implements: ["SequenceClassifier"],
-    docs: [`${L}-layer ${describe} sequence classifier: one pixel per step → ${describe} → linear read-out of h_T → ${x.e.task.classes} classes.`],
+    docs: [
+      `${L}-layer ${describe} sequence classifier: one pixel per step → ${describe} → linear read-out of h_T → ${x.e.task.classes} classes.`,
+    ],
     properties: [
       { name: "params", isReadonly: true, type: 'ClassifierSetup["params"]' },
       ...layers.map((_, k) => ({ name: `layer${k + 1}`, isReadonly: true, type: "RecurrentLayer" })),
@@ -33,14 +44,18 @@ export function emitClassifier(x: EmitContext, sf: SourceFile): void {
             input = l.hidden;
           });
           w.writeLine(`// task classify ${x.at("task.kind")}: a linear read-out of the last hidden state`);
-          w.writeLine(`this.output = new SoftmaxOutput(params, "output", ${input}, classes, { init: ${x.init(m.init)} });`);
+          w.writeLine(
+            `this.output = new SoftmaxOutput(params, "output", ${input}, classes, { init: ${x.init(m.init)} });`,
+          );
         },
       },
     ],
     methods: [
       {
         name: "forward",
-        docs: [`pixels [T, B, 1] → the last step's hidden state [B, ${layers[L - 1]!.hidden}], which the read-out maps to class logits; every sequence starts from a ${m.initialStateNoise > 0 ? "noisy" : "zero"} state.`],
+        docs: [
+          `pixels [T, B, 1] → the last step's hidden state [B, ${layers[L - 1]!.hidden}], which the read-out maps to class logits; every sequence starts from a ${m.initialStateNoise > 0 ? "noisy" : "zero"} state.`,
+        ],
         parameters: [
           { name: "pixels", type: "Tensor3D" },
           { name: "ctx", type: "StepContext" },
@@ -51,17 +66,39 @@ export function emitClassifier(x: EmitContext, sf: SourceFile): void {
           const noise = m.initialStateNoise;
           if (noise > 0) {
             x.use("initialState");
-            w.writeLine(`// initial_state_noise ${num(noise)} ${x.at("model.initialStateNoise")}: h_0 ~ N(0, ${num(noise)}²) while training, so batch norm sees variance from step 1 (Cooijmans et al. 2017, §5.1)`);
+            w.writeLine(
+              `// initial_state_noise ${num(noise)} ${x.at("model.initialStateNoise")}: h_0 ~ N(0, ${num(noise)}²) while training, so batch norm sees variance from step 1 (Cooijmans et al. 2017, §5.1)`,
+            );
           }
           // Each layer decides the state its sequences start from; the noise, when set, is added to it.
-          const start = (n: number): string => (noise > 0 ? `initialState(this.layer${n}.initialState(B), ${num(noise)}, ctx)` : `this.layer${n}.initialState(B)`);
+          const start = (n: number): string =>
+            noise > 0
+              ? `initialState(this.layer${n}.initialState(B), ${num(noise)}, ctx)`
+              : `this.layer${n}.initialState(B)`;
           emitVerticalSite(x, w, "input", layers[0]!.sites.dropoutBefore, "let x", "pixels", "pixels → layer 1");
           layers.forEach((l, k) => {
             const n = k + 1;
             w.writeLine(`const l${n} = this.layer${n}.forward(x, ${start(n)}, ctx); // y: [T, B, ${l.hidden}]`);
-            if (n < L) emitVerticalSite(x, w, "between", layers[n]!.sites.dropoutBefore, "x", `l${n}.y`, `layer ${n} → layer ${n + 1}`);
+            if (n < L)
+              emitVerticalSite(
+                x,
+                w,
+                "between",
+                layers[n]!.sites.dropoutBefore,
+                "x",
+                `l${n}.y`,
+                `layer ${n} → layer ${n + 1}`,
+              );
           });
-          emitVerticalSite(x, w, "output", layers[L - 1]!.sites.dropoutAfter, "const hidden", `l${L}.y`, `layer ${L} → read-out`);
+          emitVerticalSite(
+            x,
+            w,
+            "output",
+            layers[L - 1]!.sites.dropoutAfter,
+            "const hidden",
+            `l${L}.y`,
+            `layer ${L} → read-out`,
+          );
           w.writeLine("return lastStep(hidden); // h_T: the class is read from the last hidden state (§5.1)");
         },
       },

@@ -10,7 +10,27 @@ import { originLabels } from "./origins.js";
  * class, named after the experiment, must not be any of them nor a runtime name (`experiment language` would
  * otherwise give `class LanguageModel implements LanguageModel`).
  */
-const DECLARED = ["experiment", "run", "setup", "options", "vocab", "classes", "params", "batch", "tokens", "pixels", "state", "ctx", "out", "embedded", "x", "hidden", "B", "ar", "tar"];
+const DECLARED = [
+  "experiment",
+  "run",
+  "setup",
+  "options",
+  "vocab",
+  "classes",
+  "params",
+  "batch",
+  "tokens",
+  "pixels",
+  "state",
+  "ctx",
+  "out",
+  "embedded",
+  "x",
+  "hidden",
+  "B",
+  "ar",
+  "tar",
+];
 const RESERVED_NAMES: ReadonlySet<string> = new Set([...Object.keys(RUNTIME_EXPORTS), ...DECLARED]);
 
 /** `zaremba_small` → `ZarembaSmall`; a sweep point `ar_sweep[ar=2]` → `ArSweepAr2`. */

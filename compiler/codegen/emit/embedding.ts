@@ -8,7 +8,9 @@ export function emitEmbedding(x: EmitContext, w: CodeBlockWriter): void {
   w.writeLine(`// embed ${x.embed} ${x.at("model.embed", "model.embedInit.kind")}`);
   const pe = x.e.dropout.embedding.p;
   if (pe > 0) {
-    w.writeLine(`// dropout embedding ${num(pe)} ${x.at("dropout.embedding.p")}: drops whole word types (rows of E), one mask per window`);
+    w.writeLine(
+      `// dropout embedding ${num(pe)} ${x.at("dropout.embedding.p")}: drops whole word types (rows of E), one mask per window`,
+    );
     w.writeLine(`this.embedding = new Embedding(params, "embedding", vocab, ${x.embed}, ${init}, ${num(pe)});`);
   } else w.writeLine(`this.embedding = new Embedding(params, "embedding", vocab, ${x.embed}, ${init});`);
 }

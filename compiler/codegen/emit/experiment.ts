@@ -14,13 +14,23 @@ export function emitExperiment(x: EmitContext, sf: SourceFile, specPath: string,
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
     docs: ["The experiment as the runtime runs it: data, training settings, and the model above."],
-    declarations: [{ name: "experiment", type: classify ? "ClassifierExperiment" : "Experiment", initializer: (w) => experimentObject(x, w, specPath, hash) }],
+    declarations: [
+      {
+        name: "experiment",
+        type: classify ? "ClassifierExperiment" : "Experiment",
+        initializer: (w) => experimentObject(x, w, specPath, hash),
+      },
+    ],
   });
 }
 
 export function emitRun(x: EmitContext, sf: SourceFile): void {
   const classify = x.e.task.kind === "classify";
-  x.use("RunOptions", "runIfMain", ...(classify ? (["ClassifierRunResult", "runClassifier"] as const) : (["RunResult", "runExperiment"] as const)));
+  x.use(
+    "RunOptions",
+    "runIfMain",
+    ...(classify ? (["ClassifierRunResult", "runClassifier"] as const) : (["RunResult", "runExperiment"] as const)),
+  );
   sf.addStatements([
     "/** Train, as `rnnc run` does; options as in the runtime's RunOptions. */",
     classify
@@ -38,7 +48,9 @@ function experimentObject(x: EmitContext, w: CodeBlockWriter, specPath: string, 
     w.writeLine(`name: ${str(x.e.name)},`);
     w.writeLine(`spec: { file: ${str(specPath)}, hash: "${hash}" },`);
     w.writeLine(`// data ${c(data.dataset)} ${x.at("data.dataset", "data.batch", "data.bptt")}`);
-    const synthetic = data.synthetic ? `{ vocab: ${data.vocab}, order: ${data.synthetic.order}, tokens: ${data.synthetic.tokens}, seed: ${data.synthetic.seed} }` : "null";
+    const synthetic = data.synthetic
+      ? `{ vocab: ${data.vocab}, order: ${data.synthetic.order}, tokens: ${data.synthetic.tokens}, seed: ${data.synthetic.seed} }`
+      : "null";
     if (task.kind === "classify")
       w.writeLine(
         `data: { dataset: ${str(data.dataset)}, batch: ${data.batch}, evalBatch: ${data.evalBatch}, testBatch: ${data.testBatch}, permutationSeed: ${data.dataset === "pmnist" ? (data.permutationSeed ?? 0) : "null"} },`,
@@ -49,21 +61,36 @@ function experimentObject(x: EmitContext, w: CodeBlockWriter, specPath: string, 
       );
     w.writeLine("training: {");
     w.writeLine(`epochs: ${train.epochs}, // ${x.at("train.epochs")}`);
-    w.writeLine(`optimizer: ${emitOptimizer(x, train.optimizer)}, // ${x.at("train.optimizer.kind", "train.optimizer.lr")}`);
+    w.writeLine(
+      `optimizer: ${emitOptimizer(x, train.optimizer)}, // ${x.at("train.optimizer.kind", "train.optimizer.lr")}`,
+    );
     w.writeLine(`schedule: ${emitSchedule(x, train.schedule)}, // ${x.at("train.schedule.kind")}`);
-    w.writeLine(`clip: ${train.clip === null ? "null" : num(train.clip)}, // global gradient norm ${x.at("train.clip")}`);
+    w.writeLine(
+      `clip: ${train.clip === null ? "null" : num(train.clip)}, // global gradient norm ${x.at("train.clip")}`,
+    );
     w.writeLine(`weightDecay: ${num(regularize.weightDecay)}, // ${x.at("regularize.weightDecay")}`);
-    if (task.kind === "classify") w.writeLine("// loss: the cross-entropy of each sequence's label, averaged over the batch");
+    if (task.kind === "classify")
+      w.writeLine("// loss: the cross-entropy of each sequence's label, averaged over the batch");
     else {
-      const loss = train.loss === "sum_steps" ? "cross-entropy summed over the BPTT steps, averaged over the batch (Zaremba et al. 2014)" : "cross-entropy averaged over every token (Merity et al. 2017)";
+      const loss =
+        train.loss === "sum_steps"
+          ? "cross-entropy summed over the BPTT steps, averaged over the batch (Zaremba et al. 2014)"
+          : "cross-entropy averaged over every token (Merity et al. 2017)";
       w.writeLine(`loss: ${str(train.loss)}, // ${loss} ${x.at("train.loss")}`);
     }
     w.writeLine(`seed: ${train.seed}, // ${x.at("train.seed")}`);
     const dv = train.divergence;
-    const stop = dv.kind === "off" ? "off: only a NaN or infinite loss stops the run" : `stop once the loss stays above ln ${task.kind === "classify" ? "classes" : "V"} + margin for this many windows`;
-    w.writeLine(`divergence: ${dv.kind === "off" ? "null" : `{ margin: ${num(dv.margin)}, windows: ${dv.windows} }`}, // ${stop} ${x.at("train.divergence.kind")}`);
+    const stop =
+      dv.kind === "off"
+        ? "off: only a NaN or infinite loss stops the run"
+        : `stop once the loss stays above ln ${task.kind === "classify" ? "classes" : "V"} + margin for this many windows`;
+    w.writeLine(
+      `divergence: ${dv.kind === "off" ? "null" : `{ margin: ${num(dv.margin)}, windows: ${dv.windows} }`}, // ${stop} ${x.at("train.divergence.kind")}`,
+    );
     if (train.bptt.kind === "variable")
-      w.writeLine(`variableBptt: { p: ${num(train.bptt.p)}, std: ${num(train.bptt.std)} }, // N(bptt, std) w.p. p, else N(bptt/2, std); lr × length/bptt (Merity et al. 2018) ${x.at("train.bptt.kind")}`);
+      w.writeLine(
+        `variableBptt: { p: ${num(train.bptt.p)}, std: ${num(train.bptt.std)} }, // N(bptt, std) w.p. p, else N(bptt/2, std); lr × length/bptt (Merity et al. 2018) ${x.at("train.bptt.kind")}`,
+      );
     w.writeLine("},");
     w.writeLine(`createModel: (setup) => new ${x.className}(setup),`);
   });

@@ -46,7 +46,10 @@ export function originLabels(files: readonly string[], specPath: string): string
       continue;
     }
     const relative = group.map((f) => relativeFrom(dirOf(specPath), f));
-    const named = relative.every((r): r is string => r !== null) && new Set(relative).size === group.length ? relative : distinctSuffixes(group);
+    const named =
+      relative.every((r): r is string => r !== null) && new Set(relative).size === group.length
+        ? relative
+        : distinctSuffixes(group);
     group.forEach((f, k) => label.set(f, named[k]!));
   }
   return files.map((f) => label.get(f)!);

@@ -4,4 +4,6 @@
 import { createRequire } from "node:module";
 import type * as TsMorph from "ts-morph";
 
-export const { Project, StructureKind, VariableDeclarationKind } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
+export const { Project, StructureKind, VariableDeclarationKind } = createRequire(import.meta.url)(
+  "ts-morph",
+) as typeof TsMorph;

@@ -49,20 +49,36 @@ const A_BLOCK_BYTES = 1 << 21;
 
 // The control block shared with each worker: a job sequence number it waits on, the one it last finished, a
 // quit flag, a failure flag (its job threw: a trap in the kernel), and the job (JOB_FIELDS, in runPanels' order).
-const SEQ = 0, DONE = 1, QUIT = 2, FAILED = 3, JOB = 4;
+const SEQ = 0,
+  DONE = 1,
+  QUIT = 2,
+  FAILED = 3,
+  JOB = 4;
 const JOB_FIELDS = 16;
 
 export class Gemm {
   private readonly ex: GemmExports;
   private readonly heap: HeapAllocator;
-  private readonly workers: Array<{ worker: Worker; ctl: Int32Array; job: Uint32Array; seq: number; panel: number; tile: number; panelFloats: number }> = [];
+  private readonly workers: Array<{
+    worker: Worker;
+    ctl: Int32Array;
+    job: Uint32Array;
+    seq: number;
+    panel: number;
+    tile: number;
+    panelFloats: number;
+  }> = [];
   private aPack = 0;
   private aFloats = 0;
   private readonly own = { panel: 0, tile: 0, panelFloats: 0 };
   private view: Float32Array;
 
   /** Compiles and instantiates the kernels; `threads` − 1 workers join the caller where the memory is shared. */
-  constructor(private readonly memory: WebAssembly.Memory, heap: HeapAllocator, threads: number) {
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    heap: HeapAllocator,
+    threads: number,
+  ) {
     // Addresses as unsigned (a heap past 2 GiB gives pointers past 2³¹), and 0 for a failed malloc: an error, raised
     // before a kernel writes through it.
     this.heap = {
@@ -75,7 +91,8 @@ export class Gemm {
       free: (p: number): void => heap.free(p),
     };
     const shared = memory.buffer instanceof SharedArrayBuffer;
-    if (!relaxedSimd()) throw new Error("rnnc's GEMM needs WebAssembly relaxed SIMD, which this engine does not compile");
+    if (!relaxedSimd())
+      throw new Error("rnnc's GEMM needs WebAssembly relaxed SIMD, which this engine does not compile");
     const module = new WebAssembly.Module(gemmModule(MR, true, shared));
     this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
     this.view = new Float32Array(memory.buffer);
@@ -109,7 +126,16 @@ export class Gemm {
    * C[M, N] = A(M × K)·B(K × N), or C += A·B with `accumulate`; C is row-major with row stride ldc. K runs in
    * blocks whose packed A fits A_BLOCK_BYTES; each block is one round of the threads over the panels.
    */
-  run(a: Operand, b: Operand | PackedOperand, c: number, ldc: number, M: number, N: number, K: number, accumulate = false): void {
+  run(
+    a: Operand,
+    b: Operand | PackedOperand,
+    c: number,
+    ldc: number,
+    M: number,
+    N: number,
+    K: number,
+    accumulate = false,
+  ): void {
     if (M === 0 || N === 0) return;
     if (K === 0) {
       if (!accumulate) for (let i = 0; i < M; i++) this.f32().fill(0, c / 4 + i * ldc, c / 4 + i * ldc + N);
@@ -135,8 +161,24 @@ export class Gemm {
       if (M % MR) this.f32().fill(0, this.aPack / 4 + (blocks - 1) * MR * kn, this.aPack / 4 + blocks * MR * kn);
       this.ex.packA(a.ptr + 4 * k0 * a.colStride, this.aPack, M, kn, a.rowStride, a.colStride);
       const bPtr = packed ? b.packed : b.ptr + 4 * k0 * b.rowStride;
-      const job = (t: number, panel: number, tile: number): number[] =>
-        [this.aPack, bPtr, c, M, N, kn, packed ? 0 : b.rowStride, packed ? 0 : b.colStride, ldc, accumulate || k0 > 0 ? 1 : 0, start(t), start(t + 1), panel, tile, packed ? K : 0, k0];
+      const job = (t: number, panel: number, tile: number): number[] => [
+        this.aPack,
+        bPtr,
+        c,
+        M,
+        N,
+        kn,
+        packed ? 0 : b.rowStride,
+        packed ? 0 : b.colStride,
+        ldc,
+        accumulate || k0 > 0 ? 1 : 0,
+        start(t),
+        start(t + 1),
+        panel,
+        tile,
+        packed ? K : 0,
+        k0,
+      ];
       for (let t = 1; t < parts; t++) {
         const w = this.workers[t - 1]!;
         w.job.set(job(t, w.panel, w.tile));
@@ -153,9 +195,10 @@ export class Gemm {
       }
       for (let t = 1; t < parts; t++) {
         const w = this.workers[t - 1]!;
-        for (let done; (done = Atomics.load(w.ctl, DONE)) !== w.seq; ) Atomics.wait(w.ctl, DONE, done);
+        for (let done; (done = Atomics.load(w.ctl, DONE)) !== w.seq;) Atomics.wait(w.ctl, DONE, done);
         // a worker whose kernel trapped still reports the job done (else this thread would wait forever): say so
-        if (Atomics.exchange(w.ctl, FAILED, 0)) failure ??= new Error(`rnnc's GEMM failed in worker ${t} (a ${M}×${K}·${K}×${N} product)`);
+        if (Atomics.exchange(w.ctl, FAILED, 0))
+          failure ??= new Error(`rnnc's GEMM failed in worker ${t} (a ${M}×${K}·${K}×${N} product)`);
       }
       if (failure) throw failure;
     }
@@ -202,7 +245,8 @@ export class Gemm {
 
   /** A float view of the whole heap, renewed when the heap has grown (a malloc may grow it). */
   private f32(): Float32Array {
-    if (this.view.buffer !== this.memory.buffer || this.view.length * 4 !== this.memory.buffer.byteLength) this.view = new Float32Array(this.memory.buffer);
+    if (this.view.buffer !== this.memory.buffer || this.view.length * 4 !== this.memory.buffer.byteLength)
+      this.view = new Float32Array(this.memory.buffer);
     return this.view;
   }
 }
@@ -216,7 +260,24 @@ const f32Bits = (s: number): number => new Int32Array(new Float32Array([s]).buff
  * over it. The caller runs it, and each worker runs it from its source text: it must not close over anything.
  */
 function runPanels(ex: GemmExports, f32: Float32Array, job: ArrayLike<number>): void {
-  const [ap, b, c, M, N, kc, rsB, csB, ldc, beta, p0, p1, panel, tile, Kp, k0] = job as unknown as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const [ap, b, c, M, N, kc, rsB, csB, ldc, beta, p0, p1, panel, tile, Kp, k0] = job as unknown as number[] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   for (let p = p0; p < p1; p++) {
     const j0 = p * 8;
     const nValid = Math.min(8, N - j0);
@@ -237,9 +298,17 @@ function runPanels(ex: GemmExports, f32: Float32Array, job: ArrayLike<number>): 
 function workerMain(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { workerData } = require("node:worker_threads") as typeof import("node:worker_threads");
-  const { module, memory, ctl, job } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: Int32Array; job: Uint32Array };
+  const { module, memory, ctl, job } = workerData as {
+    module: WebAssembly.Module;
+    memory: WebAssembly.Memory;
+    ctl: Int32Array;
+    job: Uint32Array;
+  };
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
-  const SEQ_ = 0, DONE_ = 1, QUIT_ = 2, FAILED_ = 3;
+  const SEQ_ = 0,
+    DONE_ = 1,
+    QUIT_ = 2,
+    FAILED_ = 3;
   let seen = 0;
   let f32 = new Float32Array(memory.buffer);
   for (;;) {
@@ -274,11 +343,15 @@ export function fusedMultiplyAddAvailable(): boolean {
   const probe = gemmModule(MR, true, false);
   if (!relaxedSimd(probe)) return false;
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(probe), { env: { memory } }).exports as unknown as GemmExports;
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(probe), { env: { memory } })
+    .exports as unknown as GemmExports;
   const f = new Float32Array(memory.buffer);
   // A = [1, 1 + 2⁻²³] (1 × 2, packed k-major in blocks of MR rows), B = [−1; 1 − 2⁻²³] (2 × 1, packed in rows of
   // NR): C = −1 + (1 + 2⁻²³)(1 − 2⁻²³), accumulated from exactly −1 after k = 0.
-  const A = 0, B = 64, C = 192, TILE = 256;
+  const A = 0,
+    B = 64,
+    C = 192,
+    TILE = 256;
   f[A / 4] = 1;
   f[A / 4 + MR] = 1 + 2 ** -23;
   f[B / 4] = -1;

@@ -26,16 +26,26 @@ export const lstmBackwardWasm: KernelConfig = {
     const da = makeOutput(be, [B, 4 * H], "float32");
     const dcPrev = makeOutput(be, [B, H], "float32");
     // Views only now: a makeOutput may grow the heap, which detaches earlier views (wasm-heap.ts).
-    const DH = be.typedArrayFromHeap(dh), SG = be.typedArrayFromHeap(sg), G = be.typedArrayFromHeap(g);
-    const TC = be.typedArrayFromHeap(tc), CP = be.typedArrayFromHeap(cPrev);
+    const DH = be.typedArrayFromHeap(dh),
+      SG = be.typedArrayFromHeap(sg),
+      G = be.typedArrayFromHeap(g);
+    const TC = be.typedArrayFromHeap(tc),
+      CP = be.typedArrayFromHeap(cPrev);
     const DC = hasDc ? be.typedArrayFromHeap(dc) : null;
-    const DA = be.typedArrayFromHeap(da), DCP = be.typedArrayFromHeap(dcPrev);
+    const DA = be.typedArrayFromHeap(da),
+      DCP = be.typedArrayFromHeap(dcPrev);
     for (let b = 0; b < B; b++) {
-      const u = b * H, s = 3 * b * H, a = 4 * b * H;
+      const u = b * H,
+        s = 3 * b * H,
+        a = 4 * b * H;
       for (let j = 0; j < H; j++) {
         const k = u + j;
-        const i = SG[s + j]!, f = SG[s + H + j]!, o = SG[s + 2 * H + j]!;
-        const gg = G[k]!, t = TC[k]!, dhk = DH[k]!;
+        const i = SG[s + j]!,
+          f = SG[s + H + j]!,
+          o = SG[s + 2 * H + j]!;
+        const gg = G[k]!,
+          t = TC[k]!,
+          dhk = DH[k]!;
         const dC = dhk * o * (1 - t * t) + (DC ? DC[k]! : 0);
         DCP[k] = dC * f;
         DA[a + j] = dC * gg * i * (1 - i);

@@ -69,15 +69,23 @@ export const matMulWasm: KernelConfig = {
     const [M, K] = transposeA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
     const packed = packedColumns > 0;
     const [K2, N] = packed ? [K, packedColumns] : transposeB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-    const fits = a.shape.length === 2 && (packed ? b.shape[0] === packedFloats(K, N) : b.shape.length === 2 && K === K2);
-    if (!fits) throw new Error(`${RNNC_MATMUL}: shapes [${a.shape}]${transposeA ? "ᵀ" : ""} and [${b.shape}]${transposeB ? "ᵀ" : ""}${packed ? ` (packed, ${N} columns)` : ""} do not multiply`);
+    const fits =
+      a.shape.length === 2 && (packed ? b.shape[0] === packedFloats(K, N) : b.shape.length === 2 && K === K2);
+    if (!fits)
+      throw new Error(
+        `${RNNC_MATMUL}: shapes [${a.shape}]${transposeA ? "ᵀ" : ""} and [${b.shape}]${transposeB ? "ᵀ" : ""}${packed ? ` (packed, ${N} columns)` : ""} do not multiply`,
+      );
     const out = makeOutput(be, [M, N], "float32");
     // addresses only now: makeOutput may grow the heap (the GEMM's own mallocs may too, but addresses stay valid)
     const ptr = (t: TensorInfo): number => be.typedArrayFromHeap(t).byteOffset;
     gemm.run(
       { ptr: ptr(a), rowStride: transposeA ? 1 : K, colStride: transposeA ? M : 1 },
       packed ? { packed: ptr(b) } : { ptr: ptr(b), rowStride: transposeB ? 1 : N, colStride: transposeB ? K : 1 },
-      ptr(out), N, M, N, K,
+      ptr(out),
+      N,
+      M,
+      N,
+      K,
     );
     return out;
   },

@@ -21,7 +21,14 @@ export const RNNC_SUM_SQUARES = "RnncSumSquares";
 function simdPass(
   kernelName: string,
   outputShape: (inputs: Record<string, TensorInfo>) => number[],
-  run: (gemm: Gemm, at: (t: TensorInfo) => number, inputs: Record<string, TensorInfo>, out: TensorInfo, attrs: Record<string, unknown>, be: WasmBackendLike) => void,
+  run: (
+    gemm: Gemm,
+    at: (t: TensorInfo) => number,
+    inputs: Record<string, TensorInfo>,
+    out: TensorInfo,
+    attrs: Record<string, unknown>,
+    be: WasmBackendLike,
+  ) => void,
 ): KernelConfig {
   return {
     kernelName,
@@ -42,22 +49,40 @@ function simdPass(
 const elements = (t: TensorInfo): number => sizeOf(t.shape);
 
 /** max over the last axis of x: [N, V] → [N]. */
-export const rowMaxWasm = simdPass(RNNC_ROW_MAX, ({ x }) => [x!.shape[0]!], (gemm, at, { x }, out) => gemm.rowMax(at(x!), at(out), x!.shape[0]!, x!.shape[1]!));
+export const rowMaxWasm = simdPass(
+  RNNC_ROW_MAX,
+  ({ x }) => [x!.shape[0]!],
+  (gemm, at, { x }, out) => gemm.rowMax(at(x!), at(out), x!.shape[0]!, x!.shape[1]!),
+);
 
 /** (p − onehot(targets))·s for p: [N, V], targets: [N] int32, s: a float32 scalar. */
-export const softmaxGradWasm = simdPass(RNNC_SOFTMAX_GRAD, ({ p }) => [...p!.shape], (gemm, at, { p, targets, s }, out, _attrs, be) => {
-  const [N, V] = p!.shape as [number, number];
-  const S = be.typedArrayFromHeap(s!)[0]!;
-  gemm.scale(at(p!), at(out), N * V, S);
-  const P = be.typedArrayFromHeap(p!), T = be.typedArrayFromHeap(targets!), D = be.typedArrayFromHeap(out);
-  for (let n = 0; n < N; n++) {
-    const t = T[n]!;
-    if (t >= 0 && t < V) D[n * V + t] = Math.fround(Math.fround(P[n * V + t]! - 1) * S); // tf.oneHot: no 1 outside [0, V)
-  }
-});
+export const softmaxGradWasm = simdPass(
+  RNNC_SOFTMAX_GRAD,
+  ({ p }) => [...p!.shape],
+  (gemm, at, { p, targets, s }, out, _attrs, be) => {
+    const [N, V] = p!.shape as [number, number];
+    const S = be.typedArrayFromHeap(s!)[0]!;
+    gemm.scale(at(p!), at(out), N * V, S);
+    const P = be.typedArrayFromHeap(p!),
+      T = be.typedArrayFromHeap(targets!),
+      D = be.typedArrayFromHeap(out);
+    for (let n = 0; n < N; n++) {
+      const t = T[n]!;
+      if (t >= 0 && t < V) D[n * V + t] = Math.fround(Math.fround(P[n * V + t]! - 1) * S); // tf.oneHot: no 1 outside [0, V)
+    }
+  },
+);
 
 /** v − g·s for v, g of one shape (float32) and s: attrs.s. */
-export const subScaledWasm = simdPass(RNNC_SUB_SCALED, ({ v }) => [...v!.shape], (gemm, at, { v, g }, out, attrs) => gemm.subScaled(at(v!), at(g!), at(out), elements(v!), attrs["s"] as number));
+export const subScaledWasm = simdPass(
+  RNNC_SUB_SCALED,
+  ({ v }) => [...v!.shape],
+  (gemm, at, { v, g }, out, attrs) => gemm.subScaled(at(v!), at(g!), at(out), elements(v!), attrs["s"] as number),
+);
 
 /** Σ x² over all of x (float32) → a scalar. */
-export const sumSquaresWasm = simdPass(RNNC_SUM_SQUARES, () => [], (gemm, at, { x }, out) => gemm.sumSquares(at(x!), elements(x!), at(out)));
+export const sumSquaresWasm = simdPass(
+  RNNC_SUM_SQUARES,
+  () => [],
+  (gemm, at, { x }, out) => gemm.sumSquares(at(x!), elements(x!), at(out)),
+);

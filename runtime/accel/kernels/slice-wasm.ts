@@ -9,7 +9,13 @@ import { type KernelConfig, type TensorInfo, type TypedArray } from "@tensorflow
 import { makeOutput, sizeOf, type WasmBackendLike } from "./wasm-heap.js";
 
 /** Copy the box begin..begin+size of x (row-major, shape xShape) into out, one innermost run at a time. */
-export function copyBox(x: TypedArray, xShape: readonly number[], begin: readonly number[], size: readonly number[], out: TypedArray): void {
+export function copyBox(
+  x: TypedArray,
+  xShape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  out: TypedArray,
+): void {
   const rank = xShape.length;
   if (rank === 0) {
     out[0] = x[0]!;
@@ -35,14 +41,23 @@ export function copyBox(x: TypedArray, xShape: readonly number[], begin: readonl
   }
 }
 
-function sliceInPlace(x: TensorInfo, begin: readonly number[], size: readonly number[], backend: WasmBackendLike): TensorInfo {
+function sliceInPlace(
+  x: TensorInfo,
+  begin: readonly number[],
+  size: readonly number[],
+  backend: WasmBackendLike,
+): TensorInfo {
   const out = makeOutput(backend, [...size], x.dtype);
   if (sizeOf(size) > 0) copyBox(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
   return out;
 }
 
 /** tfjs's own parsing of begin/size (−1 = to the end), restated: the kernel receives them normalized except −1. */
-function normalize(shape: readonly number[], begin: readonly number[], size: readonly number[]): { begin: number[]; size: number[] } {
+function normalize(
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+): { begin: number[]; size: number[] } {
   const b = shape.map((_, d) => begin[d] ?? 0);
   const s = shape.map((n, d) => (size[d] === undefined || size[d] === -1 ? n - b[d]! : size[d]!));
   return { begin: b, size: s };

@@ -43,7 +43,8 @@ export function takeHeapExhaustion(): WasmHeapExhausted | null {
 
 /** Nothing, where `bytes` for `what` can fit in the 32-bit heap; else WasmHeapExhausted. */
 export function checkHeapFits(bytes: number, what: string): void {
-  if (bytes > HEAP_LIMIT_BYTES) throw new WasmHeapExhausted(`${what} needs ${(bytes / 2 ** 30).toFixed(1)} GiB, past the 4 GiB wasm heap`);
+  if (bytes > HEAP_LIMIT_BYTES)
+    throw new WasmHeapExhausted(`${what} needs ${(bytes / 2 ** 30).toFixed(1)} GiB, past the 4 GiB wasm heap`);
 }
 
 /**
@@ -55,6 +56,9 @@ export function makeOutput(backend: WasmBackendLike, shape: number[], dtype: str
   const bytes = sizeOf(shape) * (dtype === "bool" ? 1 : 4);
   checkHeapFits(bytes, `a [${shape}] ${dtype} output`);
   const out = backend.makeOutput(shape, dtype);
-  if (bytes > 0 && backend.typedArrayFromHeap(out).byteOffset === 0) throw new WasmHeapExhausted(`the wasm heap cannot hold a [${shape}] ${dtype} output (${(bytes / 2 ** 30).toFixed(1)} GiB)`);
+  if (bytes > 0 && backend.typedArrayFromHeap(out).byteOffset === 0)
+    throw new WasmHeapExhausted(
+      `the wasm heap cannot hold a [${shape}] ${dtype} output (${(bytes / 2 ** 30).toFixed(1)} GiB)`,
+    );
   return out;
 }

@@ -9,7 +9,19 @@ import { rowMaxWasm, softmaxGradWasm, subScaledWasm, sumSquaresWasm } from "./si
 import { sliceWasm, splitVWasm } from "./slice-wasm.js";
 import { unsortedSegmentSumWasm } from "./unsorted-segment-sum-wasm.js";
 
-const KERNELS: readonly KernelConfig[] = [unsortedSegmentSumWasm, sliceWasm, splitVWasm, gatherV2Wasm, lstmBackwardWasm, matMulWasm, packRightWasm, rowMaxWasm, softmaxGradWasm, subScaledWasm, sumSquaresWasm];
+const KERNELS: readonly KernelConfig[] = [
+  unsortedSegmentSumWasm,
+  sliceWasm,
+  splitVWasm,
+  gatherV2Wasm,
+  lstmBackwardWasm,
+  matMulWasm,
+  packRightWasm,
+  rowMaxWasm,
+  softmaxGradWasm,
+  subScaledWasm,
+  sumSquaresWasm,
+];
 
 let registered = false;
 export function registerWasmKernels(): void {

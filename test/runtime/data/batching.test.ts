@@ -3,7 +3,8 @@ import { batchify, lmBatch, lmWindows, sliceRows, windowCount } from "../../../r
 import { DataError } from "../../../runtime/data/data-error.js";
 
 const range = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
-const column = (data: Int32Array, batch: number, b: number): number[] => Array.from(data.filter((_, i) => i % batch === b));
+const column = (data: Int32Array, batch: number, b: number): number[] =>
+  Array.from(data.filter((_, i) => i % batch === b));
 
 describe("batchify (pytorch: data[:nbatch * bsz].view(bsz, -1).t())", () => {
   it("drops the tail and makes column b the b-th contiguous slice", () => {

@@ -3,7 +3,14 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { DataError } from "../../../runtime/data/data-error.js";
-import { DATASET_FILES, dataRoot, ensureDataset, ensureFiles, verifyFiles, type DatasetSpec } from "../../../runtime/data/locate.js";
+import {
+  DATASET_FILES,
+  dataRoot,
+  ensureDataset,
+  ensureFiles,
+  verifyFiles,
+  type DatasetSpec,
+} from "../../../runtime/data/locate.js";
 import { refusingUrl, serve, sha256, tempDir } from "./helpers.js";
 
 const temps: Array<() => void> = [];
@@ -186,7 +193,10 @@ describe("ensureFiles downloads, verifies and renames into place", () => {
     const tiny = spec({ "alpha.txt": alpha, "beta.txt": beta });
     mkdirSync(join(root, "tiny-set"));
     writeFileSync(join(root, "tiny-set", "alpha.txt"), alpha.subarray(0, 10));
-    writeFileSync(join(root, "tiny-set", "beta.txt"), beta.map((b) => (b === 32 ? 95 : b)));
+    writeFileSync(
+      join(root, "tiny-set", "beta.txt"),
+      beta.map((b) => (b === 32 ? 95 : b)),
+    );
     const truncated = await dataError(ensureFiles(tiny, root, { mirror: await refusingUrl() }));
     expect(truncated.message).toContain(`alpha.txt has 10 bytes, expected ${alpha.length}`);
     const wrong = await dataError(verifyFiles(tiny, root));

@@ -21,9 +21,15 @@ describe("idx parsing", () => {
   it("names the file on a wrong magic number, shape, count, length or label", () => {
     const cases: Array<[() => unknown, RegExp]> = [
       [() => parseImages(idx([2049, 3, 28, 28], pixels), "a.gz", 3), /a\.gz: magic number 2049, expected 2051/],
-      [() => parseImages(idx([2051, 3, 28, 27], pixels), "b.gz", 3), /b\.gz: holds 3 images of 28×27, expected 3 of 28×28/],
+      [
+        () => parseImages(idx([2051, 3, 28, 27], pixels), "b.gz", 3),
+        /b\.gz: holds 3 images of 28×27, expected 3 of 28×28/,
+      ],
       [() => parseImages(idx([2051, 3, 28, 28], pixels), "c.gz", 60000), /c\.gz: holds 3 images/],
-      [() => parseImages(idx([2051, 3, 28, 28], pixels.subarray(1)), "d.gz", 3), /d\.gz: 2367 bytes after decompression, expected 2368/],
+      [
+        () => parseImages(idx([2051, 3, 28, 28], pixels.subarray(1)), "d.gz", 3),
+        /d\.gz: 2367 bytes after decompression, expected 2368/,
+      ],
       [() => parseLabels(idx([2051, 2], Uint8Array.of(1, 2)), "e.gz", 2), /e\.gz: magic number 2051, expected 2049/],
       [() => parseLabels(idx([2049, 2], Uint8Array.of(1, 12)), "f.gz", 2), /f\.gz: label 1 is 12/],
       [() => parseLabels(Uint8Array.of(0, 0), "g.gz", 2), /g\.gz: 2 bytes is too short/],

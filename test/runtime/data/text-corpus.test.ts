@@ -34,7 +34,11 @@ function decode(corpus: TokenCorpus, ids: Int32Array): string[] {
 
 describe("word level (pytorch word_language_model conventions)", () => {
   it("appends <eos> to every line, empty ones too, with the vocabulary in order of first appearance", async () => {
-    const dir = folderWith({ "train.txt": " the cat \n\n  \n sat on the mat \n", "valid.txt": "the mat\n", "test.txt": "cat sat" });
+    const dir = folderWith({
+      "train.txt": " the cat \n\n  \n sat on the mat \n",
+      "valid.txt": "the mat\n",
+      "test.txt": "cat sat",
+    });
     const c = await loadTextCorpus("text", { root: "/unused", path: dir });
     expect(c.name).toBe("text");
     expect(c.level).toBe("word");
@@ -95,13 +99,18 @@ describe("word level (pytorch word_language_model conventions)", () => {
 describe("char level PTB (Mikolov's ptb.char files)", () => {
   // The exact format: each symbol followed by a space, "_" between words, each newline followed by a space, so the
   // file ends in "\n " and lines 2..N begin with " ".
-  const mikolov = (lines: string[]): string => [...lines.map((l) => l.replace(/ /g, "_")).join("\n"), "\n"].map((ch) => `${ch} `).join("");
+  const mikolov = (lines: string[]): string =>
+    [...lines.map((l) => l.replace(/ /g, "_")).join("\n"), "\n"].map((ch) => `${ch} `).join("");
 
   it("reads the space-separated symbols with one <eol> per line and no extra one for the final space", async () => {
     const train = mikolov(["no it was n't", "a b"]);
     expect(train.slice(0, 12)).toBe("n o _ i t _ ");
     expect(train.endsWith("b \n ")).toBe(true);
-    const dir = folderWith({ "train.txt": train, "valid.txt": mikolov(["it was"]), "test.txt": mikolov(["a no", "<unk>"]) });
+    const dir = folderWith({
+      "train.txt": train,
+      "valid.txt": mikolov(["it was"]),
+      "test.txt": mikolov(["a no", "<unk>"]),
+    });
     const c = await loadCorpusFiles("ptb_char", splitsOf(dir, "train.txt", "valid.txt", "train.txt"));
     expect(c.level).toBe("char");
     expect(c.vocab.tokens).toEqual(["n", "o", "_", "i", "t", "w", "a", "s", "'", "<eol>", "b"]);

@@ -17,12 +17,20 @@ async function onBoth(f: () => tf.Tensor): Promise<{ cpu: unknown; wasm: unknown
 }
 
 const iota = (shape: number[], dtype: "float32" | "int32" = "float32"): tf.Tensor =>
-  tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (dtype === "int32" ? i : i * 0.25 - 2)), shape, dtype);
+  tf.tensor(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (dtype === "int32" ? i : i * 0.25 - 2)),
+    shape,
+    dtype,
+  );
 
 describe("wasm GatherV2 (in-place row copies) matches tfjs-cpu exactly", () => {
   let previous = "";
-  beforeAll(() => { previous = tf.getBackend(); });
-  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+  beforeAll(() => {
+    previous = tf.getBackend();
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
 
   it("embedding lookups: rows of [V, D] by a [T·B] id vector, ids repeated", async () => {
     const r = await onBoth(() => tf.gather(iota([50, 7]), tf.tensor1d([3, 3, 0, 49, 12, 3], "int32")));
@@ -31,13 +39,41 @@ describe("wasm GatherV2 (in-place row copies) matches tfjs-cpu exactly", () => {
 
   it("every axis of a rank-3 tensor, 2-D indices, int32 data", async () => {
     for (const axis of [0, 1, 2, -1]) {
-      const r = await onBoth(() => tf.gather(iota([4, 5, 6], "int32"), tf.tensor2d([[1, 0], [3, 1]], [2, 2], "int32"), axis));
+      const r = await onBoth(() =>
+        tf.gather(
+          iota([4, 5, 6], "int32"),
+          tf.tensor2d(
+            [
+              [1, 0],
+              [3, 1],
+            ],
+            [2, 2],
+            "int32",
+          ),
+          axis,
+        ),
+      );
       expect(r.wasm, `axis ${axis}`).toEqual(r.cpu);
     }
   });
 
   it("batchDims 1", async () => {
-    const r = await onBoth(() => tf.gather(iota([3, 5, 2]), tf.tensor2d([[4, 0], [1, 1], [2, 3]], [3, 2], "int32"), 1, 1));
+    const r = await onBoth(() =>
+      tf.gather(
+        iota([3, 5, 2]),
+        tf.tensor2d(
+          [
+            [4, 0],
+            [1, 1],
+            [2, 3],
+          ],
+          [3, 2],
+          "int32",
+        ),
+        1,
+        1,
+      ),
+    );
     expect(r.wasm).toEqual(r.cpu);
   });
 

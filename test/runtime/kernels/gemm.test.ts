@@ -7,7 +7,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../../runtime/accel/backend.js";
-import { matMul, matMulRight, rightOperand, gemmActive, rowMax, softmaxGrad, subScaled, sumSquares } from "../../../runtime/accel/fast-ops.js";
+import {
+  matMul,
+  matMulRight,
+  rightOperand,
+  gemmActive,
+  rowMax,
+  softmaxGrad,
+  subScaled,
+  sumSquares,
+} from "../../../runtime/accel/fast-ops.js";
 import { Gemm, fusedMultiplyAddAvailable, packedFloats, type Operand } from "../../../runtime/accel/kernels/gemm.js";
 import { gemmModule } from "../../../runtime/accel/kernels/gemm-wasm.js";
 import { sleb, uleb } from "../../../runtime/accel/kernels/wasm-asm.js";
@@ -25,14 +34,17 @@ describe("wasm binary writer", () => {
     expect(sleb(-64)).toEqual([0x40]);
   });
   it("emits modules the engine validates, fused and unfused, shared memory or not", () => {
-    for (const rows of [4, 6]) for (const shared of [true, false]) expect(WebAssembly.validate(gemmModule(rows, false, shared))).toBe(true);
+    for (const rows of [4, 6])
+      for (const shared of [true, false]) expect(WebAssembly.validate(gemmModule(rows, false, shared))).toBe(true);
     if (fma) expect(WebAssembly.validate(gemmModule(4, true, true))).toBe(true);
   });
 });
 
 /** A bump allocator over a memory of the test's own (emscripten's malloc plays this part under tfjs). */
 function testHeap(shared: boolean, pages = 1024, maximum = 65536) {
-  const memory = shared ? new WebAssembly.Memory({ initial: pages, maximum, shared: true }) : new WebAssembly.Memory({ initial: pages });
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: pages, maximum, shared: true })
+    : new WebAssembly.Memory({ initial: pages });
   let top = 64;
   const heap = {
     malloc: (n: number): number => {
@@ -51,16 +63,30 @@ function testHeap(shared: boolean, pages = 1024, maximum = 65536) {
   return { memory, heap, f32, put };
 }
 
-interface Case { M: number; N: number; K: number; tA: boolean; tB: boolean; accumulate?: boolean; packed?: boolean }
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  tA: boolean;
+  tB: boolean;
+  accumulate?: boolean;
+  packed?: boolean;
+}
 
 /** C of one case, on a Gemm with `threads` threads; with its float64 reference and the Σ|a b| bound. */
-function runCase(c: Case, threads: number, seed: number): { got: Float32Array; want: Float64Array; bound: Float64Array } {
+function runCase(
+  c: Case,
+  threads: number,
+  seed: number,
+): { got: Float32Array; want: Float64Array; bound: Float64Array } {
   const rng = new Rng(seed);
   const rand = (n: number) => Float32Array.from({ length: n }, () => rng.uniform() * 2 - 1);
   const h = testHeap(threads > 1);
   const g = new Gemm(h.memory, h.heap, threads);
   const { M, N, K } = c;
-  const A = rand(M * K), B = rand(K * N), C0 = rand(M * N);
+  const A = rand(M * K),
+    B = rand(K * N),
+    C0 = rand(M * N);
   const a: Operand = { ptr: h.put(A), rowStride: c.tA ? 1 : K, colStride: c.tA ? M : 1 };
   const b: Operand = { ptr: h.put(B), rowStride: c.tB ? 1 : N, colStride: c.tB ? K : 1 };
   const cp = h.put(C0);
@@ -73,10 +99,12 @@ function runCase(c: Case, threads: number, seed: number): { got: Float32Array; w
   g.run(a, right, cp, N, M, N, K, c.accumulate ?? false);
   const got = h.f32().slice(cp / 4, cp / 4 + M * N);
   g.dispose();
-  const want = new Float64Array(M * N), bound = new Float64Array(M * N);
+  const want = new Float64Array(M * N),
+    bound = new Float64Array(M * N);
   for (let i = 0; i < M; i++)
     for (let j = 0; j < N; j++) {
-      let s = c.accumulate ? C0[i * N + j]! : 0, m = Math.abs(s);
+      let s = c.accumulate ? C0[i * N + j]! : 0,
+        m = Math.abs(s);
       for (let k = 0; k < K; k++) {
         const p = A[i * a.rowStride + k * a.colStride]! * B[k * b.rowStride + j * b.colStride]!;
         s += p;
@@ -106,7 +134,11 @@ describe.skipIf(!fma)("emitted GEMM (relaxed-SIMD FMA) against a float64 referen
   for (const c of CASES)
     it(`${c.M}×${c.K}${c.tA ? "ᵀ" : ""} · ${c.K}×${c.N}${c.tB ? "ᵀ" : ""}${c.accumulate ? ", accumulated" : ""}${c.packed ? ", packed ahead" : ""}`, () => {
       const one = runCase(c, 1, 7);
-      one.got.forEach((x, k) => expect(Math.abs(x - one.want[k]!), `C[${k}]: ${x} vs ${one.want[k]}`).toBeLessThanOrEqual(1e-5 * (1 + one.bound[k]!)));
+      one.got.forEach((x, k) =>
+        expect(Math.abs(x - one.want[k]!), `C[${k}]: ${x} vs ${one.want[k]}`).toBeLessThanOrEqual(
+          1e-5 * (1 + one.bound[k]!),
+        ),
+      );
       const three = runCase(c, 3, 7); // caller and two workers
       expect(Array.from(three.got)).toEqual(Array.from(one.got)); // bit for bit
     });
@@ -116,11 +148,15 @@ describe.skipIf(!fma)("emitted GEMM (relaxed-SIMD FMA) against a float64 referen
     // panels, the worker's, reads past it.
     const { memory, heap } = testHeap(true, 8, 8);
     const g = new Gemm(memory, heap, 2);
-    const M = 100, N = 64, K = 200;
+    const M = 100,
+      N = 64,
+      K = 200;
     const a = { ptr: heap.malloc(4 * M * K), rowStride: K, colStride: 1 };
     const c = heap.malloc(4 * M * N);
     const end = memory.buffer.byteLength;
-    expect(() => g.run(a, { ptr: end - 4 * (N / 2) * K, rowStride: 1, colStride: K }, c, N, M, N, K)).toThrow(/GEMM failed in worker 1/);
+    expect(() => g.run(a, { ptr: end - 4 * (N / 2) * K, rowStride: 1, colStride: K }, c, N, M, N, K)).toThrow(
+      /GEMM failed in worker 1/,
+    );
     const f = new Float32Array(memory.buffer);
     const b = heap.malloc(4 * K * N);
     f.fill(1, a.ptr / 4, a.ptr / 4 + M * K);
@@ -140,20 +176,34 @@ describe.skipIf(!fma)("emitted GEMM (relaxed-SIMD FMA) against a float64 referen
 
 describe.skipIf(!fma)("RnncMatMul on wasm against tf.matMul on cpu", () => {
   let previous = "";
-  beforeAll(() => { previous = tf.getBackend(); });
-  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+  beforeAll(() => {
+    previous = tf.getBackend();
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
 
   const rng = new Rng(11);
   const data = (n: number) => Float32Array.from({ length: n }, () => rng.uniform() * 2 - 1);
-  const A = data(23 * 31), B = data(31 * 19), DY = data(23 * 19);
+  const A = data(23 * 31),
+    B = data(31 * 19),
+    DY = data(23 * 19);
 
-  interface Got { gemm: boolean; y: number[]; da: number[]; db: number[]; packed: number[] | null }
+  interface Got {
+    gemm: boolean;
+    y: number[];
+    da: number[];
+    db: number[];
+    packed: number[] | null;
+  }
 
   async function on(backend: "cpu" | "wasm", tA: boolean, tB: boolean): Promise<Got> {
     await selectBackend(backend);
     let got: Got | null = null;
     tf.tidy(() => {
-      const a = tf.tensor2d(A, tA ? [31, 23] : [23, 31]), b = tf.tensor2d(B, tB ? [19, 31] : [31, 19]), dy = tf.tensor2d(DY, [23, 19]);
+      const a = tf.tensor2d(A, tA ? [31, 23] : [23, 31]),
+        b = tf.tensor2d(B, tB ? [19, 31] : [31, 19]),
+        dy = tf.tensor2d(DY, [23, 19]);
       const f = (x: tf.Tensor, y: tf.Tensor) => matMul(x as tf.Tensor2D, y as tf.Tensor2D, tA, tB);
       const [da, db] = tf.grads(f)([a, b], dy);
       const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
@@ -163,14 +213,20 @@ describe.skipIf(!fma)("RnncMatMul on wasm against tf.matMul on cpu", () => {
     return got!;
   }
 
-  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const)
+  for (const [tA, tB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const)
     it(`op(a)·op(b) and its gradients, transposeA ${tA}, transposeB ${tB}`, async () => {
       const w = await on("wasm", tA, tB);
       const c = await on("cpu", tA, tB);
       expect([w.gemm, c.gemm]).toEqual([true, false]);
       for (const k of ["y", "da", "db", "packed"] as const) {
         if (!c[k]) continue;
-        const got = w[k]!, want = c[k]!;
+        const got = w[k]!,
+          want = c[k]!;
         expect(got.length).toBe(want.length);
         want.forEach((x, i) => expect(Math.abs(got[i]! - x), `${k}[${i}]`).toBeLessThanOrEqual(1e-4));
       }
@@ -179,8 +235,12 @@ describe.skipIf(!fma)("RnncMatMul on wasm against tf.matMul on cpu", () => {
 
 describe.skipIf(!fma)("the SIMD passes on wasm against tfjs's ops on cpu", () => {
   let previous = "";
-  beforeAll(() => { previous = tf.getBackend(); });
-  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+  beforeAll(() => {
+    previous = tf.getBackend();
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
 
   // 7 rows of 23 (a 3-element tail after the vectors); a NaN in row 5 must come out as NaN
   const rng = new Rng(5);

@@ -9,12 +9,14 @@ import { LSTM_BACKWARD } from "../../../runtime/accel/kernels/lstm-backward-wasm
 import { lstmMath } from "../../../runtime/model/lstm.js";
 import { Rng } from "../../../runtime/base/rng.js";
 
-const B = 3, H = 5;
+const B = 3,
+  H = 5;
 
 /** Saved activations as a forward leaves them: σ of i, f, o in (0, 1), tanh of g and of c_t in (−1, 1). */
 function inputs(seed: number): Record<string, { shape: [number, number]; data: Float32Array }> {
   const rng = new Rng(seed);
-  const u = (n: number, lo: number, hi: number): Float32Array => Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.uniform());
+  const u = (n: number, lo: number, hi: number): Float32Array =>
+    Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.uniform());
   return {
     dh: { shape: [B, H], data: u(B * H, -2, 2) },
     dc: { shape: [B, H], data: u(B * H, -2, 2) },
@@ -25,12 +27,24 @@ function inputs(seed: number): Record<string, { shape: [number, number]; data: F
   };
 }
 
-async function backwardOn(backend: "cpu" | "wasm", seed: number, withDc: boolean): Promise<{ da: number[]; dcPrev: number[]; fused: boolean }> {
+async function backwardOn(
+  backend: "cpu" | "wasm",
+  seed: number,
+  withDc: boolean,
+): Promise<{ da: number[]; dcPrev: number[]; fused: boolean }> {
   await selectBackend(backend);
   const fused = Boolean(tf.getKernel(LSTM_BACKWARD, backend));
   return tf.tidy(() => {
-    const t = Object.fromEntries(Object.entries(inputs(seed)).map(([k, v]) => [k, tf.tensor2d(v.data, v.shape)])) as Record<string, tf.Tensor2D>;
-    const r = lstmMath.backward(t["dh"]!, withDc ? t["dc"]! : null, [t["sg"]!, t["g"]!, t["tc"]!], t["cPrev"]!, t["cPrev"]!);
+    const t = Object.fromEntries(
+      Object.entries(inputs(seed)).map(([k, v]) => [k, tf.tensor2d(v.data, v.shape)]),
+    ) as Record<string, tf.Tensor2D>;
+    const r = lstmMath.backward(
+      t["dh"]!,
+      withDc ? t["dc"]! : null,
+      [t["sg"]!, t["g"]!, t["tc"]!],
+      t["cPrev"]!,
+      t["cPrev"]!,
+    );
     expect(r.dr).toBe(r.da);
     return { da: Array.from(r.da.dataSync()), dcPrev: Array.from(r.dcPrev!.dataSync()), fused };
   });
@@ -38,13 +52,19 @@ async function backwardOn(backend: "cpu" | "wasm", seed: number, withDc: boolean
 
 const expectNear = (a: number[], b: number[], what: string): void => {
   expect(a.length, what).toBe(b.length);
-  a.forEach((x, k) => expect(Math.abs(x - b[k]!), `${what}[${k}]: ${x} vs ${b[k]}`).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(b[k]!)));
+  a.forEach((x, k) =>
+    expect(Math.abs(x - b[k]!), `${what}[${k}]: ${x} vs ${b[k]}`).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(b[k]!)),
+  );
 };
 
 describe("wasm LSTM-step backward kernel matches the op sequence on tfjs-cpu", () => {
   let previous = "";
-  beforeAll(() => { previous = tf.getBackend(); });
-  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+  beforeAll(() => {
+    previous = tf.getBackend();
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
 
   for (const withDc of [true, false])
     it(`da and dc_{t-1}, ${withDc ? "with" : "without (the window's last step)"} dc from step t+1`, async () => {

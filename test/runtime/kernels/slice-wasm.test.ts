@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../../runtime/accel/backend.js";
 
 /** Run f on cpu and on wasm over the same values; return both results as plain arrays with shapes. */
-async function onBoth(values: Float32Array, shape: number[], f: (x: tf.Tensor) => tf.Tensor | tf.Tensor[]): Promise<{ cpu: unknown; wasm: unknown }> {
+async function onBoth(
+  values: Float32Array,
+  shape: number[],
+  f: (x: tf.Tensor) => tf.Tensor | tf.Tensor[],
+): Promise<{ cpu: unknown; wasm: unknown }> {
   const out: Record<string, unknown> = {};
   for (const b of ["cpu", "wasm"] as const) {
     await selectBackend(b);
@@ -23,17 +27,41 @@ const iota = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i
 
 describe("wasm Slice and SplitV (in-place reads) match tfjs-cpu exactly", () => {
   let previous = "";
-  beforeAll(() => { previous = tf.getBackend(); });
-  afterAll(async () => { if (previous) await tf.setBackend(previous); });
+  beforeAll(() => {
+    previous = tf.getBackend();
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
 
   it("row blocks, column blocks, strided boxes, size −1, rank 1–4", async () => {
     const cases: [number[], number[], number[]][] = [
       [[10], [3], [4]],
-      [[400, 8], [20, 0], [20, 8]], // one time step of a [T·B, G·H] window: a contiguous block
-      [[20, 12], [0, 3], [-1, 6]], // a gate block: strided
-      [[5, 6, 7], [1, 2, 3], [3, -1, 2]],
-      [[2, 3, 4, 5], [1, 0, 1, 2], [1, 3, 2, 3]],
-      [[4, 4], [0, 0], [4, 4]], // the whole tensor
+      [
+        [400, 8],
+        [20, 0],
+        [20, 8],
+      ], // one time step of a [T·B, G·H] window: a contiguous block
+      [
+        [20, 12],
+        [0, 3],
+        [-1, 6],
+      ], // a gate block: strided
+      [
+        [5, 6, 7],
+        [1, 2, 3],
+        [3, -1, 2],
+      ],
+      [
+        [2, 3, 4, 5],
+        [1, 0, 1, 2],
+        [1, 3, 2, 3],
+      ],
+      [
+        [4, 4],
+        [0, 0],
+        [4, 4],
+      ], // the whole tensor
     ];
     for (const [shape, begin, size] of cases) {
       const n = shape.reduce((a, b) => a * b, 1);
@@ -56,11 +84,23 @@ describe("wasm Slice and SplitV (in-place reads) match tfjs-cpu exactly", () => 
   it("random boxes (property)", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
-          fc.tuple(fc.constant(shape), fc.tuple(...shape.map((n) => fc.integer({ min: 0, max: n - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: 1, max: n - b })))))),
-        ),
+        fc
+          .array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 })
+          .chain((shape) =>
+            fc.tuple(
+              fc.constant(shape),
+              fc.tuple(
+                ...shape.map((n) =>
+                  fc
+                    .integer({ min: 0, max: n - 1 })
+                    .chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: 1, max: n - b }))),
+                ),
+              ),
+            ),
+          ),
         async ([shape, box]) => {
-          const begin = box.map(([b]) => b), size = box.map(([, s]) => s);
+          const begin = box.map(([b]) => b),
+            size = box.map(([, s]) => s);
           const r = await onBoth(iota(shape.reduce((a, b) => a * b, 1)), shape, (x) => tf.slice(x, begin, size));
           expect(r.wasm).toEqual(r.cpu);
         },
