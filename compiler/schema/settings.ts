@@ -5,7 +5,7 @@
 // `--set` blocks and "did you mean" suggestions, and the settings reference in specs/language.md (reference.ts).
 //
 // Adding a simple setting (a number, a flag or a word) is one declaration here, the IR field it fills (ir.ts) and the
-// runtime piece that uses it; `emit` tells a codegen emitter which runtime option receives it.
+// runtime piece that uses it; `emit` names the RecurrentLayer option codegen passes it to.
 import type { DatasetFacts } from "./datasets.js";
 import { DATASETS } from "./ir.js";
 import type { IRPath } from "./paths.js";
@@ -80,8 +80,13 @@ export interface Setting {
   readonly path: IRPath | null;
   /** The block this statement opens (`model { … }`), when it opens one. */
   readonly opens?: BlockName;
-  /** For codegen: the runtime piece and option a simple per-layer setting is passed to. */
-  readonly emit?: { readonly piece: string; readonly option: string };
+  /**
+   * For codegen: the RecurrentLayer option a simple per-layer setting (a number, flag or word) is passed to. Codegen's
+   * recurrent-layer emitter passes every such setting that is not at its default, with a comment made of its `key`,
+   * `meaning` and `paper`, so adding one needs no emitter code. Settings whose values have structure of their own
+   * (forget_bias only on LSTMs, the dropout sites, norm) are written by their own emitters and carry no `emit`.
+   */
+  readonly emit?: { readonly piece: "RecurrentLayer"; readonly option: string };
 }
 
 // ── call variants ───────────────────────────────────────────────────────────────────────────────────────────
@@ -448,7 +453,6 @@ export const SETTINGS: readonly Setting[] = [
     meaning: "initial forget-gate bias of LSTMs",
     only: "LSTM layers",
     path: "model.forgetBias",
-    emit: { piece: "RecurrentLayer", option: "forgetBias" },
   },
   {
     block: "model",
@@ -619,7 +623,6 @@ export const SETTINGS: readonly Setting[] = [
     meaning: "DropConnect on W_hh, one mask per batch (AWD-LSTM weight drop)",
     paper: "Merity et al. 2018 §2",
     path: "dropout.weight.p",
-    emit: { piece: "RecurrentLayer", option: "weightDrop" },
   },
   {
     block: "dropout",
@@ -631,7 +634,6 @@ export const SETTINGS: readonly Setting[] = [
     meaning: "keep units of c and/or h at their previous values; `zoneout P` sets both",
     paper: "Krueger et al. 2017",
     path: "dropout.zoneout.cell",
-    emit: { piece: "RecurrentLayer", option: "zoneout" },
   },
 
   // regularize

@@ -47,6 +47,20 @@ function specWith(s: Setting, stmt: string): string {
 }
 
 describe("schema", () => {
+  it("a setting declared with `emit` is a simple value with an IR path, passed to a RecurrentLayer option that exists", () => {
+    // Codegen passes these generically (compiler/codegen/emit/declared-options.ts): a composite value or an option
+    // the runtime does not have would give code that does not type-check.
+    const layerSource = readFileSync(join(ROOT, "runtime", "model", "recurrent-layer.ts"), "utf8");
+    const optionsType = layerSource.slice(layerSource.indexOf("export interface RecurrentLayerOptions"));
+    const options = optionsType.slice(0, optionsType.indexOf("\n}"));
+    for (const s of SETTINGS.filter((x) => x.emit)) {
+      expect(["number", "flag", "word"], `${s.key}`).toContain(s.shape.kind);
+      expect(s.path, s.key).not.toBeNull();
+      expect(s.emit!.option).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+      expect(options, `RecurrentLayerOptions has ${s.emit!.option}`).toMatch(new RegExp(`\\b${s.emit!.option}\\?:`));
+    }
+  });
+
   it("specs/language.md's settings reference is what the schema renders", () => {
     const path = join(ROOT, "specs", "language.md");
     const text = readFileSync(path, "utf8");

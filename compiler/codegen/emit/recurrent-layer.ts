@@ -4,6 +4,7 @@ import type { CodeBlockWriter } from "ts-morph";
 import type { LayerIR } from "../../ir.js";
 import { commentText as c, stringLiteral as str } from "../emit-text.js";
 import { num, type EmitContext } from "./context.js";
+import { emitDeclaredLayerOptions } from "./declared-options.js";
 
 /** `this.layerN = new RecurrentLayer(…)` for layer k (0-based) reading `input` units, with its comments. */
 export function emitRecurrentLayer(
@@ -23,7 +24,7 @@ export function emitRecurrentLayer(
   w.writeLine(
     `// layer ${k + 1}: ${c(l.cell)}(${l.hidden})${activation} ${x.at(`model.layers.${k}.cell`, `model.layers.${k}.hidden`, "model.init.kind", "model.recurrentInit.kind")}`,
   );
-  options.push(...recurrentSites(x, w, l));
+  options.push(...recurrentSites(x, w, l), ...emitDeclaredLayerOptions(x, w));
   w.writeLine(
     `this.layer${k + 1} = new RecurrentLayer(params, "layer${k + 1}", ${str(l.cell)}, ${input}, ${l.hidden}, { ${options.join(", ")} });`,
   );
