@@ -127,6 +127,8 @@ export interface ModelIR {
   readonly norm: NormIR | null;
   /** Std of Gaussian noise added to h_0 (Cooijmans et al. 2017 on in-order MNIST); 0 = none. */
   readonly initialStateNoise: number;
+  /** zero, or learned: h_0 (and c_0) of every layer are parameters (Cooijmans et al. 2017, §2.1). */
+  readonly initialState: "zero" | "learned";
 }
 
 export type MaskMode = "per_step" | "locked";

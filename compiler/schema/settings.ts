@@ -491,6 +491,20 @@ export const SETTINGS: readonly Setting[] = [
     paper: "Cooijmans et al. 2017 §5.1 (in-order MNIST)",
     path: "model.initialStateNoise",
   },
+  {
+    block: "model",
+    key: "initial_state",
+    shape: word("zero", "learned"),
+    neutral: "zero",
+    syntax: "initial_state zero | learned",
+    what: "the initial state",
+    default: "zero",
+    meaning: "the state every sequence starts from: zeros, or h₀ (and c₀ for an LSTM) learned with the weights",
+    // §2.1: "the initial states h0 ∈ R^dh, c0 ∈ R^dh are model parameters".
+    paper: "Cooijmans et al. 2017 §2.1",
+    path: "model.initialState",
+    emit: { piece: "RecurrentLayer", option: "initialState" },
+  },
 
   // norm
   {

@@ -35,6 +35,11 @@ export interface RecurrentLayerOptions {
   readonly zoneout?: { readonly hidden: number; readonly cell: number };
   /** Batch or layer normalization of x W, h U and c (normalization.ts). */
   readonly norm?: NormOptions;
+  /**
+   * zero (the default), or learned: h_0 and, for the LSTM, c_0 are parameters trained with the weights, as in
+   * Cooijmans et al. 2017, §2.1 ("the initial states h0 ∈ R^dh, c0 ∈ R^dh are model parameters").
+   */
+  readonly initialState?: "zero" | "learned";
 }
 
 export class RecurrentLayer {
@@ -45,6 +50,14 @@ export class RecurrentLayer {
   readonly bh: tf.Variable<tf.Rank.R1> | null;
 
   private readonly sites: Pick<RecurrentLayerOptions, "recurrentDropout" | "weightDrop" | "zoneout">;
+  /** The learned h_0 and c_0 [H], zeros at first; null: every sequence starts from zeros. */
+  readonly start: { readonly h: tf.Variable<tf.Rank.R1>; readonly c: tf.Variable<tf.Rank.R1> | null } | null;
+  /**
+   * The states initialState() handed out. A language model's driver asks for them outside the differentiated
+   * function; forward() rebuilds such a state from h_0 and c_0 inside it, so that the first window's gradient
+   * reaches them.
+   */
+  private readonly handedOut = new WeakSet<LayerState>();
   /** The normalized sites' gains and population statistics; null: no normalization. */
   private readonly norm: {
     readonly opts: NormOptions;
@@ -71,6 +84,10 @@ export class RecurrentLayer {
     this.b = store.vector(`${name}.b`, GH, (i) => (Math.floor(i / hidden) === F ? forget : 0));
     this.bh = cell === "gru" ? store.vector(`${name}.bh`, GH) : null;
     this.norm = opts.norm ? normParams(store, name, opts.norm, GH, hidden, this.math.hasCell) : null;
+    this.start =
+      opts.initialState === "learned"
+        ? { h: store.vector(`${name}.h0`, hidden), c: this.math.hasCell ? store.vector(`${name}.c0`, hidden) : null }
+        : null;
   }
 
   /** h = 0 and, for the LSTM, c = 0: [B, H] each. */
@@ -78,13 +95,17 @@ export class RecurrentLayer {
     return { h: tf.zeros([batch, this.hidden]), c: this.math.hasCell ? tf.zeros([batch, this.hidden]) : null };
   }
 
-  /**
-   * The state a sequence starts from, [B, H] each: today zeros, as zeroState. Callers that start a sequence ask the
-   * layer, so that a learned initial state (Cooijmans et al. 2017, §2.1: "the initial states h0 and c0 are model
-   * parameters") is a change inside the layer alone.
-   */
+  /** The state a sequence starts from, [B, H] each: zeros, or the learned h_0 (and c_0) for every example. */
   initialState(batch: number): LayerState {
-    return this.zeroState(batch);
+    if (!this.start) return this.zeroState(batch);
+    const state = this.learnedState(batch);
+    this.handedOut.add(state);
+    return state;
+  }
+
+  private learnedState(batch: number): LayerState {
+    const rows = (v: tf.Variable<tf.Rank.R1>): tf.Tensor2D => tf.tile(v.expandDims(0), [batch, 1]) as tf.Tensor2D;
+    return { h: rows(this.start!.h), c: this.start!.c ? rows(this.start!.c) : null };
   }
 
   private sequenceNorm(training: boolean): SequenceNorm | null {
@@ -106,12 +127,15 @@ export class RecurrentLayer {
       throw new Error("a layer with recurrent sites needs the StepContext");
     const rng = ctx?.rng as StepContext["rng"];
     const U = weightDrop(this.U, pw, rng, training); // [H, G·H], one mask for the window
-    const r = runSequence(this.math, x, { W: this.W, U, b: this.b, bh: this.bh }, state.h, state.c, {
+    // A state initialState() handed out is rebuilt here, where the caller differentiates (Cooijmans et al. 2017, §2.1)
+    const start = this.start && this.handedOut.has(state) ? this.learnedState(B) : state;
+    const r = runSequence(this.math, x, { W: this.W, U, b: this.b, bh: this.bh }, start.h, start.c, {
       recurrentMask: recurrentMask(recurrentDropout, T, B, H, rng, training),
       zoneoutHidden: zoneout?.hidden ? zoneoutMask(zoneout.hidden, T, B, H, rng, training) : null,
       zoneoutCell: zoneout?.cell && this.math.hasCell ? zoneoutMask(zoneout.cell, T, B, H, rng, training) : null,
       norm: this.sequenceNorm(training),
       inference: ctx !== undefined && !ctx.training, // evaluation (a StepContext that is not training) is never differentiated
+      initialStateGrad: this.start !== null,
     });
     return { y: r.y, state: { h: r.h, c: r.c } };
   }

@@ -84,6 +84,11 @@ export interface RecurrenceSites {
   readonly norm?: SequenceNorm | null;
   /** A forward that is never differentiated (evaluation): keeps nothing for a backward. */
   readonly inference?: boolean;
+  /**
+   * h_0 (and c_0) are inputs of the op and get gradients: a learned initial state (Cooijmans et al. 2017, §2.1).
+   * Otherwise they are constants, as truncated BPTT's carried state is.
+   */
+  readonly initialStateGrad?: boolean;
 }
 
 /** One normalized site: its gain (and, for c, shift) and, for batch norm, its population statistics. */
@@ -134,7 +139,8 @@ export function runSequence(
   const normParams = [nx?.gamma, nh?.gamma, nc?.gamma, nc?.beta].filter(
     (v): v is tf.Variable<tf.Rank.R1> => v !== undefined,
   );
-  const inputs: tf.Tensor[] = [x, w.W, w.U, w.b, ...(w.bh ? [w.bh] : []), ...normParams];
+  const startInputs = sites.initialStateGrad ? [h0, ...(c0 ? [c0] : [])] : []; // last: their gradients come last
+  const inputs: tf.Tensor[] = [x, w.W, w.U, w.b, ...(w.bh ? [w.bh] : []), ...normParams, ...startInputs];
   // Batch norm normalizes over the batch (axis 0 of a step's [B, F]), layer norm over the units (axis 1).
   const stepAxis = norm?.kind === "layer" ? 1 : 0;
   const batchStats = norm?.kind === "layer" || (norm?.training ?? false);
@@ -365,8 +371,15 @@ export function runSequence(
         dhNext = out.dhP;
         dcNext = cell.hasCell ? out.dcP : (out.dcP.dispose(), null);
       }
-      (dhNext as T2 | null)?.dispose(); // dL/dh_0 and dL/dc_0: truncated BPTT sends nothing to the previous window
-      (dcNext as T2 | null)?.dispose();
+      // dL/dh_0 and dL/dc_0: a learned initial state receives them; otherwise truncated BPTT sends nothing to the
+      // previous window.
+      const dStart = sites.initialStateGrad
+        ? [dhNext as T2 | null, dcNext as T2 | null].slice(0, startInputs.length)
+        : [];
+      if (!sites.initialStateGrad) {
+        (dhNext as T2 | null)?.dispose();
+        (dcNext as T2 | null)?.dispose();
+      }
       const dA = tf.concat(das, 0); // [T·B, G·H]: dL/d(N(x W) + b)
       // LSTM and RNN feed one pre-activation from both projections (da = dr): reuse the concat
       const dR = drs.every((d, t) => d === das[t]) ? dA : tf.concat(drs, 0);
@@ -389,6 +402,8 @@ export function runSequence(
       if (nx) grads.push(dGx!);
       if (nh) grads.push(addMany(dGains.gh));
       if (nc) grads.push(addMany(dGains.gc), addMany(dGains.bc));
+      // T ≥ 1, so the loop above set both: the gradients of h_0 and (LSTM) c_0, in input order
+      for (const d of dStart) grads.push(d!);
       return grads;
     };
     return { value: y.reshape([T, B, -1]) as tf.Tensor3D, gradFunc };

@@ -229,7 +229,7 @@ export function createTrainer(
     disposeState,
     async step(xs, ys, T, state, scale, lr = training.optimizer.lr) {
       const B = xs.length / T;
-      const { value, ce, grads, next } = scoped(
+      const { value, ce, grads, reached, next } = scoped(
         () => {
           const x = tf.tensor2d(xs, [T, B], "int32");
           const y = tf.tensor1d(ys, "int32");
@@ -246,7 +246,11 @@ export function createTrainer(
           return {
             value: g.value,
             ce: ce as unknown as tf.Scalar,
-            grads: vars.map((v) => g.grads[v.name]!),
+            // A parameter this window does not reach gets no update, as PyTorch skips a parameter whose grad is
+            // None: a learned initial state (Cooijmans et al. 2017, §2.1) is reached only by a window that starts
+            // from it, the first of an epoch.
+            grads: vars.flatMap((v) => g.grads[v.name] ?? []),
+            reached: vars.map((v) => g.grads[v.name] !== undefined),
             next: o.state,
           };
         },
@@ -260,7 +264,8 @@ export function createTrainer(
         disposeState(next);
         return { loss: total, next: model.initialState(B) }; // non-finite: the caller stops the run
       }
-      await applyUpdate(optimizer, vars, decayed, grads, training, lr);
+      const only = <T>(xs: readonly T[]): T[] => xs.filter((_, k) => reached[k]);
+      await applyUpdate(optimizer, only(vars), only(decayed), grads, training, lr);
       return { loss, next };
     },
   };

@@ -115,6 +115,7 @@ describe("lowering", () => {
       tie: "tie",
       norm: "norm layer",
       initial_state_noise: "initial_state_noise 0.1",
+      initial_state: "initial_state learned",
       on: "on [input]",
       gamma: "gamma 0.5",
       stats: "stats per_step",
@@ -149,7 +150,7 @@ describe("lowering", () => {
     const spec = `experiment k {
       data synthetic { ${["batch", "bptt", "eval_batch", "test_batch", "vocab", "order", "tokens", "seed"].map((k) => sample[k]).join("  ")} }
       task lm
-      model { embed 8  layers 2 lstm(8)  init orthogonal  recurrent_init identity  embed_init uniform(0.1)  forget_bias 1  tie  initial_state_noise 0
+      model { embed 8  layers 2 lstm(8)  init orthogonal  recurrent_init identity  embed_init uniform(0.1)  forget_bias 1  tie  initial_state_noise 0  initial_state learned
               norm batch { on [input]  gamma 0.5  stats per_step  momentum 0.1  epsilon 0.001 } }
       dropout { input 0.1 locked  between 0.1  output 0.1  embedding 0.1  recurrent 0.1  weight 0.1  zoneout 0.1 }
       regularize { ar 1  tar 1  weight_decay 0.1 }
@@ -161,6 +162,7 @@ describe("lowering", () => {
     expect(e.origins["model.norm.epsilon"]).toMatchObject({ file: "k.rnn" });
     expect(e.origins["dropout.zoneout.hidden"]).toMatchObject({ file: "k.rnn" });
     expect(e.train.divergence).toEqual({ kind: "above_uniform", margin: 2, windows: 5 });
+    expect(e.model.initialState).toBe("learned");
   });
 });
 
