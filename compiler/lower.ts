@@ -289,7 +289,6 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
   if (shape) {
     stats = shape.callee as ir.NormIR["stats"];
     maxSteps = shape.args["max_steps"] ? (shape.args["max_steps"] as number) : null;
-    if (stats === "shared" && kind === "batch") cx.report(Diag.sharedNormStatistics(shape.loc));
   }
   const only = noEffectUnless(cx, b);
   for (const k of ["stats", "momentum"]) only(k, kind !== "layer", { kind: "layerNormStatistics" });
@@ -479,11 +478,6 @@ function lowerTrain(cx: LowerContext, entry: REntry | undefined): ir.TrainIR {
   const schedule = asIR<ir.ScheduleIR>("schedule", { kind: "constant" });
   const bptt = asIR<ir.TrainIR["bptt"]>("bptt", { kind: "fixed" });
   const divergence = asIR<ir.DivergenceIR>("divergence", DEFAULTS.divergence);
-  // Healthy runs have single windows far above ln V early on (specs/language.md, "Divergence"): one is not enough.
-  if (divergence.kind === "above_uniform" && divergence.windows === 1)
-    cx.report(
-      Diag.divergenceOnOneWindow(cx.locs.get("train.divergence.windows") ?? cx.locs.get("train.divergence.kind")!),
-    );
   return {
     epochs,
     optimizer,

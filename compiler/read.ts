@@ -275,6 +275,8 @@ export function readCall(
   path: IRPath,
   what: string,
   signatures: Variants,
+  /** Where the callee's origin goes: `${path}.kind` for an IR union (`train.optimizer.kind`), or a word's own field. */
+  calleePath: IRPath = `${path}.kind` as IRPath,
 ): CallShape | undefined {
   const v = cx.value(raw);
   const at = (span: Span): Loc => ({ file, span });
@@ -297,7 +299,7 @@ export function readCall(
     cx.report(Diag.unknownName(at(callee.span), what, callee.name, Object.keys(signatures)));
     return undefined;
   }
-  cx.origin(`${path}.kind` as IRPath, at(callee.span));
+  cx.origin(calleePath, at(callee.span));
   const args: Record<string, number | readonly number[]> = {};
   const given = new Set<string>();
   let ok = true;
@@ -438,6 +440,6 @@ export function readCallSetting(
   return readKey(cx, block, s.key, s.syntax, (r) => {
     const v = r.take();
     if (!v) return void cx.report(Diag.missingValue(r.keyLoc, s.key, shape.example));
-    return readCall(cx, r.entry.file, v, base, s.what, shape.variants);
+    return readCall(cx, r.entry.file, v, base, s.what, shape.variants, s.path!);
   });
 }

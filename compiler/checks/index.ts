@@ -6,7 +6,8 @@ import { cellStateSites } from "./cell-state-sites.js";
 import { tokensNeedEmbedding } from "./embedding.js";
 import { memoryGuard } from "./memory.js";
 import { noEffect } from "./no-effect.js";
-import { batchNormBatch, normLength } from "./norm.js";
+import { batchNormBatch, normLength, sharedNormStatistics } from "./norm.js";
+import { divergenceOnOneWindow } from "./divergence.js";
 import type { CheckOptions, Rule, Where } from "./rule.js";
 import { support } from "./support.js";
 import { taskFitsData } from "./task-fits-data.js";
@@ -23,6 +24,8 @@ export const RULES: readonly Rule[] = [
   cellStateSites,
   normLength,
   batchNormBatch,
+  sharedNormStatistics,
+  divergenceOnOneWindow,
   taskFitsData,
   noEffect,
   memoryGuard,

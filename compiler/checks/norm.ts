@@ -36,3 +36,14 @@ export const batchNormBatch = rule({
       report(Diag.batchNormSmallBatch(at, e.data.batch, BATCH_NORM_MIN_BATCH, norm));
   },
 });
+
+/** Cooijmans et al. 2017 keep batch-norm statistics per time step (§4); one set shared across time is a departure. */
+export const sharedNormStatistics = rule({
+  name: "sharedNormStatistics",
+  codes: ["W0404"],
+  run(e, where, report) {
+    const n = e.model.norm;
+    const at = where.at("model.norm.stats");
+    if (n?.kind === "batch" && n.stats === "shared" && at) report(Diag.sharedNormStatistics(at));
+  },
+});
