@@ -393,7 +393,8 @@ export type NoEffectReason =
   | { readonly kind: "layerNormStatistics" }
   | { readonly kind: "noForgetGate" }
   | { readonly kind: "noEmbedding" }
-  | { readonly kind: "pixelInputs" };
+  | { readonly kind: "pixelInputs" }
+  | { readonly kind: "classifierLoss" };
 
 function noEffectText(r: NoEffectReason): string {
   switch (r.kind) {
@@ -419,13 +420,17 @@ function noEffectText(r: NoEffectReason): string {
       return "this model has no embedding";
     case "pixelInputs":
       return "pixel inputs are fed to the first layer directly";
+    case "classifierLoss":
+      return "a classifier's loss is the cross-entropy of each sequence's one label, averaged over the batch";
   }
 }
 
 /** What the runtime cannot train yet (E0500); the support rule (checks/support.ts) decides when. */
-export type UnsupportedFeature = "initialStateNoiseOfLanguageModel";
+export type UnsupportedFeature = "initialStateNoiseOfLanguageModel" | "activationRegularizationOfClassifier";
 const UNSUPPORTED_FEATURES: Readonly<Record<UnsupportedFeature, string>> = {
   initialStateNoiseOfLanguageModel: "noise on the initial state of a language model",
+  activationRegularizationOfClassifier:
+    "activation regularization (AR, TAR: Merity et al. 2017) of a sequence classifier",
 };
 
 /** Which limit the memory guard applied (E0311). */

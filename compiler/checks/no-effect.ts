@@ -18,6 +18,14 @@ export const noEffect = rule({
         if (at) report(Diag.noEffect(at, key, { kind: "noEmbedding" }));
       }
     }
+    if (e.task.kind === "classify") {
+      // A classifier reads whole sequences of a fixed length, with one label each: no BPTT window, no per-step loss.
+      const bptt = where.at("train.bptt.kind");
+      if (bptt)
+        report(Diag.noEffect(bptt, "bptt", { kind: "fixedLength", dataset: e.data.dataset, length: e.data.bptt }));
+      const loss = where.at("train.loss");
+      if (loss) report(Diag.noEffect(loss, "loss", { kind: "classifierLoss" }));
+    }
     const embedAt = where.at("model.embed");
     if (embedAt && e.data.level === "pixel") report(Diag.noEffect(embedAt, "embed", { kind: "pixelInputs" }));
   },

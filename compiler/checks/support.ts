@@ -22,6 +22,10 @@ export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
     "initialStateNoiseOfLanguageModel",
     "model.initialStateNoise",
   );
+  // The classifier has no penalty term: its model class reads out h_T only (Cooijmans et al. 2017, §5.1).
+  const { ar, tar } = e.regularize;
+  need(e.task.kind === "classify" && ar.alpha > 0, "activationRegularizationOfClassifier", "regularize.ar.alpha");
+  need(e.task.kind === "classify" && tar.beta > 0, "activationRegularizationOfClassifier", "regularize.tar.beta");
   return out;
 }
 

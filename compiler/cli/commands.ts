@@ -43,7 +43,9 @@ const describe = (e: ExperimentIR): string => {
   const params =
     e.resources.parameters >= 1e6
       ? `${(e.resources.parameters / 1e6).toFixed(1)}M`
-      : `${(e.resources.parameters / 1e3).toFixed(0)}k`;
+      : e.resources.parameters >= 1e3
+        ? `${(e.resources.parameters / 1e3).toFixed(0)}k`
+        : String(e.resources.parameters); // a small model is not "0k"
   return `${e.name}  ${e.data.dataset} · ${cells} · ${params} params · ~${formatBytes(e.resources.trainingBytes)} to train`;
 };
 

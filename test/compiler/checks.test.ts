@@ -106,3 +106,38 @@ describe("typed reasons (the wording lives in compiler/diagnostics.ts)", () => {
     ]);
   });
 });
+
+describe("a classifier and the settings it cannot use", () => {
+  const mnist = (train: string, extra = "") =>
+    `experiment c {\n  data mnist { batch 4 }\n  model { layers 1 lstm(8) }\n  ${extra}\n  train { ${train} }\n}\n`;
+
+  it("every optimizer and schedule passes: the one training driver runs them for both tasks", () => {
+    for (const optimizer of ["sgd(lr = 1)", "adam", "rmsprop", "ntasgd(lr = 1)"])
+      for (const schedule of [
+        "constant",
+        "decay(by = 2, after = 1)",
+        "plateau(divide = 4)",
+        "at_epochs(epochs = [2], by = 10)",
+      ])
+        expect(
+          build(mnist(`optimizer ${optimizer}  schedule ${schedule}`)).diagnostics,
+          `${optimizer} ${schedule}`,
+        ).toEqual([]);
+  });
+
+  it("warns that a BPTT policy or a per-step loss does nothing (W0403), at the value", () => {
+    expect(messages(mnist("bptt variable  loss sum_steps"))).toEqual([
+      "W0403 'bptt' has no effect: mnist sequences are always 784 steps long",
+      "W0403 'loss' has no effect: a classifier's loss is the cross-entropy of each sequence's one label, averaged over the batch",
+    ]);
+  });
+
+  it("refuses AR and TAR, which its model class has no penalty for (E0500), at the value", () => {
+    const r = build(mnist("epochs 1", "regularize { ar 2  tar 1 }"));
+    expect(r.document).toBeUndefined();
+    expect(r.diagnostics.map((d) => [d.code, d.span.start])).toEqual([
+      ["E0500", mnist("epochs 1", "regularize { ar 2  tar 1 }").indexOf("2  tar")],
+      ["E0500", mnist("epochs 1", "regularize { ar 2  tar 1 }").indexOf("1 }\n  train")],
+    ]);
+  });
+});
