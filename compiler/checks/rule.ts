@@ -3,11 +3,12 @@
 // what may not go together, what has no effect, what does not fit in memory and what cannot be built yet.
 import type { DiagCode, Diagnostic, Loc } from "../diagnostics.js";
 import type { ExperimentIR } from "../ir.js";
+import type { IRPath } from "../schema/index.js";
 
 /** Where the spec wrote the settings a rule reports on. */
 export interface Where {
   /** The span of the value written for an IR path (`data.batch`, `model.norm.sites`); undefined for a default. */
-  at(path: string): Loc | undefined;
+  at(path: IRPath): Loc | undefined;
   /** The experiment's name: where a rule reports what no written setting locates. */
   readonly experiment: Loc;
 }

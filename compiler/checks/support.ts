@@ -3,17 +3,18 @@
 // the others, so `rnnc check` reports it as `rnnc build` and `rnnc run` do.
 import { Diag, type UnsupportedFeature } from "../diagnostics.js";
 import type { ExperimentIR } from "../ir.js";
+import type { IRPath } from "../schema/index.js";
 import { rule } from "./rule.js";
 
 interface Unsupported {
   readonly feature: UnsupportedFeature;
   /** The IR path whose written value locates it. */
-  readonly path: string;
+  readonly path: IRPath;
 }
 
 export function unsupportedFeatures(e: ExperimentIR): Unsupported[] {
   const out: Unsupported[] = [];
-  const need = (cond: boolean, feature: UnsupportedFeature, path: string): void => {
+  const need = (cond: boolean, feature: UnsupportedFeature, path: IRPath): void => {
     if (cond) out.push({ feature, path });
   };
   // A language model carries its state across windows: noise on h_0 would perturb only each epoch's first window.
@@ -34,11 +35,6 @@ export const support = rule({
   codes: ["E0500"],
   run(e, where, report) {
     for (const u of unsupportedFeatures(e))
-      report(
-        Diag.notYetSupported(
-          where.at(u.path) ?? where.at(`${u.path.split(".").slice(0, -1).join(".")}.kind`) ?? where.experiment,
-          u.feature,
-        ),
-      );
+      report(Diag.notYetSupported(where.at(u.path) ?? where.experiment, u.feature));
   },
 });

@@ -1,7 +1,7 @@
 // The IR: one fully resolved experiment, as plain JSON. It is the only input of code generation and of
 // `rnnc diff`. Every field is set (defaults included); `origins` says where each leaf value came from.
 // Documented in specs/ir.md. Bump IR_VERSION on any change of shape or meaning. A setting declared in settings.ts
-// names its field here by a typed path (paths.ts), so a field renamed here breaks every declaration that uses it.
+// names its field here by a typed path (`IRPath`, at the end of this file), so a field renamed here breaks every declaration that uses it.
 
 export const IR_VERSION = 3;
 
@@ -237,5 +237,31 @@ export interface ExperimentIR {
   readonly train: TrainIR;
   readonly resources: ResourcesIR;
   /** Dotted path of every leaf (e.g. `dropout.input.p`, `model.layers.0.hidden`) → where its value came from. */
-  readonly origins: Readonly<Record<string, Origin>>;
+  readonly origins: Readonly<Partial<Record<IRPath, Origin>>>;
 }
+
+// Typed IR paths: every dotted path into an experiment's settings (`model.norm.gamma`, `model.layers.0.hidden`) as a
+// string-literal union, so that a misspelled path (`model.norm.gamme`) in a declaration, an origin or a diff setting
+// is a compile error rather than a silently missing origin.
+// (Here, beside the types they walk: `origins` is keyed by them.)
+
+type Prev = [never, 0, 1, 2, 3, 4, 5, 6];
+
+/**
+ * The dotted paths of `T`: each field, and the paths below it. Unions distribute (an initializer's `scale` exists on
+ * `uniform` only), `null` is looked through, and an array contributes its indices and its `length`.
+ * `D` bounds the depth, so the type stays finite.
+ */
+export type Paths<T, D extends number = 6> = [D] extends [never]
+  ? never
+  : T extends readonly (infer U)[]
+    ? "length" | `${number}` | `${number}.${Paths<NonNullable<U>, Prev[D]>}`
+    : T extends object
+      ? { [K in keyof T & string]: K | `${K}.${Paths<NonNullable<T[K]>, Prev[D]>}` }[keyof T & string]
+      : never;
+
+/** The blocks of an experiment that hold settings (not its name, source, resources or origins). */
+export type SettingsIR = Pick<ExperimentIR, "data" | "task" | "model" | "dropout" | "regularize" | "train">;
+
+/** A path to a setting of the IR, or to a value inside one. */
+export type IRPath = Paths<SettingsIR>;

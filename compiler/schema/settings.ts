@@ -8,7 +8,7 @@
 // runtime piece that uses it; `emit` names the RecurrentLayer option codegen passes it to.
 import type { DatasetFacts } from "./datasets.js";
 import { DATASETS } from "./ir.js";
-import type { IRPath } from "./paths.js";
+import type { IRPath } from "./ir.js";
 import { range, type Range } from "./ranges.js";
 
 /** The block of an experiment's body; nested blocks are named by the key that opens them. */

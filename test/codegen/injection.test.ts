@@ -145,7 +145,7 @@ const PLAIN: Placed = {
 /** The IR with the user's texts in every place they reach: what a spec in such folders, with such names, lowers to. */
 function place(e: ExperimentIR, t: Placed): ExperimentIR {
   const origins: Record<string, Origin> = {};
-  for (const [k, o] of Object.entries(e.origins))
+  for (const [k, o] of Object.entries(e.origins) as [string, Origin][])
     origins[k] = o === "default" ? o : { ...o, file: `${t.originDir}/${t.originFile}` };
   return {
     ...e,

@@ -1,4 +1,5 @@
 // Resolution, defaults, origins and sweeps: the IR as codegen and diff will see it.
+import type { IRPath } from "../../compiler/schema/index.js";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/compile.js";
 import { memoryHost } from "../../compiler/host.js";
@@ -324,7 +325,7 @@ describe("one meaning, one IR", () => {
       "a.rnn": spec({ train: "schedule at_epochs(epochs = [8, 3], by = 2)", dropout: "input 0 locked" }),
     });
     expect(e.train.schedule).toEqual({ kind: "at_epochs", epochs: [3, 8], by: 2 });
-    const col = (path: string): number | undefined =>
+    const col = (path: IRPath): number | undefined =>
       e.origins[path] === "default" ? undefined : (e.origins[path] as { col: number }).col;
     expect(col("train.schedule.epochs.0")! > col("train.schedule.epochs.1")!).toBe(true); // 3 was written after 8
     expect(e.dropout.input).toEqual({ p: 0, mask: "per_step" });

@@ -1,6 +1,7 @@
 // What every emitter shares while one module is generated: the experiment, the model class's name, the runtime
 // names the module imports (each emitter declares those it writes, through `use`), and the spec lines it cites.
 import type { ExperimentIR, InitIR, Origin } from "../../ir.js";
+import type { IRPath } from "../../schema/index.js";
 import { commentText as c, identifier } from "../emit-text.js";
 import { RUNTIME_EXPORTS, type RuntimeName } from "../runtime-exports.js";
 import { originLabels } from "./origins.js";
@@ -71,7 +72,7 @@ export class EmitContext {
   }
 
   /** `(file.rnn:12)` for the places the given IR paths were set; `(default)` when none was. */
-  at(...paths: string[]): string {
+  at(...paths: IRPath[]): string {
     const places = new Set<string>();
     for (const p of paths) {
       const o: Origin | undefined = this.e.origins[p];
