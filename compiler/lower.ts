@@ -363,7 +363,6 @@ function lowerDropout(cx: LowerContext, entry: REntry | undefined): ir.DropoutIR
     );
     r.done();
     out.recurrent = { p, mode };
-    if (mode === "per_step" && p > 0) cx.report(Diag.perStepRecurrentDropout(r.loc));
   }
   out.weight = { p: get<number>("weight") };
   const z = b.get("zoneout");
@@ -398,12 +397,7 @@ function lowerRegularize(cx: LowerContext, entry: REntry | undefined): ir.Regula
   const b = entry?.block ?? new Map<string, REntry>();
   const get = simpleSettings(cx, "regularize", b);
   const out: Mutable<ir.RegularizeIR> = { ...DEFAULTS.regularize };
-  /** A regularizer written at 0 (not a swept 0, which is a baseline) does nothing: warned. */
-  const zeroWarn = (e: REntry, value: number, name: string): void => {
-    const raw = e.stmt.values[0];
-    if (value === 0 && raw && !cx.fromSweep(raw))
-      cx.report(Diag.regularizerAtZero({ file: e.file, span: e.stmt.span }, name));
-  };
+  // A regularizer written at 0 (not a swept 0, which is a baseline) is warned by a rule (checks/no-effect.ts).
   for (const [key, coef, fallbackOn] of [
     ["ar", "alpha", "dropped"],
     ["tar", "beta", "raw"],
@@ -420,14 +414,9 @@ function lowerRegularize(cx: LowerContext, entry: REntry | undefined): ir.Regula
       fallbackOn,
     );
     r.done();
-    zeroWarn(e, v, key);
     out[key] = (key === "ar" ? { alpha: v, on } : { beta: v, on }) as never;
   }
-  const wd = b.get("weight_decay");
-  if (wd) {
-    out.weightDecay = get<number>("weight_decay");
-    zeroWarn(wd, out.weightDecay, "weight_decay");
-  }
+  if (b.has("weight_decay")) out.weightDecay = get<number>("weight_decay");
   return out;
 }
 
@@ -551,6 +540,7 @@ export function lowerExperiment(
   const where: Where = {
     at: (path) => cx.locs.get(path),
     written: (block, key) => cx.written(block, key),
+    swept: (path) => cx.swept.has(path),
     experiment: { file: exp.file, span: exp.node.name.span },
   };
   runRules(experiment, where, options, (d) => cx.report(d));

@@ -47,6 +47,8 @@ export class LowerContext {
    * that a setting has no effect where it is written (vocab on ptb) must locate a statement lowering ignores.
    */
   private readonly statements = new Map<string, Loc>();
+  /** The IR paths whose number this variant took from a `sweep(…)`: a swept 0 is a baseline, not a mistake (W0401). */
+  readonly swept = new Set<IRPath>();
   /** The block each statement stands in (`experiment`, `model`, …) and its statements, for what a stray word may mean. */
   private readonly blocks = new Map<Statement, { readonly block: string; readonly siblings: readonly Placed[] }>();
 
@@ -94,8 +96,8 @@ export class LowerContext {
   }
 
   /** Was this value chosen from a sweep? (A swept 0 is a baseline, not a mistake.) */
-  fromSweep(v: Value): boolean {
-    return this.sweepChoice.has(v as Call);
+  fromSweep(v: Value | undefined): boolean {
+    return v !== undefined && this.sweepChoice.has(v as Call);
   }
 }
 
@@ -162,6 +164,7 @@ export class StatementReader {
   }
 
   number(path: IRPath, what: string, check: Check): number | undefined {
+    if (this.cx.fromSweep(this.peekRaw())) this.cx.swept.add(path);
     const v = this.take();
     if (!v) {
       this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));

@@ -5,9 +5,10 @@ import type * as ir from "../ir.js";
 import { cellStateSites } from "./cell-state-sites.js";
 import { tokensNeedEmbedding } from "./embedding.js";
 import { memoryGuard } from "./memory.js";
-import { noEffect, noEffectOfDataSettings, noEffectOfNormStatistics } from "./no-effect.js";
+import { noEffect, noEffectOfDataSettings, noEffectOfNormStatistics, regularizerAtZero } from "./no-effect.js";
 import { batchNormBatch, normLength, sharedNormStatistics } from "./norm.js";
 import { divergenceOnOneWindow } from "./divergence.js";
+import { perStepRecurrentDropout } from "./recurrent-dropout.js";
 import type { CheckOptions, Rule, Where } from "./rule.js";
 import { support } from "./support.js";
 import { taskFitsData } from "./task-fits-data.js";
@@ -30,6 +31,8 @@ export const RULES: readonly Rule[] = [
   noEffect,
   noEffectOfDataSettings,
   noEffectOfNormStatistics,
+  regularizerAtZero,
+  perStepRecurrentDropout,
   memoryGuard,
   support,
 ];

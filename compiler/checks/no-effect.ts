@@ -77,3 +77,23 @@ export const noEffectOfNormStatistics = rule({
     }
   },
 });
+
+/**
+ * A regularizer written at 0 does nothing. A swept 0 is a baseline, not a mistake; a value that was refused (reported)
+ * or left out is no 0 that was written.
+ */
+export const regularizerAtZero = rule({
+  name: "regularizerAtZero",
+  codes: ["W0401"],
+  run(e, where, report) {
+    const { ar, tar, weightDecay } = e.regularize;
+    for (const [key, value, path] of [
+      ["ar", ar.alpha, "regularize.ar.alpha"],
+      ["tar", tar.beta, "regularize.tar.beta"],
+      ["weight_decay", weightDecay, "regularize.weightDecay"],
+    ] as const) {
+      const at = where.written("regularize", key);
+      if (at && value === 0 && where.at(path) && !where.swept(path)) report(Diag.regularizerAtZero(at, key));
+    }
+  },
+});

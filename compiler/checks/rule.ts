@@ -14,6 +14,8 @@ export interface Where {
    * ignores its value: where a rule reports that a setting has no effect.
    */
   written(block: BlockName, key: string): Loc | undefined;
+  /** Whether this variant took the number at an IR path from a `sweep(…)` (a swept 0 is a baseline). */
+  swept(path: IRPath): boolean;
   /** The experiment's name: where a rule reports what no written setting locates. */
   readonly experiment: Loc;
 }

@@ -195,7 +195,7 @@ describe("settings written where they cannot matter (W0403), decided by rules, n
   it("the rules decide from the IR and where the statements were written, nothing else", () => {
     const e = build("experiment p { data ptb  model { layers lstm(10)  norm layer } }").document!.experiments[0]!;
     const at = { file: "elsewhere.rnn", span: { start: 3, end: 9 } };
-    const where = { at: () => undefined, written: () => at, experiment: at };
+    const where = { at: () => undefined, written: () => at, swept: () => false, experiment: at };
     const found: string[] = [];
     for (const name of ["noEffectOfDataSettings", "noEffectOfNormStatistics"]) {
       const r = RULES.find((x) => x.name === name)!;
@@ -213,5 +213,38 @@ describe("settings written where they cannot matter (W0403), decided by rules, n
       "'momentum'",
     ]);
     expect(found.every((f) => f.startsWith("W0403 ") && f.endsWith("@ elsewhere.rnn:3"))).toBe(true);
+  });
+});
+
+describe("a regularizer at 0 (W0401) and per-step recurrent dropout (W0402), decided by rules", () => {
+  const located = (spec: string): string[] =>
+    build(spec).diagnostics.map((d) => `${d.code} ${d.message} @ ${spec.slice(d.span.start, d.span.end)}`);
+  const lm = (blocks: string) => `experiment r { data ptb  model { layers 2 lstm(10) }  ${blocks} }`;
+
+  it("warns of each regularizer written at 0, at its statement", () => {
+    expect(located(lm("regularize { ar 0  tar 0 raw  weight_decay 0 }"))).toEqual([
+      "W0401 'ar' is 0, so it has no effect @ ar 0",
+      "W0401 'tar' is 0, so it has no effect @ tar 0 raw",
+      "W0401 'weight_decay' is 0, so it has no effect @ weight_decay 0",
+    ]);
+    expect(located(lm("regularize { ar 1  tar 2  weight_decay 0.000001 }"))).toEqual([]);
+  });
+
+  it("a swept 0 is a baseline; a sweep of one regularizer does not silence another written at 0", () => {
+    const r = build(lm("regularize { ar sweep(0, 2)  tar 0  weight_decay sweep(0, 0.000001) }"));
+    expect(r.document!.experiments).toHaveLength(4);
+    expect(r.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual(["W0401 'tar' is 0, so it has no effect"]);
+  });
+
+  it("a refused value is reported as what it is, not also as a 0", () => {
+    expect(build(lm("regularize { ar -1 }")).diagnostics.map((d) => d.code)).toEqual(["E0314"]);
+  });
+
+  it("warns of a fresh recurrent mask at every step only where something is dropped, at its statement", () => {
+    expect(located(lm("dropout { recurrent 0.25 per_step }"))).toEqual([
+      expect.stringMatching(/^W0402 a fresh dropout mask on h_\{t-1\} at every step .* @ recurrent 0.25 per_step$/),
+    ]);
+    expect(located(lm("dropout { recurrent 0 per_step }"))).toEqual([]);
+    expect(located(lm("dropout { recurrent 0.25 }"))).toEqual([]);
   });
 });
