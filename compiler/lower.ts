@@ -1,11 +1,11 @@
 // Phase 3: lower a resolved experiment to the IR. Simple settings are read, range-checked and defaulted by their
 // declarations in the schema (compiler/schema/settings.ts); what is left here is per-block assembly: the values with
-// a grammar of their own (`layers 2 lstm(650)`, `zoneout cell P hidden P`), the IR objects built from calls, and the
-// notes on settings that have no effect where they are written.
+// a grammar of their own (`layers 2 lstm(650)`, `zoneout cell P hidden P`) and the IR objects built from calls. What
+// settings may not go together, or have no effect where they are written, the rules decide (compiler/checks/).
 import type { Call, Value } from "../grammar/index.js";
 import { DATASET_FACTS, DEFAULTS } from "./defaults.js";
 import { argumentHome } from "./argument-home.js";
-import { Diag, type Loc, type NoEffectReason } from "./diagnostics.js";
+import { Diag, type Loc } from "./diagnostics.js";
 import type * as ir from "./ir.js";
 import { checks as c, LowerContext, readCall, readCallSetting, readSetting, StatementReader } from "./read.js";
 import type { RBlock, REntry, ResolvedExperiment } from "./resolve.js";
@@ -67,14 +67,6 @@ function simpleFields(
   return out;
 }
 
-/** Warns that the statement `key` of `b`, when written, has no effect (`why`) unless `applies`. */
-const noEffectUnless =
-  (cx: LowerContext, b: RBlock) =>
-  (key: string, applies: boolean, why: NoEffectReason): void => {
-    const e = b.get(key);
-    if (e && !applies) cx.report(Diag.noEffect({ file: e.file, span: e.stmt.span }, key, why));
-  };
-
 // ── data ────────────────────────────────────────────────────────────────────────────────────────────────────
 
 function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir.DataIR | undefined {
@@ -98,30 +90,22 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   const facts = DATASET_FACTS[dataset];
   const b = entry.block ?? new Map<string, REntry>();
   const get = simpleSettings(cx, "data", b, { facts });
-  const only = noEffectUnless(cx, b);
 
   const batch = get<number>("batch");
   const evalBatch = get<number>("eval_batch");
   const testBatch = get<number>("test_batch");
+  // A setting written where it cannot matter (bptt on MNIST, vocab on PTB) is warned by a rule
+  // (checks/no-effect.ts), which finds the statement through the context's record of every statement written.
   let bptt = get<number>("bptt", {});
-  if (facts.length !== null) {
-    only("bptt", false, { kind: "fixedLength", dataset, length: facts.length });
-    bptt = facts.length;
-  }
+  if (facts.length !== null) bptt = facts.length;
   const stateful = get<boolean>("stateful");
-  only("stateful", facts.task === "lm", { kind: "independentSequences" });
   const randomCrop = get<boolean>("random_crop");
-  only("random_crop", facts.task === "lm", { kind: "languageModelStreams" });
   let level = facts.level;
   if (b.has("level")) {
     level = get<"word" | "char">("level");
-    only("level", dataset === "text", { kind: "fixedLevel", dataset });
     if (dataset !== "text") level = facts.level;
   }
   const isSynthetic = dataset === "synthetic";
-  for (const k of ["vocab", "order", "tokens"]) only(k, isSynthetic, { kind: "syntheticCorpus" });
-  only("seed", isSynthetic, { kind: "syntheticSeed" });
-  only("permutation_seed", dataset === "pmnist", { kind: "pmnistOnly" });
   // The settings of one data set are read only for it: a synthetic corpus's `seed` is no error on PTB, only a note.
   const synthetic = isSynthetic
     ? { order: get<number>("order"), tokens: get<number>("tokens"), seed: get<number>("seed") }
@@ -290,8 +274,7 @@ function lowerNorm(cx: LowerContext, entry: REntry | undefined): ir.NormIR | nul
     stats = shape.callee as ir.NormIR["stats"];
     maxSteps = shape.args["max_steps"] ? (shape.args["max_steps"] as number) : null;
   }
-  const only = noEffectUnless(cx, b);
-  for (const k of ["stats", "momentum"]) only(k, kind !== "layer", { kind: "layerNormStatistics" });
+  // `stats` and `momentum` under layer norm are read (range-checked) and warned by a rule (checks/no-effect.ts).
   return {
     kind,
     sites,
@@ -380,7 +363,6 @@ function lowerDropout(cx: LowerContext, entry: REntry | undefined): ir.DropoutIR
     );
     r.done();
     out.recurrent = { p, mode };
-    if (mode === "per_step" && p > 0) cx.report(Diag.perStepRecurrentDropout(r.loc));
   }
   out.weight = { p: get<number>("weight") };
   const z = b.get("zoneout");
@@ -415,12 +397,7 @@ function lowerRegularize(cx: LowerContext, entry: REntry | undefined): ir.Regula
   const b = entry?.block ?? new Map<string, REntry>();
   const get = simpleSettings(cx, "regularize", b);
   const out: Mutable<ir.RegularizeIR> = { ...DEFAULTS.regularize };
-  /** A regularizer written at 0 (not a swept 0, which is a baseline) does nothing: warned. */
-  const zeroWarn = (e: REntry, value: number, name: string): void => {
-    const raw = e.stmt.values[0];
-    if (value === 0 && raw && !cx.fromSweep(raw))
-      cx.report(Diag.regularizerAtZero({ file: e.file, span: e.stmt.span }, name));
-  };
+  // A regularizer written at 0 (not a swept 0, which is a baseline) is warned by a rule (checks/no-effect.ts).
   for (const [key, coef, fallbackOn] of [
     ["ar", "alpha", "dropped"],
     ["tar", "beta", "raw"],
@@ -437,14 +414,9 @@ function lowerRegularize(cx: LowerContext, entry: REntry | undefined): ir.Regula
       fallbackOn,
     );
     r.done();
-    zeroWarn(e, v, key);
     out[key] = (key === "ar" ? { alpha: v, on } : { beta: v, on }) as never;
   }
-  const wd = b.get("weight_decay");
-  if (wd) {
-    out.weightDecay = get<number>("weight_decay");
-    zeroWarn(wd, out.weightDecay, "weight_decay");
-  }
+  if (b.has("weight_decay")) out.weightDecay = get<number>("weight_decay");
   return out;
 }
 
@@ -565,7 +537,13 @@ export function lowerExperiment(
     resources,
     origins: {},
   });
-  runRules(experiment, cx.locs, { file: exp.file, span: exp.node.name.span }, options, (d) => cx.report(d));
+  const where: Where = {
+    at: (path) => cx.locs.get(path),
+    written: (block, key) => cx.written(block, key),
+    swept: (path) => cx.swept.has(path),
+    experiment: { file: exp.file, span: exp.node.name.span },
+  };
+  runRules(experiment, where, options, (d) => cx.report(d));
   // Each layer's sites, decided again on the canonical form (a T_max at the BPTT length is null there).
   const canon = planLayers(canonical(experiment, cx.origins));
   return { experiment: { ...canon, origins: completeOrigins(canon, cx.origins) }, context: cx };
@@ -717,5 +695,5 @@ function completeOrigins(e: ir.ExperimentIR, set: Record<string, ir.Origin>): Re
 
 // ── checks that relate several settings ─────────────────────────────────────────────────────────────────────
 
-import { estimateResources, runRules } from "./checks/index.js";
+import { estimateResources, runRules, type Where } from "./checks/index.js";
 import { planLayers } from "./layer-plan.js";

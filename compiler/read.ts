@@ -6,6 +6,7 @@ import type { Origin } from "./ir.js";
 import {
   EXPERIMENT_BLOCK,
   STATEMENT_KEYWORDS,
+  type BlockName,
   type IRPath,
   type ParamDecl,
   type Setting,
@@ -41,6 +42,13 @@ export class LowerContext {
   readonly origins: Record<string, Origin> = {};
   /** Where each IR path was set, for checks that relate two settings. */
   readonly locs = new Map<string, Loc>(); // keys are IRPaths (written by `origin`); read by string in checks
+  /**
+   * The span of every statement written, by block and key (`data.vocab`), whether or not its value is read: a rule
+   * that a setting has no effect where it is written (vocab on ptb) must locate a statement lowering ignores.
+   */
+  private readonly statements = new Map<string, Loc>();
+  /** The IR paths whose number this variant took from a `sweep(…)`: a swept 0 is a baseline, not a mistake (W0401). */
+  readonly swept = new Set<IRPath>();
   /** The block each statement stands in (`experiment`, `model`, …) and its statements, for what a stray word may mean. */
   private readonly blocks = new Map<Statement, { readonly block: string; readonly siblings: readonly Placed[] }>();
 
@@ -68,8 +76,14 @@ export class LowerContext {
     const siblings = [...body.values()].map((e) => ({ file: e.file, stmt: e.stmt }));
     for (const e of body.values()) {
       this.blocks.set(e.stmt, { block, siblings });
+      this.statements.set(`${block}.${e.key}`, { file: e.file, span: e.stmt.span });
       if (e.block) this.indexBlocks(e.block, e.key);
     }
+  }
+
+  /** Where the statement `key` of `block` was written (its whole statement), or undefined. */
+  written(block: BlockName, key: string): Loc | undefined {
+    return this.statements.get(`${block}.${key}`);
   }
 
   blockOf(stmt: Statement): { readonly block: string; readonly siblings: readonly Placed[] } {
@@ -82,8 +96,8 @@ export class LowerContext {
   }
 
   /** Was this value chosen from a sweep? (A swept 0 is a baseline, not a mistake.) */
-  fromSweep(v: Value): boolean {
-    return this.sweepChoice.has(v as Call);
+  fromSweep(v: Value | undefined): boolean {
+    return v !== undefined && this.sweepChoice.has(v as Call);
   }
 }
 
@@ -150,6 +164,7 @@ export class StatementReader {
   }
 
   number(path: IRPath, what: string, check: Check): number | undefined {
+    if (this.cx.fromSweep(this.peekRaw())) this.cx.swept.add(path);
     const v = this.take();
     if (!v) {
       this.cx.report(Diag.missingValue(this.keyLoc, this.stmt.key.name, this.shape));

@@ -1,13 +1,14 @@
 // Checks as a phase: every named rule, run in this order on each lowered experiment by compile() (through
 // lower.ts). A new rule is a file in this folder and a line in RULES.
-import type { Diagnostic, Loc } from "../diagnostics.js";
+import type { Diagnostic } from "../diagnostics.js";
 import type * as ir from "../ir.js";
 import { cellStateSites } from "./cell-state-sites.js";
 import { tokensNeedEmbedding } from "./embedding.js";
 import { memoryGuard } from "./memory.js";
-import { noEffect } from "./no-effect.js";
+import { noEffect, noEffectOfDataSettings, noEffectOfNormStatistics, regularizerAtZero } from "./no-effect.js";
 import { batchNormBatch, normLength, sharedNormStatistics } from "./norm.js";
 import { divergenceOnOneWindow } from "./divergence.js";
+import { perStepRecurrentDropout } from "./recurrent-dropout.js";
 import type { CheckOptions, Rule, Where } from "./rule.js";
 import { support } from "./support.js";
 import { taskFitsData } from "./task-fits-data.js";
@@ -28,21 +29,20 @@ export const RULES: readonly Rule[] = [
   divergenceOnOneWindow,
   taskFitsData,
   noEffect,
+  noEffectOfDataSettings,
+  noEffectOfNormStatistics,
+  regularizerAtZero,
+  perStepRecurrentDropout,
   memoryGuard,
   support,
 ];
 
-/**
- * Runs every rule on one experiment. `locs`: where each IR path was written (lowering records it); `experiment`:
- * the experiment's name, for what no written setting locates.
- */
+/** Runs every rule on one experiment; `where` says where its settings were written (lowering records it). */
 export function runRules(
   e: ir.ExperimentIR,
-  locs: ReadonlyMap<string, Loc>,
-  experiment: Loc,
+  where: Where,
   options: CheckOptions,
   report: (d: Diagnostic) => void,
 ): void {
-  const where: Where = { at: (path) => locs.get(path), experiment };
   for (const r of RULES) r.run(e, where, report, options);
 }

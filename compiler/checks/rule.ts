@@ -3,12 +3,19 @@
 // what may not go together, what has no effect, what does not fit in memory and what cannot be built yet.
 import type { DiagCode, Diagnostic, Loc } from "../diagnostics.js";
 import type { ExperimentIR } from "../ir.js";
-import type { IRPath } from "../schema/index.js";
+import type { BlockName, IRPath } from "../schema/index.js";
 
 /** Where the spec wrote the settings a rule reports on. */
 export interface Where {
   /** The span of the value written for an IR path (`data.batch`, `model.norm.sites`); undefined for a default. */
   at(path: IRPath): Loc | undefined;
+  /**
+   * The span of the whole statement `key` of `block` (`written("data", "vocab")`), recorded even when lowering
+   * ignores its value: where a rule reports that a setting has no effect.
+   */
+  written(block: BlockName, key: string): Loc | undefined;
+  /** Whether this variant took the number at an IR path from a `sweep(…)` (a swept 0 is a baseline). */
+  swept(path: IRPath): boolean;
   /** The experiment's name: where a rule reports what no written setting locates. */
   readonly experiment: Loc;
 }

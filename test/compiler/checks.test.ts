@@ -141,3 +141,110 @@ describe("a classifier and the settings it cannot use", () => {
     ]);
   });
 });
+
+describe("settings written where they cannot matter (W0403), decided by rules, not by lowering", () => {
+  /** Each diagnostic as its code, message and the text its span covers. */
+  const located = (spec: string): string[] =>
+    build(spec).diagnostics.map((d) => `${d.code} ${d.message} @ ${spec.slice(d.span.start, d.span.end)}`);
+
+  it("a data setting of another data set is located at its whole statement, and its value is not read", () => {
+    // `vocab 0` would be out of range on a synthetic corpus: on ptb it is not read, only located.
+    const spec =
+      "experiment p { data ptb { vocab 0  order 3  tokens 10  seed 1  permutation_seed 2  level char }  model { layers lstm(10) } }";
+    expect(located(spec)).toEqual([
+      "W0403 'vocab' has no effect: it describes the synthetic corpus @ vocab 0",
+      "W0403 'order' has no effect: it describes the synthetic corpus @ order 3",
+      "W0403 'tokens' has no effect: it describes the synthetic corpus @ tokens 10",
+      "W0403 'seed' has no effect: it seeds the synthetic corpus; the training seed is `train { seed N }` @ seed 1",
+      "W0403 'permutation_seed' has no effect: only pmnist permutes pixels @ permutation_seed 2",
+      "W0403 'level' has no effect: ptb has a fixed level @ level char",
+    ]);
+    expect(build(spec).document!.experiments[0]!.data).toMatchObject({ vocab: 10_000, level: "word", synthetic: null });
+    expect(
+      located("experiment m { data mnist { stateful  random_crop  bptt 100 }  model { layers lstm(10) } }"),
+    ).toEqual([
+      "W0403 'stateful' has no effect: classification sequences are independent @ stateful",
+      "W0403 'random_crop' has no effect: it applies to language-model streams @ random_crop",
+      "W0403 'bptt' has no effect: mnist sequences are always 784 steps long @ bptt 100",
+    ]);
+  });
+
+  it("the same settings on the data sets they describe are read, and warn of nothing", () => {
+    for (const spec of [
+      "experiment s { data synthetic { vocab 20  order 2  tokens 1000  seed 3 }  model { layers lstm(10) } }",
+      "experiment x { data pmnist { permutation_seed 2 }  model { layers lstm(10) } }",
+      'experiment t { data text "corpus" { level char  stateful  random_crop  bptt 50 }  model { layers lstm(10) } }',
+    ])
+      expect(build(spec).diagnostics, spec).toEqual([]);
+    // Read where they apply: out of range on the synthetic corpus is an error, not a note.
+    expect(
+      build("experiment s { data synthetic { vocab 0 }  model { layers lstm(10) } }").diagnostics.map((d) => d.code),
+    ).toEqual(["E0314"]);
+  });
+
+  it("layer norm's statistics settings are warned at their statements; batch norm's are not", () => {
+    const norm = (kind: string) =>
+      `experiment n { data ptb  model { layers lstm(10)  norm ${kind} { stats per_step  momentum 0.2 } } }`;
+    expect(located(norm("layer"))).toEqual([
+      "W0403 'stats' has no effect: layer norm keeps no statistics @ stats per_step",
+      "W0403 'momentum' has no effect: layer norm keeps no statistics @ momentum 0.2",
+    ]);
+    expect(build(norm("batch")).diagnostics).toEqual([]);
+  });
+
+  it("the rules decide from the IR and where the statements were written, nothing else", () => {
+    const e = build("experiment p { data ptb  model { layers lstm(10)  norm layer } }").document!.experiments[0]!;
+    const at = { file: "elsewhere.rnn", span: { start: 3, end: 9 } };
+    const where = { at: () => undefined, written: () => at, swept: () => false, experiment: at };
+    const found: string[] = [];
+    for (const name of ["noEffectOfDataSettings", "noEffectOfNormStatistics"]) {
+      const r = RULES.find((x) => x.name === name)!;
+      r.run(e, where, (d) => found.push(`${d.code} ${d.message} @ ${d.file}:${d.span.start}`), { maxMemoryBytes: 1 });
+    }
+    // Every data setting that does not apply to ptb (bptt, stateful, random_crop do), then stats and momentum.
+    expect(found.map((f) => f.split(" ")[1])).toEqual([
+      "'level'",
+      "'vocab'",
+      "'order'",
+      "'tokens'",
+      "'seed'",
+      "'permutation_seed'",
+      "'stats'",
+      "'momentum'",
+    ]);
+    expect(found.every((f) => f.startsWith("W0403 ") && f.endsWith("@ elsewhere.rnn:3"))).toBe(true);
+  });
+});
+
+describe("a regularizer at 0 (W0401) and per-step recurrent dropout (W0402), decided by rules", () => {
+  const located = (spec: string): string[] =>
+    build(spec).diagnostics.map((d) => `${d.code} ${d.message} @ ${spec.slice(d.span.start, d.span.end)}`);
+  const lm = (blocks: string) => `experiment r { data ptb  model { layers 2 lstm(10) }  ${blocks} }`;
+
+  it("warns of each regularizer written at 0, at its statement", () => {
+    expect(located(lm("regularize { ar 0  tar 0 raw  weight_decay 0 }"))).toEqual([
+      "W0401 'ar' is 0, so it has no effect @ ar 0",
+      "W0401 'tar' is 0, so it has no effect @ tar 0 raw",
+      "W0401 'weight_decay' is 0, so it has no effect @ weight_decay 0",
+    ]);
+    expect(located(lm("regularize { ar 1  tar 2  weight_decay 0.000001 }"))).toEqual([]);
+  });
+
+  it("a swept 0 is a baseline; a sweep of one regularizer does not silence another written at 0", () => {
+    const r = build(lm("regularize { ar sweep(0, 2)  tar 0  weight_decay sweep(0, 0.000001) }"));
+    expect(r.document!.experiments).toHaveLength(4);
+    expect(r.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual(["W0401 'tar' is 0, so it has no effect"]);
+  });
+
+  it("a refused value is reported as what it is, not also as a 0", () => {
+    expect(build(lm("regularize { ar -1 }")).diagnostics.map((d) => d.code)).toEqual(["E0314"]);
+  });
+
+  it("warns of a fresh recurrent mask at every step only where something is dropped, at its statement", () => {
+    expect(located(lm("dropout { recurrent 0.25 per_step }"))).toEqual([
+      expect.stringMatching(/^W0402 a fresh dropout mask on h_\{t-1\} at every step .* @ recurrent 0.25 per_step$/),
+    ]);
+    expect(located(lm("dropout { recurrent 0 per_step }"))).toEqual([]);
+    expect(located(lm("dropout { recurrent 0.25 }"))).toEqual([]);
+  });
+});
