@@ -371,6 +371,19 @@ async function runOne(
   let threads = flags.threads;
   let dataDir = flags.data === undefined ? undefined : resolve(flags.data);
   let sha: string | undefined;
+  /** What the generated module is run with, from the settings as they stand when it is called (new run or resume). */
+  const moduleOptions = () => ({
+    runDir,
+    backend,
+    threads,
+    dataDir,
+    specDir,
+    epochs,
+    limitBatches,
+    trainBatches,
+    resume,
+    record: { rnnc: VERSION, argv: process.argv.slice(2) },
+  });
   if (flags.resume !== undefined) {
     if (spec !== undefined || flags.set.length)
       return {
@@ -424,18 +437,6 @@ async function runOne(
     runDir = made.dir;
     // A spec linked in from elsewhere reads its `text "path"` beside its real file, as its `extends` do.
     specDir = resolve(realPath(p.specFile) ?? p.specFile, "..");
-    const record = {
-      runDir,
-      backend,
-      threads,
-      dataDir,
-      specDir,
-      epochs,
-      limitBatches,
-      trainBatches,
-      resume,
-      record: { rnnc: VERSION, argv: process.argv.slice(2) },
-    };
     try {
       // The spec as compiled, not read again: spec.rnn is the text this run's code came from.
       const text = p.result.sources.get(p.specFile)?.text ?? "";
@@ -459,7 +460,7 @@ async function runOne(
       };
       writeFile(join(runDir, "run.json"), JSON.stringify(settings, null, 2) + "\n");
       process.stderr.write(`run directory: ${terminalText(runDir)}\n`);
-      const outcome = await callModule(runDir, record, "rnnc run");
+      const outcome = await callModule(runDir, moduleOptions(), "rnnc run");
       if (outcome.exitCode === EXIT.ok || trainingBegan(runDir)) return outcome;
       removeRunDir(made.made);
       return {
@@ -472,23 +473,7 @@ async function runOne(
       throw e;
     }
   }
-  return callModule(
-    runDir,
-    {
-      runDir,
-      backend,
-      threads,
-      dataDir,
-      specDir,
-      epochs,
-      limitBatches,
-      trainBatches,
-      resume,
-      record: { rnnc: VERSION, argv: process.argv.slice(2) },
-    },
-    "rnnc run",
-    sha,
-  );
+  return callModule(runDir, moduleOptions(), "rnnc run", sha);
 }
 
 /**
