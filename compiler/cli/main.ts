@@ -258,13 +258,25 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
     .argument("<run_dir>", "a run directory (runs/EXPERIMENT/TIMESTAMP)")
     .option("--checkpoint <which>", "best, last, or a checkpoint file", nonEmptyPath, "best")
     .option("--limit-batches <n>", "stop each evaluation after N batches (quick checks)", positiveInt)
+    .option(
+      "--bptt <n>",
+      "language models: evaluate with windows of N steps (longer sequences than training's; batch norm uses T_max's statistics beyond T_max)",
+      positiveInt,
+    )
     .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
     .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
     .option("--data <dir>", "the data folder (default: $RNNC_DATA, else the one the run recorded)", nonEmptyPath)
     .action(
       async (
         runDir: string,
-        o: { checkpoint: string; limitBatches?: number; backend: string; threads?: number; data?: string },
+        o: {
+          checkpoint: string;
+          limitBatches?: number;
+          bptt?: number;
+          backend: string;
+          threads?: number;
+          data?: string;
+        },
       ) => {
         const { evaluateRun } = await import("./run.js");
         done(await evaluateRun(runDir, o));

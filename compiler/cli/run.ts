@@ -247,6 +247,8 @@ export interface EvalFlags {
   /** best, last, or a checkpoint file. */
   readonly checkpoint: string;
   readonly limitBatches?: number;
+  /** Evaluation windows of this many steps instead of the spec's bptt (language models). */
+  readonly bptt?: number;
   readonly backend: string;
   readonly threads?: number;
   readonly data?: string;
@@ -285,6 +287,7 @@ export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Out
       specDir: env.specDir,
       // A run made with --limit-batches reported figures over that many batches: evaluate the same by default.
       limitBatches: flags.limitBatches ?? env.limitBatches,
+      ...(flags.bptt !== undefined ? { evalBptt: flags.bptt } : {}),
     },
     "rnnc eval",
     env.modelSha256,

@@ -335,6 +335,7 @@ function languageModelTask(
   // The divergence probe: the split's first window in evaluation mode (no dropout, no draw from the mask stream,
   // so the run goes on exactly as without the probe; one forward pass per checkpoint).
   const probeIds = corpus.train.subarray(0, Math.min(corpus.train.length, data.batch * (data.bptt + 1)));
+  const evalBptt = opts.evalBptt ?? data.bptt; // rnnc eval --bptt N: longer (or shorter) evaluation windows
   return {
     unit: "window",
     positionKey: "nextWindow",
@@ -413,8 +414,8 @@ function languageModelTask(
       state = model.initialState(data.batch); // every epoch starts from a zero state, as Zaremba's reader does
     },
     dispose: () => disposeState(state),
-    validate: () => evaluate(model, corpus.valid, data.evalBatch, data.bptt, data.stateful, opts.limitBatches),
-    test: () => evaluate(model, corpus.test, data.testBatch, data.bptt, data.stateful, opts.limitBatches),
+    validate: () => evaluate(model, corpus.valid, data.evalBatch, evalBptt, data.stateful, opts.limitBatches),
+    test: () => evaluate(model, corpus.test, data.testBatch, evalBptt, data.stateful, opts.limitBatches),
     probe: async () => (await evaluate(model, probeIds, data.batch, data.bptt, false)).loss,
     record: (epoch, lr, valid, seconds) => ({
       epoch,

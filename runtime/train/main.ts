@@ -30,6 +30,7 @@ export async function runIfMain(url: string, experiment: Experiment | Classifier
         "run-dir": { type: "string", default: `runs/${experiment.name}` },
         resume: { type: "string" },
         evaluate: { type: "string" },
+        "eval-bptt": { type: "string" },
       },
     });
     if (!BACKEND_CHOICES.includes(values.backend as BackendChoice))
@@ -46,6 +47,7 @@ export async function runIfMain(url: string, experiment: Experiment | Classifier
       trainBatches: int(values["train-batches"]),
       resume: values.resume,
       evaluate: values.evaluate,
+      evalBptt: int(values["eval-bptt"]),
     });
     process.stdout.write(result.summary + "\n");
     process.exitCode = result.status === "interrupted" ? 130 : 0;

@@ -63,6 +63,12 @@ export interface RunOptions {
    * their averaged weights, as training validates them.
    */
   readonly evaluate?: string;
+  /**
+   * Language models: evaluate with windows of N steps instead of the spec's bptt, e.g. sequences longer than
+   * training's. Batch norm then uses, for each step beyond its T_max, the population statistics of T_max (Cooijmans
+   * et al. 2017, §3 and Figure 3b). A classifier's sequences have a fixed length: it refuses this.
+   */
+  readonly evalBptt?: number;
   /** Write a mid-epoch checkpoint this often (seconds); end-of-epoch checkpoints are always written. */
   readonly checkpointEverySeconds?: number;
   /** Where progress goes (stderr by default). */

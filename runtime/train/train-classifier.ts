@@ -1,5 +1,6 @@
 // The entry point of `task classify` (sequential MNIST and pMNIST, Cooijmans et al. 2017, §5.1): runClassifier and
 // the types generated code names. The loop is the driver's (driver.ts), the task's specifics classifier-task.ts's.
+import { TrainingError } from "./errors.js";
 import {
   classifierData,
   mnistSequences,
@@ -50,6 +51,10 @@ export async function runClassifierOn(
   opts: RunOptions,
   sequences: () => Promise<LabelledSequences>,
 ): Promise<ClassifierRunResult> {
+  if (opts.evalBptt !== undefined)
+    throw new TrainingError(
+      `a classifier reads each image as one sequence of ${MNIST_PIXELS} pixels, so it has no evaluation window to set: --bptt applies to language models`,
+    );
   const owned: Owned = {};
   let pixels = MNIST_PIXELS; // what a wasm heap exhaustion is explained with
   const load = async () => {

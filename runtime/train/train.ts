@@ -77,7 +77,9 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
         epochsBefore: e.ck.meta.epochs.length,
       } as const;
       const lines = summarize(result).split("\n");
-      lines[0] = `${file}: ${checkpointPosition(e.ck.meta.epoch, e.next)}; evaluated in ${formatDuration(e.seconds)} on ${e.backend}`;
+      const windows =
+        opts.evalBptt === undefined ? "" : `, windows of ${opts.evalBptt} steps (trained with ${exp.data.bptt})`;
+      lines[0] = `${file}: ${checkpointPosition(e.ck.meta.epoch, e.next)}; evaluated in ${formatDuration(e.seconds)} on ${e.backend}${windows}`;
       return { ...result, summary: lines.join("\n") };
     }
     const r = await trainTask(exp, exp.training, load, opts, owned);
