@@ -6,6 +6,7 @@ import type * as ir from "./ir.js";
 import {
   EXPERIMENT_BLOCK,
   settingsOf as settingsOfBlock,
+  valueAt,
   type BlockName,
   type IRPath,
   type Setting as Declared,
@@ -191,7 +192,7 @@ const APPLIES: Readonly<Partial<Record<SettingId, (e: ir.ExperimentIR) => boolea
 /** A plain setting's line: its value at its IR path, absent where it is null, neutral or does not apply. */
 function plain(e: ir.ExperimentIR, s: Declared): Line {
   const path = s.path!;
-  const v = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | null | undefined)?.[k], e);
+  const v = valueAt(e, path);
   const name = `${s.block}.${s.key}`;
   const absent = v === null || v === undefined || v === s.neutral || APPLIES[name as SettingId]?.(e) === false;
   return line(

@@ -265,3 +265,8 @@ export type SettingsIR = Pick<ExperimentIR, "data" | "task" | "model" | "dropout
 
 /** A path to a setting of the IR, or to a value inside one. */
 export type IRPath = Paths<SettingsIR>;
+
+/** The IR value at a dotted path (`model.initialState`, `dropout.input.p`); undefined where the path stops. */
+export function valueAt(e: ExperimentIR, path: IRPath): unknown {
+  return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | null | undefined)?.[k], e);
+}

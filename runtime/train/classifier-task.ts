@@ -14,7 +14,7 @@ import { StepContext } from "../model/step-context.js";
 import { assertDeviceHealthy } from "./errors.js";
 import type { Optimizer } from "./optimizers.js";
 import { formatDuration } from "./progress.js";
-import { applyUpdate } from "./step.js";
+import { applyUpdate, gradientsOf, presentGradients } from "./step.js";
 import type { CommonTraining, ExperimentId, RunOptions, Task, TaskData } from "./task.js";
 
 export interface ClassifierDataSpec {
@@ -188,9 +188,9 @@ function classifierTask(
           const right = tf.sum(
             tf.cast(tf.equal(tf.argMax((logits as unknown as tf.Tensor).reshape([B, -1]), 1), labels), "float32"),
           );
-          return { loss: g.value, right, grads: vars.map((v) => g.grads[v.name]!) };
+          return { loss: g.value, right, grads: gradientsOf(vars, g.grads) };
         },
-        (r) => [r.loss, r.right, ...r.grads],
+        (r) => [r.loss, r.right, ...presentGradients(r.grads)],
       );
       const [l, ok] = await Promise.all([loss.data().then((d) => d[0]!), right.data().then((d) => d[0]!)]);
       tf.dispose([loss, right]);
@@ -200,7 +200,7 @@ function classifierTask(
           await applyUpdate(optimizer, vars, decayed, grads, training, lr);
           partial = { nll: partial.nll + l * B, correct: partial.correct + ok, count: partial.count + B };
         },
-        discard: () => grads.forEach((g) => g.dispose()),
+        discard: () => tf.dispose(presentGradients(grads)),
       };
     },
     partial: () => partial,

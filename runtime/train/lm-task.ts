@@ -19,7 +19,7 @@ import { assertDeviceHealthy } from "./errors.js";
 import { Optimizer } from "./optimizers.js";
 import { formatDuration } from "./progress.js";
 import { stored } from "./run-state.js";
-import { applyUpdate } from "./step.js";
+import { applyUpdate, gradientsOf, presentGradients } from "./step.js";
 import type { RunOptions, Task, TaskData, TrainingSpec } from "./task.js";
 
 export interface DataSpec {
@@ -229,7 +229,7 @@ export function createTrainer(
     disposeState,
     async step(xs, ys, T, state, scale, lr = training.optimizer.lr) {
       const B = xs.length / T;
-      const { value, ce, grads, reached, next } = scoped(
+      const { value, ce, grads, next } = scoped(
         () => {
           const x = tf.tensor2d(xs, [T, B], "int32");
           const y = tf.tensor1d(ys, "int32");
@@ -246,26 +246,21 @@ export function createTrainer(
           return {
             value: g.value,
             ce: ce as unknown as tf.Scalar,
-            // A parameter this window does not reach gets no update, as PyTorch skips a parameter whose grad is
-            // None: a learned initial state (Cooijmans et al. 2017, §2.1) is reached only by a window that starts
-            // from it, the first of an epoch.
-            grads: vars.flatMap((v) => g.grads[v.name] ?? []),
-            reached: vars.map((v) => g.grads[v.name] !== undefined),
+            grads: gradientsOf(vars, g.grads), // a learned start is reached only by the first window of an epoch
             next: o.state,
           };
         },
-        (r) => [r.value, r.ce, ...r.grads, ...stateTensors(r.next)],
+        (r) => [r.value, r.ce, ...presentGradients(r.grads), ...stateTensors(r.next)],
       );
       // The losses' read-back (asynchronous, for webgpu; both at once): to report the loss and to stop on NaN.
       const [total, loss] = await Promise.all([value.data().then((d) => d[0]!), ce.data().then((d) => d[0]!)]);
       tf.dispose(ce === value ? [value] : [value, ce]);
       if (!Number.isFinite(total)) {
-        grads.forEach((g) => g.dispose());
+        tf.dispose(presentGradients(grads));
         disposeState(next);
         return { loss: total, next: model.initialState(B) }; // non-finite: the caller stops the run
       }
-      const only = <T>(xs: readonly T[]): T[] => xs.filter((_, k) => reached[k]);
-      await applyUpdate(optimizer, only(vars), only(decayed), grads, training, lr);
+      await applyUpdate(optimizer, vars, decayed, grads, training, lr);
       return { loss, next };
     },
   };

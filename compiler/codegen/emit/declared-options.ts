@@ -3,20 +3,11 @@
 // paper) and its origin. No emitter names these settings one by one, so adding one touches only the schema, the
 // runtime piece that reads the option, and tests.
 import type { CodeBlockWriter } from "ts-morph";
-import type { ExperimentIR } from "../../ir.js";
-import { DATASET_FACTS, defaultOf, SETTINGS, type IRPath, type Setting } from "../../schema/index.js";
+import { DATASET_FACTS, defaultOf, SETTINGS, valueAt, type Setting } from "../../schema/index.js";
 import { commentText as c, stringLiteral as str } from "../emit-text.js";
 import { num, type EmitContext } from "./context.js";
 
 const LAYER_OPTIONS: readonly Setting[] = SETTINGS.filter((s) => s.emit?.piece === "RecurrentLayer");
-
-/** The IR value at a dotted path (`model.initialState`). */
-function valueAt(e: ExperimentIR, path: IRPath): unknown {
-  let v: unknown = e;
-  for (const k of path.split("."))
-    v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
-  return v;
-}
 
 /** A number, flag or word of the IR as code; the schema allows `emit` only on those (test/compiler/schema.test.ts). */
 function literal(s: Setting, v: unknown): string {
