@@ -15,7 +15,15 @@
 // float32 entries (relative rounding 6e-8), dot products of ≤ 32 terms: |QᵀQ − I| ≤ 1e-6; the blocked method
 // (more than 128 vectors) projects in float32 on the backend: 1e-5.
 import * as tf from "@tensorflow/tfjs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { fsHost } from "../../compiler/cli/fs-host.js";
+import { generate } from "../../compiler/codegen/index.js";
+import { compile } from "../../compiler/compile.js";
+import type { CompilerHost } from "../../compiler/host.js";
 import { selectBackend } from "../../runtime/accel/backend.js";
 import {
   identity,
@@ -290,5 +298,60 @@ describe("RecurrentLayer: where the initializers and the forget-gate bias go", (
     });
     // f = σ(20) = 1 − 2e-9: c_T = c_0 to float32 precision. A bias in any other block would give f = ½: c_T = c_0 / 64.
     expectClose(out.state.c!, c0, "c_T", 1e-6, 0);
+  });
+});
+
+describe("a spec's `init orthogonal  recurrent_init identity`, compiled, generated and run", () => {
+  const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+  const SPEC = `experiment init_layout {
+  data mnist
+  model {
+    layers [lstm(4), gru(4), rnn(4, tanh)]
+    init orthogonal
+    recurrent_init identity
+  }
+}
+`;
+
+  it("builds each layer's U as the identity on its candidate block and one orthogonal matrix of gate blocks", async () => {
+    await selectBackend("cpu");
+    const files = fsHost(ROOT);
+    const host: CompilerHost = {
+      resolve: files.resolve,
+      readFile: (p) => (p === "init-layout.rnn" ? { ok: true, text: SPEC } : files.readFile(p)),
+    };
+    const r = compile("init-layout.rnn", host);
+    const e = r.document?.experiments[0];
+    expect(e, JSON.stringify(r.diagnostics)).toBeDefined();
+    const code = await generate(e!, { specPath: "init-layout.rnn" });
+    // The generated module, run here against the runtime's sources (what `rnnc/runtime` is in a user's project)
+    const dir = mkdtempSync(join(tmpdir(), "rnnc-init-layout-"));
+    try {
+      const file = join(dir, "model.ts");
+      const runtime = pathToFileURL(join(ROOT, "runtime/index.ts")).href;
+      writeFileSync(file, code.replace('from "rnnc/runtime"', `from ${JSON.stringify(runtime)}`));
+      const mod = (await import(pathToFileURL(file).href)) as {
+        experiment: { createModel(s: { classes: number; params: ParameterStore }): Record<string, unknown> };
+      };
+      const model = mod.experiment.createModel({ classes: 10, params: new ParameterStore(new Rng(0)) });
+      const H = 4;
+      for (const [name, G, candidate] of [
+        ["layer1", 4, LSTM_GATES.G],
+        ["layer2", 3, 2],
+        ["layer3", 1, 0],
+      ] as const) {
+        const layer = model[name] as RecurrentLayer;
+        const U = toF64(layer.U);
+        expectClose(block(U, H, G * H, candidate * H, H), eye(H), `${name}: U's candidate block`, 0, 0);
+        const gates = new Float64Array(H * (G - 1) * H);
+        for (let r = 0, w = (G - 1) * H; r < H; r++)
+          for (let k = 0, j = 0; k < G; k++)
+            if (k !== candidate) for (let c = 0; c < H; c++, j++) gates[r * w + j] = U[r * G * H + k * H + c]!;
+        if (G > 1) expectOrthogonal(gates, H, (G - 1) * H, 1, 1e-6, `${name}: U's gate blocks`);
+        expectOrthogonal(toF64(layer.W), layer.inputSize, G * H, 1, 1e-6, `${name}: W`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
