@@ -21,16 +21,17 @@ export interface SequenceClassifier {
 }
 
 /**
- * The state every sequence starts from: zeros, plus N(0, σ²) on h_0 while training when σ > 0 (Cooijmans et al.
- * 2017, §5.1: in-order MNIST starts with a run of black pixels, so without noise the batch variance of the first
- * steps is zero and batch norm divides by √ε). Evaluation starts from zeros: it uses population statistics.
+ * The state every sequence starts from: the layer's (zeros, or the learned h_0 and c_0), plus N(0, σ²) on h while
+ * training when σ > 0 (Cooijmans et al. 2017, §5.1: in-order MNIST starts with a run of black pixels, so without noise
+ * the batch variance of the first steps is zero and batch norm divides by √ε). The noise is added to h_0, not put in
+ * its place, as in the authors' code (h0 + noise): a learned h_0 keeps its value and its gradient. Evaluation starts
+ * from the layer's state: it uses population statistics.
  */
-export function initialState(zero: LayerState, noise: number, ctx: StepContext): LayerState {
-  if (noise <= 0 || !ctx.training) return zero;
-  const [B, H] = zero.h.shape;
+export function initialState(start: LayerState, noise: number, ctx: StepContext): LayerState {
+  if (noise <= 0 || !ctx.training) return start;
+  const [B, H] = start.h.shape;
   const n = Float32Array.from({ length: B * H }, () => noise * ctx.rng.normal());
-  zero.h.dispose();
-  return { h: tf.tensor2d(n, [B, H]), c: zero.c };
+  return { h: tf.add(start.h, tf.tensor2d(n, [B, H])) as tf.Tensor2D, c: start.c };
 }
 
 /** The last step of a sequence [T, B, D] → [B, D]. */

@@ -10,6 +10,7 @@ type T2 = tf.Tensor2D;
 
 export const gruMath: CellMath = {
   gates: 3,
+  candidate: 2, // n, of [r | z | n]
   hasCell: false,
   forward(a, r, hPrev) {
     const H = a.shape[1] / 3;

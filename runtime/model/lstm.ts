@@ -14,6 +14,7 @@ export const LSTM_GATES = { I: 0, F: 1, O: 2, G: 3 } as const;
 
 export const lstmMath: CellMath = {
   gates: 4,
+  candidate: LSTM_GATES.G,
   hasCell: true,
   forward(a, r, _hPrev, cPrev, cellNorm) {
     const H = a.shape[1] / 4;

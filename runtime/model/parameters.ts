@@ -1,7 +1,7 @@
 // The model's trainable parameters, in creation order: names are stable, so a checkpoint maps back by name,
 // and the order is the order the optimizer and the gradient-norm clip see.
 import * as tf from "@tensorflow/tfjs";
-import { initMatrix, type Init } from "./init.js";
+import { initMatrix, type Init, type RecurrentLayout } from "./init.js";
 import type { Rng } from "../base/rng.js";
 
 export interface Parameter {
@@ -22,11 +22,21 @@ export class ParameterStore {
   readonly buffers: Buffer[] = [];
   constructor(readonly rng: Rng) {}
 
-  /** A [rows, cols] weight, initialized by `init`; `hidden` is the size its 1/√H or per-gate blocks refer to. */
-  matrix(name: string, rows: number, cols: number, init: Init, hidden: number): tf.Variable<tf.Rank.R2> {
+  /**
+   * A [rows, cols] weight, initialized by `init`; `hidden` is the size its 1/√H refers to; `recurrent`: the weight
+   * is a recurrent layer's U, whose identity init knows its candidate block (init.ts).
+   */
+  matrix(
+    name: string,
+    rows: number,
+    cols: number,
+    init: Init,
+    hidden: number,
+    recurrent?: RecurrentLayout,
+  ): tf.Variable<tf.Rank.R2> {
     return this.add(
       name,
-      tf.tensor2d(initMatrix(init, rows, cols, hidden, this.rng), [rows, cols]),
+      tf.tensor2d(initMatrix(init, rows, cols, hidden, this.rng, recurrent), [rows, cols]),
       true,
     ) as tf.Variable<tf.Rank.R2>;
   }

@@ -78,7 +78,12 @@ export class RecurrentLayer {
     this.math = cell === "lstm" ? lstmMath : cell === "gru" ? gruMath : rnnMath(opts.activation ?? "tanh");
     const GH = this.math.gates * hidden;
     this.W = store.matrix(`${name}.W`, inputSize, GH, opts.init, hidden);
-    this.U = store.matrix(`${name}.U`, hidden, GH, opts.recurrentInit, hidden);
+    // An identity U is the identity on the candidate block only, its gate blocks drawn by `init` (Cooijmans et al.
+    // 2017, §5.1, as the authors' code does it: init.ts, identityOnCandidate)
+    this.U = store.matrix(`${name}.U`, hidden, GH, opts.recurrentInit, hidden, {
+      candidate: this.math.candidate,
+      gateInit: opts.init,
+    });
     const forget = cell === "lstm" ? (opts.forgetBias ?? 0) : 0;
     const F = LSTM_GATES.F;
     this.b = store.vector(`${name}.b`, GH, (i) => (Math.floor(i / hidden) === F ? forget : 0));

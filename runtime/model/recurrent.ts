@@ -24,6 +24,11 @@ type T2 = tf.Tensor2D;
 /** One step of a cell, given both projections. G = gates: the projections are [B, G·H]. */
 export interface CellMath {
   readonly gates: number;
+  /**
+   * The candidate block (the cell input: LSTM g, GRU n, the RNN's only block), where an identity U puts its
+   * identity (init.ts, identityOnCandidate).
+   */
+  readonly candidate: number;
   /** LSTM carries a memory cell c next to h. */
   readonly hasCell: boolean;
   /**

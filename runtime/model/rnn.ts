@@ -8,6 +8,7 @@ type T2 = tf.Tensor2D;
 export function rnnMath(activation: "tanh" | "relu"): CellMath {
   return {
     gates: 1,
+    candidate: 0,
     hasCell: false,
     forward(a, r) {
       const pre = tf.add(a, r) as T2;

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../runtime/accel/backend.js";
 import { Rng } from "../../runtime/base/rng.js";
+import { initialState } from "../../runtime/model/classifier.js";
 import * as init from "../../runtime/model/init.js";
 import { ParameterStore } from "../../runtime/model/parameters.js";
 import { RecurrentLayer, type CellKind } from "../../runtime/model/recurrent-layer.js";
@@ -41,22 +42,41 @@ function setup(cell: CellKind, initialState: "zero" | "learned" = "learned") {
   return { params, layer, x, R };
 }
 
-/** The float64 reference: L(h0, c0) = Σ y ⊙ R for the LSTM over x from h0, c0 given per unit (the same for each row). */
-function referenceLoss(w: LstmRef, x: Float64Array, R: Float64Array, h0: Float64Array, c0: Float64Array): number {
-  const rows = (v: Float64Array) => Float64Array.from({ length: B * H }, (_, k) => v[k % H]!);
-  const { y } = lstmSequence(w, T, B, x, rows(h0), rows(c0));
+/**
+ * The float64 reference: L(h0, c0) = Σ y ⊙ R for the LSTM over x from h0, c0 given per unit (the same for each row),
+ * with `hNoise` [B·H] added to h's rows when given (initial_state_noise).
+ */
+function referenceLoss(
+  w: LstmRef,
+  x: Float64Array,
+  R: Float64Array,
+  h0: Float64Array,
+  c0: Float64Array,
+  hNoise?: Float64Array,
+): number {
+  const rows = (v: Float64Array, add?: Float64Array) =>
+    Float64Array.from({ length: B * H }, (_, k) => v[k % H]! + (add?.[k] ?? 0));
+  const { y } = lstmSequence(w, T, B, x, rows(h0, hNoise), rows(c0));
   return y.reduce((s, v, k) => s + v * R[k]!, 0);
 }
 
 /** Central differences of the reference loss in each unit of h0 or c0. */
-function numericGrad(w: LstmRef, x: Float64Array, R: Float64Array, h0: Float64Array, c0: Float64Array, of: "h" | "c") {
+function numericGrad(
+  w: LstmRef,
+  x: Float64Array,
+  R: Float64Array,
+  h0: Float64Array,
+  c0: Float64Array,
+  of: "h" | "c",
+  hNoise?: Float64Array,
+) {
   const eps = 1e-6;
   return Float64Array.from({ length: H }, (_, j) => {
     const bump = (d: number) => {
       const h = Float64Array.from(h0),
         c = Float64Array.from(c0);
       (of === "h" ? h : c)[j]! += d;
-      return referenceLoss(w, x, R, h, c);
+      return referenceLoss(w, x, R, h, c, hNoise);
     };
     return (bump(eps) - bump(-eps)) / (2 * eps);
   });
@@ -114,6 +134,49 @@ describe("learned initial states", () => {
       expectClose(grads[layer.start!.c!.name]!, numericGrad(w, x, R, h0, c0, "c"), "dL/dc0", 1e-4, 1e-3);
       params.dispose();
     });
+
+  it("initial_state_noise on a learned state: training starts from h_0 + N(0, σ²) per example (the authors' code: h0 + noise), dL/dh_0 and dL/dc_0 still reach them; evaluation starts from h_0", () => {
+    const { params, layer, x, R } = setup("lstm");
+    const w: LstmRef = { I, H, W: toF64(layer.W), U: toF64(layer.U), b: toF64(layer.b) };
+    const h0 = toF64(layer.start!.h),
+      c0 = toF64(layer.start!.c!);
+    const sigma = 0.3;
+    const draws = new Rng(5); // the draws the StepContext's stream below makes, in the same order
+    const n = Float64Array.from({ length: B * H }, () => Math.fround(sigma * draws.normal()));
+    const start = initialState(layer.initialState(B), sigma, new StepContext(true, new Rng(5)));
+    expectClose(
+      start.h,
+      Array.from({ length: B * H }, (_, k) => h0[k % H]! + n[k]!),
+      "h rows: h_0 + noise",
+      1e-6,
+      0,
+    );
+    expectClose(
+      start.c!,
+      Array.from({ length: B * H }, (_, k) => c0[k % H]!),
+      "c rows: c_0",
+      0,
+      0,
+    );
+    const xs = tf.tensor3d(Float32Array.from(x), [T, B, I]);
+    const Rt = tf.tensor3d(Float32Array.from(R), [T, B, H]);
+    const { grads } = tf.variableGrads(() => {
+      const ctx = new StepContext(true, new Rng(5));
+      const s = initialState(layer.initialState(B), sigma, ctx);
+      return tf.sum(tf.mul(layer.forward(xs, s, ctx).y, Rt)) as tf.Scalar;
+    }, [layer.start!.h, layer.start!.c!]);
+    expectClose(grads[layer.start!.h.name]!, numericGrad(w, x, R, h0, c0, "h", n), "dL/dh0", 1e-4, 1e-3);
+    expectClose(grads[layer.start!.c!.name]!, numericGrad(w, x, R, h0, c0, "c", n), "dL/dc0", 1e-4, 1e-3);
+    const evaluation = initialState(layer.initialState(B), sigma, new StepContext(false, new Rng(5)));
+    expectClose(
+      evaluation.h,
+      Array.from({ length: B * H }, (_, k) => h0[k % H]!),
+      "evaluation: h_0",
+      0,
+      0,
+    );
+    params.dispose();
+  });
 
   for (const cell of ["gru", "rnn"] as const)
     it(`${cell}: h_0 gets a gradient equal to central differences of the layer itself`, () => {

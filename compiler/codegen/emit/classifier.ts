@@ -66,8 +66,11 @@ export function emitClassifier(x: EmitContext, sf: SourceFile): void {
           const noise = m.initialStateNoise;
           if (noise > 0) {
             x.use("initialState");
+            // Added to the layer's h_0: zeros, or the learned h_0 (runtime/model/classifier.ts, initialState)
+            const h0 =
+              m.initialState === "learned" ? `the learned h_0 + N(0, ${num(noise)}²)` : `h_0 ~ N(0, ${num(noise)}²)`;
             w.writeLine(
-              `// initial_state_noise ${num(noise)} ${x.at("model.initialStateNoise")}: h_0 ~ N(0, ${num(noise)}²) while training, so batch norm sees variance from step 1 (Cooijmans et al. 2017, §5.1)`,
+              `// initial_state_noise ${num(noise)} ${x.at("model.initialStateNoise")}: ${h0} while training, so batch norm sees variance from step 1 (Cooijmans et al. 2017, §5.1)`,
             );
           }
           // Each layer decides the state its sequences start from; the noise, when set, is added to it.
