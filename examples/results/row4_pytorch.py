@@ -1,6 +1,7 @@
 # The PyTorch side of RESULTS.md row 4: Merity's tied 2-layer tanh RNN at h = 200 on PTB, lr 20, clip 0.25, per-token
 # mean loss, dropout 0.5 at the input, between the layers and at the output, weight decay 1e-7; the first 120
-# windows each epoch, as examples/results/merity-rnn-200.rnn and merity-rnn-200-artar.rnn. Usage (python3-torch):
+# windows each epoch: the settings of RESULTS.md's first row-4 runs (dropout 0.5 everywhere, α 2, β 1), before the
+# specs took Table 6's dph 0.4 and α 5, β 2. Usage (python3-torch):
 #   python3 examples/results/row4_pytorch.py ALPHA BETA     # 0 0: the baseline; 2 1: with AR and TAR
 # AR = α·mean((m ⊙ h)²) on the last layer's dropped output, TAR = β·mean((h_t − h_{t+1})²) on its raw output.
 import math, os, sys, torch, torch.nn as nn

@@ -1,4 +1,4 @@
-// Prints RESULTS.md's tables from the runs that examples/results/run.sh made (runs/results/, or the folder given as
+// Prints RESULTS.md's tables from the runs that examples/results/run.mjs made (runs/results/, or the folder given as
 // the first argument). A row pairs a baseline and a technique trained with the same seeds; for each arm it gives
 // the mean ± sample standard deviation over seeds of the best-validation checkpoint's valid and test figures, and
 // the paired difference (technique − baseline, seed by seed: the same initial weights in both arms), with its mean

@@ -327,7 +327,7 @@ describe("a spec's `init orthogonal  recurrent_init identity`, compiled, generat
     // The generated module, run here against the runtime's sources (what `rnnc/runtime` is in a user's project)
     const dir = mkdtempSync(join(tmpdir(), "rnnc-init-layout-"));
     try {
-      const file = join(dir, "model.ts");
+      const file = join(dir, "model.mts"); // ESM, as the generated module is
       const runtime = pathToFileURL(join(ROOT, "runtime/index.ts")).href;
       writeFileSync(file, code.replace('from "rnnc/runtime"', `from ${JSON.stringify(runtime)}`));
       const mod = (await import(pathToFileURL(file).href)) as {
