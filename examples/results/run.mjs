@@ -32,14 +32,13 @@ const finished = (dir, experiment) => {
   );
 };
 
-// One job per (row, arm, seed); a baseline that another row trains (`baseFrom`) is read from there, not trained again.
+// One job per (row, arm, seed).
 const queue = [];
 for (const r of wanted)
   for (const seed of seeds)
     r.specs.forEach((spec, k) => {
       const dir = join(values.runs, String(r.row), `seed${seed}`);
       const experiment = k === 0 ? r.base : r.tech;
-      if (k === 0 && r.baseFrom !== undefined) return;
       if (finished(dir, experiment)) return;
       const args = ["bin/rnnc.js", "run", `examples/results/${spec}.rnn`, "--threads", "1", "--runs", dir];
       queue.push({ label: `row ${r.row} ${experiment} seed ${seed}`, args: [...args, "--set", `train.seed=${seed}`, ...r.flags] });

@@ -54,7 +54,7 @@ console.log("| row | pair | seeds | baseline valid / test | technique valid / te
 console.log("|---|---|---|---|---|---|");
 const details = [];
 for (const r of ROWS) {
-  const b = runsOf(r.baseFrom ?? r.row, r.base);
+  const b = runsOf(r.row, r.base);
   const t = runsOf(r.row, r.tech);
   const seeds = [...b.finished.keys()].filter((s) => t.finished.has(s)).sort((x, y) => x - y);
   const any = b.finished.values().next().value ?? t.finished.values().next().value;
