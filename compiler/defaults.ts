@@ -35,6 +35,7 @@ export const DEFAULTS = {
     testBatch: num("data", "test_batch"),
     stateful: defaultOf(setting("data", "stateful"), { facts: DATASET_FACTS.ptb }) as boolean,
     randomCrop: bool("data", "random_crop"),
+    shuffle: bool("data", "shuffle"),
   },
   synthetic: {
     vocab: num("data", "vocab"),

@@ -370,7 +370,10 @@ function sweepProblemText(p: SweepProblem): string {
 
 /** Two settings that cannot go together (E0319). */
 export type Incompatibility =
-  { readonly kind: "tieWithoutLanguageModel" } | { readonly kind: "tokensWithoutEmbedding"; readonly dataset: string };
+  | { readonly kind: "tieWithoutLanguageModel" }
+  | { readonly kind: "tokensWithoutEmbedding"; readonly dataset: string }
+  | { readonly kind: "shuffleWithState" }
+  | { readonly kind: "shuffleWithVariableBptt" };
 
 function incompatibilityText(c: Incompatibility): string {
   switch (c.kind) {
@@ -378,6 +381,10 @@ function incompatibilityText(c: Incompatibility): string {
       return "`tie`: only a language model has an embedding to share with its softmax";
     case "tokensWithoutEmbedding":
       return `\`embed none\`: ${c.dataset} is made of tokens, which need an embedding`;
+    case "shuffleWithState":
+      return "`shuffle`: shuffled examples are independent, so no state is carried from one to the next (write `stateful false`)";
+    case "shuffleWithVariableBptt":
+      return "`shuffle`: examples are cut once per epoch at the fixed `bptt` length, which a variable BPTT length redraws every window";
   }
 }
 

@@ -100,6 +100,7 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
   if (facts.length !== null) bptt = facts.length;
   const stateful = get<boolean>("stateful");
   const randomCrop = get<boolean>("random_crop");
+  const shuffle = get<boolean>("shuffle");
   let level = facts.level;
   if (b.has("level")) {
     level = get<"word" | "char">("level");
@@ -123,6 +124,7 @@ function lowerData(cx: LowerContext, entry: REntry | undefined, expLoc: Loc): ir
     bptt,
     stateful,
     randomCrop,
+    shuffle,
     permutationSeed,
     synthetic,
   };
@@ -637,6 +639,7 @@ function canonical(e: ir.ExperimentIR, origins: Record<string, ir.Origin>): ir.E
     path: e.data.path === null ? null : normalizeDir(e.data.path),
     stateful: off("data.stateful", e.data.stateful, !classify, false),
     randomCrop: off("data.randomCrop", e.data.randomCrop, !classify, false),
+    shuffle: off("data.shuffle", e.data.shuffle, !classify, false),
   };
   return { ...e, data, model, dropout, regularize, train };
 }

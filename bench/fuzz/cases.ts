@@ -583,6 +583,7 @@ const SET_KEYS: Readonly<Record<string, readonly string[]>> = {
     "test_batch",
     "stateful",
     "random_crop",
+    "shuffle",
     "level",
     "vocab",
     "order",

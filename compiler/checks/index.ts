@@ -10,6 +10,7 @@ import { batchNormBatch, normLength, sharedNormStatistics } from "./norm.js";
 import { divergenceOnOneWindow } from "./divergence.js";
 import { perStepRecurrentDropout } from "./recurrent-dropout.js";
 import type { CheckOptions, Rule, Where } from "./rule.js";
+import { shuffleFraming } from "./shuffle.js";
 import { support } from "./support.js";
 import { taskFitsData } from "./task-fits-data.js";
 import { tieSizes } from "./tie-sizes.js";
@@ -28,6 +29,7 @@ export const RULES: readonly Rule[] = [
   sharedNormStatistics,
   divergenceOnOneWindow,
   taskFitsData,
+  shuffleFraming,
   noEffect,
   noEffectOfDataSettings,
   noEffectOfNormStatistics,

@@ -44,6 +44,7 @@ const DATA_SETTINGS: Readonly<Record<string, (d: DataIR) => NoEffectReason | nul
   },
   stateful: (d) => (DATASET_FACTS[d.dataset].task === "lm" ? null : { kind: "independentSequences" }),
   random_crop: (d) => (DATASET_FACTS[d.dataset].task === "lm" ? null : { kind: "languageModelStreams" }),
+  shuffle: (d) => (DATASET_FACTS[d.dataset].task === "lm" ? null : { kind: "languageModelStreams" }),
   level: (d) => (d.dataset === "text" ? null : { kind: "fixedLevel", dataset: d.dataset }),
   vocab: (d) => (d.dataset === "synthetic" ? null : { kind: "syntheticCorpus" }),
   order: (d) => (d.dataset === "synthetic" ? null : { kind: "syntheticCorpus" }),

@@ -39,6 +39,11 @@ export interface DataIR {
   readonly stateful: boolean;
   /** Start each epoch at a random offset (Cooijmans et al. 2017 on PTB-char). */
   readonly randomCrop: boolean;
+  /**
+   * Train on independent examples of bptt + 1 tokens cut from the stream, batched in a random order each epoch
+   * (Cooijmans et al. 2017, §5.2). Needs `stateful false` and a fixed BPTT length.
+   */
+  readonly shuffle: boolean;
   /** pMNIST: the seed of the fixed pixel permutation. */
   readonly permutationSeed: number | null;
   readonly synthetic: { readonly order: number; readonly tokens: number; readonly seed: number } | null;

@@ -387,6 +387,19 @@ export const SETTINGS: readonly Setting[] = [
     only: "language models",
     path: "data.randomCrop",
   },
+  {
+    block: "data",
+    key: "shuffle",
+    shape: FLAG,
+    neutral: false,
+    syntax: "shuffle [true | false]",
+    what: "'shuffle'",
+    default: false,
+    meaning: "train on independent bptt-long examples, in a fresh random order every epoch",
+    paper: "Cooijmans et al. 2017 §5.2, §5.3 (PTB-char, text8)",
+    only: "language models",
+    path: "data.shuffle",
+  },
 
   // model
   {

@@ -12,6 +12,7 @@
 // Evaluation batches the valid and test streams the same way with its own batch size (eval_batch, test_batch), and
 // walks all windows including the short last one (pytorch's `evaluate`), so every token but the first of each
 // column is scored.
+import type { Rng } from "../base/rng.js";
 import { DataError } from "./data-error.js";
 
 export interface Batched {
@@ -100,4 +101,45 @@ export function sliceRows(b: Batched, start: number, length: number): Int32Array
 /** The input and target blocks of one window (pytorch's get_batch), each `[length, batch]` row-major. */
 export function lmBatch(b: Batched, w: LmWindow): { readonly input: Int32Array; readonly target: Int32Array } {
   return { input: sliceRows(b, w.start, w.length), target: sliceRows(b, w.start + 1, w.length) };
+}
+
+/**
+ * The batches of one epoch of `shuffle` training: Cooijmans et al. (2017), §5.2: "we segment the training sequence
+ * into examples of length 100. The training sequence does not cleanly divide by 100, so for each epoch we randomly
+ * crop a subsequence that does and segment that instead"; their code batches the examples in a random order (Fuel's
+ * ShuffledScheme) and starts each from the initial state. Example k reads tokens [offset + k·bptt,
+ * offset + (k+1)·bptt]: the first bptt are its inputs, the last bptt its targets, so consecutive examples share one
+ * token as consecutive windows do and every token but the first is a target once. Each batch holds `batch` examples'
+ * start positions; the last, partial batch is dropped (a fresh shuffle drops different examples every epoch) so that
+ * every step has the batch size the model's state and batch norm's statistics were built for.
+ */
+export function shuffledExamples(tokens: number, bptt: number, batch: number, offset: number, rng: Rng): Int32Array[] {
+  if (!Number.isInteger(bptt) || bptt < 1)
+    throw new RangeError(`shuffledExamples: bptt must be an integer ≥ 1, got ${bptt}`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new RangeError(`shuffledExamples: batch must be an integer ≥ 1, got ${batch}`);
+  const examples = Math.max(0, Math.floor((tokens - 1 - offset) / bptt));
+  if (examples < batch) {
+    throw new DataError(
+      `A split of ${tokens} tokens holds ${examples} examples of ${bptt} + 1 tokens, fewer than one batch of ${batch}.`,
+    );
+  }
+  const order = rng.permutation(examples);
+  const out: Int32Array[] = [];
+  for (let i = 0; i + batch <= examples; i += batch)
+    out.push(order.subarray(i, i + batch).map((k) => offset + k * bptt));
+  return out;
+}
+
+/** `length` rows from each example start (+ `shift`: 1 for the targets) as a `[length, batch]` row-major block. */
+export function exampleRows(ids: Int32Array, starts: Int32Array, length: number, shift: number): Int32Array {
+  const B = starts.length;
+  const out = new Int32Array(length * B);
+  for (let b = 0; b < B; b++) {
+    const from = starts[b]! + shift;
+    if (from < 0 || from + length > ids.length)
+      throw new RangeError(`exampleRows: tokens [${from}, ${from + length}) are outside [0, ${ids.length})`);
+    for (let t = 0; t < length; t++) out[t * B + b] = ids[from + t]!;
+  }
+  return out;
 }

@@ -1,12 +1,20 @@
 // The language-model task (task.ts) of the training driver: stateful truncated BPTT over [T, B] token windows
-// (Zaremba et al. 2014; Mikolov's setup), fixed, randomly cropped (Cooijmans et al. 2017, §5.2) or of variable
+// (Zaremba et al. 2014; Mikolov's setup), fixed, randomly cropped or shuffled as independent examples (Cooijmans et al. 2017, §5.2) or of variable
 // length (Merity et al. 2018, §4.1); the papers' evaluation, with the state carried across a whole split; perplexity
 // (words) or bits per character, lower is better.
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { Rng } from "../base/rng.js";
 import { scoped } from "../base/scoped.js";
-import { batchify, lmWindows, sliceRows, type Batched, type LmWindow } from "../data/batching.js";
+import {
+  batchify,
+  exampleRows,
+  lmWindows,
+  shuffledExamples,
+  sliceRows,
+  type Batched,
+  type LmWindow,
+} from "../data/batching.js";
 import { dataRoot } from "../data/locate.js";
 import { makeSyntheticCorpus } from "../data/synthetic-corpus.js";
 import { loadTextCorpus, type TextDataset } from "../data/text-corpus.js";
@@ -38,6 +46,11 @@ export interface DataSpec {
    * gets the same crop. Absent: false.
    */
   readonly randomCrop?: boolean;
+  /**
+   * Train on independent examples of bptt + 1 tokens in a random order drawn from (seed, epoch), each from the
+   * initial state (Cooijmans et al. 2017, §5.2; needs stateful false). Absent: false.
+   */
+  readonly shuffle?: boolean;
   readonly synthetic: {
     readonly vocab: number;
     readonly order: number;
@@ -70,6 +83,9 @@ export interface EpochRecord {
   readonly tokPerSec: number;
   readonly seconds: number;
 }
+
+/** A training window; `starts`: under `shuffle`, the token position of each of its examples (batching.ts). */
+type TrainWindow = LmWindow & { readonly starts?: Int32Array };
 
 const epochSeed = (seed: number, epoch: number): number =>
   (Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
@@ -296,9 +312,20 @@ function languageModelTask(
   const { data, training } = exp;
   let batched: Batched | null = null;
   const train = (): Batched => (batched ??= batchify(corpus.train, data.batch));
-  /** An epoch's windows: fixed, cropped (random_crop) or of variable length (variable BPTT), as the spec says. */
-  const windowsOf = (epoch: number): LmWindow[] => {
+  /**
+   * An epoch's windows: fixed, cropped (random_crop), of variable length (variable BPTT) or shuffled examples
+   * (shuffle: each window names its batch's example starts in the token stream), as the spec says.
+   */
+  const windowsOf = (epoch: number): TrainWindow[] => {
     const offset = data.randomCrop ? cropOffset(training.seed, epoch, data.bptt) : 0;
+    if (data.shuffle)
+      return shuffledExamples(
+        corpus.train.length,
+        data.bptt,
+        data.batch,
+        offset,
+        new Rng(epochSeed(training.seed ^ 0x6a09e667, epoch)),
+      ).map((starts) => ({ start: 0, length: data.bptt, starts }));
     if (training.variableBptt)
       return variableWindows(
         train().steps,
@@ -311,11 +338,11 @@ function languageModelTask(
   };
   // An epoch's windows, drawn once per epoch (the resume message and the loop ask for the same epoch); fixed
   // windows once per run.
-  const fixed = !(data.randomCrop || training.variableBptt);
-  let fixedWindows: LmWindow[] | null = null;
-  let windows: LmWindow[] = [];
+  const fixed = !(data.randomCrop || training.variableBptt || data.shuffle);
+  let fixedWindows: TrainWindow[] | null = null;
+  let windows: TrainWindow[] = [];
   let windowsEpoch = -1;
-  const windowsFor = (e: number): LmWindow[] => {
+  const windowsFor = (e: number): TrainWindow[] => {
     if (fixed) return (fixedWindows ??= windowsOf(0));
     if (e !== windowsEpoch) [windows, windowsEpoch] = [windowsOf(e), e];
     return windows;
@@ -323,6 +350,9 @@ function languageModelTask(
   const trainLimit = opts.trainBatches ?? opts.limitBatches;
   let trainer: Trainer | null = null;
   let state = model.initialState(data.batch);
+  // Whether `state` is still the start initialState() handed out (no window carried into it): a learned start is
+  // then rebuilt from h_0 and c_0 at every forward (recurrent-layer.ts), so a checkpoint must not freeze a copy of it.
+  let atStart = true;
   let partial = { nll: 0, tokens: 0 };
   const mean = (): number => partial.nll / partial.tokens;
   const fmt = (loss: number): string =>
@@ -346,21 +376,17 @@ function languageModelTask(
       // variable BPTT: a window's step is scaled by its length, so short and long windows weigh alike (awd-lstm-lm)
       const lr = training.variableBptt ? (scheduleLr * w.length) / data.bptt : scheduleLr;
       trainer ??= createTrainer(model, training, maskRng, optimizer);
-      const t = train();
-      const { loss, next } = await trainer.step(
-        sliceRows(t, w.start, w.length),
-        sliceRows(t, w.start + 1, w.length),
-        w.length,
-        state,
-        scale,
-        lr,
-      );
+      const [xs, ys] = w.starts
+        ? [exampleRows(corpus.train, w.starts, w.length, 0), exampleRows(corpus.train, w.starts, w.length, 1)]
+        : [sliceRows(train(), w.start, w.length), sliceRows(train(), w.start + 1, w.length)];
+      const { loss, next } = await trainer.step(xs, ys, w.length, state, scale, lr);
       return {
         judged: perTokenLoss(loss, scale, w.length * data.batch),
         commit: async () => {
           if (data.stateful) {
             disposeState(state);
             state = next;
+            atStart = false;
           } else disposeState(next);
           partial = { nll: partial.nll + loss / scale, tokens: partial.tokens + w.length * data.batch };
         },
@@ -383,6 +409,7 @@ function languageModelTask(
     }),
     async stateTensors() {
       const out: StoredTensor[] = [];
+      if (atStart) return out; // restoreState keeps the initial state: zeros, or the learned start, live
       for (const [l, s] of state.entries()) {
         out.push(await stored(`state/${l}/h`, s.h));
         if (s.c) out.push(await stored(`state/${l}/c`, s.c));
@@ -390,6 +417,8 @@ function languageModelTask(
       return out;
     },
     restoreState(tensors) {
+      if (!tensors.some((t) => t.name.startsWith("state/"))) return; // at the start: initialState() as it is
+      atStart = false;
       disposeState(state);
       const get = (n: string): tf.Tensor2D | null => {
         const t = tensors.find((x) => x.name === n);
@@ -406,6 +435,7 @@ function languageModelTask(
     endEpoch() {
       partial = { nll: 0, tokens: 0 };
       disposeState(state);
+      atStart = true;
       state = model.initialState(data.batch); // every epoch starts from a zero state, as Zaremba's reader does
     },
     dispose: () => disposeState(state),

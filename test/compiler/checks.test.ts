@@ -161,11 +161,28 @@ describe("settings written where they cannot matter (W0403), decided by rules, n
     ]);
     expect(build(spec).document!.experiments[0]!.data).toMatchObject({ vocab: 10_000, level: "word", synthetic: null });
     expect(
-      located("experiment m { data mnist { stateful  random_crop  bptt 100 }  model { layers lstm(10) } }"),
+      located("experiment m { data mnist { stateful  random_crop  shuffle  bptt 100 }  model { layers lstm(10) } }"),
     ).toEqual([
       "W0403 'stateful' has no effect: classification sequences are independent @ stateful",
       "W0403 'random_crop' has no effect: it applies to language-model streams @ random_crop",
+      "W0403 'shuffle' has no effect: it applies to language-model streams @ shuffle",
       "W0403 'bptt' has no effect: mnist sequences are always 784 steps long @ bptt 100",
+    ]);
+  });
+
+  it("shuffled examples carry no state and have one length (E0319 at `shuffle`, with where the other was set)", () => {
+    const spec = (data: string, train = "") =>
+      `experiment c { data ptb_char { ${data} }  model { layers lstm(10) }  train { ${train} } }`;
+    expect(build(spec("stateful false  random_crop  shuffle  bptt 100")).diagnostics).toEqual([]);
+    const stateful = build(spec("shuffle  bptt 100")).diagnostics;
+    expect(stateful.map((d) => `${d.code} ${d.message}`)).toEqual([
+      "E0319 `shuffle`: shuffled examples are independent, so no state is carried from one to the next (write `stateful false`)",
+    ]);
+    expect(located(spec("stateful true  shuffle"))).toEqual([
+      "E0319 `shuffle`: shuffled examples are independent, so no state is carried from one to the next (write `stateful false`) @ shuffle",
+    ]);
+    expect(located(spec("stateful false  shuffle", "bptt variable(p = 0.95, std = 5)"))).toEqual([
+      "E0319 `shuffle`: examples are cut once per epoch at the fixed `bptt` length, which a variable BPTT length redraws every window @ shuffle",
     ]);
   });
 

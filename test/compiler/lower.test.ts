@@ -107,6 +107,7 @@ describe("lowering", () => {
       seed: "seed 3",
       permutation_seed: "permutation_seed 1",
       random_crop: "random_crop",
+      shuffle: "shuffle",
       embed: "embed 8",
       layers: "layers 2 lstm(8)",
       init: "init orthogonal",

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { batchify, lmBatch, lmWindows, sliceRows, windowCount } from "../../../runtime/data/batching.js";
+import { Rng } from "../../../runtime/base/rng.js";
+import {
+  batchify,
+  exampleRows,
+  lmBatch,
+  lmWindows,
+  shuffledExamples,
+  sliceRows,
+  windowCount,
+} from "../../../runtime/data/batching.js";
 import { DataError } from "../../../runtime/data/data-error.js";
 
 const range = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
@@ -75,5 +84,39 @@ describe("lmWindows and the input/target blocks", () => {
   it("can be iterated again, once per epoch", () => {
     const windows = lmWindows(b, 4);
     expect([...windows]).toEqual([...windows]);
+  });
+});
+
+describe("shuffledExamples (Cooijmans et al. 2017, §5.2: independent examples, shuffled every epoch)", () => {
+  it("cuts nonoverlapping examples of bptt inputs from the offset, each in exactly one full batch", () => {
+    // 103 tokens, offset 2, bptt 10: examples start at 2, 12, …, 92 (the last reads tokens 92..102): 10 examples;
+    // batch 3 gives 3 batches and drops 1 example.
+    const batches = shuffledExamples(103, 10, 3, 2, new Rng(5));
+    expect(batches).toHaveLength(3);
+    expect(batches.every((b) => b.length === 3)).toBe(true);
+    const starts = batches.flatMap((b) => Array.from(b));
+    expect(new Set(starts).size).toBe(9);
+    expect(starts.every((s) => s >= 2 && s <= 92 && (s - 2) % 10 === 0)).toBe(true);
+  });
+
+  it("draws the same order from the same stream and another from another; the order is not the stream's", () => {
+    const a = shuffledExamples(10_001, 10, 4, 0, new Rng(1)).flatMap((b) => Array.from(b));
+    expect(shuffledExamples(10_001, 10, 4, 0, new Rng(1)).flatMap((b) => Array.from(b))).toEqual(a);
+    expect(shuffledExamples(10_001, 10, 4, 0, new Rng(2)).flatMap((b) => Array.from(b))).not.toEqual(a);
+    expect(a).not.toEqual([...a].sort((x, y) => x - y));
+  });
+
+  it("gathers each example's inputs and its targets one token later, time-major", () => {
+    const ids = range(50).map((v) => v * 10);
+    const starts = Int32Array.from([20, 0]);
+    expect(Array.from(exampleRows(ids, starts, 3, 0))).toEqual([200, 0, 210, 10, 220, 20]);
+    expect(Array.from(exampleRows(ids, starts, 3, 1))).toEqual([210, 10, 220, 20, 230, 30]);
+    expect(() => exampleRows(ids, Int32Array.from([48]), 3, 0)).toThrow(RangeError);
+  });
+
+  it("refuses a split with fewer examples than one batch, and bad sizes", () => {
+    expect(() => shuffledExamples(50, 10, 5, 0, new Rng(0))).toThrow(DataError); // 4 examples
+    expect(() => shuffledExamples(500, 0, 5, 0, new Rng(0))).toThrow(RangeError);
+    expect(() => shuffledExamples(500, 10, 0, 0, new Rng(0))).toThrow(RangeError);
   });
 });
