@@ -692,6 +692,10 @@ const FLAGS = [
   "--json",
   "--check",
   "--check=yes",
+  "--csv",
+  "--status",
+  "--sweep",
+  "--experiment",
   "--json=1",
   "--help",
   "-h",
@@ -805,10 +809,29 @@ function fakeRun(r: Rng, corpus: Corpus, dir: string): { files: CaseFile[]; how:
       '{"__proto__":{"event":"epoch"}}',
     ]),
   ).join("\n");
+  // What `rnnc runs` reads besides: run.json (it marks a run directory), status.json and env.json, odd or broken.
+  const odd = () =>
+    r.pick([
+      "{",
+      "null",
+      "[]",
+      '{"epochs":"many"}',
+      '{"epochs":1e309}',
+      '{"state":"running","pid":1,"host":"elsewhere"}',
+      `{"state":"running","pid":${2 ** 31},"host":"${"h".repeat(3)}"}`,
+      '{"state":"failed","message":"\\u001b[31mred\\u0007"}',
+      '{"state":"sleeping"}',
+      '{"state":"finished"}',
+      '{"started":"\\u202e2026"}',
+      '{"started":17}',
+    ]);
   return {
     files: [
       { path: `${dir}/ir.json`, text },
       ...(r.chance(0.7) ? [{ path: `${dir}/metrics.jsonl`, text: metrics }] : []),
+      ...(r.chance(0.8) ? [{ path: `${dir}/run.json`, text: odd() }] : []),
+      ...(r.chance(0.5) ? [{ path: `${dir}/status.json`, text: odd() }] : []),
+      ...(r.chance(0.5) ? [{ path: `${dir}/env.json`, text: odd() }] : []),
     ],
     how,
   };
@@ -880,7 +903,7 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     const run = fakeRun(r, corpus, `${SCRATCH}/run`);
     c.files.push(...run.files);
     c.how.push(run.how);
-    const cmd = r.pick(["check", "fmt", "ir", "diff", "diff", "build", "bogus", "", "help", "run"]);
+    const cmd = r.pick(["check", "fmt", "ir", "diff", "diff", "build", "bogus", "", "help", "run", "runs", "runs"]);
     // `run` only as a usage error (a SPEC and --set given with --resume), so that it stops before training.
     if (cmd === "run")
       return {
@@ -895,7 +918,9 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     const positionals = cmd === "diff" ? 2 : cmd === "ir" || cmd === "build" ? 1 : 1 + r.int(3);
     for (let k = 0; k < positionals; k++)
       groups.push([
-        r.chance(0.3) && cmd === "diff" ? r.pick([`${SCRATCH}/run`, `${SCRATCH}/run/`]) : oddPath(r, corpus),
+        r.chance(cmd === "runs" ? 0.7 : 0.3) && (cmd === "diff" || cmd === "runs")
+          ? r.pick([`${SCRATCH}/run`, `${SCRATCH}/run/`, SCRATCH])
+          : oddPath(r, corpus),
       ]);
     for (let k = r.chance(0.7) ? 1 + r.int(2) : 0; k > 0; k--) {
       const g = flagWithValue(r, corpus);
@@ -903,7 +928,7 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
       else groups.splice(r.int(groups.length + 1), 0, g);
     }
     const argv = [...(cmd ? [cmd] : []), ...groups.flat()];
-    const command = ["check", "fmt", "ir", "diff", "build"].includes(cmd) ? cmd : "usage";
+    const command = ["check", "fmt", "ir", "diff", "build", "runs"].includes(cmd) ? cmd : "usage";
     return { ...c, family: "argv", command, argv };
   }
   const text = corpus.files.get(base)!;
@@ -920,5 +945,7 @@ function flagWithValue(r: Rng, corpus: Corpus): string[] {
   if (f === "--set") return r.chance(0.9) ? [f, setArg(r)] : [f];
   if (f === "-o" || f === "--out") return r.chance(0.9) ? [f, r.pick(OUT)] : [f];
   if (f === "--resume" || f === "--epochs") return [f, oddPath(r, corpus)];
+  if (f === "--status") return [f, r.pick(["running", "failed", "", "sleeping", "--json"])];
+  if (f === "--sweep" || f === "--experiment") return [f, r.pick(["x", "lr_sweep", "", "a[b=1]", "\u202e"])];
   return [f];
 }

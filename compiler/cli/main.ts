@@ -17,6 +17,7 @@ import { formatBytes } from "../checks/index.js";
 import type { CompileOptions } from "../compile.js";
 import { DEFAULTS } from "../defaults.js";
 import { memoryBudget } from "./memory.js";
+import { listRuns, RUN_STATES, type RunState } from "./runs.js";
 import { terminalLines, terminalText } from "../terminal-text.js";
 import { VERSION } from "../version.js";
 
@@ -280,6 +281,29 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
       ) => {
         const { evaluateRun } = await import("./run.js");
         done(await evaluateRun(runDir, o));
+      },
+    );
+  cmd
+    .command("runs")
+    .description(
+      "list the runs under folders as a table: experiment, status (running, finished, stopped, diverged, failed), epochs, results, speed, time",
+    )
+    .argument("[dirs...]", "folders to search for run directories", ["runs"])
+    .option(
+      "--experiment <name>",
+      "only runs of this experiment (a sweep point's full name, such as merity_ar_sweep[ar=2])",
+    )
+    .option("--sweep <name>", "only the points of this sweep (the experiment's name without its [...])")
+    .addOption(new Option("--status <state>", "only runs in this state").choices([...RUN_STATES]))
+    .option("--json", "print the rows as JSON")
+    .option("--csv", "print the rows as CSV")
+    .action(
+      (
+        dirs: string[],
+        o: { experiment?: string; sweep?: string; status?: RunState; json?: boolean; csv?: boolean },
+      ) => {
+        if (o.json && o.csv) throw new InvalidArgumentError("--json and --csv: choose one");
+        done(listRuns(dirs, o, o.json ? "json" : o.csv ? "csv" : "table"));
       },
     );
   return cmd;

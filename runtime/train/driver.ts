@@ -12,7 +12,7 @@ import { Rng } from "../base/rng.js";
 import { ParameterStore } from "../model/parameters.js";
 import { RunCheckpoints, type Checkpoint, type LoadedCheckpoint } from "./checkpoint.js";
 import { DivergenceDetector, reportable, type DivergenceVerdict } from "./divergence.js";
-import { stopRun, type TrainingError } from "./errors.js";
+import { stopRun, TrainingError } from "./errors.js";
 import { Optimizer } from "./optimizers.js";
 import { EpochProgress, type ProgressSink } from "./progress.js";
 import {
@@ -24,6 +24,7 @@ import {
   type Owned,
 } from "./run-state.js";
 import { advanceSchedule, firstLr, type ScheduleState } from "./schedules.js";
+import { writeStatus } from "./status.js";
 import type { CommonTraining, EpochBase, EvalBase, ExperimentId, RunOptions, TaskData } from "./task.js";
 
 /** A checkpoint's meta, for every task; the position of the next step is named by the task (nextWindow, nextBatch). */
@@ -73,12 +74,43 @@ function bestOf<E extends EpochBase>(records: readonly E[], better: (a: E, b: E)
   return records.reduce((best, r) => (better(r, best) ? r : best));
 }
 
+/**
+ * Trains a task, keeping the run directory's status.json (status.ts) in step: "running" once a resume's checkpoints
+ * are verified, then how it ended. The error, if any, still reaches the caller.
+ */
 export async function trainTask<E extends EpochBase, V extends EvalBase>(
   exp: ExperimentId,
   training: CommonTraining,
   load: () => Promise<TaskData<E, V>>,
   opts: RunOptions,
   owned: Owned,
+): Promise<DriverResult<E, V>> {
+  const since = new Date().toISOString();
+  let began = false;
+  const begin = (): void => {
+    began = true;
+    writeStatus(opts.runDir, "running", since);
+  };
+  try {
+    const r = await train(exp, training, load, opts, owned, begin);
+    writeStatus(opts.runDir, r.status === "done" ? "finished" : "stopped", since);
+    return r;
+  } catch (e) {
+    if (began) {
+      const diverged = e instanceof TrainingError && e.kind === "diverged";
+      writeStatus(opts.runDir, diverged ? "diverged" : "failed", since, e instanceof Error ? e.message : String(e));
+    }
+    throw e;
+  }
+}
+
+async function train<E extends EpochBase, V extends EvalBase>(
+  exp: ExperimentId,
+  training: CommonTraining,
+  load: () => Promise<TaskData<E, V>>,
+  opts: RunOptions,
+  owned: Owned,
+  begin: () => void,
 ): Promise<DriverResult<E, V>> {
   const sink: ProgressSink = opts.progress ?? { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY };
   const say = (line: string): void => sink.write(`${line}\n`);
@@ -87,6 +119,7 @@ export async function trainTask<E extends EpochBase, V extends EvalBase>(
   const ckpts = new RunCheckpoints(opts.runDir);
   // A resume's checkpoints are verified before anything (env.json, a checkpoint) is written.
   const resumed = opts.resume ? resumeRun<DriverMeta<E>>(ckpts, opts.resume, exp.name, say) : null;
+  begin();
   const backend = await selectBackend(opts.backend ?? "auto", { threads: opts.threads });
   say(`backend: ${backend.description}`);
 

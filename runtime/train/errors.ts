@@ -11,6 +11,13 @@ export class TrainingError extends Error {
   override readonly name = "TrainingError";
   /** Its message is for the user as it stands: the CLI prints it without a stack trace. */
   readonly userFacing = true;
+  /** "diverged": the divergence or NaN stop (stopRun); status.json records it as such, not as a failure. */
+  constructor(
+    message: string,
+    readonly kind: "diverged" | "error" = "error",
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -37,7 +44,10 @@ export function stopRun(
   appendFileSync(files.metrics, JSON.stringify(verdictRecord(v, position)) + "\n");
   const off =
     v.kind === "above_uniform" ? " To let such a run go on regardless, set `divergence off` in its train block." : "";
-  return new TrainingError(`${describeVerdict(v, where, det, measure, at.unit)} ${keptNote(files.last)}${off}`);
+  return new TrainingError(
+    `${describeVerdict(v, where, det, measure, at.unit)} ${keptNote(files.last)}${off}`,
+    "diverged",
+  );
 }
 
 /** Where the last good checkpoint is, after a stop. --resume reruns the run's own code and settings, so it would
