@@ -1,9 +1,10 @@
-// `rnnc build SPEC [-o DIR]`: print the generated TypeScript, or write it with a package.json and tsconfig.json so
-// that DIR trains on its own (`npm install && npm start`).
+// `rnnc build SPEC [-o DIR]`: print the generated TypeScript, or write it as a project of its own (model.ts,
+// model.mjs, spec.rnn, package.json, tsconfig.json, README.md) that trains with `npm install && npm start`.
 import { commentText } from "../codegen/emit-text.js";
 import { standaloneFiles } from "../codegen/standalone.js";
 import type { CompileOptions, CompileResult } from "../compile.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
+import { PACKAGE_ROOT, transpile } from "./module-files.js";
 import { compileSpec, dirNameOf, experimentsIn, fileOf, isOutcome, prepare } from "./prepare.js";
 import type { RenderOptions } from "./render.js";
 import { terminalText } from "../terminal-text.js";
@@ -38,7 +39,13 @@ async function buildOne(
   const p = await prepare(ws, spec, opts.set, render, options, "build", compiled);
   if (isOutcome(p)) return p;
   if (opts.out === undefined) return { stdout: p.code, stderr: p.warnings, exitCode: EXIT.ok };
-  const files: Record<string, string> = { "model.ts": p.code, ...standaloneFiles(p.exp.name) };
+  // The spec as compiled (not read again), and the module Node runs without TypeScript (module-files.ts).
+  const files: Record<string, string> = {
+    "model.ts": p.code,
+    "model.mjs": transpile(p.code),
+    "spec.rnn": p.result.sources.get(p.specFile)?.text ?? "",
+    ...standaloneFiles({ experiment: p.exp.name, rnncRoot: PACKAGE_ROOT, specFile: p.specFile }),
+  };
   for (const [name, text] of Object.entries(files)) ws.writeText(`${opts.out}/${name}`, text);
   return {
     stdout: `wrote ${Object.keys(files)

@@ -8,9 +8,8 @@ import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { createRequire } from "node:module";
-import type * as TsMorph from "ts-morph";
+import { pathToFileURL } from "node:url";
+import { PACKAGE_ROOT, transpile } from "./module-files.js";
 import type { CompileOptions, CompileResult } from "../compile.js";
 import { VERSION } from "../version.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
@@ -35,11 +34,6 @@ export interface RunFlags {
 interface GeneratedModule {
   run(options: Record<string, unknown>): Promise<{ status: string; summary: string }>;
 }
-
-// require(), not import: see codegen/emit/ts-morph.ts. main.ts installs the code cache (code-cache.ts) before this loads.
-const { ts } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
-
-const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 function timestamp(d = new Date()): string {
   const p = (n: number): string => String(n).padStart(2, "0");
@@ -107,13 +101,6 @@ const dataFolderAgain = (explicit: string | undefined, recorded: string | undefi
 const fromRunDir = (runDir: string, folder: string): string => relative(resolve(runDir), folder) || ".";
 
 const sha256 = (text: string | Buffer): string => createHash("sha256").update(text).digest("hex");
-
-/** model.ts → model.mjs: types erased, nothing else changed (no bundling, no down-levelling). */
-function transpile(code: string): string {
-  return ts.transpileModule(code, {
-    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, sourceMap: false },
-  }).outputText;
-}
 
 /** node_modules/rnnc in the run folder, linking back to this package (replaced if it points elsewhere). */
 function linkRuntime(runDir: string): void {

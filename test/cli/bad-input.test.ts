@@ -335,7 +335,14 @@ describe("rnnc build -o into places it cannot write: exit 1 naming the path, nev
   it("sanity: -o into folders that do not exist yet makes them and writes the project", async () => {
     const r = await rnnc("build", SPEC, "-o", "out/a/b");
     expectClean(r, 0);
-    expect(readdirSync(join(dir, "out/a/b")).sort()).toEqual(["model.ts", "package.json", "tsconfig.json"]);
+    expect(readdirSync(join(dir, "out/a/b")).sort()).toEqual([
+      "README.md",
+      "model.mjs",
+      "model.ts",
+      "package.json",
+      "spec.rnn",
+      "tsconfig.json",
+    ]);
   });
 
   it("-o onto an existing file: refused, the file untouched", async () => {

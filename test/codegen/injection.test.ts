@@ -290,7 +290,12 @@ describe("emit-text: one function per context", () => {
           expect(p).toMatch(/^[a-z0-9][a-z0-9-]*$/);
           expect(p.length).toBeLessThanOrEqual(214);
           expect(["rnnc", "http", "fs", "node_modules"]).not.toContain(p);
-          expect(JSON.parse(standaloneFiles(name)["package.json"]!).name).toBe(p);
+          const pkg = JSON.parse(
+            standaloneFiles({ experiment: name, rnncRoot: "/opt/rnnc/", specFile: "x.rnn" })["package.json"]!,
+          );
+          expect(pkg.name).toBe(p);
+          // never a registry name: the rnnc that built it, by path
+          expect(pkg.dependencies).toEqual({ rnnc: "file:/opt/rnnc" });
         },
       ),
       { numRuns: 300 },

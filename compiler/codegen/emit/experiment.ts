@@ -36,7 +36,7 @@ export function emitRun(x: EmitContext, sf: SourceFile): void {
     classify
       ? "export const run = (options: RunOptions): Promise<ClassifierRunResult> => runClassifier(experiment, options);"
       : "export const run = (options: RunOptions): Promise<RunResult> => runExperiment(experiment, options);",
-    "// Run directly (`node model.js [--epochs N] [--limit-batches N] [--backend B] [--threads N] [--data DIR] [--run-dir DIR] [--resume FILE] [--evaluate FILE]`).",
+    "// Run directly: `node model.mjs --help` (each run in runs/<experiment>/<timestamp>/; --resume RUN_DIR continues one).",
     "await runIfMain(import.meta.url, experiment);",
   ]);
 }
