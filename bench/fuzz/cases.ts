@@ -903,7 +903,22 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     const run = fakeRun(r, corpus, `${SCRATCH}/run`);
     c.files.push(...run.files);
     c.how.push(run.how);
-    const cmd = r.pick(["check", "fmt", "ir", "diff", "diff", "build", "bogus", "", "help", "run", "runs", "runs"]);
+    const cmd = r.pick([
+      "check",
+      "fmt",
+      "ir",
+      "diff",
+      "diff",
+      "build",
+      "bogus",
+      "",
+      "help",
+      "run",
+      "runs",
+      "runs",
+      "plot",
+      "plot",
+    ]);
     // `run` only as a usage error (a SPEC and --set given with --resume), so that it stops before training.
     if (cmd === "run")
       return {
@@ -918,7 +933,7 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     const positionals = cmd === "diff" ? 2 : cmd === "ir" || cmd === "build" ? 1 : 1 + r.int(3);
     for (let k = 0; k < positionals; k++)
       groups.push([
-        r.chance(cmd === "runs" ? 0.7 : 0.3) && (cmd === "diff" || cmd === "runs")
+        r.chance(cmd === "runs" || cmd === "plot" ? 0.7 : 0.3) && (cmd === "diff" || cmd === "runs" || cmd === "plot")
           ? r.pick([`${SCRATCH}/run`, `${SCRATCH}/run/`, SCRATCH])
           : oddPath(r, corpus),
       ]);
@@ -927,8 +942,11 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
       if (g.length === 1 && (g[0] === "-o" || g[0] === "--out")) groups.push(g);
       else groups.splice(r.int(groups.length + 1), 0, g);
     }
+    // plot writes its chart where -o says, the format by the extension (odd ones included)
+    if (cmd === "plot" && r.chance(0.9))
+      groups.push(["-o", `${r.pick(OUT)}${r.pick([".svg", ".png", ".csv", ".jpg", "", "/x.svg"])}`]);
     const argv = [...(cmd ? [cmd] : []), ...groups.flat()];
-    const command = ["check", "fmt", "ir", "diff", "build", "runs"].includes(cmd) ? cmd : "usage";
+    const command = ["check", "fmt", "ir", "diff", "build", "runs", "plot"].includes(cmd) ? cmd : "usage";
     return { ...c, family: "argv", command, argv };
   }
   const text = corpus.files.get(base)!;

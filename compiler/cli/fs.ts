@@ -176,7 +176,7 @@ export function requireFolder(dir: string, what: string): void {
  * link's folder); a file nobody may write (mode a-w) is refused rather than replaced; a pipe or device is refused
  * rather than turned into a regular file.
  */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   const real = realPath(path);
   const dangling = real === null ? danglingLink(path) : null;
   if (dangling) throw new InputError(`cannot write ${shownPath(path)}: ${dangling}`);

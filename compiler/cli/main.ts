@@ -306,6 +306,21 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
         done(listRuns(dirs, o, o.json ? "json" : o.csv ? "csv" : "table"));
       },
     );
+  cmd
+    .command("plot")
+    .description(
+      "draw the learning curves of runs (training metric per logging interval, validation per epoch) to an SVG or PNG, or write their data as CSV",
+    )
+    .argument(
+      "<runs...>",
+      "run directories, or folders of them (a sweep's points are coloured by the values that vary)",
+    )
+    .requiredOption("-o, --out <file>", "curves.svg, curves.png or curves.csv", nonEmptyPath)
+    .option("--title <text>", "the chart's title (default: the experiments' names)")
+    .action(async (paths: string[], o: { out: string; title?: string }) => {
+      const { plot } = await import("./plot.js");
+      done(await plot(paths, o.out, o.title));
+    });
   return cmd;
 }
 

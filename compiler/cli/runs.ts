@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import type { ReadResult } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
 import { EXIT, type Outcome } from "./commands.js";
 import { displayPath } from "./fs-host.js";
@@ -160,12 +161,13 @@ const median = (xs: readonly number[]): number | null => {
 /** One run directory's row; a string when it is not a readable run (shown as a warning). */
 export function runRow(dir: string): RunRow | string {
   const host = {
-    readFile: (p: string) => {
+    readFile: (p: string): ReadResult => {
       const text = readText(p);
-      return text === null ? ({ ok: false, reason: "unreadable" } as const) : ({ ok: true, text } as const);
+      return text === null ? { ok: false, reason: "unreadable", kind: "unreadable" } : { ok: true, text };
     },
+    resolve: (_from: string, relative: string) => relative,
   };
-  const rec = readRun(host as never, dir);
+  const rec = readRun(host, dir);
   if (rec === null) return `${dir}: no ir.json`;
   if (typeof rec === "string") return rec;
   const exp: ExperimentIR = rec.exp;
