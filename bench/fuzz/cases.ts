@@ -696,6 +696,9 @@ const FLAGS = [
   "--status",
   "--sweep",
   "--experiment",
+  "--temperature",
+  "--tokens",
+  "--prime",
   "--json=1",
   "--help",
   "-h",
@@ -918,6 +921,7 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
       "runs",
       "plot",
       "plot",
+      "sample",
     ]);
     // `run` only as a usage error (a SPEC and --set given with --resume), so that it stops before training.
     if (cmd === "run")
@@ -933,7 +937,8 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     const positionals = cmd === "diff" ? 2 : cmd === "ir" || cmd === "build" ? 1 : 1 + r.int(3);
     for (let k = 0; k < positionals; k++)
       groups.push([
-        r.chance(cmd === "runs" || cmd === "plot" ? 0.7 : 0.3) && (cmd === "diff" || cmd === "runs" || cmd === "plot")
+        r.chance(cmd === "runs" || cmd === "plot" ? 0.7 : 0.3) &&
+        (cmd === "diff" || cmd === "runs" || cmd === "plot" || cmd === "sample")
           ? r.pick([`${SCRATCH}/run`, `${SCRATCH}/run/`, SCRATCH])
           : oddPath(r, corpus),
       ]);
@@ -946,7 +951,7 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     if (cmd === "plot" && r.chance(0.9))
       groups.push(["-o", `${r.pick(OUT)}${r.pick([".svg", ".png", ".csv", ".jpg", "", "/x.svg"])}`]);
     const argv = [...(cmd ? [cmd] : []), ...groups.flat()];
-    const command = ["check", "fmt", "ir", "diff", "build", "runs", "plot"].includes(cmd) ? cmd : "usage";
+    const command = ["check", "fmt", "ir", "diff", "build", "runs", "plot", "sample"].includes(cmd) ? cmd : "usage";
     return { ...c, family: "argv", command, argv };
   }
   const text = corpus.files.get(base)!;
@@ -963,6 +968,8 @@ function flagWithValue(r: Rng, corpus: Corpus): string[] {
   if (f === "--set") return r.chance(0.9) ? [f, setArg(r)] : [f];
   if (f === "-o" || f === "--out") return r.chance(0.9) ? [f, r.pick(OUT)] : [f];
   if (f === "--resume" || f === "--epochs") return [f, oddPath(r, corpus)];
+  if (f === "--temperature" || f === "--tokens") return [f, r.pick(["0", "-1", "1e999", "NaN", "2", "", "0.5"])];
+  if (f === "--prime") return [f, r.pick(["", "\u0000", "the", "\u202e<eos>", "a\nb"])];
   if (f === "--status") return [f, r.pick(["running", "failed", "", "sleeping", "--json"])];
   if (f === "--sweep" || f === "--experiment") return [f, r.pick(["x", "lr_sweep", "", "a[b=1]", "\u202e"])];
   return [f];

@@ -284,6 +284,36 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
       },
     );
   cmd
+    .command("sample")
+    .description("generate text from a trained language model's checkpoint (the same seed gives the same text)")
+    .argument("<run_dir>", "a run directory (runs/EXPERIMENT/TIMESTAMP)")
+    .option("--checkpoint <which>", "best, last, or a checkpoint file", nonEmptyPath, "best")
+    .option("--tokens <n>", "how many tokens (words or characters) to draw", positiveInt, 200)
+    .option("--temperature <t>", "divide the logits by T: below 1 safer, above 1 more varied", positiveNumber, 1)
+    .option("--prime <text>", "text the model reads first (its tokens must be in the vocabulary, or <unk> is used)")
+    .option("--seed <s>", "the sampling seed", nonNegativeInt, 0)
+    .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
+    .option("--threads <n>", "wasm: XNNPACK threads (default: one per core)", positiveInt)
+    .option("--data <dir>", "the data folder (default: $RNNC_DATA, else the one the run recorded)", nonEmptyPath)
+    .action(
+      async (
+        runDir: string,
+        o: {
+          checkpoint: string;
+          tokens: number;
+          temperature: number;
+          prime?: string;
+          seed: number;
+          backend: string;
+          threads?: number;
+          data?: string;
+        },
+      ) => {
+        const { sampleRun } = await import("./run.js");
+        done(await sampleRun(runDir, o));
+      },
+    );
+  cmd
     .command("runs")
     .description(
       "list the runs under folders as a table: experiment, status (running, finished, stopped, diverged, failed), epochs, results, speed, time",
@@ -343,6 +373,18 @@ function nonEmptyPath(s: string): string {
 function positiveInt(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+function nonNegativeInt(s: string): number {
+  const n = Number(s);
+  if (s.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("expected an integer ≥ 0");
+  return n;
+}
+
+function positiveNumber(s: string): number {
+  const n = Number(s);
+  if (s.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number > 0");
   return n;
 }
 

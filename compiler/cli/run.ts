@@ -281,6 +281,73 @@ export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Out
   );
 }
 
+export interface SampleFlags {
+  readonly checkpoint: string;
+  readonly tokens: number;
+  readonly temperature: number;
+  readonly prime?: string;
+  readonly seed: number;
+  readonly backend: string;
+  readonly threads?: number;
+  readonly data?: string;
+}
+
+/**
+ * `rnnc sample RUN_DIR`: text from a language model's checkpoint, drawn by the run's own generated code (the
+ * runtime's sample.ts). Nothing is written. The run's ir.json says whether it is a language model and whether its
+ * batch norm keeps per-step statistics (which decides how the context is framed).
+ */
+export async function sampleRun(runDir: string, flags: SampleFlags): Promise<Outcome> {
+  const fail = (why: string): Outcome => ({
+    stdout: "",
+    stderr: `rnnc sample: ${terminalText(why)}\n`,
+    exitCode: EXIT.inputError,
+  });
+  if (!existsSync(join(runDir, "model.mjs"))) return fail(`${runDir} is not a run directory (it has no model.mjs)`);
+  const ir = readBounded(join(runDir, "ir.json"), 16 * 2 ** 20);
+  let exp: { task?: { kind?: unknown }; model?: { norm?: { kind?: unknown; stats?: unknown } | null } };
+  try {
+    if (!ir.ok) throw new Error(ir.reason);
+    exp = JSON.parse(ir.bytes.toString("utf8")) as typeof exp;
+    if (typeof exp !== "object" || exp === null) throw new Error("not an object");
+  } catch (e) {
+    return fail(`cannot read ${join(runDir, "ir.json")}: ${reasonOf(e)}`);
+  }
+  if (exp.task?.kind !== "lm")
+    return fail(`${runDir} trained a sequence classifier: only a language model generates text`);
+  const named = flags.checkpoint === "best" || flags.checkpoint === "last";
+  const file = named ? join(runDir, `${flags.checkpoint}.ckpt`) : flags.checkpoint;
+  if (!existsSync(file))
+    return fail(
+      named ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc sample") : `${file} does not exist`,
+    );
+  requireCheckpointFile(file);
+  const env = readRunSettings(runDir);
+  const norm = exp.model?.norm;
+  const out = await callModule(
+    runDir,
+    {
+      runDir,
+      evaluate: file,
+      sample: {
+        tokens: flags.tokens,
+        temperature: flags.temperature,
+        prime: flags.prime ?? null,
+        seed: flags.seed,
+        perStepNorm: norm?.kind === "batch" && norm.stats === "per_step",
+      },
+      backend: flags.backend === "auto" && env.backend !== undefined ? env.backend : flags.backend,
+      threads: flags.threads ?? env.threads,
+      dataDir: dataFolderAgain(flags.data, env.data),
+      specDir: env.specDir,
+      progress: { write: () => {}, isTTY: false },
+    },
+    "rnnc sample",
+    env.modelSha256,
+  );
+  return out;
+}
+
 /**
  * Import a run directory's generated module and call its run() (training, or with `evaluate`, an evaluation).
  * A module that does not load, or is not rnnc's, is a damaged run directory (exit 1, naming the file); so is any

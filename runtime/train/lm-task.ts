@@ -34,6 +34,8 @@ export interface DataSpec {
   readonly dataset: TextDataset | "synthetic";
   /** `text` only: the folder with train/valid/test.txt, relative to the spec's folder. */
   readonly path: string | null;
+  /** `text` only: "char" makes every character a token (the spec's `level char`). Absent: words. */
+  readonly level?: "word" | "char";
   readonly batch: number;
   readonly evalBatch: number;
   readonly testBatch: number;
@@ -123,6 +125,9 @@ export function metricOf(loss: number, level: "word" | "char"): number {
 interface Corpus {
   readonly level: "word" | "char";
   readonly vocab: number;
+  /** Each id's token (its symbol for characters); the synthetic corpus's are its ids. */
+  readonly tokens: readonly string[];
+  readonly dataset: DataSpec["dataset"];
   readonly train: Int32Array;
   readonly valid: Int32Array;
   readonly test: Int32Array;
@@ -136,6 +141,8 @@ async function loadCorpus(data: DataSpec, opts: RunOptions): Promise<Corpus> {
     return {
       level: "word",
       vocab: s.vocab,
+      tokens: Array.from({ length: s.vocab }, (_, i) => String(i)),
+      dataset: "synthetic",
       train: c.train,
       valid: c.valid,
       test: c.test,
@@ -143,10 +150,12 @@ async function loadCorpus(data: DataSpec, opts: RunOptions): Promise<Corpus> {
     };
   }
   const path = data.dataset === "text" ? join(opts.specDir ?? ".", data.path ?? ".") : undefined;
-  const c = await loadTextCorpus(data.dataset, { root: dataRoot(opts.dataDir), path });
+  const c = await loadTextCorpus(data.dataset, { root: dataRoot(opts.dataDir), path, level: data.level });
   return {
     level: c.level,
     vocab: c.vocab.tokens.length,
+    tokens: c.vocab.tokens,
+    dataset: data.dataset,
     train: c.train,
     valid: c.valid,
     test: c.test,
@@ -285,6 +294,9 @@ export function createTrainer(
 /** A language model's data, loaded, with what its results are reported in. */
 export interface LanguageModelData extends TaskData<EpochRecord, EvalResult> {
   readonly level: "word" | "char";
+  /** Each id's token, and the data set (how text maps to tokens: sample.ts). */
+  readonly tokens: readonly string[];
+  readonly dataset: DataSpec["dataset"];
   /** The best achievable perplexity, when the data is synthetic. */
   readonly optimalPerplexity: number | null;
 }
@@ -294,6 +306,8 @@ export async function languageModelData(exp: Experiment, opts: RunOptions): Prom
   return {
     outputs: corpus.vocab,
     level: corpus.level,
+    tokens: corpus.tokens,
+    dataset: corpus.dataset,
     optimalPerplexity: corpus.optimalPerplexity,
     env: { vocab: corpus.vocab, trainTokens: corpus.train.length },
     createModel: (params) => exp.createModel({ vocab: corpus.vocab, params }),

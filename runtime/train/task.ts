@@ -1,6 +1,7 @@
 // What the training driver (driver.ts) is parameterised by: a task supplies its data, its batches and train step,
 // its evaluation and which validation is better; the driver does everything else, once for every task. Two tasks
 // exist: language modelling (lm-task.ts) and sequence classification (classifier-task.ts).
+import type { SampleOptions } from "./sample.js";
 import type { ParameterStore } from "../model/parameters.js";
 import type { Rng } from "../base/rng.js";
 import type { StoredTensor } from "./checkpoint.js";
@@ -69,6 +70,8 @@ export interface RunOptions {
    * et al. 2017, §3 and Figure 3b). A classifier's sequences have a fixed length: it refuses this.
    */
   readonly evalBptt?: number;
+  /** `rnnc sample`: draw text from the checkpoint `evaluate` names instead of evaluating it (sample.ts). */
+  readonly sample?: SampleOptions;
   /** Write a mid-epoch checkpoint this often (seconds); end-of-epoch checkpoints are always written. */
   readonly checkpointEverySeconds?: number;
   /** Where progress goes (stderr by default). */

@@ -57,7 +57,7 @@ function experimentObject(x: EmitContext, w: CodeBlockWriter, specPath: string, 
       );
     else
       w.writeLine(
-        `data: { dataset: ${str(data.dataset)}, path: ${data.path === null ? "null" : str(data.path)}, batch: ${data.batch}, evalBatch: ${data.evalBatch}, testBatch: ${data.testBatch}, bptt: ${data.bptt}, stateful: ${data.stateful},${data.randomCrop ? " randomCrop: true," : ""}${data.shuffle ? " shuffle: true," : ""} synthetic: ${synthetic} },`,
+        `data: { dataset: ${str(data.dataset)}, path: ${data.path === null ? "null" : str(data.path)}, batch: ${data.batch}, evalBatch: ${data.evalBatch}, testBatch: ${data.testBatch}, bptt: ${data.bptt}, stateful: ${data.stateful},${data.dataset === "text" && data.level === "char" ? ' level: "char",' : ""}${data.randomCrop ? " randomCrop: true," : ""}${data.shuffle ? " shuffle: true," : ""} synthetic: ${synthetic} },`,
       );
     w.writeLine("training: {");
     w.writeLine(`epochs: ${train.epochs}, // ${x.at("train.epochs")}`);
