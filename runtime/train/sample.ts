@@ -19,16 +19,7 @@ import { ParameterStore } from "../model/parameters.js";
 import type { Experiment, LanguageModelData } from "./lm-task.js";
 import { Optimizer } from "./optimizers.js";
 import { openForEvaluation, restoreOptimizer, restoreParams } from "./run-state.js";
-import type { RunOptions } from "./task.js";
-
-export interface SampleOptions {
-  readonly tokens: number;
-  readonly temperature: number;
-  readonly prime: string | null;
-  readonly seed: number;
-  /** The model normalizes with per-step statistics (the CLI reads it from the run's IR). */
-  readonly perStepNorm: boolean;
-}
+import type { RunOptions, SampleOptions } from "./task.js";
 
 /** How text becomes tokens and back, per data set. */
 interface Codec {

@@ -1,7 +1,6 @@
 // What the training driver (driver.ts) is parameterised by: a task supplies its data, its batches and train step,
 // its evaluation and which validation is better; the driver does everything else, once for every task. Two tasks
 // exist: language modelling (lm-task.ts) and sequence classification (classifier-task.ts).
-import type { SampleOptions } from "./sample.js";
 import type { ParameterStore } from "../model/parameters.js";
 import type { Rng } from "../base/rng.js";
 import type { StoredTensor } from "./checkpoint.js";
@@ -176,4 +175,14 @@ export interface Owned {
   params?: ParameterStore;
   /** The model, to name its layers should the run end in a wasm abort. */
   model?: object;
+}
+
+/** What `rnnc sample` asks of a language model (sample.ts). */
+export interface SampleOptions {
+  readonly tokens: number;
+  readonly temperature: number;
+  readonly prime: string | null;
+  readonly seed: number;
+  /** The model normalizes with per-step statistics (the CLI reads it from the run's IR). */
+  readonly perStepNorm: boolean;
 }
