@@ -314,6 +314,19 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
       },
     );
   cmd
+    .command("export")
+    .description(
+      "write a language model's checkpoint as TensorFlow.js weights (model.json + weights.bin) with model.js, a module that runs it in Node or a browser without rnnc",
+    )
+    .argument("<run_dir>", "a run directory (runs/EXPERIMENT/TIMESTAMP)")
+    .requiredOption("-o, --out <dir>", "the folder to write", nonEmptyPath)
+    .option("--checkpoint <which>", "best, last, or a checkpoint file", nonEmptyPath, "best")
+    .option("--data <dir>", "the data folder, for the vocabulary (default: $RNNC_DATA, else the run's)", nonEmptyPath)
+    .action(async (runDir: string, o: { out: string; checkpoint: string; data?: string }) => {
+      const { exportRun } = await import("./run.js");
+      done(await exportRun(runDir, o));
+    });
+  cmd
     .command("runs")
     .description(
       "list the runs under folders as a table: experiment, status (running, finished, stopped, diverged, failed), epochs, results, speed, time",

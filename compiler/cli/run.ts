@@ -11,6 +11,7 @@ import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PACKAGE_ROOT, transpile } from "./module-files.js";
 import type { CompileOptions, CompileResult } from "../compile.js";
+import type { ExperimentIR } from "../ir.js";
 import { VERSION } from "../version.js";
 import { EXIT, type Outcome, type Workspace } from "./commands.js";
 import { compileSpec, dirNameOf, experimentsIn, fileOf, isOutcome, prepare } from "./prepare.js";
@@ -346,6 +347,77 @@ export async function sampleRun(runDir: string, flags: SampleFlags): Promise<Out
     env.modelSha256,
   );
   return out;
+}
+
+/**
+ * `rnnc export RUN_DIR -o DIR`: a language model's checkpoint as TensorFlow.js weights and a stand-alone inference
+ * module (the runtime's export/), written by the run's own generated code. The architecture the inference module
+ * needs comes from the run's ir.json; what that module cannot compute (normalized layers) is refused here.
+ */
+function zoneoutOf(exp: ExperimentIR): { hidden: number; cell: number } | null {
+  const z = (exp.dropout as { zoneout?: { hidden?: number; cell?: number } } | undefined)?.zoneout;
+  return z && (z.hidden || z.cell) ? { hidden: z.hidden ?? 0, cell: z.cell ?? 0 } : null;
+}
+
+export async function exportRun(
+  runDir: string,
+  flags: { checkpoint: string; out: string; data?: string },
+): Promise<Outcome> {
+  const fail = (why: string): Outcome => ({
+    stdout: "",
+    stderr: `rnnc export: ${terminalText(why)}\n`,
+    exitCode: EXIT.inputError,
+  });
+  if (!existsSync(join(runDir, "model.mjs"))) return fail(`${runDir} is not a run directory (it has no model.mjs)`);
+  const ir = readBounded(join(runDir, "ir.json"), 16 * 2 ** 20);
+  let exp: ExperimentIR;
+  try {
+    if (!ir.ok) throw new Error(ir.reason);
+    exp = JSON.parse(ir.bytes.toString("utf8")) as ExperimentIR;
+    if (typeof exp !== "object" || exp === null || !exp.model || !Array.isArray(exp.model.layers))
+      throw new Error("not an experiment's IR");
+  } catch (e) {
+    return fail(`cannot read ${join(runDir, "ir.json")}: ${reasonOf(e)}`);
+  }
+  if (exp.task?.kind !== "lm") return fail(`${runDir} trained a sequence classifier: export writes language models`);
+  if (exp.model.norm !== null)
+    return fail(
+      `${runDir} normalizes its layers (${exp.model.norm.kind} norm), which the exported inference module does not compute yet: only LSTM, GRU and tanh/ReLU RNN layers without normalization are exported`,
+    );
+  const named = flags.checkpoint === "best" || flags.checkpoint === "last";
+  const file = named ? join(runDir, `${flags.checkpoint}.ckpt`) : flags.checkpoint;
+  if (!existsSync(file))
+    return fail(
+      named ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc export") : `${file} does not exist`,
+    );
+  requireCheckpointFile(file);
+  const env = readRunSettings(runDir);
+  const architecture = {
+    embed: exp.model.embed ?? exp.model.layers[0]!.hidden,
+    layers: exp.model.layers.map((l) => ({
+      cell: l.cell,
+      hidden: l.hidden,
+      activation: l.activation,
+      // an ir.json from before layers carried their sites (irVersion < 3) has zoneout in `dropout` only
+      zoneout: l.sites ? l.sites.zoneout : zoneoutOf(exp),
+    })),
+    tie: exp.model.tie,
+    initialState: exp.model.initialState,
+  };
+  return callModule(
+    runDir,
+    {
+      runDir,
+      evaluate: file,
+      export: { out: resolve(flags.out), architecture },
+      backend: env.backend ?? "auto",
+      dataDir: dataFolderAgain(flags.data, env.data),
+      specDir: env.specDir,
+      progress: { write: () => {}, isTTY: false },
+    },
+    "rnnc export",
+    env.modelSha256,
+  );
 }
 
 /**

@@ -71,6 +71,8 @@ export interface RunOptions {
   readonly evalBptt?: number;
   /** `rnnc sample`: draw text from the checkpoint `evaluate` names instead of evaluating it (sample.ts). */
   readonly sample?: SampleOptions;
+  /** `rnnc export`: write the checkpoint `evaluate` names as an exported model (runtime/export/) instead. */
+  readonly export?: ExportOptions;
   /** Write a mid-epoch checkpoint this often (seconds); end-of-epoch checkpoints are always written. */
   readonly checkpointEverySeconds?: number;
   /** Where progress goes (stderr by default). */
@@ -185,4 +187,20 @@ export interface SampleOptions {
   readonly seed: number;
   /** The model normalizes with per-step statistics (the CLI reads it from the run's IR). */
   readonly perStepNorm: boolean;
+}
+
+/** What `rnnc export` asks: where to write, and the architecture the inference module needs (from the run's IR). */
+export interface ExportOptions {
+  readonly out: string;
+  readonly architecture: {
+    readonly embed: number;
+    readonly layers: readonly {
+      readonly cell: "lstm" | "gru" | "rnn";
+      readonly hidden: number;
+      readonly activation: "tanh" | "relu" | null;
+      readonly zoneout: { readonly hidden: number; readonly cell: number } | null;
+    }[];
+    readonly tie: boolean;
+    readonly initialState: "zero" | "learned";
+  };
 }

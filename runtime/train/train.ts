@@ -1,5 +1,6 @@
 // Language models' entry points: runExperiment (train, resume or evaluate a generated experiment) and the types
 // generated code names. The loop itself is the driver's (driver.ts), the language-model specifics lm-task.ts's.
+import { exportCheckpoint } from "../export/write.js";
 import { sampleFromCheckpoint } from "./sample.js";
 import { evaluateTaskCheckpoint, trainTask } from "./driver.js";
 import { explainWasmAbort } from "./errors.js";
@@ -57,6 +58,10 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
   let data: LanguageModelData | null = null;
   const load = async (): Promise<LanguageModelData> => (data = await languageModelData(exp, opts));
   try {
+    if (opts.evaluate !== undefined && opts.export !== undefined) {
+      const line = await exportCheckpoint(exp, load, opts.evaluate, opts, opts.export);
+      return { status: "done", summary: line } as unknown as RunResult;
+    }
     if (opts.evaluate !== undefined && opts.sample !== undefined) {
       const text = await sampleFromCheckpoint(exp, load, opts.evaluate, opts, opts.sample);
       return { status: "done", summary: text } as unknown as RunResult;
