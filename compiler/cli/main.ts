@@ -327,6 +327,18 @@ function program(done: (o: Outcome) => void, io: CliIO): Command {
       done(await exportRun(runDir, o));
     });
   cmd
+    .command("report")
+    .description(
+      "write one self-contained HTML page about runs: the settings that differ (with file:line), the results, the learning curves and each run's environment",
+    )
+    .argument("<runs...>", "run directories, or folders of them")
+    .requiredOption("-o, --out <file>", "the page to write, e.g. report.html", nonEmptyPath)
+    .option("--title <text>", "the page's title (default: the experiments' names)")
+    .action(async (paths: string[], o: { out: string; title?: string }) => {
+      const { report } = await import("./report.js");
+      done(await report(paths, o.out, o.title));
+    });
+  cmd
     .command("runs")
     .description(
       "list the runs under folders as a table: experiment, status (running, finished, stopped, diverged, failed), epochs, results, speed, time",
