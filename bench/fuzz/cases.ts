@@ -923,6 +923,7 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
       "plot",
       "sample",
       "export",
+      "report",
     ]);
     // `run` only as a usage error (a SPEC and --set given with --resume), so that it stops before training.
     if (cmd === "run")
@@ -939,7 +940,7 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     for (let k = 0; k < positionals; k++)
       groups.push([
         r.chance(cmd === "runs" || cmd === "plot" ? 0.7 : 0.3) &&
-        (cmd === "diff" || cmd === "runs" || cmd === "plot" || cmd === "sample" || cmd === "export")
+        (cmd === "diff" || cmd === "runs" || cmd === "plot" || cmd === "sample" || cmd === "export" || cmd === "report")
           ? r.pick([`${SCRATCH}/run`, `${SCRATCH}/run/`, SCRATCH])
           : oddPath(r, corpus),
       ]);
@@ -950,10 +951,11 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
     }
     // plot writes its chart where -o says, the format by the extension (odd ones included)
     if (cmd === "export" && r.chance(0.9)) groups.push(["-o", r.pick(OUT)]);
+    if (cmd === "report" && r.chance(0.9)) groups.push(["-o", `${r.pick(OUT)}${r.pick([".html", "", "/"])}`]);
     if (cmd === "plot" && r.chance(0.9))
       groups.push(["-o", `${r.pick(OUT)}${r.pick([".svg", ".png", ".csv", ".jpg", "", "/x.svg"])}`]);
     const argv = [...(cmd ? [cmd] : []), ...groups.flat()];
-    const command = ["check", "fmt", "ir", "diff", "build", "runs", "plot", "sample", "export"].includes(cmd)
+    const command = ["check", "fmt", "ir", "diff", "build", "runs", "plot", "sample", "export", "report"].includes(cmd)
       ? cmd
       : "usage";
     return { ...c, family: "argv", command, argv };

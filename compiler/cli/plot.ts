@@ -21,7 +21,7 @@ export function collectRuns(paths: readonly string[], command: string): { runs: 
   for (const path of paths) {
     const dirs = findRunDirs(path);
     if (dirs.length === 0)
-      throw new InputError(`${displayPath(path)} holds no run directory (one with ir.json and run.json)`);
+      throw new InputError(`found no run directory (a folder with ir.json and run.json) in ${displayPath(path)}`);
     for (const dir of dirs) {
       const shown = displayPath(dir);
       const row = runRow(shown);

@@ -283,7 +283,7 @@ export function listRuns(roots: readonly string[], filter: RunsFilter, format: "
       /* reported below */
     }
     if (!isDir) {
-      warnings.push(`rnnc runs: ${terminalText(displayPath(root))} is not a folder`);
+      warnings.push(`rnnc runs: not a folder: ${terminalText(displayPath(root))}`);
       continue;
     }
     for (const dir of findRunDirs(root)) {

@@ -62,6 +62,8 @@ describe("rnnc plot", () => {
     expect(bad.stderr).toMatch(/the file's extension says the format: \.svg, \.png or \.csv/);
     const none = await rnnc(["plot", tmp.path + "/nothing-here", "-o", join(tmp.path, "x.svg")]);
     expectExit(none, 1);
-    expect(none.stderr).toMatch(/^rnnc plot: .*nothing-here holds no run directory/m);
+    expect(none.stderr).toMatch(
+      /^rnnc plot: found no run directory \(a folder with ir\.json and run\.json\) in .*nothing-here$/m,
+    );
   });
 });
