@@ -4,6 +4,7 @@
 // and writes as CSV, and what `rnnc report` shows.
 import { basename } from "node:path";
 import type { ExperimentIR } from "../ir.js";
+import { metricsRecords } from "./run-results.js";
 import type { RunRow } from "./runs.js";
 
 export type CurveMetric = "perplexity" | "bpc" | "accuracy";
@@ -33,14 +34,7 @@ export function curvePoints(label: string, metric: CurveMetric, metricsText: str
   const push = (split: "train" | "valid", epoch: number, value: number): void => {
     if (Number.isFinite(epoch) && Number.isFinite(value)) out.push({ run: label, split, epoch, value });
   };
-  for (const line of metricsText.split("\n")) {
-    let m: Record<string, unknown>;
-    try {
-      m = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (typeof m !== "object" || m === null) continue;
+  for (const m of metricsRecords(metricsText)) {
     const num = (k: string): number => (typeof m[k] === "number" ? (m[k] as number) : NaN);
     if (m["event"] === "train") {
       // language models count windows, classifiers batches

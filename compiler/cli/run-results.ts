@@ -52,6 +52,22 @@ export function readRun(host: CompilerHost, dir: string): RunRecord | string | n
   }
 }
 
+/**
+ * The records of a metrics.jsonl, one object a line; a line that does not parse (a kill mid-write) or is not an
+ * object (`null`, a number) is skipped.
+ */
+export function* metricsRecords(text: string): Generator<Record<string, unknown>> {
+  for (const line of text.split("\n")) {
+    let m: unknown;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof m === "object" && m !== null && !Array.isArray(m)) yield m as Record<string, unknown>;
+  }
+}
+
 /** The figures of a run's metrics.jsonl; lines that do not parse (a kill mid-write) are skipped. */
 export function resultsOf(exp: ExperimentIR, metricsText: string): RunResults {
   const metric: Metric = exp.task.kind === "classify" ? "accuracy" : exp.data.level === "char" ? "bpc" : "perplexity";
@@ -60,14 +76,7 @@ export function resultsOf(exp: ExperimentIR, metricsText: string): RunResults {
   const epochs: { epoch: number; valid: number; tokPerSec: number | null }[] = [];
   let bestEpoch: number | null = null;
   let final: RunResults["final"] = null;
-  for (const line of metricsText.split("\n")) {
-    let m: Record<string, unknown>;
-    try {
-      m = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (typeof m !== "object" || m === null) continue; // `null`, a number: not a record
+  for (const m of metricsRecords(metricsText)) {
     const num = (k: string): number | null => (typeof m[k] === "number" ? (m[k] as number) : null);
     if (m["event"] === "epoch") {
       const valid = metric === "accuracy" ? num("validAccuracy") : num("validLoss");

@@ -282,6 +282,43 @@ export async function evaluateRun(runDir: string, flags: EvalFlags): Promise<Out
   );
 }
 
+/**
+ * The prologue of `rnnc sample` and `rnnc export`: a run directory whose ir.json says it trained a language model,
+ * and the checkpoint to read (best, last or a file), verified; an Outcome (exit 1, a message) when it is not one.
+ */
+function languageModelRun(
+  runDir: string,
+  checkpoint: string,
+  command: string,
+  classifierNote: string,
+): { exp: ExperimentIR; file: string } | Outcome {
+  const fail = (why: string): Outcome => ({
+    stdout: "",
+    stderr: `rnnc ${command}: ${terminalText(why)}\n`,
+    exitCode: EXIT.inputError,
+  });
+  if (!existsSync(join(runDir, "model.mjs"))) return fail(`${runDir} is not a run directory (it has no model.mjs)`);
+  const ir = readBounded(join(runDir, "ir.json"), 16 * 2 ** 20);
+  let exp: ExperimentIR;
+  try {
+    if (!ir.ok) throw new Error(ir.reason);
+    exp = JSON.parse(ir.bytes.toString("utf8")) as ExperimentIR;
+    if (typeof exp !== "object" || exp === null || !exp.model || !Array.isArray(exp.model.layers))
+      throw new Error("not an experiment's IR");
+  } catch (e) {
+    return fail(`cannot read ${join(runDir, "ir.json")}: ${reasonOf(e)}`);
+  }
+  if (exp.task?.kind !== "lm") return fail(`${runDir} trained a sequence classifier: ${classifierNote}`);
+  const named = checkpoint === "best" || checkpoint === "last";
+  const file = named ? join(runDir, `${checkpoint}.ckpt`) : checkpoint;
+  if (!existsSync(file))
+    return fail(
+      named ? missingCheckpoint(runDir, checkpoint as "best" | "last", `rnnc ${command}`) : `${file} does not exist`,
+    );
+  requireCheckpointFile(file);
+  return { exp, file };
+}
+
 export interface SampleFlags {
   readonly checkpoint: string;
   readonly tokens: number;
@@ -299,30 +336,9 @@ export interface SampleFlags {
  * batch norm keeps per-step statistics (which decides how the context is framed).
  */
 export async function sampleRun(runDir: string, flags: SampleFlags): Promise<Outcome> {
-  const fail = (why: string): Outcome => ({
-    stdout: "",
-    stderr: `rnnc sample: ${terminalText(why)}\n`,
-    exitCode: EXIT.inputError,
-  });
-  if (!existsSync(join(runDir, "model.mjs"))) return fail(`${runDir} is not a run directory (it has no model.mjs)`);
-  const ir = readBounded(join(runDir, "ir.json"), 16 * 2 ** 20);
-  let exp: { task?: { kind?: unknown }; model?: { norm?: { kind?: unknown; stats?: unknown } | null } };
-  try {
-    if (!ir.ok) throw new Error(ir.reason);
-    exp = JSON.parse(ir.bytes.toString("utf8")) as typeof exp;
-    if (typeof exp !== "object" || exp === null) throw new Error("not an object");
-  } catch (e) {
-    return fail(`cannot read ${join(runDir, "ir.json")}: ${reasonOf(e)}`);
-  }
-  if (exp.task?.kind !== "lm")
-    return fail(`${runDir} trained a sequence classifier: only a language model generates text`);
-  const named = flags.checkpoint === "best" || flags.checkpoint === "last";
-  const file = named ? join(runDir, `${flags.checkpoint}.ckpt`) : flags.checkpoint;
-  if (!existsSync(file))
-    return fail(
-      named ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc sample") : `${file} does not exist`,
-    );
-  requireCheckpointFile(file);
+  const opened = languageModelRun(runDir, flags.checkpoint, "sample", "only a language model generates text");
+  if ("exitCode" in opened) return opened;
+  const { exp, file } = opened;
   const env = readRunSettings(runDir);
   const norm = exp.model?.norm;
   const out = await callModule(
@@ -363,34 +379,17 @@ export async function exportRun(
   runDir: string,
   flags: { checkpoint: string; out: string; data?: string },
 ): Promise<Outcome> {
-  const fail = (why: string): Outcome => ({
-    stdout: "",
-    stderr: `rnnc export: ${terminalText(why)}\n`,
-    exitCode: EXIT.inputError,
-  });
-  if (!existsSync(join(runDir, "model.mjs"))) return fail(`${runDir} is not a run directory (it has no model.mjs)`);
-  const ir = readBounded(join(runDir, "ir.json"), 16 * 2 ** 20);
-  let exp: ExperimentIR;
-  try {
-    if (!ir.ok) throw new Error(ir.reason);
-    exp = JSON.parse(ir.bytes.toString("utf8")) as ExperimentIR;
-    if (typeof exp !== "object" || exp === null || !exp.model || !Array.isArray(exp.model.layers))
-      throw new Error("not an experiment's IR");
-  } catch (e) {
-    return fail(`cannot read ${join(runDir, "ir.json")}: ${reasonOf(e)}`);
-  }
-  if (exp.task?.kind !== "lm") return fail(`${runDir} trained a sequence classifier: export writes language models`);
+  const opened = languageModelRun(runDir, flags.checkpoint, "export", "export writes language models");
+  if ("exitCode" in opened) return opened;
+  const { exp, file } = opened;
   if (exp.model.norm !== null)
-    return fail(
-      `${runDir} normalizes its layers (${exp.model.norm.kind} norm), which the exported inference module does not compute yet: only LSTM, GRU and tanh/ReLU RNN layers without normalization are exported`,
-    );
-  const named = flags.checkpoint === "best" || flags.checkpoint === "last";
-  const file = named ? join(runDir, `${flags.checkpoint}.ckpt`) : flags.checkpoint;
-  if (!existsSync(file))
-    return fail(
-      named ? missingCheckpoint(runDir, flags.checkpoint as "best" | "last", "rnnc export") : `${file} does not exist`,
-    );
-  requireCheckpointFile(file);
+    return {
+      stdout: "",
+      stderr: `rnnc export: ${terminalText(
+        `${runDir} normalizes its layers (${exp.model.norm.kind} norm), which the exported inference module does not compute yet: only LSTM, GRU and tanh/ReLU RNN layers without normalization are exported`,
+      )}\n`,
+      exitCode: EXIT.inputError,
+    };
   const env = readRunSettings(runDir);
   const architecture = {
     embed: exp.model.embed ?? exp.model.layers[0]!.hidden,

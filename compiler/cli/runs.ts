@@ -9,7 +9,7 @@ import type { ReadResult } from "../host.js";
 import type { ExperimentIR } from "../ir.js";
 import { EXIT, type Outcome } from "./commands.js";
 import { displayPath } from "./fs-host.js";
-import { readRun, type RunResults } from "./run-results.js";
+import { metricsRecords, readRun, type RunResults } from "./run-results.js";
 import { terminalText } from "../terminal-text.js";
 
 export const RUN_STATES = ["running", "finished", "stopped", "diverged", "failed"] as const;
@@ -110,14 +110,7 @@ interface MetricsSummary {
 function metricsSummary(text: string): MetricsSummary {
   let stopped: string | null = null;
   let seconds = 0;
-  for (const line of text.split("\n")) {
-    let m: Record<string, unknown>;
-    try {
-      m = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (typeof m !== "object" || m === null) continue;
+  for (const m of metricsRecords(text)) {
     if (m["event"] === "stopped") stopped = typeof m["reason"] === "string" ? m["reason"] : "stopped";
     if (m["event"] === "epoch")
       for (const k of ["seconds", "validSeconds"]) if (typeof m[k] === "number") seconds += m[k] as number;

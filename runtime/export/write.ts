@@ -5,11 +5,8 @@ import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Rng } from "../base/rng.js";
-import { ParameterStore } from "../model/parameters.js";
+import { openCheckpointModel } from "../train/checkpoint-model.js";
 import type { Experiment, LanguageModelData } from "../train/lm-task.js";
-import { Optimizer } from "../train/optimizers.js";
-import { openForEvaluation, restoreOptimizer, restoreParams } from "../train/run-state.js";
 import type { ExportOptions, RunOptions } from "../train/task.js";
 import type { ModelJson } from "./inference.js";
 
@@ -22,13 +19,7 @@ export async function exportCheckpoint(
   opts: RunOptions,
   o: ExportOptions,
 ): Promise<string> {
-  const { ck } = await openForEvaluation<{ experiment: string; bestEpoch: number | null }>(exp.name, file, opts);
-  const data = await load();
-  const params = new ParameterStore(new Rng(exp.training.seed));
-  data.createModel(params);
-  restoreParams(params, ck.tensors, file);
-  const optimizer = new Optimizer(exp.training.optimizer);
-  restoreOptimizer(optimizer, ck.tensors, ck.meta as never);
+  const { data, params, optimizer } = await openCheckpointModel(exp, load, file, opts);
   const vars = params.list.map((p) => p.variable);
   const encoded = await optimizer.withAveraged(vars, () =>
     tf.io.encodeWeights(Object.fromEntries(params.list.map((p) => [p.name, p.variable]))),

@@ -13,12 +13,10 @@ import { Rng } from "../base/rng.js";
 import { scoped } from "../base/scoped.js";
 import { DataError } from "../data/data-error.js";
 import { EOL, EOS } from "../data/text-corpus.js";
-import { StepContext, type LanguageModel } from "../model/language-model.js";
+import { StepContext } from "../model/language-model.js";
 import type { LayerState } from "../model/recurrent-layer.js";
-import { ParameterStore } from "../model/parameters.js";
+import { openCheckpointModel } from "./checkpoint-model.js";
 import type { Experiment, LanguageModelData } from "./lm-task.js";
-import { Optimizer } from "./optimizers.js";
-import { openForEvaluation, restoreOptimizer, restoreParams } from "./run-state.js";
 import type { RunOptions, SampleOptions } from "./task.js";
 
 /** How text becomes tokens and back, per data set. */
@@ -93,13 +91,7 @@ export async function sampleFromCheckpoint(
   opts: RunOptions,
   s: SampleOptions,
 ): Promise<string> {
-  const { ck } = await openForEvaluation<{ experiment: string; bestEpoch: number | null }>(exp.name, file, opts);
-  const data = await load();
-  const params = new ParameterStore(new Rng(exp.training.seed));
-  const model = data.createModel(params) as LanguageModel;
-  restoreParams(params, ck.tensors, file);
-  const optimizer = new Optimizer(exp.training.optimizer);
-  restoreOptimizer(optimizer, ck.tensors, ck.meta as never);
+  const { data, params, model, optimizer } = await openCheckpointModel(exp, load, file, opts);
   const codec = codecOf(data.dataset, data.level);
   const ids = new Map(data.tokens.map((t, i) => [t, i]));
   const primed = s.prime === null ? [] : encodePrime(s.prime, codec, ids);
