@@ -14,7 +14,7 @@ import { RunCheckpoints, type Checkpoint, type LoadedCheckpoint } from "./checkp
 import { DivergenceDetector, reportable, type DivergenceVerdict } from "./divergence.js";
 import { stopRun, TrainingError } from "./errors.js";
 import { Optimizer } from "./optimizers.js";
-import { EpochProgress, type ProgressSink } from "./progress.js";
+import { EpochProgress, runEta, type ProgressSink } from "./progress.js";
 import {
   openForEvaluation,
   resumeRun,
@@ -166,6 +166,7 @@ async function train<E extends EpochBase, V extends EvalBase>(
   let bestEpoch: number | null = null;
   let seconds = 0; // the epoch's training time so far
   let windowsDone = 0;
+  let lastValidSeconds: number | null = null; // for the run's ETA (progress.ts, runEta)
   let perEpoch = task.stepsIn(1);
 
   if (opts.resume && resumed) {
@@ -257,7 +258,16 @@ async function train<E extends EpochBase, V extends EvalBase>(
   try {
     for (; epoch <= epochs; epoch++, next = 0) {
       perEpoch = task.stepsIn(epoch);
-      const progress = new EpochProgress(sink, `epoch ${epoch}/${epochs}`, perEpoch);
+      const epochNow = epoch;
+      const progress = new EpochProgress(sink, `epoch ${epoch}/${epochs}`, perEpoch, (done, secondsPerStep) =>
+        runEta({
+          secondsPerStep,
+          stepsLeftThisEpoch: perEpoch - done,
+          stepsPerLaterEpoch: perEpoch,
+          epochsAfter: epochs - epochNow,
+          validSeconds: lastValidSeconds,
+        }),
+      );
       let t0 = performance.now() - seconds * 1000;
       for (; next < perEpoch;) {
         const outcome = await task.step(epoch, next, schedule.lr);
@@ -302,6 +312,7 @@ async function train<E extends EpochBase, V extends EvalBase>(
       }
 
       const v0 = performance.now();
+      const validEnd = (): number => (lastValidSeconds = (performance.now() - v0) / 1000);
       // NT-ASGD, once averaging: validate (and keep as best) the averaged weights, as awd-lstm-lm does
       const valid = await optimizer.withAveraged(vars, () => task.validate());
       // Finite training losses can still leave weights whose validation loss overflows: stop before such an
@@ -329,8 +340,7 @@ async function train<E extends EpochBase, V extends EvalBase>(
       if (improved) bestEpoch = epoch;
       appendFileSync(
         metricsPath,
-        JSON.stringify({ event: "epoch", ...record, validSeconds: (performance.now() - v0) / 1000, best: improved }) +
-          "\n",
+        JSON.stringify({ event: "epoch", ...record, validSeconds: validEnd(), best: improved }) + "\n",
       );
       progress.finish(
         `epoch ${epoch}/${epochs}  lr ${schedule.lr.toPrecision(4)}  ${task.epochLine(record, improved)}`,
