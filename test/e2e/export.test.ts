@@ -4,13 +4,23 @@
 // tied 2-layer GRU with zoneout and a learned initial state trained here, and for the committed Zaremba-small LSTM.
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataRoot } from "../../runtime/data/locate.js";
 import { makeSyntheticCorpus } from "../../runtime/data/synthetic-corpus.js";
 import { expectExit, requireBuild, rnnc, ROOT, runDirOf, tempDir } from "./cli.js";
 
 const tmp = tempDir("export");
+const CHROMIUM = process.env["RNNC_CHROMIUM"] ?? "/usr/bin/chromium";
+const PAGE = `<!doctype html><meta charset="utf-8">
+<script type="importmap">{ "imports": { "@tensorflow/tfjs": "/tf.js" } }</script>
+<script type="module">
+import { ExportedLanguageModel } from "/model.js";
+const model = await ExportedLanguageModel.load(new URL("/model.json", location.href).href);
+window.probs = Array.from(model.nextTokenProbabilities([1, 2, 3]));
+</script>`;
 const SMALL = join(ROOT, "runs/zaremba_small/20261202-134128");
 const SYNTH = { vocab: 16, order: 2, tokens: 24000, seed: 1 };
 let gruRun = "";
@@ -91,6 +101,55 @@ describe("rnnc export", () => {
       expect(e.perplexity).toBeCloseTo(await evalFigure(SMALL), 1);
       const p = model.nextTokenProbabilities(["the", "company"].map((w) => ids.get(w)!));
       expect(model.vocab[p.indexOf(Math.max(...p))]).toBe("said");
+    },
+    120_000,
+  );
+
+  it.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])(
+    "model.js runs in a browser (Chromium): loaded by URL, the same probabilities as in Node",
+    async () => {
+      const out = join(tmp.path, "gru");
+      const model = (await import(pathToFileURL(join(out, "model.js")).href)).ExportedLanguageModel;
+      const inNode: number[] = Array.from(
+        (await model.load(join(out, "model.json"))).nextTokenProbabilities([1, 2, 3]),
+      );
+      // A page on a loopback server: model.js as it is, @tensorflow/tfjs through an import map to tfjs's ES bundle.
+      const files: Record<string, [string, string]> = {
+        "/": ["text/html", PAGE],
+        "/model.js": ["text/javascript", readFileSync(join(out, "model.js"), "utf8")],
+        "/model.json": ["application/json", readFileSync(join(out, "model.json"), "utf8")],
+        "/tf.js": [
+          "text/javascript",
+          readFileSync(join(ROOT, "node_modules/@tensorflow/tfjs/dist/tf.fesm.js"), "utf8"),
+        ],
+      };
+      const weights = readFileSync(join(out, "weights.bin"));
+      const server = createServer((req, res) => {
+        if (req.url === "/weights.bin")
+          return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(weights);
+        const f = files[req.url ?? ""];
+        if (!f) return void res.writeHead(404).end();
+        res.writeHead(200, { "content-type": f[0] }).end(f[1]);
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on("pageerror", (e) => errors.push(String(e)));
+        await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+        const inBrowser = (await page
+          .waitForFunction(() => (window as unknown as { probs?: number[] }).probs, null, {
+            timeout: 60_000,
+          })
+          .then((h) => h.jsonValue())) as number[];
+        expect(errors).toEqual([]);
+        expect(inBrowser).toHaveLength(16);
+        inBrowser.forEach((p, k) => expect(p).toBeCloseTo(inNode[k]!, 5));
+      } finally {
+        await browser.close();
+        server.close();
+      }
     },
     120_000,
   );
