@@ -12,6 +12,7 @@ import {
   lmWindows,
   shuffledExamples,
   sliceRows,
+  windowCount,
   type Batched,
   type LmWindow,
 } from "../data/batching.js";
@@ -25,7 +26,7 @@ import type { StoredTensor } from "./checkpoint.js";
 import { perTokenLoss } from "./divergence.js";
 import { assertDeviceHealthy } from "./errors.js";
 import { Optimizer } from "./optimizers.js";
-import { formatDuration } from "./progress.js";
+import { EvalProgress, formatDuration, type ProgressSink } from "./progress.js";
 import { stored } from "./run-state.js";
 import { applyUpdate, gradientsOf, presentGradients } from "./step.js";
 import type { RunOptions, Task, TaskData, TrainingSpec } from "./task.js";
@@ -191,8 +192,12 @@ export async function evaluate(
   bptt: number,
   stateful: boolean,
   limit?: number,
+  progress?: (total: number) => EvalProgress,
 ): Promise<EvalResult> {
   const b = batchify(ids, batch);
+  const total = Math.min(windowCount(b, bptt), limit ?? Infinity);
+  const live = progress?.(total);
+  let done = 0;
   const ctx = new StepContext(false, new Rng(0));
   let state = model.initialState(batch);
   let nll = 0;
@@ -212,12 +217,14 @@ export async function evaluate(
     loss.dispose();
     assertDeviceHealthy();
     tokens += w.length * batch;
+    live?.update(++done);
     if (stateful) {
       disposeState(state);
       state = next;
     } else disposeState(next);
   }
   disposeState(state);
+  live?.end();
   return { loss: nll / Math.max(tokens, 1), tokens };
 }
 
@@ -375,6 +382,7 @@ function languageModelTask(
   // so the run goes on exactly as without the probe; one forward pass per checkpoint).
   const probeIds = corpus.train.subarray(0, Math.min(corpus.train.length, data.batch * (data.bptt + 1)));
   const evalBptt = opts.evalBptt ?? data.bptt; // rnnc eval --bptt N: longer (or shorter) evaluation windows
+  const sink: ProgressSink = opts.progress ?? { write: (t) => process.stderr.write(t), isTTY: process.stderr.isTTY };
   return {
     unit: "window",
     positionKey: "nextWindow",
@@ -453,8 +461,26 @@ function languageModelTask(
       state = model.initialState(data.batch); // every epoch starts from a zero state, as Zaremba's reader does
     },
     dispose: () => disposeState(state),
-    validate: () => evaluate(model, corpus.valid, data.evalBatch, evalBptt, data.stateful, opts.limitBatches),
-    test: () => evaluate(model, corpus.test, data.testBatch, evalBptt, data.stateful, opts.limitBatches),
+    validate: () =>
+      evaluate(
+        model,
+        corpus.valid,
+        data.evalBatch,
+        evalBptt,
+        data.stateful,
+        opts.limitBatches,
+        (n) => new EvalProgress(sink, "validating", n),
+      ),
+    test: () =>
+      evaluate(
+        model,
+        corpus.test,
+        data.testBatch,
+        evalBptt,
+        data.stateful,
+        opts.limitBatches,
+        (n) => new EvalProgress(sink, "testing", n),
+      ),
     probe: async () => (await evaluate(model, probeIds, data.batch, data.bptt, false)).loss,
     record: (epoch, lr, valid, seconds) => ({
       epoch,

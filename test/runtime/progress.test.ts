@@ -1,7 +1,7 @@
 // The progress line's estimates (runtime/train/progress.ts): the epoch's ETA and the whole run's, from the measured
 // seconds per step, the steps and epochs left, and the last validation's duration.
 import { describe, expect, it } from "vitest";
-import { EpochProgress, formatDuration, runEta } from "../../runtime/train/progress.js";
+import { EpochProgress, EvalProgress, formatDuration, runEta } from "../../runtime/train/progress.js";
 
 describe("runEta", () => {
   it("adds the steps left in this epoch and the later ones, and a validation per epoch left plus the test", () => {
@@ -41,5 +41,21 @@ describe("EpochProgress on a terminal", () => {
       tokPerSec: 1,
     });
     expect(out).toBe("");
+  });
+});
+
+describe("EvalProgress", () => {
+  it("a live line while a split is evaluated, erased at the end; nothing off a terminal", () => {
+    let out = "";
+    const p = new EvalProgress({ write: (s) => (out += s), isTTY: true }, "testing", 368);
+    p.update(1);
+    expect(out).toMatch(/^\r\x1b\[2Ktesting 1\/368 windows {2}ETA /);
+    p.end();
+    expect(out.endsWith("\r\x1b[2K")).toBe(true);
+    let quiet = "";
+    const q = new EvalProgress({ write: (s) => (quiet += s), isTTY: false }, "testing", 3);
+    q.update(1);
+    q.end();
+    expect(quiet).toBe("");
   });
 });
