@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PACKAGE_ROOT, transpile } from "./module-files.js";
+import { runRow, type RunRow } from "./runs.js";
 import type { CompileOptions, CompileResult } from "../compile.js";
 import type { ExperimentIR } from "../ir.js";
 import { VERSION } from "../version.js";
@@ -485,7 +486,7 @@ async function runOne(
   render: RenderOptions,
   options: CompileOptions,
   compiled?: CompileResult,
-): Promise<Outcome> {
+): Promise<Outcome & { runDir?: string }> {
   let runDir: string;
   let specDir: string | undefined;
   let resume: string | undefined;
@@ -589,7 +590,7 @@ async function runOne(
       writeFile(join(runDir, "run.json"), JSON.stringify(settings, null, 2) + "\n");
       process.stderr.write(`run directory: ${terminalText(runDir)}\n`);
       const outcome = await callModule(runDir, moduleOptions(), "rnnc run");
-      if (outcome.exitCode === EXIT.ok || trainingBegan(runDir)) return outcome;
+      if (outcome.exitCode === EXIT.ok || trainingBegan(runDir)) return { ...outcome, runDir };
       removeRunDir(made.made);
       return {
         ...outcome,
@@ -619,9 +620,11 @@ async function runEach(
 ): Promise<Outcome> {
   process.stderr.write(`${terminalText(file)}: ${names.length} experiments, trained in turn\n`);
   let stdout = "";
+  const dirs: string[] = [];
   for (const name of names) {
     process.stderr.write(`\n== ${name}\n`);
     const r = await runOne(ws, `${file}#${name}`, flags, render, options, compiled);
+    if (r.runDir !== undefined) dirs.push(r.runDir);
     stdout += r.stdout
       .split("\n")
       .filter((l) => l !== "")
@@ -629,5 +632,43 @@ async function runEach(
       .join("");
     if (r.exitCode !== EXIT.ok) return { stdout, stderr: r.stderr, exitCode: r.exitCode };
   }
-  return { stdout, stderr: "", exitCode: EXIT.ok };
+  return { stdout: stdout + pointsTable(dirs), stderr: "", exitCode: EXIT.ok };
+}
+
+/**
+ * The end of a sweep (or of a file of several experiments): every point in one table, best validation figure
+ * first, with only the settings that vary (a sweep's `variant`), then its figures and run directory.
+ */
+function pointsTable(dirs: readonly string[]): string {
+  const rows = dirs.map((d) => ({ row: runRow(d), exp: readRunIr(d) })).filter((r) => typeof r.row !== "string");
+  if (rows.length < 2) return "";
+  const metric = (rows[0]!.row as RunRow).metric;
+  const better = (a: number | null, b: number | null): number =>
+    a === null ? 1 : b === null ? -1 : metric === "accuracy" ? b - a : a - b;
+  rows.sort((a, b) => better((a.row as RunRow).valid, (b.row as RunRow).valid));
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.exp?.variant ?? {})))].sort();
+  const show = (v: number | null): string =>
+    v === null ? "—" : metric === "accuracy" ? `${(100 * v).toFixed(2)} %` : v.toFixed(metric === "bpc" ? 3 : 2);
+  const head = [...(keys.length ? keys : ["experiment"]), `valid ${metric}`, `test ${metric}`, "run"];
+  const body = rows.map(({ row, exp }) => {
+    const r = row as RunRow;
+    const settings = keys.length ? keys.map((k) => JSON.stringify(exp?.variant?.[k] ?? null)) : [r.experiment];
+    return [...settings, show(r.valid), show(r.test), r.dir].map(terminalText);
+  });
+  const widths = head.map((_, k) => Math.max(head[k]!.length, ...body.map((b) => b[k]!.length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, k) => c.padEnd(widths[k]!))
+      .join("  ")
+      .trimEnd();
+  return `\n${[line(head), ...body.map(line)].join("\n")}\n`;
+}
+
+function readRunIr(dir: string): ExperimentIR | null {
+  const ir = readBounded(join(dir, "ir.json"), 16 * 2 ** 20);
+  try {
+    return ir.ok ? (JSON.parse(ir.bytes.toString("utf8")) as ExperimentIR) : null;
+  } catch {
+    return null;
+  }
 }

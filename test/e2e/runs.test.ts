@@ -12,6 +12,7 @@ const QUICK = ["examples/quickstart.rnn", "--backend", "wasm", "--threads", "1",
 let killedDir = "";
 let runningDir = "";
 let running: ReturnType<typeof start> | null = null;
+let sweepOut = "";
 
 interface Row {
   dir: string;
@@ -44,6 +45,7 @@ beforeAll(async () => {
   requireBuild();
   const sweep = await rnnc(["run", "test/cli/fixtures/lr-sweep.rnn#lr_sweep", "--runs", join(runs.path, "sweep")]);
   expectExit(sweep, 0);
+  sweepOut = sweep.stdout;
   const diverged = await rnnc(
     ["run", ...QUICK, "--set", "train.optimizer=sgd(lr = 1e6)", "--epochs", "1", "--limit-batches", "30"].concat([
       "--runs",
@@ -81,6 +83,23 @@ describe("rnnc runs", () => {
     expect(by("diverged").map((r) => [r.status, r.epochs, r.valid])).toEqual([["diverged", 0, null]]);
     expect(by("killed")).toMatchObject([{ status: "stopped", reason: "its process is gone (killed)", dir: killedDir }]);
     expect(by("running")).toMatchObject([{ status: "running", reason: null, epochsPlanned: 50, dir: runningDir }]);
+  });
+
+  it("a sweep ends with one table of its points, best validation first, showing only what varies", () => {
+    const table = sweepOut
+      .slice(sweepOut.indexOf("\n\n") + 2)
+      .trimEnd()
+      .split("\n");
+    expect(table[0]).toMatch(/^train\.optimizer\.lr +valid perplexity +test perplexity +run$/);
+    expect(table).toHaveLength(3);
+    const valid = table.slice(1).map((l) => Number(l.split(/ +/)[1]));
+    expect(valid[0]).toBeLessThanOrEqual(valid[1]!);
+    expect(
+      table
+        .slice(1)
+        .map((l) => l.split(/ +/)[0])
+        .sort(),
+    ).toEqual(["0.5", "1"]);
   });
 
   it("filters by experiment, sweep and status", async () => {
