@@ -950,10 +950,11 @@ export function generateCase(corpus: Corpus, seed: number, id: number): FuzzCase
       else groups.splice(r.int(groups.length + 1), 0, g);
     }
     // plot writes its chart where -o says, the format by the extension (odd ones included)
-    if (cmd === "export" && r.chance(0.9)) groups.push(["-o", r.pick(OUT)]);
-    if (cmd === "report" && r.chance(0.9)) groups.push(["-o", `${r.pick(OUT)}${r.pick([".html", "", "/"])}`]);
+    // first, so that a value-less -o among the random flags (kept last) never takes this one as its value
+    if (cmd === "export" && r.chance(0.9)) groups.unshift(["-o", r.pick(OUT)]);
+    if (cmd === "report" && r.chance(0.9)) groups.unshift(["-o", `${r.pick(OUT)}${r.pick([".html", "", "/"])}`]);
     if (cmd === "plot" && r.chance(0.9))
-      groups.push(["-o", `${r.pick(OUT)}${r.pick([".svg", ".png", ".csv", ".jpg", "", "/x.svg"])}`]);
+      groups.unshift(["-o", `${r.pick(OUT)}${r.pick([".svg", ".png", ".csv", ".jpg", "", "/x.svg"])}`]);
     const argv = [...(cmd ? [cmd] : []), ...groups.flat()];
     const command = ["check", "fmt", "ir", "diff", "build", "runs", "plot", "sample", "export", "report"].includes(cmd)
       ? cmd

@@ -2,7 +2,8 @@
 // plain TensorFlow.js, for Node and the browser, needing neither rnnc's compiler nor its runtime. It reads model.json
 // (the architecture, the vocabulary and TensorFlow.js's weights manifest) and the weight shards it names, and gives
 // next-token probabilities and perplexity. The cells are the runtime's, in evaluation mode (runtime/model/lstm.ts,
-// gru.ts, rnn.ts: gate blocks [i | f | o | g] and [r | z | n]; zoneout by its expectation, Krueger et al. 2017 §3).
+// runtime/model/gru.ts, runtime/model/rnn.ts: gate blocks [i | f | o | g] and [r | z | n]; zoneout by its
+// expectation, Krueger et al. 2017 §3).
 // It imports only @tensorflow/tfjs, and nothing from node: until a file path is given to load().
 import * as tf from "@tensorflow/tfjs";
 

@@ -62,9 +62,9 @@ TensorFlow.js's layout: \`model.json\` holds the architecture, the vocabulary an
 the weights (\`tf.io.decodeWeights\`). \`model.js\` runs the model with \`@tensorflow/tfjs\` alone, in Node or a browser:
 
 \`\`\`js
-import { ExportedLanguageModel } from "./model.js";
-const model = await ExportedLanguageModel.load("model.json"); // a path in Node, a URL in a browser
-const ids = ["the", "company"].map((w) => model.vocab.indexOf(w));
+import { ExportedLanguageModel } from './model.js';
+const model = await ExportedLanguageModel.load('model.json'); // a path in Node, a URL in a browser
+const ids = ['the', 'company'].map((w) => model.vocab.indexOf(w));
 const p = model.nextTokenProbabilities(ids); // Float32Array over model.vocab
 \`\`\`
 

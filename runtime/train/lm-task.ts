@@ -87,7 +87,7 @@ export interface EpochRecord {
   readonly seconds: number;
 }
 
-/** A training window; `starts`: under `shuffle`, the token position of each of its examples (batching.ts). */
+/** A training window; `starts`: under `shuffle`, the token position of each of its examples (runtime/data/batching.ts). */
 type TrainWindow = LmWindow & { readonly starts?: Int32Array };
 
 const epochSeed = (seed: number, epoch: number): number =>
@@ -372,7 +372,7 @@ function languageModelTask(
   let trainer: Trainer | null = null;
   let state = model.initialState(data.batch);
   // Whether `state` is still the start initialState() handed out (no window carried into it): a learned start is
-  // then rebuilt from h_0 and c_0 at every forward (recurrent-layer.ts), so a checkpoint must not freeze a copy of it.
+  // then rebuilt from h_0 and c_0 at every forward (runtime/model/recurrent-layer.ts), so a checkpoint must not freeze a copy of it.
   let atStart = true;
   let partial = { nll: 0, tokens: 0 };
   const mean = (): number => partial.nll / partial.tokens;

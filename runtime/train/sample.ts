@@ -32,7 +32,7 @@ export function codecOf(dataset: LanguageModelData["dataset"], level: "word" | "
     return { encode: (t) => t.split(/\s+/).filter(Boolean), decode: (ts) => ts.join(" "), start: null };
   if (level === "word")
     return {
-      // one <eos> per line, as the corpora are read (text-corpus.ts)
+      // one <eos> per line, as the corpora are read (runtime/data/text-corpus.ts)
       encode: (t) =>
         t
           .split("\n")

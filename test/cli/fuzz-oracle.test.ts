@@ -147,7 +147,20 @@ describe("case generator", () => {
   it("mixes the four families and every command", () => {
     const by = (k: "family" | "command") => new Set(cases.map((c) => c[k]));
     expect([...by("family")].sort()).toEqual(["argv", "bytes", "set", "spec"]);
-    expect([...by("command")].sort()).toEqual(["build", "check", "diff", "fmt", "ir", "set", "usage"]);
+    expect([...by("command")].sort()).toEqual([
+      "build",
+      "check",
+      "diff",
+      "export",
+      "fmt",
+      "ir",
+      "plot",
+      "report",
+      "runs",
+      "sample",
+      "set",
+      "usage",
+    ]);
   });
 
   it("writes only inside its workspace, and points -o only into its scratch folder", () => {
