@@ -174,7 +174,8 @@ function windowTensors(b: Batched, start: number, length: number): { x: tf.Tenso
 
 const stateTensors = (state: readonly LayerState[]): (tf.Tensor | null)[] => state.flatMap((s) => [s.h, s.c]);
 
-function disposeState(state: readonly LayerState[]): void {
+/** Frees a model state's tensors (each layer's h and, for an LSTM, c). */
+export function disposeState(state: readonly LayerState[]): void {
   for (const s of state) {
     s.h.dispose();
     s.c?.dispose();

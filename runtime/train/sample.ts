@@ -16,7 +16,7 @@ import { EOL, EOS } from "../data/text-corpus.js";
 import { StepContext } from "../model/language-model.js";
 import type { LayerState } from "../model/recurrent-layer.js";
 import { openCheckpointModel } from "./checkpoint-model.js";
-import type { Experiment, LanguageModelData } from "./lm-task.js";
+import { disposeState, type Experiment, type LanguageModelData } from "./lm-task.js";
 import type { RunOptions, SampleOptions } from "./task.js";
 
 /** How text becomes tokens and back, per data set. */
@@ -75,13 +75,6 @@ export function drawToken(logits: Float32Array, temperature: number, rng: Rng): 
   let u = rng.uniform() * sum;
   for (let i = 0; i < p.length; i++) if ((u -= p[i]!) < 0) return i;
   return p.length - 1;
-}
-
-function disposeState(state: readonly LayerState[]): void {
-  for (const s of state) {
-    s.h.dispose();
-    s.c?.dispose();
-  }
 }
 
 export async function sampleFromCheckpoint(
