@@ -1,46 +1,31 @@
 // `rnnc plot RUN_OR_DIR… -o FILE`: the learning curves of runs (curves.ts), drawn by Vega-Lite through vega's SVG
 // renderer (no browser), rasterized by resvg for .png, or their data as .csv. Several runs share one chart; a
 // sweep's points are coloured by the values that vary.
-import { readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { EXIT, type Outcome } from "./commands.js";
 import { curvePoints, curvesChart, curvesCsv, labelsOf, type CurveMetric, type RunCurves } from "./curves.js";
 import { InputError, writeFileAtomic } from "./fs.js";
 import { displayPath } from "./fs-host.js";
-import { findRunDirs, runRow, type RunRow } from "./runs.js";
-import { readRun } from "./run-results.js";
-import type { ReadResult } from "../host.js";
+import { findRunDirs, readText, runRecord, type RunRow } from "./runs.js";
 import type { ExperimentIR } from "../ir.js";
 import { terminalText } from "../terminal-text.js";
 
 export const PLOT_FORMATS = [".svg", ".png", ".csv"] as const;
 
 /** The runs under the paths (a run directory, or folders of them), with their IR; in the order found. */
-export function collectRuns(paths: readonly string[], command: string): { runs: { row: RunRow; exp: ExperimentIR }[] } {
+export function collectRuns(paths: readonly string[]): { runs: { row: RunRow; exp: ExperimentIR }[] } {
   const runs: { row: RunRow; exp: ExperimentIR }[] = [];
   for (const path of paths) {
     const dirs = findRunDirs(path);
     if (dirs.length === 0)
       throw new InputError(`found no run directory (a folder with ir.json and run.json) in ${displayPath(path)}`);
     for (const dir of dirs) {
-      const shown = displayPath(dir);
-      const row = runRow(shown);
-      if (typeof row === "string") throw new InputError(row);
-      const rec = readRun({ readFile: readHost, resolve: (_f, r) => r }, shown);
-      if (rec === null || typeof rec === "string") throw new InputError(rec ?? `${shown} has no ir.json`);
-      runs.push({ row, exp: rec.exp });
+      const rec = runRecord(displayPath(dir));
+      if (typeof rec === "string") throw new InputError(rec);
+      runs.push(rec);
     }
   }
-  void command;
   return { runs };
-}
-
-function readHost(p: string): ReadResult {
-  try {
-    return { ok: true, text: readFileSync(p, "utf8") };
-  } catch (e) {
-    return { ok: false, reason: (e as Error).message, kind: "unreadable" };
-  }
 }
 
 /** Every run's curves, labelled; the runs must measure one thing (perplexity, bpc or accuracy). */
@@ -56,8 +41,8 @@ export function runCurves(runs: readonly { row: RunRow; exp: ExperimentIR }[]): 
   const metric = metrics[0]!;
   const labels = labelsOf(runs);
   const curves = runs.map((r, k) => {
-    const read = readHost(join(r.row.dir, "metrics.jsonl"));
-    return { ...r, label: labels[k]!, points: curvePoints(labels[k]!, metric, read.ok ? read.text : "") };
+    const text = readText(join(r.row.dir, "metrics.jsonl")) ?? "";
+    return { ...r, label: labels[k]!, points: curvePoints(labels[k]!, metric, text) };
   });
   return { curves, metric };
 }
@@ -93,7 +78,7 @@ export async function plot(paths: readonly string[], out: string, title?: string
       stderr: `rnnc plot: -o ${terminalText(out)}: the file's extension says the format: .svg, .png or .csv\n`,
       exitCode: EXIT.usage,
     };
-  const { runs } = collectRuns(paths, "plot");
+  const { runs } = collectRuns(paths);
   const { curves, metric } = runCurves(runs);
   const empty = curves.filter((c) => c.points.length === 0).map((c) => c.row.dir);
   const warn = empty.length ? `rnnc plot: no measurement yet in ${empty.map((d) => terminalText(d)).join(", ")}\n` : "";

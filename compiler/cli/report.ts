@@ -2,14 +2,13 @@
 // settings that differ between them (with the spec file:line each value came from), the results table, the learning
 // curves (inline SVG, the chart `rnnc plot` draws) and each run's environment. No script, no external resource:
 // every text from a run (names, paths, values) is HTML-escaped, so a run directory cannot put markup in the page.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { settingsOf, type Setting } from "../diff.js";
 import { EXIT, type Outcome } from "./commands.js";
 import { curvesChart, type CurveMetric, type RunCurves } from "./curves.js";
 import { writeFileAtomic } from "./fs.js";
 import { chartSvg, collectRuns, runCurves } from "./plot.js";
-import type { RunRow } from "./runs.js";
+import { readJson, type RunRow } from "./runs.js";
 import { terminalText } from "../terminal-text.js";
 import { VERSION } from "../version.js";
 
@@ -43,15 +42,6 @@ function differingSettings(curves: readonly RunCurves[]): { name: string; cells:
   return names
     .map((name) => ({ name, cells: maps.map((m) => m.get(name) ?? null) }))
     .filter((r) => new Set(r.cells.map((c) => c?.value ?? "(absent)")).size > 1);
-}
-
-function readJson(file: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(readFileSync(file, "utf8")) as unknown;
-    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 function table(head: readonly string[], rows: readonly (readonly string[])[], cls = ""): string {
@@ -94,8 +84,8 @@ export function reportHtml(curves: readonly RunCurves[], metric: CurveMetric, sv
   const env = table(
     ["run", ...envKeys, "threads"],
     curves.map((c, k) => {
-      const e = readJson(join(c.row.dir, "env.json"));
-      const t = readJson(join(c.row.dir, "run.json"));
+      const e = readJson(join(c.row.dir, "env.json")) ?? {};
+      const t = readJson(join(c.row.dir, "run.json")) ?? {};
       return [labels[k]!, ...envKeys.map((key) => esc(String(e[key] ?? "—"))), esc(String(t["threads"] ?? "—"))];
     }),
   );
@@ -131,7 +121,7 @@ ${env}
 }
 
 export async function report(paths: readonly string[], out: string, title?: string): Promise<Outcome> {
-  const { runs } = collectRuns(paths, "report");
+  const { runs } = collectRuns(paths);
   const { curves, metric } = runCurves(runs);
   const name = title ?? [...new Set(runs.map((r) => r.row.sweep ?? r.row.experiment))].join(", ");
   const svg = await chartSvg(curvesChart(curves, metric, name));

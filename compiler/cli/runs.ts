@@ -45,7 +45,7 @@ export interface RunsFilter {
 const MAX_DEPTH = 6; // runs/<experiment>/<timestamp>, or deeper when --runs names a nested folder (rows/seeds)
 const MAX_BYTES = 64 * 2 ** 20;
 
-function readText(file: string): string | null {
+export function readText(file: string): string | null {
   try {
     const st = statSync(file);
     if (!st.isFile() || st.size > MAX_BYTES) return null;
@@ -55,7 +55,7 @@ function readText(file: string): string | null {
   }
 }
 
-function readJson(file: string): Record<string, unknown> | null {
+export function readJson(file: string): Record<string, unknown> | null {
   const text = readText(file);
   if (text === null) return null;
   try {
@@ -153,6 +153,12 @@ const median = (xs: readonly number[]): number | null => {
 
 /** One run directory's row; a string when it is not a readable run (shown as a warning). */
 export function runRow(dir: string): RunRow | string {
+  const r = runRecord(dir);
+  return typeof r === "string" ? r : r.row;
+}
+
+/** A run directory's row and the experiment its ir.json holds, read once; a string when it is not a run. */
+export function runRecord(dir: string): { row: RunRow; exp: ExperimentIR } | string {
   const host = {
     readFile: (p: string): ReadResult => {
       const text = readText(p);
@@ -171,7 +177,7 @@ export function runRow(dir: string): RunRow | string {
   const planned = typeof settings?.["epochs"] === "number" ? (settings["epochs"] as number) : exp.train.epochs;
   const r = rec.results;
   const best = r.epochs.find((e) => e.epoch === r.bestEpoch)?.valid ?? null;
-  return {
+  const row: RunRow = {
     dir,
     experiment: exp.name,
     sweep: exp.variant ? exp.name.replace(/\[.*$/, "") : null,
@@ -187,6 +193,7 @@ export function runRow(dir: string): RunRow | string {
     seconds: m.seconds,
     started: typeof env?.["started"] === "string" ? (env["started"] as string) : null,
   };
+  return { row, exp };
 }
 
 const fmtMetric = (metric: RunResults["metric"], v: number | null): string =>
